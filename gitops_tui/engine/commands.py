@@ -1,0 +1,110 @@
+"""What flows from a front end (TUI, CLI) back to the engine, and the engine's facade.
+
+The UI never reaches into engine internals: it reads ``FleetSnapshot``s and calls
+the methods of ``EngineAPI``. Methods marked *blocking* may touch the network
+and must be called from a worker thread, never from the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.plan import SyncPlan
+from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
+
+
+class ReadOnlyError(PermissionError):
+    """A mutation was asked of an engine in read-only mode."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"read-only mode: {action} refused (start without --read-only to change the cluster)")
+
+
+class EngineError(RuntimeError):
+    """A command could not be carried out; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    app: str
+    prune: bool = False
+    dry_run: bool = False
+    force: bool = False
+    apply_out_of_sync_only: bool = False
+    resources: frozenset[ResourceKey] | None = None
+    revision: str | None = None  # a past revision (rollback); None = the app's target
+    initiated_by: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPreview:
+    """The plan a sync would run, before anything is applied."""
+
+    request: SyncRequest
+    plan: SyncPlan
+    revision: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.plan.errors
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded sync of an app (Argo CD's ``status.history`` plus results)."""
+
+    id: int
+    app: str
+    revision: str
+    repo_url: str
+    path: str
+    operation: OperationState
+
+
+Unsubscribe = Callable[[], None]
+
+
+class EngineAPI(Protocol):
+    """The engine as front ends see it."""
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        """``callback`` runs on an engine thread after each publication."""
+        ...
+
+    def snapshot(self) -> FleetSnapshot: ...
+
+    def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        """Ask for a re-compare (``hard``: re-fetch Git and re-render). Never blocks."""
+        ...
+
+    def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
+        """The app's per-resource diffs from the last comparison (cheap, no network)."""
+        ...
+
+    def preview(self, request: SyncRequest) -> SyncPreview:
+        """The plan for ``request`` (blocking: may refresh the live state)."""
+        ...
+
+    def sync(self, request: SyncRequest) -> str:
+        """Start a sync (or dry run) in the background; returns the operation id."""
+        ...
+
+    def terminate(self, app: str) -> bool:
+        """Stop the app's running operation after its current step."""
+        ...
+
+    def history(self, app: str) -> list[HistoryEntry]: ...
+
+    def rollback(self, app: str, history_id: int) -> str:
+        """Turn automation off for ``app`` and sync the recorded revision."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,180 @@
+"""Immutable views of the engine's state, published to subscribers (the TUI, the CLI).
+
+A ``FleetSnapshot`` is built by the reconciler and never changed afterwards, so
+the UI thread can read it while the engine builds the next one. ``generation``
+grows with every publication: a consumer drops anything older than what it shows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from gitops_tui.engine.model import Condition, HealthStatus, ResourceKey, SyncStatus
+
+
+class OperationPhase(enum.StrEnum):
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    ERROR = "Error"
+    TERMINATING = "Terminating"
+
+    @property
+    def done(self) -> bool:
+        return self not in (OperationPhase.RUNNING, OperationPhase.TERMINATING)
+
+
+class ResultCode(enum.StrEnum):
+    SYNCED = "Synced"
+    SYNC_FAILED = "SyncFailed"
+    PRUNED = "Pruned"
+    PRUNE_SKIPPED = "PruneSkipped"
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SKIPPED = "Skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceResult:
+    """What a sync did (or is doing) to one object."""
+
+    key: ResourceKey
+    status: ResultCode
+    message: str = ""
+    phase: str = "Sync"
+    wave: int = 0
+    action: str = ""
+    hook: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OperationState:
+    """A sync operation, running or finished (Argo CD's ``status.operationState``)."""
+
+    id: str
+    app: str
+    phase: OperationPhase
+    message: str
+    revision: str
+    started_at: float
+    finished_at: float | None = None
+    initiated_by: str = "user"
+    dry_run: bool = False
+    prune: bool = False
+    results: tuple[ResourceResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceNode:
+    """One object in an app's resource tree: a managed root or an owned child."""
+
+    key: ResourceKey
+    version: str
+    status: SyncStatus | None  # None for children (not compared)
+    health: HealthStatus | None
+    health_message: str = ""
+    requires_pruning: bool = False
+    sync_wave: int = 0
+    hook: bool = False
+    exists: bool = True
+    children: tuple[ResourceNode, ...] = ()
+    changed_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    server: str
+    name: str
+    namespace: str
+
+    @property
+    def label(self) -> str:
+        where = self.name or self.server
+        return f"{where}/{self.namespace}" if self.namespace else where
+
+
+@dataclass(frozen=True, slots=True)
+class AppSnapshot:
+    """Everything the UI shows about one application."""
+
+    name: str
+    project: str
+    sync: SyncStatus
+    health: HealthStatus
+    health_message: str
+    revision: str  # resolved commit SHA, "" when unknown
+    target_revision: str
+    repo_url: str  # credentials redacted
+    path: str
+    destination: Destination
+    automated: bool = False
+    auto_prune: bool = False
+    self_heal: bool = False
+    conditions: tuple[Condition, ...] = ()
+    resources: tuple[ResourceNode, ...] = ()
+    operation: OperationState | None = None
+    last_sync: OperationState | None = None
+    parent: str | None = None
+    origin: str = ""
+    compared_at: float = 0.0
+    comparing: bool = False
+
+    @property
+    def short_revision(self) -> str:
+        return self.revision[:7]
+
+    @property
+    def out_of_sync_count(self) -> int:
+        return sum(1 for r in self.resources if r.status == SyncStatus.OUT_OF_SYNC)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterState:
+    name: str
+    server: str
+    reachable: bool
+    message: str = ""
+
+
+def _empty_map() -> Mapping[str, AppSnapshot]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    """All apps at one instant. ``apps`` is sorted by name."""
+
+    generation: int
+    apps: tuple[AppSnapshot, ...] = ()
+    read_only: bool = False
+    clusters: tuple[ClusterState, ...] = ()
+    by_name: Mapping[str, AppSnapshot] = field(default_factory=_empty_map)
+
+    @classmethod
+    def build(
+        cls,
+        generation: int,
+        apps: list[AppSnapshot],
+        *,
+        read_only: bool,
+        clusters: tuple[ClusterState, ...] = (),
+    ) -> FleetSnapshot:
+        ordered = tuple(sorted(apps, key=lambda a: a.name))
+        return cls(
+            generation=generation,
+            apps=ordered,
+            read_only=read_only,
+            clusters=clusters,
+            by_name=MappingProxyType({a.name: a for a in ordered}),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Synced / OutOfSync / Unknown and per-health counts for the header."""
+        out: dict[str, int] = {}
+        for app in self.apps:
+            out[app.sync.value] = out.get(app.sync.value, 0) + 1
+            out[app.health.value] = out.get(app.health.value, 0) + 1
+        return out

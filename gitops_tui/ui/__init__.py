@@ -1,0 +1,1 @@
+"""The Textual console: screens, widgets and modals over the engine's snapshots."""
