@@ -1,0 +1,290 @@
+"""The user's config file (``config_dir()/config.yaml``): schema, validation, CLI merging.
+
+Every key is optional and a missing file means defaults. A key set to YAML null
+(``context:``) counts as unset. Unknown keys are errors, and every problem of a
+file is reported at once, each line naming the file and the key.
+
+Relative paths (``apps``, ``kubeconfig``) are resolved against the config file's
+directory; ``~`` is expanded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from gitops_tui.engine.apps import (
+    ManifestFileError,
+    load_manifest_documents,
+    parse_duration,
+    read_manifest_text,
+)
+from gitops_tui.paths import config_dir
+
+CONFIG_FILE = "config.yaml"
+
+DEFAULT_REPO_POLL_INTERVAL_S = 180.0
+"""Argo CD's default ``timeout.reconciliation``: how often remote Git is polled."""
+
+Tracking = Literal["annotation", "label"]
+"""How managed objects are tied to their app: Argo CD's ``application.resourceTrackingMethod``."""
+
+TRACKING_METHODS: tuple[Tracking, ...] = get_args(Tracking)
+
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the config file (and then the command line) asks for."""
+
+    apps: tuple[Path, ...] = ()
+    from_cluster: str | None = None
+    kubeconfig: Path | None = None
+    context: str | None = None
+    read_only: bool = False
+    read_only_contexts: frozenset[str] = frozenset()
+    repo_poll_interval_s: float = DEFAULT_REPO_POLL_INTERVAL_S
+    tracking: Tracking = "annotation"
+
+
+class _Invalid(ValueError):
+    """One value's problem; ``where`` extends the key path (``prod.readOnly``)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+# --------------------------------------------------------------------------- field parsers
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"must be a string, not {_type_name(value)}")
+    if not value.strip():
+        raise _Invalid("must not be empty")
+    return value
+
+
+def _path(value: Any, base: Path) -> Path:
+    return base / Path(_text(value)).expanduser()
+
+
+def _apps(value: Any, base: Path) -> tuple[Path, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"must be a list of paths, not {_type_name(value)}")
+    paths = []
+    for index, item in enumerate(value):
+        try:
+            paths.append(_path(item, base))
+        except _Invalid as exc:
+            raise _Invalid(str(exc), f"[{index}]") from exc
+    return tuple(paths)
+
+
+def _namespace(value: Any) -> str:
+    name = _text(value)
+    if len(name) > 63 or not _NAMESPACE.match(name):
+        raise _Invalid(f"{name!r} is not a namespace name (lower-case letters, digits and '-')")
+    return name
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _read_only_contexts(value: Any) -> frozenset[str]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"must map context names to settings, not {_type_name(value)}")
+    read_only: set[str] = set()
+    for name, options in value.items():
+        if options is None:
+            continue
+        if not isinstance(options, dict):
+            raise _Invalid(
+                f"must be a mapping like {{readOnly: true}}, not {_type_name(options)}", f".{name}"
+            )
+        for key in options:
+            if key != "readOnly":
+                raise _Invalid(f"unknown key{_suggestion(key, ['readOnly'])}", f".{name}.{key}")
+        flag = options.get("readOnly")
+        if flag is None:
+            continue
+        try:
+            if _boolean(flag):
+                read_only.add(name)
+        except _Invalid as exc:
+            raise _Invalid(str(exc), f".{name}.readOnly") from exc
+    return frozenset(read_only)
+
+
+def _interval(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _Invalid(f"must be a duration like 30s or 2m, not {_type_name(value)}")
+    if isinstance(value, str):
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from exc
+    else:
+        seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise _Invalid(f"must be a positive duration, not {value!r}")
+    return seconds
+
+
+def _tracking(value: Any) -> Tracking:
+    for method in TRACKING_METHODS:
+        if value == method:
+            return method
+    raise _Invalid(f"must be one of {', '.join(TRACKING_METHODS)}, not {value!r}")
+
+
+def _suggestion(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+_FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
+    "apps": ("apps", _apps),
+    "fromCluster": ("from_cluster", lambda v, _base: _namespace(v)),
+    "kubeconfig": ("kubeconfig", _path),
+    "context": ("context", lambda v, _base: _text(v)),
+    "readOnly": ("read_only", lambda v, _base: _boolean(v)),
+    "contexts": ("read_only_contexts", lambda v, _base: _read_only_contexts(v)),
+    "repoPollInterval": ("repo_poll_interval_s", lambda v, _base: _interval(v)),
+    "tracking": ("tracking", lambda v, _base: _tracking(v)),
+}
+"""Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def default_config_path() -> Path:
+    """``config_dir()/config.yaml``."""
+    return config_dir() / CONFIG_FILE
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate the config file; a missing file gives the defaults."""
+    path = path if path is not None else default_config_path()
+    if not path.exists():
+        return Settings()
+    try:
+        documents = load_manifest_documents(read_manifest_text(path), str(path))
+    except ManifestFileError as exc:
+        raise ConfigError([str(exc)]) from exc
+    present = [doc for doc in documents if doc is not None]
+    if len(present) > 1:
+        raise ConfigError([f"{path}: holds {len(present)} YAML documents; write one"])
+    return settings_from_mapping(present[0] if present else {}, path)
+
+
+def settings_from_mapping(raw: Any, path: Path) -> Settings:
+    """Validate one parsed config document; ``path`` names it and anchors relative paths."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError([f"{path}: must be a mapping of settings, not {_type_name(raw)}"])
+    base = path.parent.absolute()
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _FIELDS:
+            problems.append(f"{path}: {key}: unknown key{_suggestion(key, list(_FIELDS))}")
+            continue
+        if value is None:
+            continue
+        field_name, parse = _FIELDS[key]
+        try:
+            values[field_name] = parse(value, base)
+        except _Invalid as exc:
+            problems.append(f"{path}: {key}{exc.where}: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return Settings(**values)
+
+
+# --------------------------------------------------------------------------- using settings
+
+
+def merge_cli(
+    settings: Settings,
+    *,
+    apps: Sequence[Path | str] | None = None,
+    from_cluster: str | None = None,
+    kubeconfig: Path | str | None = None,
+    context: str | None = None,
+    read_only: bool | None = None,
+    repo_poll_interval_s: float | None = None,
+    tracking: Tracking | None = None,
+) -> Settings:
+    """Apply command-line flags over the config: a given (non-None) flag wins.
+
+    Flags are validated like config keys (``ConfigError`` naming the flag).
+
+    ``apps`` replaces the config's list when non-empty (relative to the current
+    directory, as typed); ``read_only=True`` forces read-only, while ``False`` cannot
+    lift a read-only config.
+    """
+    changes: dict[str, Any] = {}
+    if apps:
+        changes["apps"] = tuple(Path(p).expanduser() for p in apps)
+    if from_cluster is not None:
+        changes["from_cluster"] = _flag("--from-cluster", _namespace, from_cluster)
+    if kubeconfig is not None:
+        changes["kubeconfig"] = Path(kubeconfig).expanduser()
+    if context is not None:
+        changes["context"] = context
+    if read_only:
+        changes["read_only"] = True
+    if repo_poll_interval_s is not None:
+        changes["repo_poll_interval_s"] = _flag(
+            "--repo-poll-interval", _interval, repo_poll_interval_s
+        )
+    if tracking is not None:
+        changes["tracking"] = _flag("--tracking", _tracking, tracking)
+    return replace(settings, **changes)
+
+
+def _flag(name: str, parse: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return parse(value)
+    except _Invalid as exc:
+        raise ConfigError([f"{name}: {exc}"]) from exc
+
+
+def is_read_only(settings: Settings, context: str | None) -> bool:
+    """Read-only globally, or for ``context`` (``None``: the configured default context)."""
+    if settings.read_only:
+        return True
+    effective = context if context is not None else settings.context
+    return effective is not None and effective in settings.read_only_contexts
