@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from gitops_tui import __version__
+from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.sandbox import cli as sandbox_cli
+
+DEFAULT_FROM_CLUSTER = "argocd"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--apps",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="Application manifest file or directory (repeatable)",
+    )
+    parser.add_argument(
+        "--from-cluster",
+        nargs="?",
+        const=DEFAULT_FROM_CLUSTER,
+        default=None,
+        metavar="NAMESPACE",
+        help=f"also read Application objects from this namespace (default {DEFAULT_FROM_CLUSTER})",
+    )
+    parser.add_argument("--kubeconfig", type=Path, default=None)
+    parser.add_argument(
+        "--context", default=None, help="kubeconfig context for in-cluster destinations"
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="never change the cluster (the engine refuses every mutation)",
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="config file (default: XDG config dir)"
+    )
+    parser.add_argument("--tracking", choices=("annotation", "label"), default=None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,16 +53,190 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven terminal console for GitOps on Kubernetes (Argo CD Applications).",
     )
     parser.add_argument("--version", action="version", version=f"gitops-tui {__version__}")
+    _common(parser)
     sub = parser.add_subparsers(dest="command")
+
+    ui = sub.add_parser("ui", help="the terminal console (default)")
+    _common(ui)
+
+    lst = sub.add_parser("list", help="list apps with sync status and health")
+    _common(lst)
+    lst.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    diff = sub.add_parser("diff", help="show what differs between Git and the cluster for an app")
+    _common(diff)
+    diff.add_argument("app")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
+    diff.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    sync = sub.add_parser("sync", help="make the cluster match Git for an app")
+    _common(sync)
+    sync.add_argument("app")
+    sync.add_argument(
+        "--prune", action="store_true", help="delete tracked objects Git no longer has"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="server-side dry run only; change nothing"
+    )
+    sync.add_argument(
+        "--force", action="store_true", help="take over fields owned by other managers"
+    )
+    sync.add_argument("--apply-out-of-sync-only", action="store_true")
+    sync.add_argument(
+        "--resource",
+        action="append",
+        default=[],
+        metavar="GROUP/KIND/NAMESPACE/NAME",
+        help="sync only these resources (repeatable)",
+    )
+    sync.add_argument(
+        "--async", dest="wait", action="store_false", help="start the sync and return"
+    )
+    sync.add_argument("--timeout", type=float, default=600.0)
+    sync.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    hist = sub.add_parser("history", help="past syncs of an app")
+    _common(hist)
+    hist.add_argument("app")
+    hist.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    rollback = sub.add_parser(
+        "rollback", help="re-sync a recorded revision (turns automation off first)"
+    )
+    _common(rollback)
+    rollback.add_argument("app")
+    rollback.add_argument("id", type=int)
+    rollback.add_argument("--timeout", type=float, default=600.0)
+
+    demo = sub.add_parser("demo", help="start the sandbox, create sample apps, open the console")
+    demo.add_argument(
+        "--dir", type=Path, default=None, help="demo directory (default: XDG state dir)"
+    )
+    demo.add_argument(
+        "--no-ui", action="store_true", help="prepare everything and print how to open it"
+    )
+
     sandbox_cli.add_parser(sub)
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    if args.config is not None and not args.config.exists():
+        raise ConfigError(f"{args.config}: no such config file")
+    return merge_cli(
+        settings,
+        apps=args.apps,
+        from_cluster=args.from_cluster,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        read_only=args.read_only,
+        tracking=args.tracking,
+    )
+
+
+def make_engine(args: argparse.Namespace, *, interactive: bool):  # type: ignore[no-untyped-def]
+    from gitops_tui.engine.reconciler import Engine, EngineOptions
+
+    settings = _settings(args)
+    if not settings.apps and not settings.from_cluster:
+        raise ConfigError(
+            "no applications: pass --apps PATH (files or directories of Argo CD Application manifests), "
+            "--from-cluster [NAMESPACE], or list them under `apps:` in the config file"
+        )
+    options = EngineOptions(
+        app_paths=settings.apps,
+        kubeconfig=settings.kubeconfig,
+        context=settings.context,
+        read_only=settings.read_only,
+        read_only_contexts=settings.read_only_contexts,
+        from_cluster=settings.from_cluster,
+        repo_poll_interval_s=settings.repo_poll_interval_s,
+        tracking=settings.tracking,
+        watch_local_repos=interactive,
+        automation=interactive,
+    )
+    return Engine(options).start()
+
+
+def _sync_in_background(argv: list[str], app: str) -> int:
+    """``sync --async``: the same sync in a detached process that outlives this one."""
+    import subprocess
+    import time
+
+    from gitops_tui.paths import state_dir
+
+    logs = state_dir() / "operations"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{app}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gitops_tui.cli", *[a for a in argv if a != "--async"]],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    print(f"sync of {app} running in the background (pid {proc.pid}); log: {log_path}")
+    print(f"follow it with: gitops-tui history {app}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if args.command == "demo":
+        from gitops_tui.demo import run_demo
+
+        return run_demo(args.dir, open_ui=not args.no_ui)
+    from gitops_tui import headless
+
+    if args.command == "sync" and not args.wait:
+        return _sync_in_background(list(argv) if argv is not None else sys.argv[1:], args.app)
+    try:
+        engine = make_engine(args, interactive=args.command in (None, "ui"))
+    except (ConfigError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return headless.EXIT_ERROR
+    try:
+        if args.command in (None, "ui"):
+            from gitops_tui.ui.app import run_app
+
+            return run_app(engine)
+        wanted = [args.app] if getattr(args, "app", None) else None
+        engine.wait_until_compared(timeout=180.0, apps=wanted)
+        output = getattr(args, "output", "text")
+        if args.command == "list":
+            return headless.run_guarded(headless.cmd_list, engine, output=output)
+        if args.command == "diff":
+            return headless.run_guarded(
+                headless.cmd_diff, engine, args.app, exit_code=args.exit_code, output=output
+            )
+        if args.command == "sync":
+            return headless.run_guarded(
+                headless.cmd_sync,
+                engine,
+                args.app,
+                prune=args.prune,
+                dry_run=args.dry_run,
+                force=args.force,
+                resources=args.resource,
+                apply_out_of_sync_only=args.apply_out_of_sync_only,
+                wait=args.wait,
+                output=output,
+                timeout=args.timeout,
+            )
+        if args.command == "history":
+            return headless.run_guarded(headless.cmd_history, engine, args.app, output=output)
+        if args.command == "rollback":
+            return headless.run_guarded(
+                headless.cmd_rollback, engine, args.app, args.id, timeout=args.timeout
+            )
+    finally:
+        engine.close()
     parser.print_help()
     return 0
 

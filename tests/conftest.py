@@ -16,7 +16,9 @@ _SANDBOX_KEY = pytest.StashKey[Sandbox]()
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[SandboxStatus]:
+def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[SandboxStatus]:
     """One running control plane per test session (``GITOPS_TUI_TEST_SANDBOX`` reuses a dir)."""
     missing = missing_tools(SANDBOX_TOOLS)
     if missing:
@@ -73,5 +75,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if report.failed and "sandbox" in getattr(item, "fixturenames", ()):
         box = item.config.stash.get(_SANDBOX_KEY, None)
         if box is not None:
-            report.sections.append(("sandbox component logs", box.log_tails(15)))
+            report.sections.append(("sandbox component logs", box.log_tails(6)))
     return report

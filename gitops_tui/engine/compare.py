@@ -1,0 +1,331 @@
+"""Compare an app's desired objects with the live cluster (Argo CD's ``CompareAppState``).
+
+For each desired object the live one comes from the watch cache. The object the
+desired one *would* produce is predicted by a server-side apply dry run under our
+field manager (cached by desired content and live resourceVersion, so a warm
+re-compare makes no API call); server-defaulted fields therefore never show as
+differences. When the dry run is impossible (no CRD, forbidden) the desired
+object is laid over the live one instead and the resource says why.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_tui.engine.annotations import compare_options, is_hook, sync_wave
+from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
+from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
+from gitops_tui.engine.health import (
+    HealthResult,
+    aggregate_health,
+    app_health_input,
+    left_out_of_app_health,
+    resource_health,
+)
+from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.model import (
+    Condition,
+    ConditionType,
+    HealthStatus,
+    Manifest,
+    ResourceKey,
+    SyncStatus,
+)
+from gitops_tui.engine.tracking import TrackingMethod, claimed_app, with_tracking
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceComparison:
+    """One managed object: desired (with tracking), live, prediction and verdict."""
+
+    key: ResourceKey
+    version: str
+    desired: Manifest | None
+    live: Manifest | None
+    predicted: Manifest | None
+    diff: ResourceDiff
+    status: SyncStatus
+    health: HealthResult | None
+    requires_pruning: bool = False
+    hook: bool = False
+    wave: int = 0
+    message: str = ""
+
+    @property
+    def modified(self) -> bool:
+        return self.status == SyncStatus.OUT_OF_SYNC
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    resources: tuple[ResourceComparison, ...]
+    sync: SyncStatus
+    health: HealthStatus
+    health_message: str
+    conditions: tuple[Condition, ...]
+
+    def by_key(self) -> dict[ResourceKey, ResourceComparison]:
+        return {r.key: r for r in self.resources}
+
+
+class PredictionCache:
+    """Server-side dry-run results keyed by (desired content, live resourceVersion)."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._items: OrderedDict[tuple[str, ResourceKey, str, str], Manifest] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def fingerprint(obj: Manifest) -> str:
+        return hashlib.sha1(
+            json.dumps(obj, sort_keys=True).encode(), usedforsecurity=False
+        ).hexdigest()
+
+    def get(self, cluster: str, key: ResourceKey, desired_fp: str, live_rv: str) -> Manifest | None:
+        with self._lock:
+            found = self._items.get((cluster, key, desired_fp, live_rv))
+            if found is not None:
+                self._items.move_to_end((cluster, key, desired_fp, live_rv))
+                self.hits += 1
+            else:
+                self.misses += 1
+            return found
+
+    def put(
+        self, cluster: str, key: ResourceKey, desired_fp: str, live_rv: str, predicted: Manifest
+    ) -> None:
+        with self._lock:
+            self._items[(cluster, key, desired_fp, live_rv)] = predicted
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def prepare_desired(
+    manifests: Sequence[Manifest],
+    conn: ClusterConnection,
+    *,
+    app: str,
+    namespace: str,
+    tracking: TrackingMethod,
+) -> tuple[list[Manifest], list[str]]:
+    """Default namespaces (namespaced kinds only) and add the tracking mark.
+
+    Returns the prepared objects and messages for kinds the cluster does not serve.
+    """
+    out: list[Manifest] = []
+    unknown: list[str] = []
+    for obj in manifests:
+        item = copy.deepcopy(obj)
+        key = ResourceKey.of(item)
+        res = conn.discovery.resolve(key.group, key.kind)
+        meta = item.setdefault("metadata", {})
+        if res is None:
+            unknown.append(UnknownKindError(key.group, key.kind).message)
+            if not meta.get("namespace") and namespace:
+                meta["namespace"] = namespace
+        elif res.namespaced:
+            if not meta.get("namespace") and namespace:
+                meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        out.append(with_tracking(item, app, tracking))
+    return out, unknown
+
+
+def overlay(live: Any, desired: Any) -> Any:
+    """The desired object laid over the live one (maps merged, lists replaced)."""
+    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+        merged = dict(live)
+        for key, value in desired.items():
+            merged[key] = overlay(live.get(key), value) if key in live else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(desired)
+
+
+def _rv(obj: Manifest) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def predict(
+    conn: ClusterConnection, desired: Manifest, live: Manifest, cache: PredictionCache
+) -> tuple[Manifest, str]:
+    """The live object a server-side apply of ``desired`` would produce, and a note if guessed."""
+    key = ResourceKey.of(desired)
+    fp = PredictionCache.fingerprint(desired)
+    hit = cache.get(conn.name, key, fp, _rv(live))
+    if hit is not None:
+        return hit, ""
+    try:
+        predicted = conn.apply(desired, dry_run=True, force=True)
+    except KubeApiError as exc:
+        if exc.status == 0:
+            raise
+        note = f"server-side dry run unavailable ({exc.reason or exc.status}: {exc.message}); compared without server defaults"
+        return overlay(live, desired), note
+    cache.put(conn.name, key, fp, _rv(live), predicted)
+    return predicted, ""
+
+
+ShouldPrune = Callable[[ResourceKey], bool]
+
+
+def compare_app(
+    *,
+    app: str,
+    desired: Sequence[Manifest],
+    conn: ClusterConnection,
+    rules: Sequence[IgnoreRule],
+    predictions: PredictionCache,
+    claimed_elsewhere: Callable[[ResourceKey], str | None],
+    executor: Executor | None = None,
+    unknown_kinds: Sequence[str] = (),
+    tracking: TrackingMethod = "annotation",
+) -> Comparison:
+    """Compare prepared desired objects (see ``prepare_desired``) with the live cluster.
+
+    ``claimed_elsewhere(key)`` names another app that also wants ``key`` (a shared
+    resource): such an extra live object is never reported as requiring pruning.
+    """
+    conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
+    desired_keys = {ResourceKey.of(o) for o in desired}
+
+    def one(obj: Manifest) -> ResourceComparison:
+        key = ResourceKey.of(obj)
+        version = str(obj.get("apiVersion", ""))
+        hook = is_hook(obj)
+        try:
+            wave = sync_wave(obj)
+        except ValueError:
+            wave = 0
+        try:
+            live = conn.live(key)
+        except UnknownKindError as exc:
+            return ResourceComparison(
+                key,
+                version,
+                obj,
+                None,
+                None,
+                diff_resource(key, obj, None, rules=rules),
+                SyncStatus.OUT_OF_SYNC,
+                None,
+                hook=hook,
+                wave=wave,
+                message=exc.message,
+            )
+        if hook:
+            # hooks are run by syncs, not compared (Argo CD leaves them out of sync status)
+            diff = diff_resource(key, None, None, rules=rules)
+            health = resource_health(live) if live is not None else None
+            return ResourceComparison(
+                key, version, obj, live, None, diff, SyncStatus.SYNCED, health, hook=True, wave=wave
+            )
+        if live is None:
+            diff = diff_resource(key, obj, None, rules=rules)
+            return ResourceComparison(
+                key,
+                version,
+                obj,
+                None,
+                None,
+                diff,
+                SyncStatus.OUT_OF_SYNC,
+                HealthResult(HealthStatus.MISSING, "not created yet"),
+                wave=wave,
+            )
+        predicted, note = predict(conn, obj, live, predictions)
+        diff = diff_resource(key, predicted, live, rules=rules)
+        status = SyncStatus.OUT_OF_SYNC if diff.modified else SyncStatus.SYNCED
+        owner = claimed_app(live, tracking)
+        message = note
+        if owner and owner != app:
+            message = f"also managed by app {owner!r} (shared resource)"
+        return ResourceComparison(
+            key,
+            version,
+            obj,
+            live,
+            predicted,
+            diff,
+            status,
+            resource_health(live),
+            wave=wave,
+            message=message,
+        )
+
+    if executor is not None and len(desired) > 1:
+        results = list(executor.map(one, desired))
+    else:
+        results = [one(obj) for obj in desired]
+
+    for result in results:
+        if result.message.startswith("also managed by app"):
+            conditions.append(
+                Condition(ConditionType.SHARED_RESOURCE, f"{result.key.display}: {result.message}")
+            )
+
+    # live objects tracked by this app that Git no longer has
+    for live in conn.cache.tracked_by(app):
+        key = ResourceKey.of(live)
+        if key in desired_keys:
+            continue
+        other = claimed_elsewhere(key)
+        extraneous_ok = "IgnoreExtraneous" in compare_options(live)
+        diff = diff_resource(key, None, live, rules=rules)
+        status = SyncStatus.SYNCED if extraneous_ok else SyncStatus.OUT_OF_SYNC
+        message = f"wanted by app {other!r}: not pruned" if other else ""
+        results.append(
+            ResourceComparison(
+                key,
+                str(live.get("apiVersion", "")),
+                None,
+                live,
+                None,
+                diff,
+                status,
+                resource_health(live),
+                requires_pruning=other is None and not is_hook(live),
+                hook=is_hook(live),
+                wave=_safe_wave(live),
+                message=message,
+            )
+        )
+
+    results.sort(key=lambda r: r.key)
+    sync = SyncStatus.SYNCED
+    if any(r.status == SyncStatus.OUT_OF_SYNC and not r.hook for r in results):
+        sync = SyncStatus.OUT_OF_SYNC
+    health_items: list[tuple[HealthStatus | None, bool]] = []
+    worst_message = ""
+    for r in results:
+        if r.desired is None or left_out_of_app_health(r.desired, r.live):
+            continue
+        health_items.append((app_health_input(r.live), r.hook))
+    health = aggregate_health(health_items)
+    for r in results:
+        if r.health is not None and r.health.status == health and r.health.message and not r.hook:
+            worst_message = f"{r.key.display}: {r.health.message}"
+            break
+    return Comparison(tuple(results), sync, health, worst_message, tuple(conditions))
+
+
+def _safe_wave(obj: Manifest) -> int:
+    try:
+        return sync_wave(obj)
+    except ValueError:
+        return 0

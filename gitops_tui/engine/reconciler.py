@@ -1,0 +1,1127 @@
+"""The engine: keeps every app compared as Git and the cluster change, and publishes snapshots.
+
+Work per app runs on a thread pool, one job per app at a time (a request that
+arrives while the app is being processed sets a flag and the job loops once
+more), so bursts of watch events coalesce. Publications are batched (100 ms) and
+go to subscribers from one publisher thread; nothing here ever waits on a
+subscriber. Mutations (sync, prune, rollback, terminate) are refused in
+read-only mode before anything reaches the cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from gitops_tui.engine.annotations import parse_sync_option_list
+from gitops_tui.engine.apps import (
+    Application,
+    InvalidApplication,
+    load_application_files,
+    parse_application,
+)
+from gitops_tui.engine.cluster import ClusterConnection, owner_chain_root
+from gitops_tui.engine.commands import (
+    EngineError,
+    HistoryEntry,
+    ReadOnlyError,
+    SyncPreview,
+    SyncRequest,
+    Unsubscribe,
+)
+from gitops_tui.engine.compare import Comparison, PredictionCache, compare_app, prepare_desired
+from gitops_tui.engine.destinations import ClusterRegistry, DestinationError
+from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
+from gitops_tui.engine.health import resource_health
+from gitops_tui.engine.history import HistoryStore
+from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.model import (
+    Condition,
+    ConditionType,
+    HealthStatus,
+    Manifest,
+    ResourceKey,
+    SyncStatus,
+)
+from gitops_tui.engine.plan import SyncPlan, build_plan
+from gitops_tui.engine.redact import redact_text, redact_url
+from gitops_tui.engine.repo import RepoCache
+from gitops_tui.engine.snapshot import (
+    AppSnapshot,
+    ClusterState,
+    Destination,
+    FleetSnapshot,
+    OperationPhase,
+    OperationState,
+    ResourceNode,
+)
+from gitops_tui.engine.sources import (
+    Generated,
+    ManifestCache,
+    SourceError,
+    generate,
+    resolve_revisions,
+)
+from gitops_tui.engine.tracking import TrackingMethod, claimed_app
+
+log = logging.getLogger(__name__)
+logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+PUBLISH_BATCH_S = 0.1
+CLUSTER_RETRY_S = 5.0
+SELF_HEAL_BACKOFF = (2.0, 3.0, 300.0)  # 2s * 3^n up to 300 s
+AUTO_SYNC_RETRY_DEFAULT = 5
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    app_paths: tuple[Path, ...] = ()
+    kubeconfig: Path | None = None
+    context: str | None = None
+    read_only: bool = False
+    read_only_contexts: frozenset[str] = frozenset()
+    from_cluster: str | None = None
+    repo_poll_interval_s: float = 60.0
+    tracking: TrackingMethod = "annotation"
+    repo_cache_dir: Path | None = None
+    history_path: Path | None = None
+    watch_local_repos: bool = True
+    workers: int = 4
+    automation: bool = True
+    wave_timeout_s: float = 300.0
+
+
+@dataclass
+class _AppState:
+    """The engine's mutable record of one app (guarded by Engine._lock)."""
+
+    app: Application | InvalidApplication
+    generated: Generated | None = None
+    source_error: SourceError | None = None
+    desired: list[Manifest] = field(default_factory=list)
+    unknown_kinds: list[str] = field(default_factory=list)
+    comparison: Comparison | None = None
+    context: str | None = None
+    destination_error: str | None = None
+    operation: OperationState | None = None
+    last_sync: OperationState | None = None
+    cancel: threading.Event | None = None
+    snapshot: AppSnapshot | None = None
+    # scheduling
+    running: bool = False
+    again: bool = False
+    need_render: bool = True
+    fetch: bool = True
+    hard: bool = False
+    # automation
+    auto_revision: str = ""
+    auto_attempts: int = 0
+    heal_attempts: int = 0
+    next_auto_at: float = 0.0
+    compared_at: float = 0.0
+
+
+class Engine:
+    """Implements ``EngineAPI``: load apps, compare continuously, sync on request."""
+
+    def __init__(
+        self,
+        options: EngineOptions,
+        *,
+        apps: Iterable[Application | InvalidApplication] | None = None,
+    ) -> None:
+        self.options = options
+        self._read_only = options.read_only
+        self._lock = threading.RLock()
+        self._states: dict[str, _AppState] = {}
+        self._subscribers: list[Callable[[FleetSnapshot], None]] = []
+        self._generation = 0
+        self._latest = FleetSnapshot.build(0, [], read_only=self._read_only)
+        self._dirty = threading.Event()
+        self._stopped = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="engine")
+        self._dry_runs = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dryrun")
+        self._sync_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sync")
+        self.repos = RepoCache(options.repo_cache_dir)
+        self.manifests = ManifestCache()
+        self.predictions = PredictionCache()
+        self.clusters = ClusterRegistry(
+            options.kubeconfig, options.context, tracking=options.tracking
+        )
+        self.history_store = HistoryStore(options.history_path)
+        self._cluster_errors: dict[str, str] = {}
+        self._cluster_ready: set[str] = set()
+        self._cluster_lock = threading.Lock()
+        self._desired_index: dict[tuple[str, ResourceKey], set[str]] = {}
+        self._threads: list[threading.Thread] = []
+        loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
+        for app in loaded:
+            self._states[app.name] = _AppState(app=app)
+        for state in self._states.values():
+            state.last_sync = self._last_sync_from_history(state.app.name)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Engine:
+        self._spawn(self._publisher, "publisher")
+        self._spawn(self._poller, "git-poller")
+        self._spawn(self._automation_loop, "automation")
+        if self.options.watch_local_repos:
+            self._spawn(self._local_repo_watcher, "git-watch")
+        if self.options.from_cluster:
+            self._spawn(self._cluster_apps_loader, "cluster-apps")
+        for name in list(self._states):
+            self._schedule(name, render=True, fetch=True)
+        self._mark_dirty()
+        return self
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._dirty.set()
+        with self._lock:
+            for state in self._states.values():
+                if state.cancel is not None:
+                    state.cancel.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._dry_runs.shutdown(wait=False, cancel_futures=True)
+        self._sync_pool.shutdown(wait=False, cancel_futures=True)
+        self.clusters.close()
+        self.history_store.close()
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def wait_until_compared(
+        self, timeout: float = 120.0, apps: Iterable[str] | None = None
+    ) -> bool:
+        """Block until every (named) app has been compared at least once since start."""
+        names = set(apps) if apps is not None else None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                pending = [
+                    n
+                    for n, s in self._states.items()
+                    if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
+                ]
+            if not pending:
+                return True
+            time.sleep(0.02)
+        return False
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        with self._lock:
+            self._subscribers.append(callback)
+            latest = self._latest
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        if latest.generation:
+            callback(latest)
+        return unsubscribe
+
+    def snapshot(self) -> FleetSnapshot:
+        """The latest state; built now if something changed since the last publication."""
+        if self._dirty.is_set():
+            return self._build_fleet()
+        with self._lock:
+            return self._latest
+
+    def _mark_dirty(self) -> None:
+        self._dirty.set()
+
+    def _publisher(self) -> None:
+        while not self._stopped.is_set():
+            self._dirty.wait()
+            if self._stopped.is_set():
+                return
+            time.sleep(PUBLISH_BATCH_S)
+            self._dirty.clear()
+            snap = self._build_fleet()
+            for callback in list(self._subscribers):
+                try:
+                    callback(snap)
+                except Exception:
+                    log.exception("snapshot subscriber failed")
+
+    def _build_fleet(self) -> FleetSnapshot:
+        with self._lock:
+            self._generation += 1
+            apps = [s.snapshot or self._app_snapshot(s) for s in self._states.values()]
+            with self._cluster_lock:
+                clusters = tuple(
+                    ClusterState(
+                        c.name,
+                        c.server,
+                        c.name not in self._cluster_errors and c.cache.reachable,
+                        self._cluster_errors.get(c.name) or c.cache.unreachable_reason,
+                    )
+                    for c in self.clusters.connections()
+                )
+            snap = FleetSnapshot.build(
+                self._generation, apps, read_only=self._read_only, clusters=clusters
+            )
+            self._latest = snap
+            return snap
+
+    # ------------------------------------------------------------------ scheduling
+    def _schedule(
+        self, name: str, *, render: bool = False, fetch: bool = False, hard: bool = False
+    ) -> None:
+        if self._stopped.is_set():
+            return
+        with self._lock:
+            state = self._states.get(name)
+            if state is None:
+                return
+            state.need_render |= render or fetch or hard
+            state.fetch |= fetch or hard
+            state.hard |= hard
+            if state.running:
+                state.again = True
+                return
+            state.running = True
+        try:
+            self._pool.submit(self._process, name)
+        except RuntimeError:  # pool shut down
+            with self._lock:
+                state.running = False
+
+    def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        names = [app] if app else list(self._states)
+        for name in names:
+            if hard:
+                self.manifests.drop_app(name)
+            self._schedule(name, render=True, fetch=True, hard=hard)
+
+    def _process(self, name: str) -> None:
+        while not self._stopped.is_set():
+            with self._lock:
+                state = self._states.get(name)
+                if state is None:
+                    return
+                render, fetch, hard = state.need_render, state.fetch, state.hard
+                state.need_render = state.fetch = state.hard = state.again = False
+                state.snapshot = self._app_snapshot(state, comparing=True)
+            self._mark_dirty()
+            try:
+                if render and isinstance(state.app, Application):
+                    self._render(state, fetch=fetch, hard=hard)
+                if isinstance(state.app, Application):
+                    self._compare(state)
+            except Exception as exc:  # keep the worker alive; show the failure on the app
+                log.exception("processing %s failed", name)
+                with self._lock:
+                    state.source_error = SourceError("internal", f"{type(exc).__name__}: {exc}")
+            with self._lock:
+                state.compared_at = time.time()
+                state.snapshot = self._app_snapshot(state)
+                if not state.again:
+                    state.running = False
+                    self._mark_dirty()
+                    break
+            self._mark_dirty()
+        self._after_compare(name)
+
+    # ------------------------------------------------------------------ git + render
+    def _render(self, state: _AppState, *, fetch: bool, hard: bool) -> None:
+        app = state.app
+        assert isinstance(app, Application)
+        try:
+            revisions = resolve_revisions(app, self.repos, refresh=fetch)
+        except SourceError as exc:
+            with self._lock:
+                # keep the last known manifests; say why they may be stale
+                state.source_error = exc
+            return
+        try:
+            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+        except SourceError as exc:
+            with self._lock:
+                state.source_error = exc
+                state.generated = None
+                state.desired = []
+            return
+        with self._lock:
+            state.generated = generated
+            state.source_error = None
+
+    # ------------------------------------------------------------------ clusters
+    def _connection_for(self, state: _AppState) -> ClusterConnection | None:
+        app = state.app
+        assert isinstance(app, Application)
+        try:
+            resolved = self.clusters.resolve(app.destination)
+        except DestinationError as exc:
+            state.destination_error = str(exc)
+            return None
+        state.destination_error = None
+        state.context = resolved.context
+        conn = self.clusters.connection(resolved.context)
+        if resolved.context in self._cluster_ready:
+            return conn
+        with self._cluster_lock:
+            if resolved.context in self._cluster_ready:
+                return conn
+            try:
+                conn.start()
+            except KubeApiError as exc:
+                self._cluster_errors[resolved.context] = redact_text(str(exc))
+                threading.Timer(
+                    CLUSTER_RETRY_S, self._retry_cluster, args=(resolved.context,)
+                ).start()
+                return None
+            self._cluster_errors.pop(resolved.context, None)
+            self._cluster_ready.add(resolved.context)
+            conn.cache.add_listener(self._live_listener(conn))
+        return conn
+
+    def _retry_cluster(self, context: str) -> None:
+        if self._stopped.is_set():
+            return
+        for name, state in list(self._states.items()):
+            if state.context == context or state.context is None:
+                self._schedule(name)
+
+    def _live_listener(
+        self, conn: ClusterConnection
+    ) -> Callable[[ResourceKey, Manifest | None, Manifest | None], None]:
+        def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
+            if not key.kind:  # reachability changed
+                for name, state in list(self._states.items()):
+                    if state.context == conn.name:
+                        self._schedule(name)
+                return
+            affected: set[str] = set()
+            for obj in (old, new):
+                if obj is None:
+                    continue
+                root = (
+                    owner_chain_root(conn.cache, obj)
+                    if (obj.get("metadata") or {}).get("ownerReferences")
+                    else obj
+                )
+                owner = claimed_app(root, self.options.tracking)
+                if owner:
+                    affected.add(owner)
+            with self._lock:
+                affected |= self._desired_index.get((conn.name, key), set())
+            for name in affected:
+                self._schedule(name)
+
+        return on_change
+
+    # ------------------------------------------------------------------ compare
+    def _compare(self, state: _AppState) -> None:
+        app = state.app
+        assert isinstance(app, Application)
+        conn = self._connection_for(state)
+        if conn is None:
+            with self._lock:
+                state.comparison = None
+            return
+        generated = state.generated
+        if generated is None:
+            return
+        desired, unknown = prepare_desired(
+            list(generated.manifests),
+            conn,
+            app=app.name,
+            namespace=app.destination.namespace,
+            tracking=self.options.tracking,
+        )
+        kinds = {(ResourceKey.of(o).group, ResourceKey.of(o).kind) for o in desired}
+        conn.cache.watch_kinds(kinds)
+        with self._lock:
+            self._index_desired(app.name, conn.name, desired)
+            state.desired = desired
+            state.unknown_kinds = unknown
+        rules = _ignore_rules(app)
+        comparison = compare_app(
+            app=app.name,
+            desired=desired,
+            conn=conn,
+            rules=rules,
+            predictions=self.predictions,
+            claimed_elsewhere=lambda key: self._claimed_elsewhere(conn.name, key, app.name),
+            executor=self._dry_runs,
+            unknown_kinds=unknown,
+            tracking=self.options.tracking,
+        )
+        with self._lock:
+            state.comparison = comparison
+
+    def _index_desired(self, app: str, cluster: str, desired: list[Manifest]) -> None:
+        for owners in self._desired_index.values():
+            owners.discard(app)
+        for obj in desired:
+            self._desired_index.setdefault((cluster, ResourceKey.of(obj)), set()).add(app)
+
+    def _claimed_elsewhere(self, cluster: str, key: ResourceKey, app: str) -> str | None:
+        with self._lock:
+            others = sorted(self._desired_index.get((cluster, key), set()) - {app})
+        return others[0] if others else None
+
+    # ------------------------------------------------------------------ snapshots
+    def _app_snapshot(self, state: _AppState, *, comparing: bool = False) -> AppSnapshot:
+        app = state.app
+        if isinstance(app, InvalidApplication):
+            return AppSnapshot(
+                name=app.name,
+                project="",
+                sync=SyncStatus.UNKNOWN,
+                health=HealthStatus.UNKNOWN,
+                health_message="invalid Application",
+                revision="",
+                target_revision="",
+                repo_url="",
+                path="",
+                destination=Destination("", "", ""),
+                conditions=app.conditions,
+                origin=app.origin,
+                last_sync=state.last_sync,
+                compared_at=state.compared_at,
+            )
+        conditions: list[Condition] = []
+        if state.destination_error:
+            conditions.append(Condition(ConditionType.CLUSTER_UNREACHABLE, state.destination_error))
+        elif state.context and state.context in self._cluster_errors:
+            conditions.append(
+                Condition(
+                    ConditionType.CLUSTER_UNREACHABLE,
+                    f"cluster {state.context} unreachable: {self._cluster_errors[state.context]}",
+                )
+            )
+        if state.source_error is not None:
+            kind = (
+                ConditionType.REPO_ERROR
+                if state.source_error.kind == "repo"
+                else ConditionType.COMPARISON_ERROR
+            )
+            stale = (
+                " (showing the last known manifests)"
+                if state.generated is not None and kind == ConditionType.REPO_ERROR
+                else ""
+            )
+            conditions.append(Condition(kind, f"{state.source_error}{stale}"))
+        if state.generated is not None and state.generated.duplicates:
+            conditions.append(
+                Condition(
+                    ConditionType.COMPARISON_ERROR,
+                    "the same object appears more than once: "
+                    + ", ".join(state.generated.duplicates),
+                )
+            )
+        comparison = state.comparison
+        conn = (
+            self.clusters.connection(state.context)
+            if state.context in self._cluster_ready
+            else None
+        )
+        if conn is not None and not conn.cache.reachable:
+            conditions.append(
+                Condition(
+                    ConditionType.CLUSTER_UNREACHABLE,
+                    f"cluster {conn.name} unreachable: {conn.cache.unreachable_reason}",
+                )
+            )
+        if comparison is not None:
+            conditions.extend(comparison.conditions)
+        usable = (
+            comparison is not None
+            and state.generated is not None
+            and not (state.source_error is not None and state.source_error.kind != "repo")
+            and not state.destination_error
+            and not (conn is not None and not conn.cache.reachable)
+        )
+        sync = comparison.sync if (usable and comparison is not None) else SyncStatus.UNKNOWN
+        health = comparison.health if (usable and comparison is not None) else HealthStatus.UNKNOWN
+        health_message = comparison.health_message if (usable and comparison is not None) else ""
+        resources = _tree(comparison, conn) if comparison is not None else ()
+        return AppSnapshot(
+            name=app.name,
+            project=app.project,
+            sync=sync,
+            health=health,
+            health_message=health_message,
+            revision=state.generated.revision if state.generated else "",
+            target_revision=app.source.target_revision,
+            repo_url=redact_url(app.source.repo_url),
+            path=app.source.path or app.source.chart,
+            destination=Destination(
+                app.destination.server, app.destination.name, app.destination.namespace
+            ),
+            automated=app.sync_policy.automated,
+            auto_prune=app.sync_policy.prune,
+            self_heal=app.sync_policy.self_heal,
+            conditions=tuple(conditions),
+            resources=resources,
+            operation=state.operation,
+            last_sync=state.last_sync,
+            origin=app.origin,
+            compared_at=state.compared_at,
+            comparing=comparing,
+        )
+
+    # ------------------------------------------------------------------ diffs
+    def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
+        with self._lock:
+            state = self._states.get(app)
+            if state is None:
+                raise EngineError(f"no app named {app!r}")
+            comparison = state.comparison
+            rules = _ignore_rules(state.app) if isinstance(state.app, Application) else []
+        if comparison is None:
+            return []
+        out: list[ResourceDiff] = []
+        for r in comparison.resources:
+            if r.hook:
+                continue
+            if context == 3:
+                out.append(r.diff)
+            else:
+                out.append(
+                    diff_resource(
+                        r.key,
+                        r.predicted if r.live is not None else r.desired,
+                        r.live,
+                        rules=rules,
+                        context=context,
+                    )
+                    if r.desired is not None
+                    else diff_resource(r.key, None, r.live, rules=rules, context=context)
+                )
+        return out
+
+    def app_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._states)
+
+    # ------------------------------------------------------------------ sync
+    def _require_app(self, name: str) -> _AppState:
+        with self._lock:
+            state = self._states.get(name)
+        if state is None:
+            raise EngineError(f"no app named {name!r}")
+        if isinstance(state.app, InvalidApplication):
+            raise EngineError(f"app {name!r} is invalid: " + "; ".join(state.app.messages))
+        return state
+
+    def _require_connection(self, state: _AppState) -> ClusterConnection:
+        conn = self._connection_for(state)
+        if conn is None:
+            raise EngineError(
+                state.destination_error or f"the cluster of {state.app.name} is unreachable"
+            )
+        return conn
+
+    def _plan_for(
+        self, state: _AppState, request: SyncRequest
+    ) -> tuple[SyncPlan, str, ClusterConnection]:
+        app = state.app
+        assert isinstance(app, Application)
+        conn = self._require_connection(state)
+        comparison: Comparison | None
+        if request.revision:
+            revisions = resolve_revisions(app, self.repos, refresh=False, override=request.revision)
+            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+            desired, _unknown = prepare_desired(
+                list(generated.manifests),
+                conn,
+                app=app.name,
+                namespace=app.destination.namespace,
+                tracking=self.options.tracking,
+            )
+            comparison = compare_app(
+                app=app.name,
+                desired=desired,
+                conn=conn,
+                rules=_ignore_rules(app),
+                predictions=self.predictions,
+                claimed_elsewhere=lambda key: self._claimed_elsewhere(conn.name, key, app.name),
+                executor=self._dry_runs,
+                tracking=self.options.tracking,
+            )
+            revision = generated.revision
+        else:
+            with self._lock:
+                comparison = state.comparison
+                desired = list(state.desired)
+                revision = state.generated.revision if state.generated else ""
+                source_error = state.source_error
+            if source_error is not None and source_error.kind != "repo":
+                raise EngineError(f"cannot sync {app.name}: {source_error}")
+            if comparison is None:
+                raise EngineError(
+                    f"{app.name} has not been compared yet (Git or cluster unavailable)"
+                )
+        by_key = comparison.by_key()
+        live = {k: r.live for k, r in by_key.items() if r.live is not None}
+        modified = {k: r.modified for k, r in by_key.items()}
+        candidates = [
+            r.live for r in comparison.resources if r.requires_pruning and r.live is not None
+        ]
+        options = dict(app.sync_policy.options)
+        if request.apply_out_of_sync_only:
+            options["ApplyOutOfSyncOnly"] = "true"
+        plan = build_plan(
+            desired,
+            live,
+            modified,
+            candidates,
+            app_options=options,
+            selected=request.resources,
+            prune=request.prune,
+        )
+        return plan, revision, conn
+
+    def preview(self, request: SyncRequest) -> SyncPreview:
+        state = self._require_app(request.app)
+        try:
+            plan, revision, _conn = self._plan_for(state, request)
+        except (SourceError, KubeApiError) as exc:
+            raise EngineError(redact_text(str(exc))) from None
+        return SyncPreview(request=request, plan=plan, revision=revision, errors=tuple(plan.errors))
+
+    def sync(self, request: SyncRequest) -> str:
+        if self._read_only:
+            raise ReadOnlyError("sync" if not request.prune else "sync with prune")
+        state = self._require_app(request.app)
+        app = state.app
+        assert isinstance(app, Application)
+        if state.context and state.context in self.options.read_only_contexts:
+            raise ReadOnlyError(f"sync to read-only context {state.context}")
+        with self._lock:
+            if state.operation is not None and not state.operation.phase.done:
+                raise EngineError(f"an operation is already running on {app.name}")
+            # reserve the slot before planning so two requests cannot both start
+            op_id = uuid.uuid4().hex[:12]
+            state.operation = OperationState(
+                id=op_id,
+                app=app.name,
+                phase=OperationPhase.RUNNING,
+                message="planning",
+                revision="",
+                started_at=time.time(),
+                initiated_by=request.initiated_by,
+                dry_run=request.dry_run,
+                prune=request.prune,
+            )
+            state.cancel = threading.Event()
+            state.snapshot = self._app_snapshot(state)
+        self._mark_dirty()
+        try:
+            plan, revision, conn = self._plan_for(state, request)
+        except (EngineError, SourceError, KubeApiError) as exc:
+            self._finish_operation(
+                state,
+                None,
+                replace(
+                    state.operation,
+                    phase=OperationPhase.ERROR,
+                    message=redact_text(str(exc)),
+                    finished_at=time.time(),
+                ),
+            )
+            raise EngineError(redact_text(str(exc))) from None
+        operation = replace(state.operation, revision=revision, message="starting")
+        entry_id = None
+        if not request.dry_run:
+            entry_id = self.history_store.begin(
+                app.name,
+                revision=revision,
+                repo_url=redact_url(app.source.repo_url),
+                path=app.source.path,
+                operation=operation,
+            )
+        from gitops_tui.engine.sync import (
+            SyncSettings,
+            run_sync,
+        )  # the executor loads on first sync
+
+        settings = SyncSettings(
+            app=app.name,
+            revision=revision,
+            destination_namespace=app.destination.namespace,
+            app_options=dict(app.sync_policy.options),
+            dry_run=request.dry_run,
+            force=request.force,
+            prune=request.prune,
+            initiated_by=request.initiated_by,
+            wave_timeout_s=self.options.wave_timeout_s,
+        )
+        cancel = state.cancel or threading.Event()
+
+        def progress(op: OperationState) -> None:
+            with self._lock:
+                state.operation = op
+                state.snapshot = self._app_snapshot(state)
+            self._mark_dirty()
+            if entry_id is not None:
+                try:
+                    self.history_store.update(entry_id, op)
+                except Exception:
+                    log.exception("history update failed")
+
+        def run() -> None:
+            try:
+                final = run_sync(
+                    conn, plan, settings, operation_id=op_id, on_progress=progress, cancel=cancel
+                )
+            except Exception as exc:  # run_sync reports its own errors; this is a last resort
+                final = replace(
+                    operation,
+                    phase=OperationPhase.ERROR,
+                    message=f"{type(exc).__name__}: {exc}",
+                    finished_at=time.time(),
+                )
+            self._finish_operation(state, entry_id, final)
+
+        with self._lock:
+            state.operation = operation
+        self._sync_pool.submit(run)
+        return op_id
+
+    def _finish_operation(
+        self, state: _AppState, entry_id: int | None, final: OperationState
+    ) -> None:
+        app = state.app
+        if entry_id is not None:
+            try:
+                self.history_store.update(entry_id, final)
+                if isinstance(app, Application):
+                    self.history_store.trim(app.name, app.revision_history_limit)
+            except Exception:
+                log.exception("history update failed")
+        with self._lock:
+            state.operation = final
+            if not final.dry_run:
+                state.last_sync = final
+            state.cancel = None
+            state.snapshot = self._app_snapshot(state)
+        self._mark_dirty()
+        self._schedule(app.name)
+
+    def wait_for_operation(
+        self, app: str, op_id: str, timeout: float = 600.0
+    ) -> OperationState | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                op = self._states[app].operation
+            if op is not None and op.id == op_id and op.phase.done:
+                return op
+            time.sleep(0.05)
+        return None
+
+    def terminate(self, app: str) -> bool:
+        if self._read_only:
+            raise ReadOnlyError("terminate")
+        with self._lock:
+            state = self._states.get(app)
+            if (
+                state is None
+                or state.cancel is None
+                or state.operation is None
+                or state.operation.phase.done
+            ):
+                return False
+            state.cancel.set()
+            state.operation = replace(
+                state.operation, phase=OperationPhase.TERMINATING, message="terminating"
+            )
+            state.snapshot = self._app_snapshot(state)
+        self._mark_dirty()
+        return True
+
+    def history(self, app: str) -> list[HistoryEntry]:
+        return self.history_store.entries(app)
+
+    def _last_sync_from_history(self, app: str) -> OperationState | None:
+        try:
+            last = self.history_store.last(app)
+        except Exception:
+            return None
+        return last.operation if last else None
+
+    def rollback(self, app: str, history_id: int) -> str:
+        if self._read_only:
+            raise ReadOnlyError("rollback")
+        entry = self.history_store.get(history_id)
+        if entry is None or entry.app != app:
+            raise EngineError(f"no history entry {history_id} for app {app!r}")
+        state = self._require_app(app)
+        current = state.app
+        assert isinstance(current, Application)
+        if current.sync_policy.automated:
+            policy = replace(current.sync_policy, automated=False)
+            with self._lock:
+                state.app = replace(current, sync_policy=policy)
+            log.warning("automated sync turned off for %s before rollback", app)
+        return self.sync(
+            SyncRequest(app=app, prune=False, revision=entry.revision, initiated_by="rollback")
+        )
+
+    # ------------------------------------------------------------------ automation
+    def _after_compare(self, name: str) -> None:
+        if self._read_only or not self.options.automation:
+            return
+        with self._lock:
+            state = self._states.get(name)
+            if state is None or not isinstance(state.app, Application):
+                return
+            app = state.app
+            comparison = state.comparison
+            generated = state.generated
+            busy = state.operation is not None and not state.operation.phase.done
+        if (
+            not app.sync_policy.automated
+            or comparison is None
+            or generated is None
+            or busy
+            or comparison.sync != SyncStatus.OUT_OF_SYNC
+            or state.source_error is not None
+        ):
+            return
+        if state.context and state.context in self.options.read_only_contexts:
+            return
+        revision = generated.revision
+        now = time.monotonic()
+        if now < state.next_auto_at:
+            return
+        last = state.last_sync
+        same_revision = (
+            last is not None and last.revision == revision and last.initiated_by == "automated"
+        )
+        if same_revision and last is not None and last.phase == OperationPhase.SUCCEEDED:
+            if not app.sync_policy.self_heal:
+                return
+            base, factor, cap = SELF_HEAL_BACKOFF
+            wait = min(cap, base * factor**state.heal_attempts)
+            if state.heal_attempts and now < state.next_auto_at + wait:
+                return
+            state.heal_attempts += 1
+        elif same_revision and last is not None and last.phase != OperationPhase.SUCCEEDED:
+            limit = (
+                app.sync_policy.retry.limit if app.sync_policy.retry else AUTO_SYNC_RETRY_DEFAULT
+            )
+            if 0 <= limit <= state.auto_attempts:
+                return
+            policy = app.sync_policy.retry
+            wait = policy.wait(state.auto_attempts) if policy else 5.0 * 2**state.auto_attempts
+            if now < state.next_auto_at + wait:
+                return
+        else:
+            state.auto_attempts = 0
+            state.heal_attempts = 0
+        if app.sync_policy.prune and not app.sync_policy.allow_empty and not state.desired:
+            with self._lock:
+                state.source_error = SourceError(
+                    "render",
+                    "automated sync refused: it would delete every resource (allowEmpty is off)",
+                )
+            return
+        state.auto_attempts += 1
+        state.next_auto_at = now
+        try:
+            self.sync(SyncRequest(app=name, prune=app.sync_policy.prune, initiated_by="automated"))
+        except (EngineError, ReadOnlyError) as exc:
+            log.info("automated sync of %s not started: %s", name, exc)
+
+    def _automation_loop(self) -> None:
+        """Re-check automated apps periodically (self-heal and retry backoffs expire)."""
+        while not self._stopped.wait(2.0):
+            for name, state in list(self._states.items()):
+                app = state.app
+                if isinstance(app, Application) and app.sync_policy.automated and not state.running:
+                    self._after_compare(name)
+
+    # ------------------------------------------------------------------ git watching
+    def _repo_apps(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        with self._lock:
+            for name, state in self._states.items():
+                if isinstance(state.app, Application):
+                    for source in state.app.sources:
+                        out.setdefault(source.repo_url, []).append(name)
+        return out
+
+    def _poller(self) -> None:
+        interval = self.options.repo_poll_interval_s
+        while not self._stopped.wait(interval + random.uniform(0, interval / 10)):
+            for url, names in self._repo_apps().items():
+                if self.repos.local_path(url) is not None and self.options.watch_local_repos:
+                    continue  # watched by the file watcher
+                for name in names:
+                    self._schedule(name, render=True, fetch=True)
+
+    def _local_repo_watcher(self) -> None:
+        from watchfiles import watch
+
+        paths: dict[Path, list[str]] = {}
+        for url, names in self._repo_apps().items():
+            if self.repos.local_path(url) is None:
+                continue
+            for path in self.repos.watch_paths(url):
+                paths.setdefault(path, []).extend(names)
+        if not paths:
+            return
+        try:
+            for changes in watch(
+                *paths,
+                stop_event=self._stopped,
+                debounce=50,
+                step=20,
+                rust_timeout=500,
+                watch_filter=None,  # the default filter ignores .git, which is all we watch
+                yield_on_timeout=False,
+                raise_interrupt=False,
+            ):
+                touched: set[str] = set()
+                for _change, changed in changes:
+                    for root, names in paths.items():
+                        if changed.startswith(str(root)):
+                            touched.update(names)
+                for name in touched:
+                    self._schedule(name, render=True, fetch=True)
+        except Exception:
+            log.exception("local repository watcher stopped")
+
+    # ------------------------------------------------------------------ Application objects in a cluster
+    def _cluster_apps_loader(self) -> None:
+        namespace = self.options.from_cluster or "argocd"
+        try:
+            context = self.clusters.default_context
+            if context is None:
+                return
+            conn = self.clusters.connection(context)
+            conn.start()
+            with self._cluster_lock:
+                if context not in self._cluster_ready:
+                    self._cluster_ready.add(context)
+                    conn.cache.add_listener(self._live_listener(conn))
+        except KubeApiError as exc:
+            log.warning("cannot read Applications from the cluster: %s", exc)
+            return
+        if conn.discovery.lookup("argoproj.io", "Application") is None:
+            log.warning("the cluster has no Application CRD; --from-cluster ignored")
+            return
+
+        def sync_apps() -> None:
+            found = {}
+            for obj in conn.cache.objects():
+                key = ResourceKey.of(obj)
+                if (
+                    key.group == "argoproj.io"
+                    and key.kind == "Application"
+                    and key.namespace == namespace
+                ):
+                    parsed = parse_application(obj, f"cluster:{namespace}")
+                    found[parsed.name] = parsed
+            changed: list[str] = []
+            with self._lock:
+                for name, parsed in found.items():
+                    current = self._states.get(name)
+                    if current is None:
+                        self._states[name] = _AppState(app=parsed)
+                        changed.append(name)
+                    elif current.app.origin.startswith("cluster:") and current.app != parsed:
+                        current.app = parsed
+                        changed.append(name)
+                for name in [
+                    n
+                    for n, s in self._states.items()
+                    if s.app.origin == f"cluster:{namespace}" and n not in found
+                ]:
+                    del self._states[name]
+            for name in changed:
+                self._schedule(name, render=True, fetch=True)
+            self._mark_dirty()
+
+        def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
+            if (
+                key.group == "argoproj.io"
+                and key.kind == "Application"
+                and key.namespace == namespace
+            ):
+                sync_apps()
+
+        conn.cache.add_listener(on_change)
+        sync_apps()
+
+
+def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
+    if not isinstance(app, Application):
+        return []
+    rules = []
+    for spec in app.ignore_differences:
+        try:
+            rules.append(IgnoreRule.from_spec(spec))
+        except ValueError:
+            continue
+    return rules
+
+
+def _tree(comparison: Comparison, conn: ClusterConnection | None) -> tuple[ResourceNode, ...]:
+    nodes: list[ResourceNode] = []
+    for r in comparison.resources:
+        live = r.live
+        children = _children(conn, live) if (conn is not None and live is not None) else ()
+        nodes.append(
+            ResourceNode(
+                key=r.key,
+                version=r.version,
+                status=r.status,
+                health=r.health.status if r.health else None,
+                health_message=r.health.message if r.health else r.message,
+                requires_pruning=r.requires_pruning,
+                sync_wave=r.wave,
+                hook=r.hook,
+                exists=live is not None,
+                children=children,
+                changed_paths=r.diff.changed_paths,
+            )
+        )
+    return tuple(nodes)
+
+
+def _children(conn: ClusterConnection, obj: Manifest, depth: int = 0) -> tuple[ResourceNode, ...]:
+    if depth > 4:
+        return ()
+    uid = str((obj.get("metadata") or {}).get("uid") or "")
+    if not uid:
+        return ()
+    out = []
+    for child in conn.cache.children_of(uid):
+        health = resource_health(child)
+        out.append(
+            ResourceNode(
+                key=ResourceKey.of(child),
+                version=str(child.get("apiVersion", "")),
+                status=None,
+                health=health.status if health else None,
+                health_message=health.message if health else "",
+                children=_children(conn, child, depth + 1),
+            )
+        )
+    return tuple(out)
+
+
+def parse_options_list(items: Iterable[str]) -> dict[str, str]:
+    return parse_sync_option_list(items)

@@ -1,0 +1,291 @@
+"""Headless commands: list, diff, sync, history, rollback (text or JSON, meaningful exit codes).
+
+Exit codes: 0 success / no differences; 1 differences (``diff --exit-code``) or a
+failed sync; 2 an error (bad arguments, unknown app, unreachable cluster).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.reconciler import Engine
+from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase, OperationState, ResourceNode
+
+EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+def app_to_json(app: AppSnapshot) -> dict[str, Any]:
+    """The ``list --output json`` shape (Argo CD's status vocabulary)."""
+    return {
+        "name": app.name,
+        "project": app.project,
+        "sync": app.sync.value,
+        "health": app.health.value,
+        "healthMessage": app.health_message,
+        "revision": app.revision,
+        "targetRevision": app.target_revision,
+        "repoURL": app.repo_url,
+        "path": app.path,
+        "destination": {
+            "server": app.destination.server,
+            "name": app.destination.name,
+            "namespace": app.destination.namespace,
+        },
+        "automated": {"enabled": app.automated, "prune": app.auto_prune, "selfHeal": app.self_heal},
+        "conditions": [{"type": c.type, "message": c.message} for c in app.conditions],
+        "resources": [_resource_json(r) for r in app.resources],
+        "lastSync": _operation_json(app.last_sync) if app.last_sync else None,
+    }
+
+
+def _resource_json(node: ResourceNode) -> dict[str, Any]:
+    group, _, version = node.version.rpartition("/")
+    return {
+        "group": node.key.group,
+        "version": version,
+        "kind": node.key.kind,
+        "namespace": node.key.namespace,
+        "name": node.key.name,
+        "status": node.status.value if node.status else None,
+        "health": node.health.value if node.health else None,
+        "requiresPruning": node.requires_pruning,
+        "syncWave": node.sync_wave,
+        "hook": node.hook,
+    }
+
+
+def _operation_json(op: OperationState) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "phase": op.phase.value,
+        "message": op.message,
+        "revision": op.revision,
+        "startedAt": op.started_at,
+        "finishedAt": op.finished_at,
+        "initiatedBy": op.initiated_by,
+        "dryRun": op.dry_run,
+        "results": [
+            {
+                "group": r.key.group,
+                "kind": r.key.kind,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "status": r.status.value,
+                "message": r.message,
+                "phase": r.phase,
+                "wave": r.wave,
+            }
+            for r in op.results
+        ],
+    }
+
+
+def _table(rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
+
+
+def cmd_list(engine: Engine, *, output: str, out: TextIO = sys.stdout) -> int:
+    apps = engine.snapshot().apps
+    if output == "json":
+        json.dump([app_to_json(a) for a in apps], out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    rows = [["NAME", "PROJECT", "SYNC", "HEALTH", "REVISION", "DESTINATION", "CONDITIONS"]]
+    for app in apps:
+        rows.append(
+            [
+                app.name,
+                app.project or "-",
+                app.sync.value,
+                app.health.value,
+                app.short_revision or "-",
+                app.destination.label or "-",
+                "; ".join(f"{c.type}: {c.message}" for c in app.conditions)[:120] or "-",
+            ]
+        )
+    _table(rows, out)
+    return EXIT_OK
+
+
+def _find(engine: Engine, name: str) -> AppSnapshot:
+    app = engine.snapshot().by_name.get(name)
+    if app is None:
+        known = ", ".join(engine.app_names()) or "none"
+        raise EngineError(f"no app named {name!r} (known: {known})")
+    return app
+
+
+def cmd_diff(
+    engine: Engine, name: str, *, exit_code: bool, output: str, out: TextIO = sys.stdout
+) -> int:
+    app = _find(engine, name)
+    if app.sync.value == "Unknown":
+        problems = "; ".join(c.message for c in app.conditions) or "comparison not available"
+        print(f"error: {name}: {problems}", file=sys.stderr)
+        return EXIT_ERROR
+    diffs = [d for d in engine.diffs(name) if d.modified]
+    if output == "json":
+        json.dump(
+            [
+                {
+                    "group": d.key.group,
+                    "kind": d.key.kind,
+                    "namespace": d.key.namespace,
+                    "name": d.key.name,
+                    "changedPaths": list(d.changed_paths),
+                    "diff": d.unified,
+                }
+                for d in diffs
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    else:
+        for d in diffs:
+            out.write(f"===== {d.key.group}/{d.key.kind} {d.key.namespace}/{d.key.name} ======\n")
+            out.write(d.unified if d.unified.endswith("\n") or not d.unified else d.unified + "\n")
+    if exit_code and diffs:
+        return EXIT_DIFF
+    return EXIT_OK
+
+
+def _print_progress(op: OperationState, seen: dict[ResourceKey, str], out: TextIO) -> None:
+    for result in op.results:
+        state = f"{result.status.value}:{result.message}"
+        if seen.get(result.key) != state and result.status.value not in ("Pending",):
+            seen[result.key] = state
+            message = f"  {result.message}" if result.message else ""
+            out.write(
+                f"{result.phase:<8} wave {result.wave:>3}  {result.status.value:<12} "
+                f"{result.key.display}{message}\n"
+            )
+            out.flush()
+
+
+def cmd_sync(
+    engine: Engine,
+    name: str,
+    *,
+    prune: bool,
+    dry_run: bool,
+    force: bool,
+    resources: Iterable[str],
+    apply_out_of_sync_only: bool,
+    wait: bool,
+    output: str,
+    timeout: float,
+    out: TextIO = sys.stdout,
+) -> int:
+    _find(engine, name)
+    selected = frozenset(ResourceKey.parse(r) for r in resources) or None
+    request = SyncRequest(
+        app=name,
+        prune=prune,
+        dry_run=dry_run,
+        force=force,
+        resources=selected,
+        apply_out_of_sync_only=apply_out_of_sync_only,
+        initiated_by="cli",
+    )
+    op_id = engine.sync(request)
+    if not wait:
+        out.write(f"sync of {name} started (operation {op_id})\n")
+        return EXIT_OK
+    seen: dict[ResourceKey, str] = {}
+    deadline = time.monotonic() + timeout
+    final: OperationState | None = None
+    while time.monotonic() < deadline:
+        app = engine.snapshot().by_name.get(name)
+        op = app.operation if app else None
+        if op is not None and op.id == op_id:
+            if output == "text":
+                _print_progress(op, seen, out)
+            if op.phase.done:
+                final = op
+                break
+        time.sleep(0.05)
+    if final is None:
+        final = engine.wait_for_operation(name, op_id, timeout=5)
+    if final is None:
+        print(f"error: sync of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
+        return EXIT_ERROR
+    if output == "json":
+        json.dump(_operation_json(final), out, indent=2)
+        out.write("\n")
+    else:
+        _print_progress(final, seen, out)
+        out.write(f"{final.phase.value}: {final.message}\n")
+    return EXIT_OK if final.phase == OperationPhase.SUCCEEDED else EXIT_DIFF
+
+
+def cmd_history(engine: Engine, name: str, *, output: str, out: TextIO = sys.stdout) -> int:
+    entries = engine.history(name)
+    if output == "json":
+        json.dump(
+            [
+                {
+                    "id": e.id,
+                    "revision": e.revision,
+                    "repoURL": e.repo_url,
+                    "path": e.path,
+                    **_operation_json(e.operation),
+                }
+                for e in entries
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return EXIT_OK
+    rows = [["ID", "STARTED", "REVISION", "PHASE", "BY", "MESSAGE"]]
+    for e in entries:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.operation.started_at))
+        rows.append(
+            [
+                str(e.id),
+                started,
+                e.revision[:7],
+                e.operation.phase.value,
+                e.operation.initiated_by,
+                e.operation.message[:80],
+            ]
+        )
+    _table(rows, out)
+    return EXIT_OK
+
+
+def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> int:
+    """Turn engine errors into a one-line message and exit code 2 (never a traceback)."""
+    try:
+        return int(fn(*args, **kwargs))
+    except ReadOnlyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except (EngineError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def cmd_rollback(
+    engine: Engine, name: str, entry_id: int, *, timeout: float, out: TextIO = sys.stdout
+) -> int:
+    app = _find(engine, name)
+    if app.automated:
+        out.write(f"automated sync of {name} turned off for this session before rolling back\n")
+    op_id = engine.rollback(name, entry_id)
+    final = engine.wait_for_operation(name, op_id, timeout=timeout)
+    if final is None:
+        print(f"error: rollback of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
+        return EXIT_ERROR
+    _print_progress(final, {}, out)
+    out.write(f"{final.phase.value}: {final.message} (revision {final.revision[:7]})\n")
+    return EXIT_OK if final.phase == OperationPhase.SUCCEEDED else EXIT_DIFF
