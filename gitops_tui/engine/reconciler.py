@@ -21,6 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitops_tui.engine.annotations import parse_sync_option_list
+from gitops_tui.engine.appofapps import (
+    APPLICATION_GROUP,
+    APPLICATION_KIND,
+    plan_children,
+    split_children,
+)
 from gitops_tui.engine.apps import (
     Application,
     InvalidApplication,
@@ -126,6 +132,12 @@ class _AppState:
     heal_attempts: int = 0
     next_auto_at: float = 0.0
     compared_at: float = 0.0
+    # App of Apps
+    parent: str | None = None
+    children: set[str] = field(default_factory=set)
+    child_docs: list[Manifest] = field(default_factory=list)
+    child_problems: list[str] = field(default_factory=list)
+    children_restored: bool = False
 
 
 class Engine:
@@ -160,6 +172,7 @@ class Engine:
         self._cluster_ready: set[str] = set()
         self._cluster_lock = threading.Lock()
         self._desired_index: dict[tuple[str, ResourceKey], set[str]] = {}
+        self._desired_by_app: dict[str, set[tuple[str, ResourceKey]]] = {}
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         for app in loaded:
@@ -439,8 +452,11 @@ class Engine:
         generated = state.generated
         if generated is None:
             return
+        others, child_docs = split_children(generated.manifests)
+        # without the Application CRD, child apps live only in gitops-tui (not in the cluster)
+        has_crd = conn.discovery.lookup(APPLICATION_GROUP, APPLICATION_KIND) is not None
         desired, unknown = prepare_desired(
-            list(generated.manifests),
+            list(generated.manifests) if has_crd else others,
             conn,
             app=app.name,
             namespace=app.destination.namespace,
@@ -452,6 +468,10 @@ class Engine:
             self._index_desired(app.name, conn.name, desired)
             state.desired = desired
             state.unknown_kinds = unknown
+            state.child_docs = child_docs
+        if child_docs and not state.children_restored:
+            state.children_restored = True
+            self._restore_children(state)
         rules = _ignore_rules(app)
         comparison = compare_app(
             app=app.name,
@@ -467,11 +487,146 @@ class Engine:
         with self._lock:
             state.comparison = comparison
 
+    # ------------------------------------------------------------------ App of Apps
+    def _register_children(self, parent: str, docs: list[Manifest], *, prune: bool) -> None:
+        """Register, update and (with prune) remove the child apps ``parent`` declares."""
+
+        def owner_of(name: str) -> str | None:
+            found = self._states.get(name)
+            if found is None:
+                return ""
+            return found.parent
+
+        def parent_of(name: str) -> str | None:
+            found = self._states.get(name)
+            return found.parent if found else None
+
+        changed: list[str] = []
+        with self._lock:
+            pstate = self._states.get(parent)
+            if pstate is None:
+                return
+            plan = plan_children(
+                parent,
+                docs,
+                existing_children=pstate.children,
+                owner_of=owner_of,
+                parent_of=parent_of,
+                prune=prune,
+            )
+            by_name = {str((d.get("metadata") or {}).get("name")): d for d in docs}
+            for name in (*plan.add, *plan.update):
+                parsed = parse_application(by_name[name], f"app:{parent}")
+                current = self._states.get(name)
+                if current is None:
+                    self._states[name] = _AppState(app=parsed, parent=parent)
+                    self._states[name].last_sync = self._last_sync_from_history(name)
+                    changed.append(name)
+                elif current.app != parsed:
+                    current.app = parsed
+                    changed.append(name)
+                pstate.children.add(name)
+            for name in plan.remove:
+                removed = self._states.pop(name, None)
+                pstate.children.discard(name)
+                if removed is not None:
+                    for key in self._desired_by_app.pop(name, set()):
+                        owners = self._desired_index.get(key)
+                        if owners is not None:
+                            owners.discard(name)
+            pstate.child_problems = [*plan.cycles, *plan.conflicts]
+            pstate.snapshot = self._app_snapshot(pstate)
+        for name in changed:
+            self._schedule(name, render=True, fetch=True)
+        self._mark_dirty()
+
+    def _restore_children(self, state: _AppState) -> None:
+        """At start-up, re-register the children of a parent's last successful sync."""
+        last = state.last_sync
+        app = state.app
+        if (
+            last is None
+            or last.phase != OperationPhase.SUCCEEDED
+            or not isinstance(app, Application)
+        ):
+            return
+        docs = state.child_docs
+        if state.generated is None or last.revision != state.generated.revision:
+            try:
+                revisions = resolve_revisions(
+                    app, self.repos, refresh=False, override=last.revision
+                )
+                docs = split_children(
+                    generate(app, self.repos, self.manifests, revisions=revisions).manifests
+                )[1]
+            except SourceError:
+                return
+        self._register_children(app.name, list(docs), prune=False)
+
+    def _child_nodes(self, state: _AppState) -> tuple[list[ResourceNode], bool]:
+        """Tree nodes for child apps kept outside the cluster; True if any is out of sync."""
+        nodes: list[ResourceNode] = []
+        out_of_sync = False
+        for doc in state.child_docs:
+            name = str((doc.get("metadata") or {}).get("name") or "")
+            child = self._states.get(name)
+            registered = child is not None and child.parent == state.app.name
+            same = (
+                registered
+                and child is not None
+                and (
+                    not isinstance(child.app, Application)
+                    or child.app.raw.get("spec") == doc.get("spec")
+                )
+            )
+            status = SyncStatus.SYNCED if same else SyncStatus.OUT_OF_SYNC
+            out_of_sync |= not same
+            snap = child.snapshot if (registered and child is not None) else None
+            nodes.append(
+                ResourceNode(
+                    key=ResourceKey(
+                        APPLICATION_GROUP,
+                        APPLICATION_KIND,
+                        str((doc.get("metadata") or {}).get("namespace") or ""),
+                        name,
+                    ),
+                    version=str(doc.get("apiVersion", "")),
+                    status=status,
+                    health=snap.health if snap else HealthStatus.MISSING,
+                    health_message=(
+                        "child app" if registered else "not registered yet: sync the parent"
+                    ),
+                    exists=registered,
+                )
+            )
+        for name in sorted(
+            state.children - {str((d.get("metadata") or {}).get("name")) for d in state.child_docs}
+        ):
+            nodes.append(
+                ResourceNode(
+                    key=ResourceKey(APPLICATION_GROUP, APPLICATION_KIND, "", name),
+                    version="argoproj.io/v1alpha1",
+                    status=SyncStatus.OUT_OF_SYNC,
+                    health=None,
+                    requires_pruning=True,
+                    health_message="no longer in Git: sync with prune removes it",
+                )
+            )
+            out_of_sync = True
+        return nodes, out_of_sync
+
     def _index_desired(self, app: str, cluster: str, desired: list[Manifest]) -> None:
-        for owners in self._desired_index.values():
-            owners.discard(app)
-        for obj in desired:
-            self._desired_index.setdefault((cluster, ResourceKey.of(obj)), set()).add(app)
+        """Remember which app wants which object (shared-resource checks, event routing)."""
+        keys = {(cluster, ResourceKey.of(obj)) for obj in desired}
+        for stale in self._desired_by_app.get(app, set()) - keys:
+            owners = self._desired_index.get(stale)
+            if owners is not None:
+                owners.discard(app)
+                if not owners:
+                    del self._desired_index[stale]
+        for key in keys:
+            self._desired_index.setdefault(key, set()).add(app)
+        self._desired_by_app[app] = keys
 
     def _claimed_elsewhere(self, cluster: str, key: ResourceKey, app: str) -> str | None:
         with self._lock:
@@ -554,6 +709,23 @@ class Engine:
         health = comparison.health if (usable and comparison is not None) else HealthStatus.UNKNOWN
         health_message = comparison.health_message if (usable and comparison is not None) else ""
         resources = _tree(comparison, conn) if comparison is not None else ()
+        if state.child_docs or state.children:
+            child_nodes, children_out_of_sync = self._child_nodes(state)
+            resources = resources + tuple(child_nodes)
+            if children_out_of_sync and sync == SyncStatus.SYNCED:
+                sync = SyncStatus.OUT_OF_SYNC
+            child_healths = [n.health for n in child_nodes if n.exists and n.health is not None]
+            for child_health in child_healths:
+                # Argo CD: a child app's health counts, except Missing and Unknown
+                if (
+                    child_health not in (HealthStatus.MISSING, HealthStatus.UNKNOWN)
+                    and child_health.severity > health.severity
+                    and health != HealthStatus.UNKNOWN
+                ):
+                    health = child_health
+        conditions.extend(
+            Condition(ConditionType.COMPARISON_ERROR, problem) for problem in state.child_problems
+        )
         return AppSnapshot(
             name=app.name,
             project=app.project,
@@ -577,6 +749,7 @@ class Engine:
             origin=app.origin,
             compared_at=state.compared_at,
             comparing=comparing,
+            parent=state.parent,
         )
 
     # ------------------------------------------------------------------ diffs
@@ -809,6 +982,16 @@ class Engine:
                     self.history_store.trim(app.name, app.revision_history_limit)
             except Exception:
                 log.exception("history update failed")
+        if (
+            final.phase == OperationPhase.SUCCEEDED
+            and not final.dry_run
+            and isinstance(app, Application)
+            and final.initiated_by != "rollback-children"
+        ):
+            with self._lock:
+                docs = list(state.child_docs)
+            if docs or state.children:
+                self._register_children(app.name, docs, prune=final.prune)
         with self._lock:
             state.operation = final
             if not final.dry_run:
