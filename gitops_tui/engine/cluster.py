@@ -232,6 +232,10 @@ class _KindWatch:
                     need_list = True
                     continue
                 self.cache._note_reachable(False, str(exc))
+                if exc.status == 0:
+                    # the server went away: list again once it is back (confirms it, and
+                    # catches anything the watch missed)
+                    need_list = True
                 self.cache.stopped.wait(delay)
                 delay = min(delay * 2, BACKOFF[1])
             except Exception as exc:  # a malformed event must not kill the watch thread
@@ -519,8 +523,13 @@ class ClusterConnection:
         force: bool = False,
         manager: str = FIELD_MANAGER,
         timeout: float = 30.0,
+        field_validation: str | None = None,
     ) -> Manifest:
-        """Server-side apply of ``obj`` (a dry run when asked); returns the server's result."""
+        """Server-side apply of ``obj`` (a dry run when asked); returns the server's result.
+
+        ``field_validation`` is the API's ``fieldValidation`` (``Strict``, ``Warn``,
+        ``Ignore``); None leaves the server's default.
+        """
         key = ResourceKey.of(obj)
         res = self.resource(key.group, key.kind)
         body = dict(obj)
@@ -532,6 +541,7 @@ class ClusterConnection:
                 "fieldManager": manager,
                 "force": "true" if force else "false",
                 "dryRun": "All" if dry_run else None,
+                "fieldValidation": field_validation,
             },
             body=body,
             content_type="application/apply-patch+yaml",

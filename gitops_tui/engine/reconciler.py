@@ -138,6 +138,7 @@ class _AppState:
     child_docs: list[Manifest] = field(default_factory=list)
     child_problems: list[str] = field(default_factory=list)
     children_restored: bool = False
+    process_error: Condition | None = None
 
 
 class Engine:
@@ -338,11 +339,17 @@ class Engine:
                     self._render(state, fetch=fetch, hard=hard)
                 if isinstance(state.app, Application):
                     self._compare(state)
+                process_error = None
+            except KubeApiError as exc:
+                # the cluster went away mid-compare: keep the last comparison, say why
+                process_error = Condition(ConditionType.CLUSTER_UNREACHABLE, redact_text(str(exc)))
             except Exception as exc:  # keep the worker alive; show the failure on the app
                 log.exception("processing %s failed", name)
-                with self._lock:
-                    state.source_error = SourceError("internal", f"{type(exc).__name__}: {exc}")
+                process_error = Condition(
+                    ConditionType.COMPARISON_ERROR, redact_text(f"{type(exc).__name__}: {exc}")
+                )
             with self._lock:
+                state.process_error = process_error
                 state.compared_at = time.time()
                 state.snapshot = self._app_snapshot(state)
                 if not state.again:
@@ -675,6 +682,8 @@ class Engine:
                 else ""
             )
             conditions.append(Condition(kind, f"{state.source_error}{stale}"))
+        if state.process_error is not None:
+            conditions.append(state.process_error)
         if state.generated is not None and state.generated.duplicates:
             conditions.append(
                 Condition(
@@ -703,6 +712,7 @@ class Engine:
             and state.generated is not None
             and not (state.source_error is not None and state.source_error.kind != "repo")
             and not state.destination_error
+            and state.process_error is None
             and not (conn is not None and not conn.cache.reachable)
         )
         sync = comparison.sync if (usable and comparison is not None) else SyncStatus.UNKNOWN

@@ -68,7 +68,9 @@ class SandboxStatus:
     def describe(self) -> str:
         lines = [f"sandbox {self.directory}  server {self.server}  context {self.context}"]
         for comp in self.components:
-            lines.append(f"  {comp.name:<24} pid {comp.pid:<8} {'running' if comp.alive else 'STOPPED'}")
+            lines.append(
+                f"  {comp.name:<24} pid {comp.pid:<8} {'running' if comp.alive else 'STOPPED'}"
+            )
         lines.append(f"  ready: {'yes' if self.ready else 'no'}")
         lines.append(f"export KUBECONFIG={self.kubeconfig}")
         return "\n".join(lines)
@@ -226,12 +228,16 @@ class Sandbox:
             "kube-controller-manager": pki.issue_client_cert(
                 files, "system:kube-controller-manager", (), self.pki_dir
             ),
-            "kube-scheduler": pki.issue_client_cert(files, "system:kube-scheduler", (), self.pki_dir),
+            "kube-scheduler": pki.issue_client_cert(
+                files, "system:kube-scheduler", (), self.pki_dir
+            ),
             "kwok": pki.issue_client_cert(files, "kwok", ("system:masters",), self.pki_dir),
         }
         for ident, (cert, key) in identities.items():
             path = self.kubeconfig if ident == "admin" else self.pki_dir / f"{ident}.kubeconfig"
-            write_kubeconfig(path, server=server, ca=files.ca_cert, cert=cert, key=key, context=self.name)
+            write_kubeconfig(
+                path, server=server, ca=files.ca_cert, cert=cert, key=key, context=self.name
+            )
         (self.directory / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY))
         # An explicit (empty) kwok config keeps a user's ~/.kwok/kwok.yaml out of the sandbox;
         # kwok v0.7 then uses its built-in node and pod stages.
@@ -395,7 +401,10 @@ class Sandbox:
                 "kind": "Node",
                 "metadata": {
                     "name": name,
-                    "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                    "annotations": {
+                        "kwok.x-k8s.io/node": "fake",
+                        "node.alpha.kubernetes.io/ttl": "0",
+                    },
                     "labels": {
                         "kubernetes.io/hostname": name,
                         "kubernetes.io/os": "linux",
@@ -406,7 +415,11 @@ class Sandbox:
                 "status": {
                     "allocatable": NODE_ALLOCATABLE,
                     "capacity": NODE_ALLOCATABLE,
-                    "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": "kwok"},
+                    "nodeInfo": {
+                        "architecture": "amd64",
+                        "operatingSystem": "linux",
+                        "kubeletVersion": "kwok",
+                    },
                 },
             }
             try:
@@ -423,7 +436,10 @@ class Sandbox:
             with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
                 nodes = self.api("GET", "/api/v1/nodes")["items"]
                 ready = nodes and all(
-                    any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
+                    any(
+                        c["type"] == "Ready" and c["status"] == "True"
+                        for c in n["status"].get("conditions", [])
+                    )
                     for n in nodes
                 )
                 if ready:
@@ -435,20 +451,31 @@ class Sandbox:
             "(nodes Ready from kwok, default ServiceAccount from kube-controller-manager)"
         )
 
-    def down(self, *, timeout: float = 15.0) -> list[str]:
-        """Stop every component (reverse order); return the names stopped."""
+    def down(self, *, timeout: float = 5.0) -> list[str]:
+        """Stop every component (SIGTERM, then SIGKILL after ``timeout``); return those stopped.
+
+        A throwaway control plane has nothing to drain, so the grace period is short.
+        """
         state = self._load_state()
         if state is None:
             return []
-        stopped: list[str] = []
-        for name in reversed(list(state["components"])):
-            pid = int(state["components"][name]["pid"])
-            if _terminate(pid, timeout):
-                stopped.append(name)
+        pids = {name: int(info["pid"]) for name, info in state["components"].items()}
+        running = [name for name, pid in pids.items() if pid_alive(pid)]
+        for name in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pids[name], signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name in running:
+            if not _wait_dead(pids[name], max(0.0, deadline - time.monotonic())):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pids[name], signal.SIGKILL)
+                _wait_dead(pids[name], 5.0)
+        for pid in pids.values():
+            _reap(pid)
         self.state_path.unlink(missing_ok=True)
-        return stopped
+        return list(reversed(running))
 
-    def stop_component(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    def stop_component(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 5.0) -> None:
         """Stop one component (for fault tests); ``start_component`` brings it back."""
         state = self._load_state()
         if state is None:
@@ -507,7 +534,9 @@ def _terminate(pid: int, timeout: float) -> bool:
     return True
 
 
-def write_kubeconfig(path: Path, *, server: str, ca: Path, cert: Path, key: Path, context: str) -> None:
+def write_kubeconfig(
+    path: Path, *, server: str, ca: Path, cert: Path, key: Path, context: str
+) -> None:
     """A self-contained kubeconfig (certificates embedded) for one user of the sandbox."""
     import base64
 
@@ -517,9 +546,21 @@ def write_kubeconfig(path: Path, *, server: str, ca: Path, cert: Path, key: Path
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": context, "cluster": {"server": server, "certificate-authority-data": b64(ca)}}],
-        "users": [{"name": f"{context}-user", "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}}],
-        "contexts": [{"name": context, "context": {"cluster": context, "user": f"{context}-user", "namespace": "default"}}],
+        "clusters": [
+            {"name": context, "cluster": {"server": server, "certificate-authority-data": b64(ca)}}
+        ],
+        "users": [
+            {
+                "name": f"{context}-user",
+                "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)},
+            }
+        ],
+        "contexts": [
+            {
+                "name": context,
+                "context": {"cluster": context, "user": f"{context}-user", "namespace": "default"},
+            }
+        ],
         "current-context": context,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -1,0 +1,93 @@
+"""Several clusters: two sandboxes at once, one going down while the other carries on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from gitrepo import make_repo
+from helpers import application, dump_all, running_engine, wait_for
+
+from gitops_tui.engine.model import ConditionType, SyncStatus
+from gitops_tui.sandbox.controlplane import Sandbox
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def second_sandbox(tmp_path_factory):  # type: ignore[no-untyped-def]
+    box = Sandbox(tmp_path_factory.mktemp("second"), name="second")
+    box.up(nodes=1)
+    yield box
+    box.down()
+
+
+def merged_kubeconfig(path: Path, *files: Path) -> Path:
+    merged: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [],
+        "users": [],
+        "contexts": [],
+    }
+    for index, file in enumerate(files):
+        doc = yaml.safe_load(file.read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section].extend(doc[section])
+        if index == 0:
+            merged["current-context"] = doc["current-context"]
+    path.write_text(yaml.safe_dump(merged))
+    return path
+
+
+def cm(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}}
+
+
+def test_apps_on_two_clusters_and_one_going_down(
+    sandbox, second_sandbox, namespace, tmp_path
+) -> None:
+    kubeconfig = merged_kubeconfig(
+        tmp_path / "kubeconfig", sandbox.kubeconfig, second_sandbox.kubeconfig
+    )
+    second = second_sandbox.status()
+    repo = make_repo(tmp_path / "repo", {"app/cm.yaml": dump_all([cm("shared-name")])})
+    url = f"file://{repo.working_tree_dir}"
+    first_app = application(f"{namespace}-one", url, "app", "default")
+    first_app["spec"]["destination"] = {"name": "sandbox-test", "namespace": "default"}
+    second_app = application(f"{namespace}-two", url, "app", "default")
+    second_app["spec"]["destination"] = {"server": second.server, "namespace": "default"}
+    lost_app = application(f"{namespace}-lost", url, "app", "default")
+    lost_app["spec"]["destination"] = {"name": "no-such-context", "namespace": "default"}
+    docs = [first_app, second_app, lost_app]
+    with running_engine(kubeconfig, tmp_path, docs) as engine:
+        snap = engine.snapshot()
+        one, two, lost = (snap.by_name[d["metadata"]["name"]] for d in docs)
+        assert one.sync == two.sync == SyncStatus.OUT_OF_SYNC  # compared on both clusters
+        assert lost.sync == SyncStatus.UNKNOWN
+        assert "no-such-context" in lost.conditions[0].message
+        assert {c.name for c in snap.clusters} == {"sandbox-test", "second"}
+
+        second_sandbox.stop_component("kube-apiserver")
+        try:
+            engine.refresh()
+            two = wait_for(
+                lambda: (
+                    (a := engine.snapshot().by_name[f"{namespace}-two"]).sync == SyncStatus.UNKNOWN
+                    and a
+                ),
+                timeout=30,
+                what="second cluster's app Unknown",
+            )
+            assert any(c.type == ConditionType.CLUSTER_UNREACHABLE for c in two.conditions)
+            one = engine.snapshot().by_name[f"{namespace}-one"]
+            assert one.sync == SyncStatus.OUT_OF_SYNC and not one.conditions
+        finally:
+            second_sandbox.start_component("kube-apiserver")
+        wait_for(
+            lambda: engine.snapshot().by_name[f"{namespace}-two"].sync == SyncStatus.OUT_OF_SYNC,
+            timeout=60,
+            what="second cluster's app recovers",
+        )
