@@ -617,6 +617,10 @@ class ClusterConnection:
         }
         if uid:
             body["preconditions"] = {"uid": uid}
+        if dry_run:
+            # the API server ignores a DELETE's query parameters when a body is sent:
+            # the dry-run flag must be in DeleteOptions, or the object is really deleted
+            body["dryRun"] = ["All"]
         try:
             self.client.request(
                 "DELETE",
