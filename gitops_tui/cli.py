@@ -15,36 +15,46 @@ from gitops_tui.sandbox import cli as sandbox_cli
 DEFAULT_FROM_CLUSTER = "argocd"
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Options accepted before and after the subcommand.
+
+    Subcommand parsers must not reset what the top level parsed, so their
+    defaults are SUPPRESS; the top level holds the real defaults.
+    """
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
     parser.add_argument(
         "--apps",
         action="append",
         type=Path,
         metavar="PATH",
+        default=default(None),
         help="Application manifest file or directory (repeatable)",
     )
     parser.add_argument(
         "--from-cluster",
         nargs="?",
         const=DEFAULT_FROM_CLUSTER,
-        default=None,
+        default=default(None),
         metavar="NAMESPACE",
         help=f"also read Application objects from this namespace (default {DEFAULT_FROM_CLUSTER})",
     )
-    parser.add_argument("--kubeconfig", type=Path, default=None)
+    parser.add_argument("--kubeconfig", type=Path, default=default(None))
     parser.add_argument(
-        "--context", default=None, help="kubeconfig context for in-cluster destinations"
+        "--context", default=default(None), help="kubeconfig context for in-cluster destinations"
     )
     parser.add_argument(
         "--read-only",
         action="store_true",
-        default=None,
+        default=default(None),
         help="never change the cluster (the engine refuses every mutation)",
     )
     parser.add_argument(
-        "--config", type=Path, default=None, help="config file (default: XDG config dir)"
+        "--config", type=Path, default=default(None), help="config file (default: XDG config dir)"
     )
-    parser.add_argument("--tracking", choices=("annotation", "label"), default=None)
+    parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven terminal console for GitOps on Kubernetes (Argo CD Applications).",
     )
     parser.add_argument("--version", action="version", version=f"gitops-tui {__version__}")
-    _common(parser)
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command")
 
     ui = sub.add_parser("ui", help="the terminal console (default)")

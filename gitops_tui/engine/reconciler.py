@@ -1133,7 +1133,15 @@ class Engine:
         state.auto_attempts += 1
         state.next_auto_at = now
         try:
-            self.sync(SyncRequest(app=name, prune=app.sync_policy.prune, initiated_by="automated"))
+            # selfHeal means Git wins over live edits: take fields back from other managers
+            self.sync(
+                SyncRequest(
+                    app=name,
+                    prune=app.sync_policy.prune,
+                    force=app.sync_policy.self_heal,
+                    initiated_by="automated",
+                )
+            )
         except (EngineError, ReadOnlyError) as exc:
             log.info("automated sync of %s not started: %s", name, exc)
 
