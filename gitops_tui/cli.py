@@ -79,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
     diff.add_argument("--output", "-o", choices=("text", "json"), default="text")
 
-    sync = sub.add_parser("sync", help="make the cluster match Git for an app")
+    sync = sub.add_parser("sync", help="make the cluster match Git for one or more apps")
     _common(sync)
-    sync.add_argument("app")
+    sync.add_argument(
+        "app", nargs="+", metavar="APP", help="apps to sync (several run concurrently)"
+    )
     sync.add_argument(
         "--prune", action="store_true", help="delete tracked objects Git no longer has"
     )
@@ -104,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--timeout", type=float, default=600.0)
     sync.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    plan = sub.add_parser(
+        "plan", help="what a sync of these apps (default: every OutOfSync app) would do"
+    )
+    _common(plan)
+    plan.add_argument("apps_to_plan", nargs="*", metavar="APP")
+    plan.add_argument("--prune", action="store_true", help="include prunes")
+    plan.add_argument("--output", "-o", choices=("text", "json"), default="text")
 
     hist = sub.add_parser("history", help="past syncs of an app")
     _common(hist)
@@ -205,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gitops_tui import headless
 
     if args.command == "sync" and not args.wait:
-        return _sync_in_background(list(argv) if argv is not None else sys.argv[1:], args.app)
+        return _sync_in_background(
+            list(argv) if argv is not None else sys.argv[1:], "+".join(args.app)
+        )
     try:
         engine = make_engine(args, interactive=args.command in (None, "ui"))
     except (ConfigError, ValueError, OSError) as exc:
@@ -216,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gitops_tui.ui.app import run_app
 
             return run_app(engine)
-        wanted = [args.app] if getattr(args, "app", None) else None
+        app_arg = getattr(args, "app", None)
+        wanted = (app_arg if isinstance(app_arg, list) else [app_arg]) if app_arg else None
         engine.wait_until_compared(timeout=180.0, apps=wanted)
         output = getattr(args, "output", "text")
         if args.command == "list":
@@ -238,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 wait=args.wait,
                 output=output,
                 timeout=args.timeout,
+            )
+        if args.command == "plan":
+            return headless.run_guarded(
+                headless.cmd_plan, engine, args.apps_to_plan, prune=args.prune, output=output
             )
         if args.command == "history":
             return headless.run_guarded(headless.cmd_history, engine, args.app, output=output)

@@ -158,14 +158,18 @@ def cmd_diff(
     return EXIT_OK
 
 
-def _print_progress(op: OperationState, seen: dict[ResourceKey, str], out: TextIO) -> None:
+def _print_progress(
+    op: OperationState, seen: dict[tuple[str, ResourceKey], str], out: TextIO, *, prefix: str = ""
+) -> None:
+    """One line per resource result, printed again only when it changes."""
     for result in op.results:
         state = f"{result.status.value}:{result.message}"
-        if seen.get(result.key) != state and result.status.value not in ("Pending",):
-            seen[result.key] = state
+        if seen.get((prefix, result.key)) != state and result.status.value != "Pending":
+            seen[(prefix, result.key)] = state
             message = f"  {result.message}" if result.message else ""
+            lead = f"{prefix}  " if prefix else ""
             out.write(
-                f"{result.phase:<8} wave {result.wave:>3}  {result.status.value:<12} "
+                f"{lead}{result.phase:<8} wave {result.wave:>3}  {result.status.value:<12} "
                 f"{result.key.display}{message}\n"
             )
             out.flush()
@@ -173,7 +177,7 @@ def _print_progress(op: OperationState, seen: dict[ResourceKey, str], out: TextI
 
 def cmd_sync(
     engine: Engine,
-    name: str,
+    names: str | list[str],
     *,
     prune: bool,
     dry_run: bool,
@@ -185,46 +189,63 @@ def cmd_sync(
     timeout: float,
     out: TextIO = sys.stdout,
 ) -> int:
-    _find(engine, name)
+    """Sync one or more apps (concurrently); exit 0 only if every sync succeeded."""
+    apps = [names] if isinstance(names, str) else list(names)
+    for name in apps:
+        _find(engine, name)
     selected = frozenset(ResourceKey.parse(r) for r in resources) or None
-    request = SyncRequest(
-        app=name,
-        prune=prune,
-        dry_run=dry_run,
-        force=force,
-        resources=selected,
-        apply_out_of_sync_only=apply_out_of_sync_only,
-        initiated_by="cli",
-    )
-    op_id = engine.sync(request)
+    started: dict[str, str] = {}
+    for name in apps:
+        request = SyncRequest(
+            app=name,
+            prune=prune,
+            dry_run=dry_run,
+            force=force,
+            resources=selected,
+            apply_out_of_sync_only=apply_out_of_sync_only,
+            initiated_by="cli",
+        )
+        started[name] = engine.sync(request)
     if not wait:
-        out.write(f"sync of {name} started (operation {op_id})\n")
+        for name, op_id in started.items():
+            out.write(f"sync of {name} started (operation {op_id})\n")
         return EXIT_OK
-    seen: dict[ResourceKey, str] = {}
+    seen: dict[tuple[str, ResourceKey], str] = {}
+    finals: dict[str, OperationState] = {}
     deadline = time.monotonic() + timeout
-    final: OperationState | None = None
-    while time.monotonic() < deadline:
-        app = engine.snapshot().by_name.get(name)
-        op = app.operation if app else None
-        if op is not None and op.id == op_id:
+    while len(finals) < len(started) and time.monotonic() < deadline:
+        snap = engine.snapshot()
+        for name, op_id in started.items():
+            app = snap.by_name.get(name)
+            op = app.operation if app else None
+            if name in finals or op is None or op.id != op_id:
+                continue
             if output == "text":
-                _print_progress(op, seen, out)
+                _print_progress(op, seen, out, prefix=name if len(apps) > 1 else "")
             if op.phase.done:
-                final = op
-                break
+                finals[name] = op
         time.sleep(0.05)
-    if final is None:
-        final = engine.wait_for_operation(name, op_id, timeout=5)
-    if final is None:
-        print(f"error: sync of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
-        return EXIT_ERROR
+    failed = False
+    results = {}
+    for name, op_id in started.items():
+        final = finals.get(name) or engine.wait_for_operation(name, op_id, timeout=1)
+        if final is None:
+            print(f"error: sync of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
+            failed = True
+            continue
+        failed |= final.phase != OperationPhase.SUCCEEDED
+        results[name] = final
+        if output == "text":
+            _print_progress(final, seen, out, prefix=name if len(apps) > 1 else "")
+            label = f"{name}: " if len(apps) > 1 else ""
+            out.write(f"{label}{final.phase.value}: {final.message}\n")
     if output == "json":
-        json.dump(_operation_json(final), out, indent=2)
+        payload = {n: _operation_json(op) for n, op in results.items()}
+        json.dump(
+            payload[apps[0]] if len(apps) == 1 and apps[0] in payload else payload, out, indent=2
+        )
         out.write("\n")
-    else:
-        _print_progress(final, seen, out)
-        out.write(f"{final.phase.value}: {final.message}\n")
-    return EXIT_OK if final.phase == OperationPhase.SUCCEEDED else EXIT_DIFF
+    return EXIT_DIFF if failed else EXIT_OK
 
 
 def cmd_history(engine: Engine, name: str, *, output: str, out: TextIO = sys.stdout) -> int:
@@ -289,3 +310,67 @@ def cmd_rollback(
     _print_progress(final, {}, out)
     out.write(f"{final.phase.value}: {final.message} (revision {final.revision[:7]})\n")
     return EXIT_OK if final.phase == OperationPhase.SUCCEEDED else EXIT_DIFF
+
+
+def cmd_plan(
+    engine: Engine, names: list[str], *, prune: bool, output: str, out: TextIO = sys.stdout
+) -> int:
+    """What a sync of these apps (default: every OutOfSync app) would create, change and prune."""
+    previews = engine.fleet_preview(names or None, prune=prune)
+    report: list[dict[str, Any]] = []
+    totals: dict[str, int] = {}
+    for name, preview in sorted(previews.items()):
+        if isinstance(preview, str):
+            report.append({"app": name, "error": preview})
+            continue
+        summary = preview.plan.summary()
+        for action, count in summary.items():
+            totals[action] = totals.get(action, 0) + count
+        report.append(
+            {
+                "app": name,
+                "revision": preview.revision,
+                "summary": summary,
+                "errors": list(preview.errors),
+                "tasks": [
+                    {
+                        "action": t.action.value,
+                        "phase": t.phase,
+                        "wave": t.wave,
+                        "group": t.key.group,
+                        "kind": t.key.kind,
+                        "namespace": t.key.namespace,
+                        "name": t.key.name,
+                        "note": t.note,
+                    }
+                    for t in preview.plan.tasks
+                    if t.action.value != "Unchanged"
+                ],
+            }
+        )
+    if output == "json":
+        json.dump({"apps": report, "totals": totals}, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if not report:
+        out.write("nothing to sync: every app is Synced\n")
+        return EXIT_OK
+    for entry in report:
+        if "error" in entry:
+            out.write(f"{entry['app']}: cannot plan: {entry['error']}\n")
+            continue
+        counts = ", ".join(
+            f"{n} {a.lower()}" for a, n in entry["summary"].items() if n and a != "Unchanged"
+        )
+        out.write(f"{entry['app']} @ {entry['revision'][:7]}: {counts or 'no changes'}\n")
+        for task in entry["tasks"]:
+            where = f"{task['namespace']}/{task['name']}" if task["namespace"] else task["name"]
+            note = f"  ({task['note']})" if task["note"] else ""
+            out.write(
+                f"  {task['phase']:<8} wave {task['wave']:>3}  {task['action']:<13} {task['kind']} {where}{note}\n"
+            )
+        for error in entry["errors"]:
+            out.write(f"  error: {error}\n")
+    total = ", ".join(f"{n} {a.lower()}" for a, n in totals.items() if n and a != "Unchanged")
+    out.write(f"total over {len(report)} apps: {total or 'no changes'}\n")
+    return EXIT_OK

@@ -882,6 +882,28 @@ class Engine:
             raise EngineError(redact_text(str(exc))) from None
         return SyncPreview(request=request, plan=plan, revision=revision, errors=tuple(plan.errors))
 
+    def fleet_preview(
+        self, apps: Iterable[str] | None = None, *, prune: bool = False
+    ) -> dict[str, SyncPreview | str]:
+        """The plan of a sync of each named app (default: every OutOfSync app).
+
+        Values are previews, or an error message for apps that cannot be planned.
+        Plans run concurrently on the engine's pool; nothing is applied.
+        """
+        if apps is None:
+            names = [a.name for a in self.snapshot().apps if a.sync == SyncStatus.OUT_OF_SYNC]
+        else:
+            names = list(apps)
+
+        def one(name: str) -> SyncPreview | str:
+            try:
+                return self.preview(SyncRequest(app=name, prune=prune))
+            except EngineError as exc:
+                return str(exc)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
+            return dict(zip(names, pool.map(one, names), strict=True))
+
     def sync(self, request: SyncRequest) -> str:
         if self._read_only:
             raise ReadOnlyError("sync" if not request.prune else "sync with prune")

@@ -307,3 +307,30 @@ def test_sync_killed_mid_way_is_completed_by_the_next_and_history_stays_readable
     with HistoryStore(store_path) as store:
         phases = [e.operation.phase for e in store.entries(namespace)]
     assert phases == [OperationPhase.SUCCEEDED, OperationPhase.ERROR]
+
+
+def test_fleet_plan_then_bulk_sync_of_two_apps(sandbox, namespace, tmp_path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {"a/cm.yaml": dump_all([cm("a1"), cm("a2")]), "b/cm.yaml": dump_all([cm("b1")])},
+    )
+    url = f"file://{repo.working_tree_dir}"
+    apps = tmp_path / "apps"
+    write_app(apps, application(f"{namespace}-a", url, "a", namespace))
+    write_app(apps, application(f"{namespace}-b", url, "b", namespace))
+    plan = cli(tmp_path, sandbox.kubeconfig, apps, "plan", "-o", "json")
+    assert plan.returncode == 0, plan.stderr
+    report = json.loads(plan.stdout)
+    assert {e["app"] for e in report["apps"]} == {f"{namespace}-a", f"{namespace}-b"}
+    assert report["totals"]["Create"] == 3
+    text = cli(tmp_path, sandbox.kubeconfig, apps, "plan").stdout
+    assert "total over 2 apps: 3 create" in text
+    assert (
+        kubectl(sandbox.kubeconfig, "-n", namespace, "get", "cm", "a1", check=False).returncode != 0
+    )  # nothing applied
+
+    bulk = cli(tmp_path, sandbox.kubeconfig, apps, "sync", f"{namespace}-a", f"{namespace}-b")
+    assert bulk.returncode == 0, bulk.stdout + bulk.stderr
+    assert f"{namespace}-a: Succeeded" in bulk.stdout and f"{namespace}-b: Succeeded" in bulk.stdout
+    after = cli(tmp_path, sandbox.kubeconfig, apps, "plan")
+    assert "nothing to sync" in after.stdout
