@@ -57,6 +57,7 @@ from gitops_tui.engine.model import (
     SyncStatus,
 )
 from gitops_tui.engine.plan import SyncPlan, build_plan
+from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.repo import RepoCache
 from gitops_tui.engine.snapshot import (
@@ -139,6 +140,8 @@ class _AppState:
     child_problems: list[str] = field(default_factory=list)
     children_restored: bool = False
     process_error: Condition | None = None
+    project_problems: list[str] = field(default_factory=list)
+    refused_kinds: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -174,6 +177,8 @@ class Engine:
         self._cluster_lock = threading.Lock()
         self._desired_index: dict[tuple[str, ResourceKey], set[str]] = {}
         self._desired_by_app: dict[str, set[tuple[str, ResourceKey]]] = {}
+        self._projects: dict[str, Project] = {}
+        self._projects_known = False  # only with --from-cluster are AppProjects read
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         for app in loaded:
@@ -459,6 +464,14 @@ class Engine:
         generated = state.generated
         if generated is None:
             return
+        if self._projects_known:
+            problems = app_violations(app, self._projects.get(app.project))
+            if problems:
+                with self._lock:
+                    state.project_problems = problems
+                    state.comparison = None
+                return
+        state.project_problems = []
         others, child_docs = split_children(generated.manifests)
         # without the Application CRD, child apps live only in gitops-tui (not in the cluster)
         has_crd = conn.discovery.lookup(APPLICATION_GROUP, APPLICATION_KIND) is not None
@@ -469,6 +482,9 @@ class Engine:
             namespace=app.destination.namespace,
             tracking=self.options.tracking,
         )
+        refused: list[str] = []
+        if self._projects_known:
+            desired, refused = self._permitted(app, conn, desired)
         kinds = {(ResourceKey.of(o).group, ResourceKey.of(o).kind) for o in desired}
         conn.cache.watch_kinds(kinds)
         with self._lock:
@@ -476,6 +492,7 @@ class Engine:
             state.desired = desired
             state.unknown_kinds = unknown
             state.child_docs = child_docs
+            state.refused_kinds = refused
         if child_docs and not state.children_restored:
             state.children_restored = True
             self._restore_children(state)
@@ -493,6 +510,25 @@ class Engine:
         )
         with self._lock:
             state.comparison = comparison
+
+    def _permitted(
+        self, app: Application, conn: ClusterConnection, desired: list[Manifest]
+    ) -> tuple[list[Manifest], list[str]]:
+        """Split off objects whose kind the app's project does not permit."""
+        project = self._projects.get(app.project)
+        kept: list[Manifest] = []
+        refused: list[str] = []
+        for obj in desired:
+            key = ResourceKey.of(obj)
+            res = conn.discovery.lookup(key.group, key.kind)
+            namespaced = res.namespaced if res is not None else bool(key.namespace)
+            if kind_permitted(project, key.group, key.kind, namespaced=namespaced):
+                kept.append(obj)
+            else:
+                refused.append(
+                    f"{key.display}: kind {key.kind} is not permitted in project {app.project!r}"
+                )
+        return kept, refused
 
     # ------------------------------------------------------------------ App of Apps
     def _register_children(self, parent: str, docs: list[Manifest], *, prune: bool) -> None:
@@ -684,6 +720,10 @@ class Engine:
             conditions.append(Condition(kind, f"{state.source_error}{stale}"))
         if state.process_error is not None:
             conditions.append(state.process_error)
+        conditions.extend(
+            Condition(ConditionType.INVALID_SPEC, p)
+            for p in (*state.project_problems, *state.refused_kinds)
+        )
         if state.generated is not None and state.generated.duplicates:
             conditions.append(
                 Condition(
@@ -804,6 +844,10 @@ class Engine:
             raise EngineError(f"no app named {name!r}")
         if isinstance(state.app, InvalidApplication):
             raise EngineError(f"app {name!r} is invalid: " + "; ".join(state.app.messages))
+        if state.project_problems:
+            raise EngineError(
+                f"app {name!r} is not permitted: " + "; ".join(state.project_problems)
+            )
         return state
 
     def _require_connection(self, state: _AppState) -> ClusterConnection:
@@ -1246,19 +1290,27 @@ class Engine:
             log.warning("the cluster has no Application CRD; --from-cluster ignored")
             return
 
+        conn.cache.watch_kinds(
+            [(APPLICATION_GROUP, APPLICATION_KIND), (APPLICATION_GROUP, "AppProject")]
+        )
+
         def sync_apps() -> None:
-            found = {}
+            found: dict[str, Application | InvalidApplication] = {}
+            projects: dict[str, Project] = {}
             for obj in conn.cache.objects():
                 key = ResourceKey.of(obj)
-                if (
-                    key.group == "argoproj.io"
-                    and key.kind == "Application"
-                    and key.namespace == namespace
-                ):
+                if key.group != APPLICATION_GROUP or key.namespace != namespace:
+                    continue
+                if key.kind == APPLICATION_KIND:
                     parsed = parse_application(obj, f"cluster:{namespace}")
                     found[parsed.name] = parsed
+                elif key.kind == "AppProject":
+                    projects[key.name] = project_from_object(obj)
             changed: list[str] = []
             with self._lock:
+                projects_changed = projects != self._projects
+                self._projects = projects
+                self._projects_known = True
                 for name, parsed in found.items():
                     current = self._states.get(name)
                     if current is None:
@@ -1267,21 +1319,28 @@ class Engine:
                     elif current.app.origin.startswith("cluster:") and current.app != parsed:
                         current.app = parsed
                         changed.append(name)
-                for name in [
+                gone = [
                     n
-                    for n, s in self._states.items()
-                    if s.app.origin == f"cluster:{namespace}" and n not in found
-                ]:
+                    for n, st in self._states.items()
+                    if st.app.origin == f"cluster:{namespace}" and n not in found
+                ]
+                for name in gone:
                     del self._states[name]
+                if projects_changed:
+                    changed = sorted(set(changed) | set(self._states))
             for name in changed:
-                self._schedule(name, render=True, fetch=True)
+                self._schedule(name, render=True)
             self._mark_dirty()
 
         def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
             if (
-                key.group == "argoproj.io"
-                and key.kind == "Application"
+                key.group == APPLICATION_GROUP
                 and key.namespace == namespace
+                and key.kind
+                in (
+                    APPLICATION_KIND,
+                    "AppProject",
+                )
             ):
                 sync_apps()
 
