@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -225,9 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return headless.EXIT_ERROR
     try:
         if args.command in (None, "ui"):
-            from gitops_tui.ui.app import run_app
+            from gitops_tui.ui.app import run
 
-            return run_app(engine)
+            code = run(engine)
+            # the UI closed the engine on a daemon thread; do not wait for in-flight
+            # network calls of its worker pools before giving the shell back
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         app_arg = getattr(args, "app", None)
         wanted = (app_arg if isinstance(app_arg, list) else [app_arg]) if app_arg else None
         engine.wait_until_compared(timeout=180.0, apps=wanted)

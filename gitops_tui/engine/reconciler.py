@@ -800,6 +800,9 @@ class Engine:
             compared_at=state.compared_at,
             comparing=comparing,
             parent=state.parent,
+            read_only=self._read_only
+            or (state.context is not None and state.context in self.options.read_only_contexts),
+            sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
         )
 
     # ------------------------------------------------------------------ diffs

@@ -121,6 +121,8 @@ class AppSnapshot:
     origin: str = ""
     compared_at: float = 0.0
     comparing: bool = False
+    read_only: bool = False  # the engine refuses mutations of this app (global or per context)
+    sync_options: tuple[str, ...] = ()  # spec.syncPolicy.syncOptions as written
 
     @property
     def short_revision(self) -> str:

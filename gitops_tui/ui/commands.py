@@ -1,0 +1,148 @@
+"""The command palette provider (``ctrl+p``) and the ``:`` command-line parser.
+
+Both speak the same verbs as the keys; verbs that change a cluster are left
+out entirely in read-only mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from gitops_tui.ui.app import GitOpsApp
+
+
+@dataclass(frozen=True)
+class Verb:
+    id: str
+    title: str
+    help: str
+    mutating: bool = False
+
+
+VERBS: tuple[Verb, ...] = (
+    Verb("open", "Open", "resource tree, diff, conditions and operation"),
+    Verb("diff", "Diff", "show the app's diff"),
+    Verb("sync", "Sync", "preview the plan, then sync", mutating=True),
+    Verb("prune", "Prune", "delete live objects no longer in Git", mutating=True),
+    Verb("history", "History", "recorded syncs, rollback"),
+    Verb("refresh", "Refresh", "re-compare with the cluster"),
+    Verb("hard_refresh", "Hard refresh", "re-fetch Git and re-render"),
+    Verb("terminate", "Terminate", "stop the running sync", mutating=True),
+)
+
+
+MAX_HITS = 100
+"""The palette shows the best hits only; a fleet of thousands would otherwise flood it."""
+
+
+def available_verbs(read_only: bool) -> tuple[Verb, ...]:
+    return tuple(v for v in VERBS if not (read_only and v.mutating))
+
+
+class GitOpsCommands(Provider):
+    """``<Verb> <app>`` for every app; the current app's verbs are offered first."""
+
+    @property
+    def gitops(self) -> GitOpsApp:
+        return cast("GitOpsApp", self.app)
+
+    async def discover(self) -> Hits:
+        app = self.gitops
+        current = app.current_app_name()
+        for verb in available_verbs(app.read_only):
+            if current is not None:
+                yield DiscoveryHit(
+                    f"{verb.title} {current}",
+                    partial(app.run_verb, verb.id, current),
+                    help=verb.help,
+                )
+        yield DiscoveryHit(
+            "Refresh all apps", partial(app.request_refresh, None), help="re-compare every app"
+        )
+
+    async def search(self, query: str) -> Hits:
+        app = self.gitops
+        matcher = self.matcher(query)
+        verbs = available_verbs(app.read_only)
+        first = query.split(" ", 1)[0].lower()
+        narrowed = [v for v in verbs if first and v.title.lower().startswith(first)]
+        scored: list[tuple[float, str, str, str]] = []
+        for count, name in enumerate(app.app_names()):
+            if count % 500 == 499:
+                await asyncio.sleep(0)  # thousands of apps: let the UI breathe
+            for verb in narrowed or verbs:
+                text = f"{verb.title} {name}"
+                score = matcher.match(text)
+                if score > 0:
+                    scored.append((score, text, verb.id, name))
+        helps = {v.id: v.help for v in verbs}
+        for score, text, verb_id, name in heapq.nlargest(MAX_HITS, scored):
+            yield Hit(
+                score,
+                matcher.highlight(text),
+                partial(app.run_verb, verb_id, name),
+                help=helps[verb_id],
+            )
+        text = "Refresh all apps"
+        score = matcher.match(text)
+        if score > 0:
+            yield Hit(score, matcher.highlight(text), partial(app.request_refresh, None))
+
+
+# -- the ':' command line -----------------------------------------------------------------
+
+COMMAND_ALIASES: dict[str, str] = {
+    "q": "quit",
+    "q!": "quit",
+    "quit": "quit",
+    "exit": "quit",
+    "sync": "sync",
+    "s": "sync",
+    "diff": "diff",
+    "d": "diff",
+    "open": "open",
+    "app": "open",
+    "prune": "prune",
+    "history": "history",
+    "hist": "history",
+    "refresh": "refresh",
+    "refresh!": "hard_refresh",
+    "r": "refresh",
+    "r!": "hard_refresh",
+    "terminate": "terminate",
+    "filter": "filter",
+    "f": "filter",
+    "sort": "sort",
+    "help": "help",
+    "h": "help",
+    "?": "help",
+}
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    verb: str
+    argument: str = ""
+
+
+class CommandError(ValueError):
+    pass
+
+
+def parse_command_line(text: str) -> CommandLine:
+    """``:sync web`` -> CommandLine("sync", "web"); CommandError for an unknown verb."""
+    body = text.strip().removeprefix(":").strip()
+    if not body:
+        raise CommandError("empty command")
+    word, _, rest = body.partition(" ")
+    verb = COMMAND_ALIASES.get(word.lower())
+    if verb is None:
+        raise CommandError(f"unknown command :{word} (try :help)")
+    return CommandLine(verb, rest.strip())

@@ -1,0 +1,72 @@
+"""Messages between the engine's threads, the UI's workers and the screens.
+
+Everything that crosses a thread arrives as one of these, through the
+thread-safe ``post_message``. Results of worker calls carry the token they were
+started with (a request, a counter) so the receiver can drop stale ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from gitops_tui.engine.commands import HistoryEntry, SyncPreview, SyncRequest
+from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.snapshot import FleetSnapshot
+
+
+@dataclass
+class SnapshotPublished(Message):
+    """The engine published a new fleet snapshot (posted from an engine thread)."""
+
+    snapshot: FleetSnapshot
+
+
+@dataclass
+class EngineCallFailed(Message):
+    """A worker's engine call raised; bubbles up to the app's one error handler."""
+
+    action: str
+    error: BaseException
+    token: object = None
+
+
+@dataclass
+class DiffsLoaded(Message):
+    app: str
+    context: int
+    token: int
+    diffs: list[ResourceDiff]
+
+
+@dataclass
+class PreviewReady(Message):
+    request: SyncRequest
+    preview: SyncPreview
+
+
+@dataclass
+class SyncStarted(Message):
+    request: SyncRequest
+    operation_id: str
+
+
+@dataclass
+class HistoryLoaded(Message):
+    app: str
+    token: int
+    entries: list[HistoryEntry]
+
+
+@dataclass
+class RollbackStarted(Message):
+    app: str
+    history_id: int
+    operation_id: str
+
+
+@dataclass
+class TerminateDone(Message):
+    app: str
+    stopped: bool

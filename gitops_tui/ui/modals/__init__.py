@@ -1,0 +1,1 @@
+"""Dialogs over a screen (sync, prune, confirm, command line)."""

@@ -1,0 +1,41 @@
+"""A yes/no question: ``y``/``enter`` confirms, ``n``/``esc`` declines."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from gitops_tui.ui.screens.base import GitOpsModal
+
+
+class ConfirmModal(GitOpsModal[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("enter", "answer(True)", "Yes", show=False),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, title: str, message: str, *, confirm_label: str = "yes") -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.message = message
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(
+                f"y / enter: {self.confirm_label}   n / esc: cancel",
+                classes="dialog-hint",
+                markup=False,
+            )
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

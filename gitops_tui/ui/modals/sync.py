@@ -1,0 +1,374 @@
+"""The sync dialog: preview the plan, toggle options with one key, confirm, watch it run.
+
+Every toggle builds a new ``SyncRequest`` and previews it in a worker; a preview
+that comes back for an older request is dropped, and confirming is only
+possible when the plan on screen belongs to the request that will be sent.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.plan import TaskAction
+from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
+from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
+from gitops_tui.ui.screens.base import GitOpsModal
+from gitops_tui.ui.symbols import Glyphs, action_text
+from gitops_tui.ui.widgets.operation_view import OperationView
+from gitops_tui.ui.widgets.tables import Cells, KeyedTable
+from gitops_tui.ui.workers import Cancelled, call_blocking
+
+PLAN_COLUMNS = (
+    ("step", "#"),
+    ("wave", "PHASE/WAVE"),
+    ("action", "ACTION"),
+    ("resource", "RESOURCE"),
+    ("note", "NOTE"),
+)
+
+OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("p", "prune", "prune"),
+    ("d", "dry_run", "dry run"),
+    ("f", "force", "force"),
+    ("o", "apply_out_of_sync_only", "out-of-sync only"),
+    ("m", "selected", "selected only"),
+)
+"""(key, option id, label) of the one-key toggles, in display order (two lines: p d f / o m)."""
+
+
+def plan_rows(preview: SyncPreview, glyphs: Glyphs) -> dict[str, Cells]:
+    """One row per task in execution order; the phase/wave is written on a wave's first task."""
+    rows: dict[str, Cells] = {}
+    step = 0
+    for (phase, wave), tasks in preview.plan.waves():
+        for index, task in enumerate(tasks):
+            step += 1
+            where = f"{phase} {wave}" if index == 0 else ""
+            rows[str(step)] = (
+                str(step),
+                where,
+                action_text(glyphs, task.action, skipped=task.skipped),
+                task.key.display,
+                task.note,
+            )
+    return rows
+
+
+def plan_summary(preview: SyncPreview, glyphs: Glyphs) -> Text:
+    counts = preview.plan.summary()
+    skipped = sum(1 for t in preview.plan.tasks if t.skipped)
+    text = Text(f"revision {preview.revision[:7] or glyphs.none}  ")
+    for action in (
+        TaskAction.CREATE,
+        TaskAction.UPDATE,
+        TaskAction.PRUNE,
+        TaskAction.PRUNE_SKIPPED,
+        TaskAction.HOOK,
+        TaskAction.UNCHANGED,
+    ):
+        count = counts.get(action.value, 0)
+        if count:
+            text.append_text(action_text(glyphs, action))
+            text.append(f" {count}  ")
+    if skipped:
+        text.append(f"({skipped} skipped: in sync)", style="bright_black")
+    if not preview.plan.tasks:
+        text.append("nothing to do", style="bright_black")
+    for error in (*preview.errors, *preview.plan.errors):
+        text.append(f"\n{glyphs.warning} {error}", style="bold red")
+    return text
+
+
+class PlanTable(KeyedTable):
+    """The plan; enter confirms the dialog rather than selecting a row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.confirm_sync", "Sync", show=False),
+    ]
+
+
+class SyncModal(GitOpsModal[str | None]):
+    """Returns the started operation id, or None when cancelled before starting."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "toggle_option('prune')", "Prune"),
+        Binding("d", "toggle_option('dry_run')", "Dry run"),
+        Binding("o", "toggle_option('apply_out_of_sync_only')", "Out-of-sync only"),
+        Binding("f", "toggle_option('force')", "Force"),
+        Binding("m", "toggle_option('selected')", "Selected only"),
+        Binding("y", "confirm_sync", "Sync"),
+        Binding("enter", "confirm_sync", "Sync", show=False),
+        Binding("t", "terminate", "Terminate"),
+        Binding("ctrl+c", "terminate", "Terminate", show=False),
+        Binding("escape", "close", "Close"),
+        Binding("question_mark", "app.help", "Help", show=False),
+    ]
+
+    def __init__(self, app_name: str, marked: frozenset[ResourceKey] = frozenset()) -> None:
+        super().__init__(classes="dialog-screen")
+        self.app_name = app_name
+        self.marked = marked
+        self.options = {
+            "prune": False,
+            "dry_run": False,
+            "apply_out_of_sync_only": False,
+            "force": False,
+            "selected": bool(marked),
+        }
+        self.request = self._build_request()
+        self.preview: SyncPreview | None = None
+        self.preview_error = ""
+        self.operation_id: str | None = None
+        self.starting = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sync-dialog", classes="dialog"):
+            yield Static("", id="sync-title", classes="dialog-title", markup=False)
+            yield Static("", id="sync-options", markup=False)
+            yield Static("", id="sync-summary", markup=False)
+            with ContentSwitcher(initial="sync-plan", id="sync-body"):
+                yield PlanTable(PLAN_COLUMNS, id="sync-plan")
+                yield OperationView(self.gitops.glyphs, id="sync-progress")
+            yield Static("", id="sync-hint", classes="dialog-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fleet_ready = True
+        self._render_header()
+        self._start_preview()
+        self.query_one("#sync-plan", KeyedTable).focus()
+
+    def current_app(self) -> str | None:
+        return self.app_name
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def in_progress(self) -> bool:
+        return self.operation_id is not None
+
+    def _build_request(self) -> SyncRequest:
+        selected = self.options["selected"] and bool(self.marked)
+        return SyncRequest(
+            app=self.app_name,
+            prune=self.options["prune"],
+            dry_run=self.options["dry_run"],
+            force=self.options["force"],
+            apply_out_of_sync_only=self.options["apply_out_of_sync_only"],
+            resources=frozenset(self.marked) if selected else None,
+        )
+
+    @property
+    def ready(self) -> bool:
+        """A preview for the current request is shown and allows syncing."""
+        return (
+            self.preview is not None
+            and self.preview.request == self.request
+            and self.preview.ok
+            and not self.starting
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not super().check_action(action, parameters):
+            return False
+        if action == "toggle_option":
+            return not self.in_progress
+        if action == "confirm_sync":
+            if self.in_progress:
+                return False
+            return True if self.ready else None
+        if action == "terminate":
+            return self.in_progress
+        return True
+
+    # -- rendering -------------------------------------------------------------------
+
+    def _render_header(self) -> None:
+        glyphs = self.gitops.glyphs
+        app = self.gitops.fleet.by_name.get(self.app_name)
+        title = Text(f"Sync {self.app_name}", style="bold")
+        if app is not None:
+            title.append(f"  {glyphs.arrow} {app.destination.label}")
+        if self.in_progress:
+            title.append(f"  operation {self.operation_id}", style="bright_black")
+        self.query_one("#sync-title", Static).update(title)
+        options = Text()
+        for index, (key, option, label) in enumerate(OPTIONS):
+            on = self.options[option]
+            if index:
+                options.append("\n" if option == "apply_out_of_sync_only" else "   ")
+            options.append(f"[{key}] ", style="bold")
+            options.append(f"{label} ")
+            options.append("ON" if on else "off", style="bold green" if on else "bright_black")
+            if option == "selected":
+                options.append(f" ({len(self.marked)} marked)", style="bright_black")
+        self.query_one("#sync-options", Static).update(options)
+        self._render_hint()
+
+    def _render_hint(self) -> None:
+        if self.in_progress:
+            hint = "t / ctrl+c: terminate   esc: close (the sync keeps running)"
+        elif self.starting:
+            hint = "starting..."
+        elif self.ready:
+            verb = "dry run" if self.options["dry_run"] else "sync"
+            hint = f"enter / y: {verb} now   esc: cancel"
+        elif self.preview_error or (self.preview is not None and not self.preview.ok):
+            hint = "cannot sync with this plan   esc: cancel"
+        else:
+            hint = "computing the plan...   esc: cancel"
+        self.query_one("#sync-hint", Static).update(hint)
+
+    def _show_preview(self, preview: SyncPreview) -> None:
+        glyphs = self.gitops.glyphs
+        self.query_one("#sync-summary", Static).update(plan_summary(preview, glyphs))
+        self.query_one("#sync-plan", KeyedTable).sync_rows(plan_rows(preview, glyphs))
+
+    # -- preview ---------------------------------------------------------------------
+
+    def action_toggle_option(self, option: str) -> None:
+        if option not in self.options or self.in_progress:
+            return
+        if option == "selected" and not self.marked:
+            self.notify(
+                "No resources marked: mark them with space in the app's resource tree.",
+                severity="warning",
+            )
+            return
+        self.options[option] = not self.options[option]
+        self.request = self._build_request()
+        self._render_header()
+        self._start_preview()
+
+    def _start_preview(self) -> None:
+        self.preview_error = ""
+        summary = self.query_one("#sync-summary", Static)
+        summary.update(Text("computing the plan...", style="italic"))
+        self._render_hint()
+        self.refresh_bindings()
+        self._run_preview(self.gitops.engine, self.request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def _run_preview(self, engine: EngineAPI, request: SyncRequest) -> None:
+        try:
+            preview = call_blocking(engine.preview, request)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("preview", exc, token=request))
+            return
+        self.post_message(PreviewReady(request, preview))
+
+    def on_preview_ready(self, message: PreviewReady) -> None:
+        message.stop()
+        if message.request != self.request or self.in_progress:
+            return  # stale: the options changed since this preview started
+        self.preview = message.preview
+        self._show_preview(message.preview)
+        self._render_hint()
+        self.refresh_bindings()
+
+    def on_engine_call_failed(self, message: EngineCallFailed) -> None:
+        # shown here and (the message bubbles on) reported by the app's handler
+        if message.action == "preview" and message.token == self.request:
+            self.preview = None
+            self.preview_error = str(message.error)
+            self.query_one("#sync-summary", Static).update(
+                Text(f"Preview failed: {message.error}", style="bold red")
+            )
+        elif message.action == "sync" and message.token == self.request:
+            self.starting = False
+        self._render_hint()
+        self.refresh_bindings()
+
+    # -- sync ------------------------------------------------------------------------
+
+    def action_confirm_sync(self) -> None:
+        if self.gitops.read_only or self.in_progress:
+            return
+        if not self.ready:
+            self.notify("The plan is not ready: wait for it or fix the errors.", severity="warning")
+            return
+        self.starting = True
+        self._render_hint()
+        self.refresh_bindings()
+        self._run_sync(self.gitops.engine, self.request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def _run_sync(self, engine: EngineAPI, request: SyncRequest) -> None:
+        try:
+            operation_id = call_blocking(engine.sync, request)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("sync", exc, token=request))
+            return
+        self.post_message(SyncStarted(request, operation_id))
+
+    def on_sync_started(self, message: SyncStarted) -> None:
+        message.stop()
+        self.starting = False
+        self.operation_id = message.operation_id
+        self.query_one(ContentSwitcher).current = "sync-progress"
+        self.query_one("#sync-summary", Static).update(
+            Text("dry run: nothing is changed" if message.request.dry_run else "")
+        )
+        self._render_header()
+        self.refresh_bindings()
+        self.fleet_updated(self.gitops.fleet)
+        self.query_one("#operation-results").focus()
+
+    def _operation(self, fleet: FleetSnapshot) -> OperationState | None:
+        app = fleet.by_name.get(self.app_name)
+        if app is None or self.operation_id is None:
+            return None
+        for op in (app.operation, app.last_sync):
+            if op is not None and op.id == self.operation_id:
+                return op
+        return None
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        if not self.fleet_ready or not self.in_progress:
+            return
+        op = self._operation(fleet)
+        view = self.query_one(OperationView)
+        if op is None:
+            view.show_operation(None, running=True)
+            self.query_one("#operation-summary", Static).update(
+                Text(f"Waiting for operation {self.operation_id} to start...", style="italic")
+            )
+            return
+        view.show_operation(op, running=not op.phase.done)
+        self.refresh_bindings()
+
+    def action_terminate(self) -> None:
+        if self.gitops.read_only or not self.in_progress:
+            return
+        self._run_terminate(self.gitops.engine, self.app_name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="terminate")
+    def _run_terminate(self, engine: EngineAPI, app: str) -> None:
+        try:
+            stopped = call_blocking(engine.terminate, app)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("terminate", exc))
+            return
+        self.post_message(TerminateDone(app, bool(stopped)))
+
+    def on_terminate_done(self, message: TerminateDone) -> None:
+        message.stop()
+        self.gitops.terminate_done(message)
+
+    def action_close(self) -> None:
+        self.dismiss(self.operation_id)

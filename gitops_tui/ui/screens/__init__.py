@@ -1,0 +1,1 @@
+"""Full screens: app list, app view, history, help."""

@@ -1,0 +1,301 @@
+"""The application list: one row per app, filtered, sorted, updated live by key."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.events import Key
+from textual.widgets import DataTable, Footer, Input, Static
+
+from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
+from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
+from gitops_tui.ui.screens.base import GitOpsScreen
+from gitops_tui.ui.symbols import Glyphs, health_text, phase_text, sync_text
+from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.tables import Cells, KeyedTable
+
+APP_COLUMNS = (
+    ("name", "NAME"),
+    ("sync", "SYNC"),
+    ("health", "HEALTH"),
+    ("project", "PROJECT"),
+    ("revision", "REV"),
+    ("auto", "AUTO"),
+    ("last_sync", "LAST SYNC"),
+    ("destination", "DESTINATION"),
+    ("conditions", "CONDITIONS"),
+)
+
+FILTER_HINT = "name  sync:OutOfSync  health:Degraded  project:x  cluster:x  !term"
+
+
+def automation_flags(app: AppSnapshot) -> str:
+    """``APH``: Automated, auto-Prune, self-Heal; ``-`` for each one off."""
+    return "".join(
+        letter if on else "-"
+        for letter, on in (("A", app.automated), ("P", app.auto_prune), ("H", app.self_heal))
+    )
+
+
+def last_sync_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
+    op = app.operation if app.operation is not None else app.last_sync
+    if op is None:
+        return Text(glyphs.none, style="bright_black")
+    text = phase_text(glyphs, op.phase)
+    if op.dry_run:
+        text.append(" (dry run)", style="bright_black")
+    return text
+
+
+def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
+    if not app.conditions:
+        return Text("")
+    first = app.conditions[0].type
+    more = f" +{len(app.conditions) - 1}" if len(app.conditions) > 1 else ""
+    style = "yellow" if first.endswith("Warning") else "red"
+    return Text(f"{glyphs.warning} {first}{more}", style=style)
+
+
+def app_cells(app: AppSnapshot, glyphs: Glyphs) -> Cells:
+    return (
+        app.name,
+        sync_text(glyphs, app.sync),
+        health_text(glyphs, app.health),
+        app.project,
+        app.short_revision or glyphs.none,
+        automation_flags(app),
+        last_sync_text(app, glyphs),
+        app.destination.label,
+        conditions_text(app, glyphs),
+    )
+
+
+class AppTable(KeyedTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open"),
+    ]
+
+
+class FilterInput(Input):
+    """The ``/`` filter box; escape clears it, enter goes back to the list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "screen.clear_filter", "Clear filter", show=False),
+    ]
+
+
+class AppListScreen(GitOpsScreen[None]):
+    """Every app the engine knows, one row each."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sync", "Sync"),
+        Binding("d", "diff", "Diff"),
+        Binding("slash", "filter", "Filter"),
+        Binding("S", "cycle_sort", "Sort"),
+        Binding("I", "reverse_sort", "Reverse sort", show=False),
+        Binding("p", "prune", "Prune", show=False),
+        Binding("H", "history", "History / rollback", show=False),
+        Binding("r", "refresh", "Refresh app", show=False),
+        Binding(
+            "R", "hard_refresh", "Hard refresh: re-fetch Git (rollback: H, then R)", show=False
+        ),
+        Binding("ctrl+r", "refresh_all", "Refresh all apps", show=False),
+        Binding("t", "terminate", "Terminate sync", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="app-list")
+        self.app_filter = AppFilter()
+        self.sort_by = "name"
+        self.sort_reverse = False
+        self._fleet: FleetSnapshot | None = None
+        self._cells: dict[str, tuple[AppSnapshot, Cells]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        yield FilterInput(placeholder=FILTER_HINT, id="filter", classes="-hidden")
+        yield AppTable(APP_COLUMNS, id="apps")
+        yield Static("", id="list-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fleet_ready = True
+        self.query_one(FilterInput).cursor_blink = False
+        self.fleet_updated(self.gitops.fleet)
+        self.table.focus()
+
+    @property
+    def table(self) -> AppTable:
+        return self.query_one(AppTable)
+
+    # -- rendering -------------------------------------------------------------------
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        self._fleet = fleet
+        if len(self._cells) > 2 * len(fleet.apps) + 100:
+            self._cells = {k: v for k, v in self._cells.items() if k in fleet.by_name}
+        self._refresh_rows(rebuild=False)
+
+    def _refresh_rows(self, *, rebuild: bool) -> None:
+        fleet = self._fleet
+        if fleet is None or not self.fleet_ready:
+            return
+        glyphs = self.gitops.glyphs
+        visible = self.app_filter.apply(fleet.apps)
+        by_name = fleet.by_name
+        sort_key = SORTS[self.sort_by][1]
+        self.table.sync_rows(
+            {app.name: self._cells_of(app, glyphs) for app in visible},
+            order=lambda name: sort_key(by_name[name]),
+            reverse=self.sort_reverse,
+            rebuild=rebuild,
+        )
+        self.query_one(FleetHeader).show(
+            header_text(fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible))
+        )
+        self._show_status(len(visible), len(fleet.apps))
+
+    def _cells_of(self, app: AppSnapshot, glyphs: Glyphs) -> Cells:
+        """Cells of ``app``, reused while the engine hands over the same (immutable) snapshot."""
+        cached = self._cells.get(app.name)
+        if cached is not None and cached[0] is app:
+            return cached[1]
+        cells = app_cells(app, glyphs)
+        self._cells[app.name] = (app, cells)
+        return cells
+
+    def _show_status(self, shown: int, total: int, error: str = "") -> None:
+        arrow = (
+            ("v" if self.sort_reverse else "^")
+            if self.gitops.glyphs.ascii
+            else ("↓" if self.sort_reverse else "↑")
+        )
+        parts = [f"sort: {SORTS[self.sort_by][0]} {arrow}"]
+        if self.app_filter.active:
+            parts.append(f"filter: {self.app_filter.text}")
+        if error:
+            parts.append(error)
+        elif total == 0:
+            parts.append("no applications yet")
+        elif shown == 0:
+            parts.append("no app matches the filter (esc clears it)")
+        self.query_one("#list-status", Static).update(Text("  ·  ".join(parts)))
+
+    # -- verbs -----------------------------------------------------------------------
+
+    def current_app(self) -> str | None:
+        return self.table.cursor_key()
+
+    def _selected(self) -> str | None:
+        name = self.current_app()
+        if name is None:
+            self.notify("No app selected.", severity="warning")
+        return name
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.gitops.open_app(str(event.row_key.value))
+
+    def action_diff(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.open_app(name, diff=True)
+
+    def action_sync(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.open_sync(name)
+
+    def action_prune(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.open_prune(name)
+
+    def action_history(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.open_history(name)
+
+    def action_refresh(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.request_refresh(name, hard=False)
+
+    def action_hard_refresh(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.request_refresh(name, hard=True)
+
+    def action_refresh_all(self) -> None:
+        self.gitops.request_refresh(None, hard=False)
+
+    def action_terminate(self) -> None:
+        if (name := self._selected()) is not None:
+            self.gitops.request_terminate(name)
+
+    # -- sort and filter -------------------------------------------------------------
+
+    def action_cycle_sort(self) -> None:
+        self.set_sort(next_sort(self.sort_by))
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._refresh_rows(rebuild=False)
+
+    def set_sort(self, sort_by: str, reverse: bool | None = None) -> None:
+        if sort_by not in SORTS:
+            raise ValueError(f"unknown sort {sort_by!r} (use {', '.join(SORTS)})")
+        self.sort_by = sort_by
+        if reverse is not None:
+            self.sort_reverse = reverse
+        self._refresh_rows(rebuild=False)
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        if not self.app_filter.active and box.has_class("-hidden"):
+            return
+        box.value = ""
+        self.set_filter("")
+        box.add_class("-hidden")
+        self.table.focus()
+
+    def set_filter(self, text: str) -> bool:
+        """Apply ``text`` as the filter; False (and a message) when it does not parse."""
+        try:
+            parsed = AppFilter.parse(text)
+        except FilterError as err:
+            fleet = self._fleet
+            total = len(fleet.apps) if fleet is not None else 0
+            self._show_status(self.table.row_count, total, error=str(err))
+            return False
+        self.app_filter = parsed
+        box = self.query_one(FilterInput)
+        if box.value != text:
+            box.value = text
+        box.set_class(not parsed.active and not box.has_focus, "-hidden")
+        self._refresh_rows(rebuild=True)
+        return True
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            if self.set_filter(event.value):
+                if not self.app_filter.active:
+                    event.input.add_class("-hidden")
+                self.table.focus()
+
+    def on_key(self, event: Key) -> None:
+        # down/up from the filter box go straight to the list (k9s)
+        box = self.query_one(FilterInput)
+        if box.has_focus and event.key in ("down", "up"):
+            event.stop()
+            self.table.focus()

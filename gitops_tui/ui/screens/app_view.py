@@ -1,0 +1,371 @@
+"""One application: resource tree, diff viewer, conditions and the current/last operation."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Footer, Static, Tree
+
+from gitops_tui.engine.commands import EngineAPI
+from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot, ResourceNode
+from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
+from gitops_tui.ui.screens.app_list import automation_flags
+from gitops_tui.ui.screens.base import GitOpsScreen
+from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
+from gitops_tui.ui.widgets.diff_view import DiffView
+from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.operation_view import OperationView
+from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
+from gitops_tui.ui.workers import Cancelled, call_blocking
+
+COMPACT = 3
+FULL = -1
+
+
+def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
+    text = Text()
+    text.append_text(sync_text(glyphs, app.sync))
+    text.append("  ")
+    text.append_text(health_text(glyphs, app.health))
+    if app.comparing:
+        text.append("  (comparing)", style="bright_black")
+    rev = app.short_revision or glyphs.none
+    text.append(f"  rev {rev}")
+    if app.target_revision:
+        text.append(f" ({app.target_revision})", style="bright_black")
+    text.append(f"  {glyphs.arrow} {app.destination.label}")
+    text.append(f"  project {app.project}  auto {automation_flags(app)}")
+    source = f"{app.repo_url} {app.path}".strip()
+    if source:
+        text.append(f"\n{source}", style="bright_black")
+    if app.health_message:
+        text.append(f"\n{app.health_message}", style="bright_black")
+    return text
+
+
+def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
+    text = Text()
+    for index, condition in enumerate(app.conditions):
+        if index:
+            text.append("\n")
+        style = "yellow" if condition.type.endswith("Warning") else "red"
+        text.append(f"{glyphs.warning} {condition.type}: ", style=f"bold {style}")
+        text.append(condition.message, style=style)
+    return text
+
+
+def node_detail(node: ResourceNode, glyphs: Glyphs) -> Text:
+    text = Text()
+    text.append(node.key.display, style="bold")
+    if node.status is not None:
+        text.append("  ")
+        text.append_text(sync_text(glyphs, node.status))
+    if node.health is not None:
+        text.append("  ")
+        text.append_text(health_text(glyphs, node.health))
+    if node.sync_wave:
+        text.append(f"  wave {node.sync_wave}")
+    if node.health_message:
+        text.append(f"  {node.health_message}", style="bright_black")
+    if node.changed_paths:
+        text.append("  changed: " + ", ".join(node.changed_paths[:4]), style="yellow")
+        if len(node.changed_paths) > 4:
+            text.append(f" +{len(node.changed_paths) - 4}", style="yellow")
+    return text
+
+
+class AppViewScreen(GitOpsScreen[None]):
+    """Drill-down into one app (``enter`` on the list)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "sync", "Sync"),
+        Binding("d", "show_diff", "Diff"),
+        Binding("o", "show_operation", "Operation"),
+        Binding("c", "toggle_context", "Full/compact diff"),
+        Binding("v", "toggle_split", "Split/unified diff", show=False),
+        Binding("z", "zoom", "Zoom pane", show=False),
+        Binding("p", "prune", "Prune", show=False),
+        Binding("H", "history", "History / rollback", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding(
+            "R", "hard_refresh", "Hard refresh: re-fetch Git (rollback: H, then R)", show=False
+        ),
+        Binding("t", "terminate", "Terminate sync", show=False),
+    ]
+
+    def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:
+        super().__init__()
+        self.app_name = app_name
+        self.marked: set[ResourceKey] = set()
+        self.context = COMPACT
+        self.snapshot: AppSnapshot | None = None
+        self.diffs: dict[ResourceKey, ResourceDiff] | None = None
+        self._diff_token = 0
+        self._diff_loaded_for: tuple[float, int] | None = None
+        self._focus_diff = focus_diff
+        self._gone_reported = False
+        self._diffs_generation = 0
+        self._shown: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        glyphs = self.gitops.glyphs
+        yield FleetHeader(id="header")
+        yield Static("", id="app-summary", markup=False)
+        yield Static("", id="app-conditions", markup=False, classes="-hidden")
+        with Horizontal(id="app-body"):
+            yield ResourceTree(glyphs, id="tree")
+            with Vertical(id="app-right"):
+                yield Static("", id="detail", markup=False)
+                with ContentSwitcher(initial="diff", id="right"):
+                    yield DiffView(ascii_only=glyphs.ascii, id="diff")
+                    yield OperationView(glyphs, id="operation")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fleet_ready = True
+        self.fleet_updated(self.gitops.fleet)
+        if self._focus_diff:
+            self.query_one(DiffView).focus()
+        else:
+            self.query_one(ResourceTree).focus()
+
+    # -- accessors -------------------------------------------------------------------
+
+    @property
+    def resource_tree(self) -> ResourceTree:
+        return self.query_one(ResourceTree)
+
+    @property
+    def diff_view(self) -> DiffView:
+        return self.query_one(DiffView)
+
+    @property
+    def pane(self) -> str:
+        return self.query_one(ContentSwitcher).current or "diff"
+
+    def current_app(self) -> str | None:
+        return self.app_name
+
+    # -- snapshots -------------------------------------------------------------------
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        if not self.fleet_ready:
+            return
+        glyphs = self.gitops.glyphs
+        self.query_one(FleetHeader).show(
+            header_text(fleet, glyphs, read_only=self.gitops.read_only, crumbs=(self.app_name,))
+        )
+        app = fleet.by_name.get(self.app_name)
+        if app is None:
+            self.query_one("#app-summary", Static).update(
+                Text(f"{self.app_name} is no longer known to the engine.", style="bold red")
+            )
+            if not self._gone_reported:
+                self._gone_reported = True
+                self.notify(f"{self.app_name} disappeared from the fleet.", severity="warning")
+            return
+        self._gone_reported = False
+        self.snapshot = app
+        self.query_one("#app-summary", Static).update(app_summary(app, glyphs))
+        conditions = self.query_one("#app-conditions", Static)
+        conditions.set_class(not app.conditions, "-hidden")
+        conditions.update(conditions_text(app, glyphs))
+        self.marked &= {n.key for n in app.resources}
+        self.resource_tree.show_app(app, self.marked)
+        self._show_operation()
+        if self._diff_loaded_for != (app.compared_at, self.context):
+            self.load_diffs()
+        else:
+            self._show_selection()
+
+    def _show_operation(self) -> None:
+        app = self.snapshot
+        if app is None:
+            return
+        running = app.operation is not None and not app.operation.phase.done
+        op = app.operation if app.operation is not None else app.last_sync
+        self.query_one(OperationView).show_operation(op, running=running)
+
+    # -- diffs -----------------------------------------------------------------------
+
+    def load_diffs(self) -> None:
+        app = self.snapshot
+        if app is None:
+            return
+        self._diff_token += 1
+        self._diff_loaded_for = (app.compared_at, self.context)
+        if self.diffs is None:
+            self.diff_view.show_message("Loading diff...")
+        self._fetch_diffs(self.gitops.engine, self.app_name, self.context, self._diff_token)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diffs")
+    def _fetch_diffs(self, engine: EngineAPI, app: str, context: int, token: int) -> None:
+        try:
+            diffs = call_blocking(engine.diffs, app, context=context)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("diff", exc, token=token))
+            return
+        self.post_message(DiffsLoaded(app, context, token, list(diffs)))
+
+    def on_diffs_loaded(self, message: DiffsLoaded) -> None:
+        message.stop()
+        if message.token != self._diff_token or message.app != self.app_name:
+            return  # stale: a newer request is in flight
+        self.diffs = {d.key: d for d in message.diffs}
+        self._diffs_generation += 1
+        self._show_selection()
+
+    def on_engine_call_failed(self, message: EngineCallFailed) -> None:
+        # not retried until the app is compared again (r / R), so a broken repo does not
+        # turn every snapshot into another failing call and another notification
+        current = message.action == "diff" and message.token == self._diff_token
+        if current and self.diffs is None:
+            self.diff_view.show_message(f"Could not load the diff: {message.error}")
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        event.stop()
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        """Point the detail line and the diff viewer at the highlighted tree node."""
+        if self.snapshot is None:
+            return
+        glyphs = self.gitops.glyphs
+        data = self.resource_tree.cursor_data
+        node = data.node if data is not None else None
+        detail = self.query_one("#detail", Static)
+        view = self.diff_view
+        modes = f"{'full' if self.context == FULL else 'compact'}, {'split' if view.split else 'unified'}"
+        if self.marked:
+            modes += f", {len(self.marked)} marked"
+        line = Text(f"[{modes}] ", style="bright_black")
+        if node is None:
+            modified = sum(1 for d in (self.diffs or {}).values() if d.modified)
+            line.append(f"Whole app: {modified} modified")
+        else:
+            line.append_text(node_detail(node, glyphs))
+        detail.update(line)
+        if self.diffs is None:
+            return
+        selection = None if node is None else node.key
+        shown = (selection, self._diffs_generation, self.context)
+        if shown == self._shown:
+            return  # same content: keep the viewer's scroll position
+        same_selection = self._shown is not None and self._shown[0] == selection
+        self._shown = shown
+        compact = self.context != FULL
+        if node is None and not self.diffs and self.snapshot.sync is SyncStatus.UNKNOWN:
+            view.show_message(
+                "No diff: the app has not been compared with its cluster (see its conditions)."
+            )
+        elif node is None:
+            view.show_diffs(list(self.diffs.values()), compact=compact, keep_scroll=same_selection)
+        elif node.key in self.diffs:
+            view.show_diffs([self.diffs[node.key]], compact=compact, keep_scroll=same_selection)
+        elif node.status is None:
+            view.show_message(
+                f"{node.key.display} is owned by a managed resource; "
+                "diffs exist for the app's managed resources only."
+            )
+        else:
+            view.show_message(f"No diff recorded for {node.key.display} (not compared yet).")
+
+    # -- marking ---------------------------------------------------------------------
+
+    def on_resource_tree_mark_requested(self, message: ResourceTree.MarkRequested) -> None:
+        message.stop()
+        node = message.node
+        if node is None or node.status is None:
+            self.notify(
+                "Only managed resources can be marked for a selective sync.", severity="warning"
+            )
+            return
+        if node.key in self.marked:
+            self.marked.discard(node.key)
+        else:
+            self.marked.add(node.key)
+        self.resource_tree.set_marked(self.marked)
+        self._show_selection()
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """One level up: un-zoom, then from the diff/operation pane to the tree, then out."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not self.resource_tree:
+            self.resource_tree.focus()
+        else:
+            self.dismiss()
+
+    def action_show_diff(self) -> None:
+        self.query_one(ContentSwitcher).current = "diff"
+        self.diff_view.focus()
+
+    def action_show_operation(self) -> None:
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current == "operation":
+            self.action_show_diff()
+            return
+        switcher.current = "operation"
+        self.query_one("#operation-results").focus()
+
+    def action_toggle_context(self) -> None:
+        self.context = COMPACT if self.context == FULL else FULL
+        self.load_diffs()
+        self._show_selection()
+
+    def action_toggle_split(self) -> None:
+        view = self.diff_view
+        if view.split:
+            view.set_split(False)
+        elif view.can_split():
+            view.set_split(True)
+        else:
+            self.notify(
+                "Too narrow for side by side: press z to zoom the diff.", severity="warning"
+            )
+            return
+        self._show_selection()
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        target = self.focused
+        if target is not None:
+            self.maximize(target)
+            self._show_selection()
+
+    def action_sync(self) -> None:
+        self.gitops.open_sync(
+            self.app_name, marked=frozenset(self.marked), on_started=self._sync_started
+        )
+
+    def _sync_started(self, operation_id: str) -> None:
+        self.query_one(ContentSwitcher).current = "operation"
+
+    def action_prune(self) -> None:
+        self.gitops.open_prune(self.app_name)
+
+    def action_history(self) -> None:
+        self.gitops.open_history(self.app_name)
+
+    def action_refresh(self) -> None:
+        self.gitops.request_refresh(self.app_name, hard=False)
+
+    def action_hard_refresh(self) -> None:
+        self.gitops.request_refresh(self.app_name, hard=True)
+
+    def action_terminate(self) -> None:
+        self.gitops.request_terminate(self.app_name)

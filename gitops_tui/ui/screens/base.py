@@ -1,0 +1,87 @@
+"""What every gitops-tui screen and modal shares.
+
+* engine access through the app (``self.gitops``);
+* read-only gating: mutating actions are reported as *absent* (``check_action``
+  returns False), so their keys disappear from the footer, the help screen and
+  the key handling itself;
+* worker errors that escaped a worker go to the app's one error handler;
+* ``fleet_updated`` is called by the app with each new snapshot it shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from gitops_tui.engine.snapshot import FleetSnapshot
+
+if TYPE_CHECKING:
+    from gitops_tui.ui.app import GitOpsApp
+
+ResultType = TypeVar("ResultType")
+
+MUTATING_ACTIONS = frozenset({"sync", "prune", "rollback", "terminate", "confirm_sync"})
+"""Actions that change a cluster: absent in read-only mode, wherever they are bound."""
+
+
+def gitops_app(node: DOMNode) -> GitOpsApp:
+    return cast("GitOpsApp", node.app)
+
+
+def allowed(node: DOMNode, action: str) -> bool:
+    return not (action in MUTATING_ACTIONS and gitops_app(node).read_only)
+
+
+def forward_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
+    if event.state == WorkerState.ERROR and event.worker.error is not None:
+        gitops_app(node).report_error(event.worker.name or "background task", event.worker.error)
+
+
+class GitOpsScreen(Screen[ResultType]):
+    """A full screen over the fleet."""
+
+    fleet_ready = False
+    """Set by a subclass's ``on_mount`` once its widgets exist: snapshots go to it from then on."""
+
+    @property
+    def gitops(self) -> GitOpsApp:
+        return gitops_app(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        forward_worker_error(self, event)
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        """A newer snapshot is shown (called on the UI thread, only after mount)."""
+
+    def current_app(self) -> str | None:
+        """The app the user is looking at, for verbs given without an app name."""
+        return None
+
+
+class GitOpsModal(ModalScreen[ResultType]):
+    """A dialog over a screen."""
+
+    fleet_ready = False
+    """Set by a subclass's ``on_mount`` once its widgets exist: snapshots go to it from then on."""
+
+    @property
+    def gitops(self) -> GitOpsApp:
+        return gitops_app(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        forward_worker_error(self, event)
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        """A newer snapshot is shown (called on the UI thread, only after mount)."""
+
+    def current_app(self) -> str | None:
+        return None

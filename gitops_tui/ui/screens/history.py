@@ -1,0 +1,182 @@
+"""An app's sync history, newest first, with rollback to a recorded revision."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Static
+
+from gitops_tui.engine.commands import EngineAPI, HistoryEntry
+from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.ui.messages import EngineCallFailed, HistoryLoaded, RollbackStarted
+from gitops_tui.ui.modals.confirm import ConfirmModal
+from gitops_tui.ui.screens.base import GitOpsScreen
+from gitops_tui.ui.symbols import Glyphs, phase_text
+from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.operation_view import utc
+from gitops_tui.ui.widgets.tables import Cells, KeyedTable
+from gitops_tui.ui.workers import Cancelled, call_blocking
+
+HISTORY_COLUMNS = (
+    ("id", "ID"),
+    ("revision", "REVISION"),
+    ("result", "RESULT"),
+    ("started", "STARTED (UTC)"),
+    ("by", "BY"),
+    ("source", "SOURCE"),
+    ("message", "MESSAGE"),
+)
+
+
+def history_cells(entry: HistoryEntry, glyphs: Glyphs) -> Cells:
+    op = entry.operation
+    result = phase_text(glyphs, op.phase)
+    if op.dry_run:
+        result.append(" (dry run)", style="bright_black")
+    return (
+        str(entry.id),
+        entry.revision[:7] or glyphs.none,
+        result,
+        utc(op.started_at),
+        op.initiated_by,
+        f"{entry.repo_url} {entry.path}".strip(),
+        op.message,
+    )
+
+
+class HistoryTable(KeyedTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.rollback", "Roll back to this revision (asks first)", show=False),
+    ]
+
+
+class HistoryScreen(GitOpsScreen[None]):
+    """``H`` from the list or the app view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("R", "rollback", "Roll back to this revision (asks first)"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, app_name: str) -> None:
+        super().__init__()
+        self.app_name = app_name
+        self.entries: dict[str, HistoryEntry] = {}
+        self._token = 0
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        yield Static("", id="history-hint", markup=False)
+        yield HistoryTable(HISTORY_COLUMNS, id="history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fleet_ready = True
+        self.fleet_updated(self.gitops.fleet)
+        hint = f"Sync history of {self.app_name}, newest first."
+        if not self.gitops.read_only:
+            hint += "  enter / R: roll back (asks first; turns automated sync off)."
+        self.query_one("#history-hint", Static).update(hint)
+        self.query_one(HistoryTable).focus()
+        self.action_reload()
+
+    def current_app(self) -> str | None:
+        return self.app_name
+
+    def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        if self.fleet_ready:
+            self.query_one(FleetHeader).show(
+                header_text(
+                    fleet,
+                    self.gitops.glyphs,
+                    read_only=self.gitops.read_only,
+                    crumbs=(self.app_name, "history"),
+                )
+            )
+
+    # -- loading ---------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self._token += 1
+        self._load(self.gitops.engine, self.app_name, self._token)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def _load(self, engine: EngineAPI, app: str, token: int) -> None:
+        try:
+            entries = call_blocking(engine.history, app)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("history", exc, token=token))
+            return
+        self.post_message(HistoryLoaded(app, token, list(entries)))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        message.stop()
+        if message.token != self._token:
+            return
+        self.loaded = True
+        ordered = sorted(message.entries, key=lambda e: e.id, reverse=True)
+        self.entries = {str(e.id): e for e in ordered}
+        glyphs = self.gitops.glyphs
+        table = self.query_one(HistoryTable)
+        table.sync_rows(
+            {key: history_cells(e, glyphs) for key, e in self.entries.items()},
+            order=lambda key: -int(key),
+        )
+        if not ordered:
+            self.query_one("#history-hint", Static).update(
+                Text(f"No recorded syncs for {self.app_name} yet.", style="italic")
+            )
+
+    # -- rollback --------------------------------------------------------------------
+
+    def action_rollback(self) -> None:
+        if self.gitops.read_only:
+            return
+        key = self.query_one(HistoryTable).cursor_key()
+        entry = self.entries.get(key or "")
+        if entry is None:
+            self.notify("No history entry selected.", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmModal(
+                f"Roll back {self.app_name} to {entry.revision[:7]} (history #{entry.id})?",
+                "This turns automated sync OFF for the app and syncs the recorded revision. "
+                "Re-enable automation in Git when you are done.",
+                confirm_label="roll back",
+            ),
+            callback=lambda ok: self._confirmed(entry, ok),
+        )
+
+    def _confirmed(self, entry: HistoryEntry, ok: bool | None) -> None:
+        if ok and not self.gitops.read_only:
+            self._rollback(self.gitops.engine, self.app_name, entry.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback")
+    def _rollback(self, engine: EngineAPI, app: str, history_id: int) -> None:
+        try:
+            operation_id = call_blocking(engine.rollback, app, history_id)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("rollback", exc))
+            return
+        self.post_message(RollbackStarted(app, history_id, operation_id))
+
+    def on_rollback_started(self, message: RollbackStarted) -> None:
+        message.stop()
+        self.notify(
+            f"Rollback of {message.app} to history #{message.history_id} started "
+            f"(operation {message.operation_id}); automated sync is off.",
+            markup=False,
+        )
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,1 @@
+"""Reusable widgets: keyed tables, header, resource tree, diff and operation views."""

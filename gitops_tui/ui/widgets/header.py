@@ -1,0 +1,82 @@
+"""The one-line header: where you are, READ-ONLY, fleet counts, unreachable clusters."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from gitops_tui.engine.model import HealthStatus, SyncStatus
+from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
+
+SEPARATOR = " │ "
+ASCII_SEPARATOR = " | "
+
+
+def header_text(
+    fleet: FleetSnapshot,
+    glyphs: Glyphs,
+    *,
+    read_only: bool,
+    crumbs: tuple[str, ...] = (),
+    shown: int | None = None,
+) -> Text:
+    """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``."""
+    sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
+    crumb_sep = " > " if glyphs.ascii else " › "
+    text = Text()
+    text.append("gitops-tui", style="bold")
+    for crumb in crumbs:
+        text.append(crumb_sep)
+        text.append(crumb, style="bold")
+    if read_only:
+        text.append(sep)
+        text.append(" READ-ONLY ", style="bold reverse red")
+    counts = fleet.counts()
+    total = len(fleet.apps)
+    text.append(sep)
+    text.append(
+        f"{shown}/{total} apps" if shown is not None and shown != total else f"{total} apps"
+    )
+    text.append(sep)
+    parts = (
+        (glyphs.sync[SyncStatus.SYNCED], SyncStatus.SYNCED, SYNC_STYLE[SyncStatus.SYNCED]),
+        (
+            glyphs.sync[SyncStatus.OUT_OF_SYNC],
+            SyncStatus.OUT_OF_SYNC,
+            SYNC_STYLE[SyncStatus.OUT_OF_SYNC],
+        ),
+        (
+            glyphs.health[HealthStatus.DEGRADED],
+            HealthStatus.DEGRADED,
+            HEALTH_STYLE[HealthStatus.DEGRADED],
+        ),
+    )
+    for index, (glyph, status, style) in enumerate(parts):
+        if index:
+            text.append("  ")
+        count = counts.get(status.value, 0)
+        text.append(f"{glyph} {count} {status.value}", style=style if count else "")
+    down = [c.name for c in fleet.clusters if not c.reachable]
+    if down:
+        text.append(sep)
+        label = down[0] if len(down) == 1 else f"{len(down)} clusters"
+        text.append(f"{glyphs.warning} {label} unreachable", style="bold yellow")
+    return text
+
+
+class FleetHeader(Static):
+    """Shows ``header_text``; repaints only when the text actually changes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self._last: Text | None = None
+
+    def show(self, text: Text) -> None:
+        if text != self._last:
+            self._last = text
+            self.update(text)
+
+    @property
+    def plain(self) -> str:
+        return self._last.plain if self._last is not None else ""

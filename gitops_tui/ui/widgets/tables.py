@@ -1,0 +1,139 @@
+"""A DataTable updated by row key (live updates never rebuild it) that moves like k9s (j/k, g/G)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+Cells = tuple[Any, ...]
+
+REBUILD_THRESHOLD = 200
+"""Removing more rows than this (and more than half of them) rebuilds instead:
+``remove_row`` is O(rows), so dropping thousands one by one would stall the UI."""
+
+
+def _plain(cell: Any) -> str:
+    return getattr(cell, "plain", None) or str(cell)
+
+
+class KeyedTable(DataTable[Any]):
+    """Rows are identified by a string key; ``sync_rows`` makes the table match a mapping.
+
+    Only cells whose value changed are updated, new rows are added and gone rows
+    removed, all inside one ``batch_update``; the cursor stays on the same key.
+    When an ``order`` is given, the first cell of every row must be its key.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Cursor down", show=False),
+        Binding("k", "cursor_up", "Cursor up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("ctrl+f", "page_down", "Page down", show=False),
+        Binding("ctrl+b", "page_up", "Page up", show=False),
+    ]
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self._cells: dict[str, Cells] = {}
+        self._column_keys = [key for key, _ in columns]
+        for key, label in columns:
+            self.add_column(label, key=key)
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def keys(self) -> list[str]:
+        """Row keys in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor, or None for an empty table."""
+        if not self.row_count:
+            return None
+        try:
+            row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return None if row_key.value is None else str(row_key.value)
+
+    def cells(self, key: str) -> Cells | None:
+        return self._cells.get(key)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def move_to_key(self, key: str, *, scroll: bool = True) -> bool:
+        try:
+            index = self.get_row_index(key)
+        except RowDoesNotExist:
+            return False
+        self.move_cursor(row=index, animate=False, scroll=scroll)
+        return True
+
+    def sync_rows(
+        self,
+        rows: Mapping[str, Cells],
+        order: Callable[[str], Any] | None = None,
+        *,
+        reverse: bool = False,
+        rebuild: bool = False,
+    ) -> bool:
+        """Show exactly ``rows`` (key -> cells), ordered by ``order(key)``; True if anything changed.
+
+        ``rebuild`` allows clearing and re-adding everything when most rows go
+        away (a filter change); live updates never rebuild.
+        """
+        focus_key = self.cursor_key()
+        focus_index = self.cursor_row
+        changed = False
+        with self.app.batch_update():
+            stale = [key for key in self._cells if key not in rows]
+            if rebuild and len(stale) > REBUILD_THRESHOLD and 2 * len(stale) > len(self._cells):
+                self.clear()
+                self._cells.clear()
+                changed = True
+            else:
+                for key in stale:
+                    self.remove_row(key)
+                    del self._cells[key]
+                    changed = True
+            for key, cells in rows.items():
+                old = self._cells.get(key)
+                if old is None:
+                    self.add_row(*cells, key=key)
+                    changed = True
+                elif old != cells:
+                    for column, (before, after) in zip(
+                        self._column_keys, zip(old, cells, strict=True), strict=True
+                    ):
+                        if before != after:
+                            self.update_cell(key, column, after, update_width=True)
+                    changed = True
+                self._cells[key] = cells
+            if order is not None and self.row_count > 1:
+                wanted = sorted(rows, key=order, reverse=reverse)
+                if wanted != self.keys:
+                    rank = {key: index for index, key in enumerate(wanted)}
+                    self.sort(self._column_keys[0], key=lambda cell: rank[_plain(cell)])
+                    changed = True
+            if changed:
+                self._restore_cursor(focus_key, focus_index)
+        return changed
+
+    def _restore_cursor(self, key: str | None, index: int) -> None:
+        if not self.row_count:
+            return
+        if key is not None and key in self._cells:
+            self.move_to_key(key)
+        else:
+            self.move_cursor(row=min(max(index, 0), self.row_count - 1), animate=False)

@@ -1,0 +1,563 @@
+"""An in-memory ``EngineAPI`` for UI tests: a fixed fleet, real diffs and plans, recorded calls.
+
+Diffs and plans come from the engine's own pure functions (``diff_resource``,
+``build_plan``) over small desired/live manifests, so what the UI shows is what
+the real engine would compute for the same objects. Snapshots are published
+from a thread, as the real reconciler does. Every call is recorded in
+``calls``; mutations raise ``ReadOnlyError`` when ``read_only`` is set, like the
+real engine. ``gate`` makes blocking calls (preview, diffs, history, sync)
+wait for an event, to test a slow engine.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from gitops_tui.engine.commands import (
+    EngineError,
+    HistoryEntry,
+    ReadOnlyError,
+    SyncPreview,
+    SyncRequest,
+    Unsubscribe,
+)
+from gitops_tui.engine.diff import ResourceDiff, diff_resource
+from gitops_tui.engine.model import Condition, HealthStatus, Manifest, ResourceKey, SyncStatus
+from gitops_tui.engine.plan import build_plan
+from gitops_tui.engine.snapshot import (
+    AppSnapshot,
+    ClusterState,
+    Destination,
+    FleetSnapshot,
+    OperationPhase,
+    OperationState,
+    ResourceNode,
+    ResourceResult,
+    ResultCode,
+)
+
+T0 = 1_700_000_000.0
+"""A fixed clock: every timestamp in the sample fleet is relative to this."""
+
+REPO = "https://git.example.com/platform/apps.git"
+REV_GUESTBOOK = "4f2c9a1d0b7e6c5a4f3e2d1c0b9a8f7e6d5c4b3a"
+REV_PAYMENTS = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
+REV_MONITORING = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+REV_FRONTEND = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+
+
+def _meta(name: str, namespace: str, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def config_map(
+    name: str, namespace: str, data: dict[str, str], annotations: dict[str, str] | None = None
+) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(name, namespace, annotations),
+        "data": data,
+    }
+
+
+def service(name: str, namespace: str, port: int = 80) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(name, namespace),
+        "spec": {"selector": {"app": name}, "ports": [{"port": port, "targetPort": 8080}]},
+    }
+
+
+def deployment(name: str, namespace: str, replicas: int, image: str) -> Manifest:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(name, namespace),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": name, "image": image}]},
+            },
+        },
+    }
+
+
+def hook_job(name: str, namespace: str, phase: str) -> Manifest:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta(
+            name,
+            namespace,
+            {"argocd.argoproj.io/hook": phase, "argocd.argoproj.io/sync-wave": "-1"},
+        ),
+        "spec": {"template": {"spec": {"containers": [{"name": "migrate", "image": "migrate:1"}]}}},
+    }
+
+
+@dataclass
+class FakeApp:
+    """One app: its snapshot plus the desired and live objects behind it."""
+
+    snapshot: AppSnapshot
+    desired: list[Manifest] = field(default_factory=list)
+    live: list[Manifest] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+def _key(obj: Manifest) -> ResourceKey:
+    return ResourceKey.of(obj)
+
+
+def _node(
+    obj: Manifest,
+    status: SyncStatus | None,
+    health: HealthStatus | None,
+    *children: ResourceNode,
+    **extra: Any,
+) -> ResourceNode:
+    return ResourceNode(
+        key=_key(obj),
+        version=str(obj["apiVersion"]).rsplit("/", 1)[-1],
+        status=status,
+        health=health,
+        children=children,
+        **extra,
+    )
+
+
+def _child(
+    kind: str, group: str, namespace: str, name: str, health: HealthStatus, *children: ResourceNode
+) -> ResourceNode:
+    return ResourceNode(
+        key=ResourceKey(group, kind, namespace, name),
+        version="v1",
+        status=None,
+        health=health,
+        children=children,
+    )
+
+
+def _op(
+    op_id: str,
+    app: str,
+    phase: OperationPhase,
+    revision: str,
+    *,
+    message: str = "",
+    started: float = T0 - 3600,
+    finished: float | None = T0 - 3590,
+    results: tuple[ResourceResult, ...] = (),
+    initiated_by: str = "user",
+    prune: bool = False,
+    dry_run: bool = False,
+) -> OperationState:
+    return OperationState(
+        id=op_id,
+        app=app,
+        phase=phase,
+        message=message,
+        revision=revision,
+        started_at=started,
+        finished_at=finished,
+        initiated_by=initiated_by,
+        prune=prune,
+        dry_run=dry_run,
+        results=results,
+    )
+
+
+def guestbook() -> FakeApp:
+    ns = "guestbook"
+    cfg_desired = config_map("guestbook-config", ns, {"GREETING": "hello", "LOG_LEVEL": "info"})
+    cfg_live = config_map("guestbook-config", ns, {"GREETING": "hi", "LOG_LEVEL": "info"})
+    svc = service("guestbook-ui", ns)
+    dep_desired = deployment("guestbook-ui", ns, 3, "guestbook:1.2")
+    dep_live = deployment("guestbook-ui", ns, 1, "guestbook:1.1")
+    old = config_map("old-config", ns, {"STALE": "yes"})
+    kept = config_map("keep-me", ns, {"A": "1"}, {"argocd.argoproj.io/sync-options": "Prune=false"})
+    migrate = hook_job("db-migrate", ns, "PreSync")
+    pods = (
+        _child("Pod", "", ns, "guestbook-ui-7d9f8-abcde", HealthStatus.HEALTHY),
+        _child("Pod", "", ns, "guestbook-ui-7d9f8-fghij", HealthStatus.HEALTHY),
+    )
+    resources = (
+        _node(cfg_desired, SyncStatus.OUT_OF_SYNC, None, changed_paths=("data.GREETING",)),
+        _node(old, SyncStatus.OUT_OF_SYNC, None, requires_pruning=True),
+        _node(kept, SyncStatus.OUT_OF_SYNC, None, requires_pruning=True),
+        _node(svc, SyncStatus.SYNCED, HealthStatus.HEALTHY),
+        _node(
+            dep_desired,
+            SyncStatus.OUT_OF_SYNC,
+            HealthStatus.HEALTHY,
+            _child("ReplicaSet", "apps", ns, "guestbook-ui-7d9f8", HealthStatus.HEALTHY, *pods),
+            changed_paths=("spec.replicas", "spec.template.spec.containers[0].image"),
+        ),
+    )
+    last = _op(
+        "op-41",
+        "guestbook",
+        OperationPhase.SUCCEEDED,
+        REV_GUESTBOOK,
+        message="successfully synced (all tasks run)",
+        results=(
+            ResourceResult(_key(svc), ResultCode.SYNCED, "service/guestbook-ui unchanged"),
+            ResourceResult(
+                _key(dep_live), ResultCode.SYNCED, "deployment.apps/guestbook-ui configured"
+            ),
+        ),
+    )
+    snapshot = AppSnapshot(
+        name="guestbook",
+        project="default",
+        sync=SyncStatus.OUT_OF_SYNC,
+        health=HealthStatus.HEALTHY,
+        health_message="",
+        revision=REV_GUESTBOOK,
+        target_revision="main",
+        repo_url=REPO,
+        path="guestbook",
+        destination=Destination("https://kubernetes.default.svc", "in-cluster", ns),
+        resources=resources,
+        last_sync=last,
+        compared_at=T0,
+    )
+    history = [
+        HistoryEntry(
+            40,
+            "guestbook",
+            REV_MONITORING,
+            REPO,
+            "guestbook",
+            _op(
+                "op-40",
+                "guestbook",
+                OperationPhase.SUCCEEDED,
+                REV_MONITORING,
+                started=T0 - 86400,
+                finished=T0 - 86380,
+            ),
+        ),
+        HistoryEntry(41, "guestbook", REV_GUESTBOOK, REPO, "guestbook", last),
+    ]
+    return FakeApp(
+        snapshot,
+        desired=[cfg_desired, svc, dep_desired, migrate],
+        live=[cfg_live, svc, dep_live, old, kept],
+        history=history,
+    )
+
+
+def payments() -> FakeApp:
+    ns = "payments"
+    dep = deployment("payments-api", ns, 2, "payments:7.0")
+    svc = service("payments-api", ns, 443)
+    snapshot = AppSnapshot(
+        name="payments",
+        project="finance",
+        sync=SyncStatus.SYNCED,
+        health=HealthStatus.DEGRADED,
+        health_message="Deployment payments-api: 0/2 replicas available",
+        revision=REV_PAYMENTS,
+        target_revision="v7.0.0",
+        repo_url=REPO,
+        path="payments",
+        destination=Destination("https://prod.example.com:6443", "prod", ns),
+        automated=True,
+        auto_prune=True,
+        self_heal=True,
+        conditions=(Condition("SyncError", "Deployment payments-api: progress deadline exceeded"),),
+        resources=(
+            _node(svc, SyncStatus.SYNCED, HealthStatus.HEALTHY),
+            _node(
+                dep,
+                SyncStatus.SYNCED,
+                HealthStatus.DEGRADED,
+                health_message="0/2 replicas available",
+            ),
+        ),
+        last_sync=_op(
+            "op-7",
+            "payments",
+            OperationPhase.FAILED,
+            REV_PAYMENTS,
+            message="one or more objects failed to apply",
+            initiated_by="automated",
+        ),
+        compared_at=T0,
+    )
+    return FakeApp(snapshot, desired=[svc, dep], live=[svc, dep])
+
+
+def monitoring() -> FakeApp:
+    ns = "monitoring"
+    dep = deployment("prometheus", ns, 1, "prom:2.50")
+    snapshot = AppSnapshot(
+        name="monitoring",
+        project="platform",
+        sync=SyncStatus.SYNCED,
+        health=HealthStatus.HEALTHY,
+        health_message="",
+        revision=REV_MONITORING,
+        target_revision="main",
+        repo_url=REPO,
+        path="monitoring",
+        destination=Destination("https://kubernetes.default.svc", "in-cluster", ns),
+        automated=True,
+        resources=(_node(dep, SyncStatus.SYNCED, HealthStatus.HEALTHY),),
+        last_sync=_op(
+            "op-3", "monitoring", OperationPhase.SUCCEEDED, REV_MONITORING, initiated_by="automated"
+        ),
+        compared_at=T0,
+    )
+    return FakeApp(snapshot, desired=[dep], live=[dep])
+
+
+def frontend() -> FakeApp:
+    ns = "web"
+    dep_desired = deployment("frontend", ns, 4, "frontend:3")
+    dep_live = deployment("frontend", ns, 4, "frontend:2")
+    running = _op(
+        "op-88",
+        "frontend",
+        OperationPhase.RUNNING,
+        REV_FRONTEND,
+        message="waiting for healthy state of apps/Deployment/frontend",
+        started=T0 - 30,
+        finished=None,
+        results=(ResourceResult(_key(dep_live), ResultCode.RUNNING, "rolling out"),),
+    )
+    snapshot = AppSnapshot(
+        name="frontend",
+        project="default",
+        sync=SyncStatus.OUT_OF_SYNC,
+        health=HealthStatus.PROGRESSING,
+        health_message="",
+        revision=REV_FRONTEND,
+        target_revision="main",
+        repo_url=REPO,
+        path="frontend",
+        destination=Destination("https://kubernetes.default.svc", "in-cluster", ns),
+        resources=(_node(dep_desired, SyncStatus.OUT_OF_SYNC, HealthStatus.PROGRESSING),),
+        operation=running,
+        compared_at=T0,
+    )
+    return FakeApp(snapshot, desired=[dep_desired], live=[dep_live])
+
+
+def legacy() -> FakeApp:
+    snapshot = AppSnapshot(
+        name="legacy-batch",
+        project="default",
+        sync=SyncStatus.UNKNOWN,
+        health=HealthStatus.MISSING,
+        health_message="",
+        revision="",
+        target_revision="release-1",
+        repo_url=REPO,
+        path="legacy",
+        destination=Destination("https://edge-1.example.com:6443", "edge-1", "batch"),
+        conditions=(
+            Condition("ComparisonError", "cluster edge-1 is unreachable: connection refused"),
+        ),
+    )
+    return FakeApp(snapshot)
+
+
+def sample_apps() -> list[FakeApp]:
+    return [guestbook(), payments(), monitoring(), frontend(), legacy()]
+
+
+SAMPLE_CLUSTERS = (
+    ClusterState("in-cluster", "https://kubernetes.default.svc", True),
+    ClusterState("prod", "https://prod.example.com:6443", True),
+    ClusterState("edge-1", "https://edge-1.example.com:6443", False, "connection refused"),
+)
+
+
+class FakeEngine:
+    """Implements ``EngineAPI`` in memory (see the module docstring)."""
+
+    def __init__(
+        self,
+        apps: list[FakeApp] | None = None,
+        *,
+        read_only: bool = False,
+        generation: int = 1,
+        clusters: tuple[ClusterState, ...] = SAMPLE_CLUSTERS,
+    ) -> None:
+        self.apps: dict[str, FakeApp] = {
+            a.snapshot.name: a for a in (sample_apps() if apps is None else apps)
+        }
+        self._read_only = read_only
+        self.clusters = clusters
+        self.generation = generation
+        self.calls: list[tuple[str, Any]] = []
+        self.subscribers: list[Callable[[FleetSnapshot], None]] = []
+        self.gate: threading.Event | None = None
+        self.closed = threading.Event()
+        self.fail: dict[str, BaseException] = {}
+        self._lock = threading.Lock()
+        self._op_counter = 100
+        self._current = self._build()
+
+    # -- test controls ---------------------------------------------------------------
+
+    def _build(self) -> FleetSnapshot:
+        return FleetSnapshot.build(
+            self.generation,
+            [a.snapshot for a in self.apps.values()],
+            read_only=self._read_only,
+            clusters=self.clusters,
+        )
+
+    def publish(self, snapshot: FleetSnapshot | None = None, *, wait: bool = True) -> FleetSnapshot:
+        """Publish ``snapshot`` (default: the current apps at the next generation) from a thread."""
+        with self._lock:
+            if snapshot is None:
+                self.generation += 1
+                snapshot = self._build()
+            if snapshot.generation > self._current.generation:
+                self._current = snapshot
+            subscribers = list(self.subscribers)
+
+        def deliver() -> None:
+            for callback in subscribers:
+                callback(snapshot)
+
+        thread = threading.Thread(target=deliver, name="fake-engine-publish", daemon=True)
+        thread.start()
+        if wait:
+            thread.join(5)
+        return snapshot
+
+    def update_app(self, name: str, **changes: Any) -> FleetSnapshot:
+        """Change one app's snapshot fields and publish the next generation."""
+        app = self.apps[name]
+        app.snapshot = replace(app.snapshot, **changes)
+        return self.publish()
+
+    def names(self, call: str) -> list[Any]:
+        return [args for name, args in self.calls if name == call]
+
+    def _record(self, name: str, args: Any) -> None:
+        with self._lock:
+            self.calls.append((name, args))
+
+    def _blocking(self, name: str) -> None:
+        gate = self.gate
+        if gate is not None:
+            gate.wait(60)
+        if name in self.fail:
+            raise self.fail[name]
+
+    def _mutation(self, action: str) -> None:
+        if self._read_only:
+            raise ReadOnlyError(action)
+
+    # -- EngineAPI -------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        self._record("subscribe", None)
+        with self._lock:
+            self.subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self.subscribers:
+                    self.subscribers.remove(callback)
+
+        return unsubscribe
+
+    def snapshot(self) -> FleetSnapshot:
+        return self._current
+
+    def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        self._record("refresh", (app, hard))
+
+    def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
+        self._record("diffs", (app, context))
+        self._blocking("diffs")
+        fake = self._app(app)
+        desired = {
+            _key(o): o
+            for o in fake.desired
+            if "argocd.argoproj.io/hook" not in (o["metadata"].get("annotations") or {})
+        }
+        live = {_key(o): o for o in fake.live}
+        keys = sorted(set(desired) | set(live))
+        return [diff_resource(k, desired.get(k), live.get(k), context=context) for k in keys]
+
+    def preview(self, request: SyncRequest) -> SyncPreview:
+        self._record("preview", request)
+        self._blocking("preview")
+        fake = self._app(request.app)
+        live = {_key(o): o for o in fake.live}
+        desired_keys = {_key(o) for o in fake.desired}
+        modified = {
+            _key(o): diff_resource(_key(o), o, live.get(_key(o))).modified for o in fake.desired
+        }
+        options = {"ApplyOutOfSyncOnly": "true"} if request.apply_out_of_sync_only else {}
+        plan = build_plan(
+            copy.deepcopy(fake.desired),
+            live,
+            modified,
+            [o for o in fake.live if _key(o) not in desired_keys],
+            app_options=options,
+            selected=request.resources,
+            prune=request.prune,
+        )
+        return SyncPreview(request=request, plan=plan, revision=fake.snapshot.revision)
+
+    def sync(self, request: SyncRequest) -> str:
+        self._record("sync", request)
+        self._mutation("sync")
+        self._blocking("sync")
+        self._app(request.app)
+        self._op_counter += 1
+        return f"op-{self._op_counter}"
+
+    def terminate(self, app: str) -> bool:
+        self._record("terminate", app)
+        self._mutation("terminate")
+        op = self._app(app).snapshot.operation
+        return op is not None and not op.phase.done
+
+    def history(self, app: str) -> list[HistoryEntry]:
+        self._record("history", app)
+        self._blocking("history")
+        return list(self._app(app).history)
+
+    def rollback(self, app: str, history_id: int) -> str:
+        self._record("rollback", (app, history_id))
+        self._mutation("rollback")
+        if not any(h.id == history_id for h in self._app(app).history):
+            raise EngineError(f"{app} has no history entry {history_id}")
+        self._op_counter += 1
+        return f"op-{self._op_counter}"
+
+    def close(self) -> None:
+        self._record("close", None)
+        self._blocking("close")
+        self.closed.set()
+
+    def _app(self, name: str) -> FakeApp:
+        try:
+            return self.apps[name]
+        except KeyError:
+            raise EngineError(f"no application named {name!r}") from None

@@ -1,0 +1,84 @@
+"""Threads and shutdown: snapshots from engine threads, slow engine calls, immediate quit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from fake_engine import FakeEngine
+from uitest import wait_for
+
+from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.modals.sync import SyncModal
+from gitops_tui.ui.screens.app_list import AppTable
+from gitops_tui.ui.screens.app_view import AppViewScreen
+
+SIZE = (80, 24)
+
+
+def test_quit_is_immediate_while_engine_calls_hang() -> None:
+    engine = FakeEngine()
+    engine.gate = threading.Event()  # diffs, preview and close block for up to 60 s
+
+    async def scenario() -> GitOpsApp:
+        app = GitOpsApp(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("j", "enter")
+            await wait_for(pilot, lambda: engine.names("diffs"))
+            await pilot.press("s")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, SyncModal) and engine.names("preview")
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
+            await pilot.press("q")
+            await pilot.pause()
+        return app
+
+    try:
+        started = time.monotonic()
+        app = asyncio.run(scenario())
+        elapsed = time.monotonic() - started
+        assert elapsed < 10, f"quitting took {elapsed:.1f}s"
+        assert not app.is_running
+        deadline = time.monotonic() + 2
+        while not engine.names("close") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.names("close") == [None]  # asked to close, on its own thread
+        assert not engine.closed.is_set()  # ... and nobody waited for it
+        assert engine.subscribers == []
+    finally:
+        engine.gate.set()
+    assert engine.closed.wait(5)
+
+
+async def test_a_burst_of_snapshots_from_an_engine_thread(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+
+        def burst() -> None:
+            for _ in range(200):
+                engine.publish(wait=False)
+
+        thread = threading.Thread(target=burst)
+        thread.start()
+        thread.join(10)
+        await wait_for(pilot, lambda: app.fleet.generation == engine.generation)
+        assert len(app.screen.query_one(AppTable).keys) == 5
+
+
+async def test_closing_the_view_cancels_its_worker(engine: FakeEngine) -> None:
+    engine.gate = threading.Event()
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        await wait_for(pilot, lambda: engine.names("diffs"))
+        view = app.screen
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert all(w.is_cancelled or w.is_finished for w in view.workers)
+        engine.gate.set()
+        await pilot.pause(0.2)
+        assert view.diffs is None  # the late result went nowhere

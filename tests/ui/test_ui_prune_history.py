@@ -1,0 +1,126 @@
+"""Prune (type the name to confirm) and history with rollback."""
+
+from __future__ import annotations
+
+from fake_engine import FakeEngine
+from uitest import screen_text, wait_for
+
+from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.modals.confirm import ConfirmModal
+from gitops_tui.ui.modals.prune import PruneModal
+from gitops_tui.ui.screens.app_list import AppListScreen
+from gitops_tui.ui.screens.history import HistoryScreen, HistoryTable
+from gitops_tui.ui.widgets.tables import KeyedTable
+
+SIZE = (80, 24)
+OLD_CONFIG = ResourceKey("", "ConfigMap", "guestbook", "old-config")
+
+
+async def open_prune(pilot, app: GitOpsApp) -> PruneModal:  # type: ignore[no-untyped-def]
+    await pilot.press("j", "p")  # guestbook
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, PruneModal) and app.screen.preview is not None
+    )
+    assert isinstance(app.screen, PruneModal)
+    return app.screen
+
+
+async def test_prune_lists_exactly_what_would_be_deleted(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await open_prune(pilot, app)
+        assert engine.names("preview") == [SyncRequest("guestbook", prune=True)]
+        table = modal.query_one(KeyedTable)
+        rows = {table.cells(k)[2]: table.cells(k)[1].plain for k in table.keys}
+        assert rows == {
+            "ConfigMap guestbook/old-config": "- Prune",
+            "ConfigMap guestbook/keep-me": "· PruneSkipped",
+        }
+        assert "1 object(s) will be DELETED" in screen_text(app)
+
+
+async def test_wrong_name_refuses(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await open_prune(pilot, app)
+        await pilot.press(*"guestbok", "enter")
+        await pilot.pause(0.1)
+        assert engine.names("sync") == []
+        assert isinstance(app.screen, PruneModal)
+        assert ("error", "The name does not match 'guestbook': nothing was pruned.") in app.notices
+        assert modal.query_one("#prune-confirm").value == ""
+
+
+async def test_right_name_prunes_only_the_listed_objects(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_prune(pilot, app)
+        await pilot.press(*"guestbook", "enter")
+        await wait_for(pilot, lambda: engine.names("sync"))
+        assert engine.names("sync") == [
+            SyncRequest("guestbook", prune=True, resources=frozenset({OLD_CONFIG}))
+        ]
+        await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
+        assert any("Prune of guestbook started" in t for _, t in app.notices)
+
+
+async def test_nothing_to_prune_cannot_be_confirmed(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j", "j", "p")  # monitoring
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PruneModal) and app.screen.preview is not None
+        )
+        assert "Nothing to prune" in screen_text(app)
+        assert app.screen.query_one("#prune-confirm").disabled
+        await pilot.press(*"monitoring", "enter", "escape")
+        await pilot.pause()
+        assert engine.names("sync") == []
+        assert isinstance(app.screen, AppListScreen)
+
+
+async def open_history(pilot, app: GitOpsApp) -> HistoryScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("j", "H")
+    await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.loaded)
+    assert isinstance(app.screen, HistoryScreen)
+    return app.screen
+
+
+async def test_history_newest_first(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_history(pilot, app)
+        table = screen.query_one(HistoryTable)
+        assert table.keys == ["41", "40"]
+        assert table.cells("41")[1] == "4f2c9a1" and table.cells("41")[2].plain == "✓ Succeeded"
+        assert table.cells("41")[3] == "2023-11-14 21:13:20Z"
+
+
+async def test_rollback_asks_first_and_can_be_declined(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("j", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "history #40" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HistoryScreen)
+        assert engine.names("rollback") == []
+
+
+async def test_rollback_confirmed(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("j", "R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: engine.names("rollback"))
+        assert engine.names("rollback") == [("guestbook", 40)]
+        await wait_for(pilot, lambda: any("Rollback of guestbook" in t for _, t in app.notices))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AppListScreen)
