@@ -14,9 +14,8 @@ from pathlib import Path
 from gitops_tui.engine.apps import Destination
 from gitops_tui.engine.cluster import ClusterConnection
 from gitops_tui.engine.kubeclient import ContextInfo, KubeTarget, list_contexts
+from gitops_tui.engine.snapshot import IN_CLUSTER
 from gitops_tui.engine.tracking import TrackingMethod
-
-IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 class DestinationError(Exception):

@@ -14,6 +14,8 @@ from types import MappingProxyType
 
 from gitops_tui.engine.model import Condition, HealthStatus, ResourceKey, SyncStatus
 
+IN_CLUSTER = "https://kubernetes.default.svc"
+
 
 class OperationPhase(enum.StrEnum):
     RUNNING = "Running"
@@ -92,7 +94,10 @@ class Destination:
 
     @property
     def label(self) -> str:
-        where = self.name or self.server
+        """``in-cluster/ns`` for Argo CD's in-cluster address, else ``name-or-server/ns``."""
+        where = self.name or (
+            "in-cluster" if self.server.rstrip("/") == IN_CLUSTER else self.server
+        )
         return f"{where}/{self.namespace}" if self.namespace else where
 
 

@@ -206,3 +206,30 @@ async def test_preview_errors_block_the_sync(engine: FakeEngine) -> None:
         await pilot.pause(0.1)
         assert engine.names("sync") == []
         assert ("error", "preview: cannot render: kustomize failed") in app.notices
+
+
+async def test_after_a_failed_sync_an_option_change_plans_again_and_can_retry(
+    engine: FakeEngine,
+) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        modal = await open_sync(pilot, app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: modal.operation_id is not None)
+        failed = replace(
+            engine.apps["frontend"].snapshot.operation,
+            id=modal.operation_id,
+            app="guestbook",
+            phase=OperationPhase.FAILED,
+            finished_at=1.0,
+            message='field ownership conflict: .spec.replicas (managed by "kubectl")',
+        )
+        engine.update_app("guestbook", operation=failed, last_sync=failed)
+        await wait_for(pilot, lambda: modal.finished)
+        assert "plan again" in screen_text(app)
+        await pilot.press("f")  # retry with force: back to a fresh plan
+        await wait_for(pilot, lambda: modal.ready)
+        assert not modal.finished and modal.operation_id is None
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(engine.names("sync")) == 2)
+        assert engine.names("sync")[-1] == SyncRequest("guestbook", force=True)

@@ -128,6 +128,7 @@ class SyncModal(GitOpsModal[str | None]):
         self.preview: SyncPreview | None = None
         self.preview_error = ""
         self.operation_id: str | None = None
+        self.finished = False  # the started operation has ended: options may change again
         self.starting = False
 
     def compose(self) -> ComposeResult:
@@ -154,7 +155,17 @@ class SyncModal(GitOpsModal[str | None]):
 
     @property
     def in_progress(self) -> bool:
-        return self.operation_id is not None
+        return self.operation_id is not None and not self.finished
+
+    def _back_to_plan(self) -> None:
+        """After a finished operation: show the plan again (e.g. to retry with --force)."""
+        self.operation_id = None
+        self.finished = False
+        self.preview = None
+        self.query_one(ContentSwitcher).current = "sync-plan"
+        self._render_header()
+        self._start_preview()
+        self.query_one("#sync-plan", KeyedTable).focus()
 
     def _build_request(self) -> SyncRequest:
         selected = self.options["selected"] and bool(self.marked)
@@ -185,7 +196,7 @@ class SyncModal(GitOpsModal[str | None]):
         if action == "confirm_sync":
             if self.in_progress:
                 return False
-            return True if self.ready else None
+            return True if (self.ready or self.finished) else None
         if action == "terminate":
             return self.in_progress
         return True
@@ -215,7 +226,9 @@ class SyncModal(GitOpsModal[str | None]):
         self._render_hint()
 
     def _render_hint(self) -> None:
-        if self.in_progress:
+        if self.finished:
+            hint = "change an option or press y to plan again   esc: close"
+        elif self.in_progress:
             hint = "t / ctrl+c: terminate   esc: close (the sync keeps running)"
         elif self.starting:
             hint = "starting..."
@@ -238,6 +251,10 @@ class SyncModal(GitOpsModal[str | None]):
     def action_toggle_option(self, option: str) -> None:
         if option not in self.options or self.in_progress:
             return
+        if self.finished:
+            self.operation_id = None
+            self.finished = False
+            self.query_one(ContentSwitcher).current = "sync-plan"
         if option == "selected" and not self.marked:
             self.notify(
                 "No resources marked: mark them with space in the app's resource tree.",
@@ -295,6 +312,9 @@ class SyncModal(GitOpsModal[str | None]):
     def action_confirm_sync(self) -> None:
         if self.gitops.read_only or self.in_progress:
             return
+        if self.finished:
+            self._back_to_plan()
+            return
         if not self.ready:
             self.notify("The plan is not ready: wait for it or fix the errors.", severity="warning")
             return
@@ -337,7 +357,7 @@ class SyncModal(GitOpsModal[str | None]):
         return None
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
-        if not self.fleet_ready or not self.in_progress:
+        if not self.fleet_ready or self.operation_id is None or self.finished:
             return
         op = self._operation(fleet)
         view = self.query_one(OperationView)
@@ -348,6 +368,9 @@ class SyncModal(GitOpsModal[str | None]):
             )
             return
         view.show_operation(op, running=not op.phase.done)
+        if op.phase.done:
+            self.finished = True
+            self._render_hint()
         self.refresh_bindings()
 
     def action_terminate(self) -> None:
