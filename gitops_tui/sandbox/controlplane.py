@@ -334,6 +334,9 @@ class Sandbox:
                 "--use-service-account-credentials=true",
                 f"--cluster-signing-cert-file={files.ca_cert}",
                 f"--cluster-signing-key-file={files.ca_key}",
+                # kwok renews node leases from this same machine: on a loaded machine a
+                # late heartbeat must not mark every node NotReady and every Pod unready
+                "--node-monitor-grace-period=1h",
             ],
             "kube-scheduler": [
                 bins["kube-scheduler"],
