@@ -1,7 +1,12 @@
-"""Shared fixtures: a real local Kubernetes sandbox for the session, a namespace per test."""
+"""Shared fixtures: a real local Kubernetes sandbox for the session, a namespace per test.
+
+``async def`` tests (the console's pilot tests) run on a fresh event loop each.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import Iterator
@@ -66,6 +71,16 @@ def namespace(kube_api) -> Iterator[str]:  # type: ignore[no-untyped-def]
     except client.ApiException as exc:
         if exc.status != 404:
             raise
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    function = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(function):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    asyncio.run(function(**{name: pyfuncitem.funcargs[name] for name in names}))
+    return True
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,23 +1,11 @@
-"""UI tests: run ``async def`` tests on a fresh event loop each (no plugin needed)."""
+"""UI test fixtures (``async def`` tests run through the hook in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Iterator
 
 import pytest
 from fake_engine import FakeEngine
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    function = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(function):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    asyncio.run(function(**{name: pyfuncitem.funcargs[name] for name in names}))
-    return True
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,106 @@
+"""Regenerate the SVG screenshots in screenshots/ from the real app against the demo.
+
+    .venv/bin/python scripts/export_screenshots.py [--dir DEMO_DIR] [--out screenshots]
+
+It prepares the demo (sandbox, sample Git repo, Application manifests) exactly as
+``make demo`` does, starts the real engine on it, drives the console headless,
+and saves what the terminal shows: the application list, the app view with its
+resource tree and diff, the sync dialog with its plan, the prune confirmation,
+and the help screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from gitops_tui.demo import prepare
+from gitops_tui.engine.reconciler import Engine, EngineOptions
+from gitops_tui.paths import state_dir
+from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.modals.prune import PruneModal
+from gitops_tui.ui.modals.sync import SyncModal
+from gitops_tui.ui.screens.app_view import AppViewScreen
+
+SIZE = (120, 34)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the console did not reach the expected state")
+        await pilot.pause(0.05)
+    await pilot.pause(0.3)
+
+
+async def shoot(engine: Engine, out: Path) -> list[Path]:
+    app = GitOpsApp(engine, close_engine=False)
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        path = out / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(out))
+        saved.append(path)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(
+            pilot, lambda: len(app.fleet.apps) >= 8 and not any(a.comparing for a in app.fleet.apps)
+        )
+        save("app-list")
+
+        app.open_app("drifted", diff=True)
+        await until(pilot, lambda: isinstance(app.screen, AppViewScreen) and app.screen.diffs)
+        save("app-view-tree-and-diff")
+
+        app.open_sync("drifted")
+        await until(pilot, lambda: isinstance(app.screen, SyncModal) and app.screen.ready)
+        save("sync-dialog-plan")
+        await pilot.press("escape")
+        await pilot.press("escape")
+
+        app.open_prune("prune-me")
+        await until(
+            pilot, lambda: isinstance(app.screen, PruneModal) and app.screen.preview is not None
+        )
+        await pilot.press(*"prune-")
+        save("prune-confirmation")
+        await pilot.press("escape")
+
+        await pilot.press("question_mark")
+        await pilot.pause(0.5)
+        save("help")
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dir", type=Path, default=state_dir() / "demo")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots"
+    )
+    args = parser.parse_args()
+    kubeconfig, apps_dir = prepare(args.dir.expanduser().resolve())
+    args.out.mkdir(parents=True, exist_ok=True)
+    engine = Engine(
+        EngineOptions(app_paths=(apps_dir,), kubeconfig=kubeconfig, automation=False)
+    ).start()
+    try:
+        engine.wait_until_compared(timeout=120)
+        for path in asyncio.run(shoot(engine, args.out)):
+            print(f"wrote {path}")
+    finally:
+        engine.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
