@@ -57,7 +57,6 @@ def cli(
     env = {
         **os.environ,
         "GITOPS_TUI_STATE": str(tmp / "state"),
-        "GITOPS_TUI_CACHE": str(tmp / "cache"),
         "GITOPS_TUI_CONFIG_DIR": str(tmp / "config"),
     }
     env.pop("KUBEBUILDER_ASSETS", None)
@@ -240,7 +239,6 @@ def test_sync_killed_mid_way_is_completed_by_the_next_and_history_stays_readable
     env = {
         **os.environ,
         "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CACHE": str(tmp_path / "cache"),
     }
     proc = subprocess.Popen(
         [

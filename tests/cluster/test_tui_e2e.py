@@ -113,7 +113,6 @@ def test_sync_an_app_from_the_console(sandbox, namespace, tmp_path: Path) -> Non
     assert executable.exists(), "the gitops-tui console script is installed in the test environment"
     env = {
         "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CACHE": str(tmp_path / "cache"),
         "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
         "TERM": "xterm-256color",
         "PATH": os.environ.get("PATH", ""),
