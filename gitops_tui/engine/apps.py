@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import yaml
 
+from gitops_tui.engine.diff import IgnoreRule
 from gitops_tui.engine.model import Condition, ConditionType, Manifest
 
 # --------------------------------------------------------------------------- YAML reading
@@ -763,6 +764,7 @@ def _parse_ignore_differences(
     rules: list[Mapping[str, Any]] = []
     for index, item in enumerate(raw):
         path = f"spec.ignoreDifferences[{index}]"
+        found_before = len(problems.messages)
         if not isinstance(item, dict):
             problems.add(path, f"must be a mapping, got {_type_name(item)}")
             continue
@@ -772,6 +774,13 @@ def _parse_ignore_differences(
             _get(item, key, "string", path, problems)
         for key in ("jsonPointers", "jqPathExpressions", "managedFieldsManagers"):
             _get(item, key, "string list", path, problems)
+        if len(problems.messages) == found_before:
+            # well-typed: now the JSON pointers and jq expressions themselves must compile,
+            # or the rule would be dropped silently when comparing
+            try:
+                IgnoreRule.from_spec(item)
+            except ValueError as exc:
+                problems.add(path, str(exc))
         rules.append(item)
     return tuple(rules)
 
@@ -872,7 +881,8 @@ def load_application_files(paths: Sequence[Path]) -> list[Application | InvalidA
     """Applications from files and directories (recursively ``*.yaml|*.yml|*.json``).
 
     Non-Application documents are ignored. A file named explicitly that cannot be
-    read or parsed becomes an ``InvalidApplication`` named after the file; inside a
+    read or parsed, or that holds no Application at all (an empty file, say),
+    becomes an ``InvalidApplication`` named after the file; inside a
     directory, such a file is reported only if it mentions ``argoproj.io`` (so Helm
     templates and other non-YAML ``.yaml`` files do not turn into errors). A second
     Application with an already seen name is invalid.
@@ -929,4 +939,14 @@ def _documents_in_file(file: Path, *, named: bool) -> list[Any]:
     for doc in docs:
         items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
         found.extend(item for item in _list(items) if is_application_document(item))
+    if named and not found:
+        # a file the user named that holds no Application is a mistake worth showing
+        what = "is empty" if all(doc is None for doc in docs) else "holds no Argo CD Application"
+        return [
+            invalid_application(
+                file.stem,
+                str(file),
+                [f"{file}: {what} (expected documents with apiVersion {API_VERSION}, kind {KIND})"],
+            )
+        ]
     return found

@@ -21,7 +21,9 @@ class ReadOnlyError(PermissionError):
     """A mutation was asked of an engine in read-only mode."""
 
     def __init__(self, action: str) -> None:
-        super().__init__(f"read-only mode: {action} refused (start without --read-only to change the cluster)")
+        super().__init__(
+            f"read-only mode: {action} refused (start without --read-only to change the cluster)"
+        )
 
 
 class EngineError(RuntimeError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +40,7 @@ from gitops_tui.engine.model import (
     ResourceKey,
     SyncStatus,
 )
+from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.tracking import TrackingMethod, claimed_app, with_tracking
 
 
@@ -175,10 +177,29 @@ def predict(
     except KubeApiError as exc:
         if exc.status == 0:
             raise
-        note = f"server-side dry run unavailable ({exc.reason or exc.status}: {exc.message}); compared without server defaults"
+        reason = exc.reason or exc.status
+        message = _without_values(exc.message, key)
+        note = f"server-side dry run unavailable ({reason}: {message}); compared without server defaults"
         return overlay(live, desired), note
     cache.put(conn.name, key, fp, _rv(live), predicted)
     return predicted, ""
+
+
+_VALUE_ECHO = re.compile(r"got &value\.[^\n]*")
+_INVALID_VALUE = re.compile(r'Invalid value: "(?:[^"\\]|\\.)*"')
+
+
+def _without_values(message: str, key: ResourceKey) -> str:
+    """A server message without the field values it may echo (Secret data above all).
+
+    Server-side apply type errors print the offending value
+    (``got &value.valueUnstructured{Value:...}``); for Secrets the values quoted by
+    validation errors go too. Credentials in URLs are redacted.
+    """
+    message = _VALUE_ECHO.sub("got a value of the wrong type", message)
+    if key.group == "" and key.kind == "Secret":
+        message = _INVALID_VALUE.sub('Invalid value: "***"', message)
+    return redact_text(message)
 
 
 ShouldPrune = Callable[[ResourceKey], bool]

@@ -111,22 +111,36 @@ def detect_tool(app_dir: Path, source: Source | None = None) -> str:
     return "directory"
 
 
-def find_duplicates(manifests: Iterable[Manifest]) -> list[ResourceKey]:
+def find_duplicates(manifests: Iterable[Manifest], namespace: str = "") -> list[ResourceKey]:
     """Keys that occur more than once, each listed once in order of its second occurrence.
 
     Objects with only ``metadata.generateName`` are never duplicates. Call it after
-    the destination namespace has been applied.
+    the destination namespace has been applied, or pass it as ``namespace``: objects
+    without one are then keyed as if in it (see ``defaulted_key``).
     """
     seen: set[ResourceKey] = set()
     duplicates: list[ResourceKey] = []
     for manifest in manifests:
-        key = ResourceKey.of(manifest)
+        key = defaulted_key(manifest, namespace)
         if not key.name:
             continue
         if key in seen and key not in duplicates:
             duplicates.append(key)
         seen.add(key)
     return duplicates
+
+
+def defaulted_key(manifest: Manifest, namespace: str) -> ResourceKey:
+    """The object's key with an empty namespace read as ``namespace`` (the destination's).
+
+    Without discovery this cannot tell cluster-scoped kinds apart; it only serves to
+    match an object written with the destination namespace against the same object
+    written without one.
+    """
+    key = ResourceKey.of(manifest)
+    if key.namespace or not namespace:
+        return key
+    return ResourceKey(key.group, key.kind, namespace, key.name)
 
 
 # --------------------------------------------------------------------------- paths

@@ -7,16 +7,26 @@ namespace, referenced commits): an unchanged revision is never rendered twice.
 from __future__ import annotations
 
 import copy
+import json
 import threading
+import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_tui.engine.apps import Application, Source
-from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text
-from gitops_tui.engine.render import RenderError, find_duplicates, render_source
+from gitops_tui.engine.render import RenderError, defaulted_key, find_duplicates, render_source
 from gitops_tui.engine.repo import RepoCache, RepoError
+
+MAX_OBJECT_BYTES = 3 * 1024 * 1024
+"""Largest object (as JSON) the Kubernetes API server accepts in one request (3 MiB).
+
+A bigger object can never be applied; the server refuses it (HTTP 413) before
+reading it, often by closing the connection, which a client sees as a network
+error. Refusing it here says what is wrong instead.
+"""
 
 
 class SourceError(Exception):
@@ -78,7 +88,9 @@ def resolve_revisions(
         try:
             shas.append(repos.resolve(source.repo_url, revision or "HEAD", refresh=refresh))
         except RepoError as exc:
-            raise SourceError("repo", f"{source.repo_url}: {exc}") from None
+            raise SourceError(
+                "repo", without_credentials(f"{source.repo_url}: {exc}", source.repo_url)
+            ) from None
     return tuple(shas)
 
 
@@ -96,7 +108,8 @@ def generate(
         try:
             roots[index] = repos.checkout(source.repo_url, sha)
         except RepoError as exc:
-            raise SourceError("repo", f"{source.repo_url}@{sha[:7]}: {exc}") from None
+            message = f"{source.repo_url}@{sha[:7]}: {exc}"
+            raise SourceError("repo", without_credentials(message, source.repo_url)) from None
     ref_roots = {s.ref: roots[i] for i, s in enumerate(app.sources) if s.ref}
     ref_key = ",".join(f"{s.ref}={revisions[i]}" for i, s in enumerate(app.sources) if s.ref)
     namespace = app.destination.namespace
@@ -117,13 +130,16 @@ def generate(
         if found is None:
             all_cached = False
             found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout))
+            _check_sizes(found, namespace)
             cache.put(key, found)
         out.extend(copy.deepcopy(list(found)))
-    # the last source wins on duplicates (Argo CD multi-source rule); report them
-    dupes = find_duplicates(out)
+    # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
+    # An object written without a namespace is the same as one written with the
+    # destination namespace.
+    dupes = find_duplicates(out, namespace)
     if dupes:
-        last = {ResourceKey.of(obj): i for i, obj in enumerate(out)}
-        out = [obj for i, obj in enumerate(out) if last[ResourceKey.of(obj)] == i]
+        last = {defaulted_key(obj, namespace): i for i, obj in enumerate(out)}
+        out = [obj for i, obj in enumerate(out) if last[defaulted_key(obj, namespace)] == i]
     return Generated(
         revisions=revisions,
         manifests=tuple(out),
@@ -151,3 +167,37 @@ def _render(
         )
     except RenderError as exc:
         raise SourceError("render", str(exc)) from None
+
+
+def _check_sizes(manifests: tuple[Manifest, ...], namespace: str) -> None:
+    """Refuse objects the API server would never accept (see ``MAX_OBJECT_BYTES``)."""
+    for obj in manifests:
+        size = len(json.dumps(obj, separators=(",", ":")).encode())
+        if size > MAX_OBJECT_BYTES:
+            raise SourceError(
+                "render",
+                f"{defaulted_key(obj, namespace).display}: object is {size / (1024 * 1024):.1f} MiB as "
+                f"JSON, more than the {MAX_OBJECT_BYTES >> 20} MiB the Kubernetes API server "
+                "accepts in one request",
+            )
+
+
+def without_credentials(message: str, url: str) -> str:
+    """``message`` without the user name and password written in ``url``.
+
+    ``redact_text`` only finds credentials inside URLs; git also echoes them
+    elsewhere (``unable to look up user:password@host`` for a ``git://`` URL), so
+    the ones this URL carries are removed wherever they appear.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return message
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if ":" not in userinfo and parts.scheme.lower() in ("ssh", "git+ssh", "ssh+git"):
+        return message  # an SSH user name (git@...) is no secret, as in redact_text
+    secrets = {userinfo, userinfo.partition(":")[2]}
+    secrets |= {urllib.parse.unquote(item) for item in secrets}
+    for secret in sorted((item for item in secrets if len(item) >= 3), key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from gitops_tui.paths import state_dir
 from gitops_tui.sandbox.controlplane import Sandbox, SandboxError
-from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ToolError, ensure_tools, find_tool
+from gitops_tui.sandbox.toolchain import (
+    ALL_TOOLS,
+    SANDBOX_TOOLS,
+    ToolError,
+    ensure_tools,
+    find_tool,
+)
 
 
 def default_dir() -> Path:
@@ -17,7 +23,9 @@ def default_dir() -> Path:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("sandbox", help="a local Kubernetes control plane (etcd, apiserver, kwok)")
+    parser = sub.add_parser(
+        "sandbox", help="a local Kubernetes control plane (etcd, apiserver, kwok)"
+    )
     actions = parser.add_subparsers(dest="sandbox_cmd", required=True)
     for name, text in (
         ("up", "start the sandbox (or report the running one) and print its KUBECONFIG"),
@@ -25,11 +33,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ("down", "stop every component of the sandbox"),
     ):
         cmd = actions.add_parser(name, help=text)
-        cmd.add_argument("--dir", type=Path, default=None, help=f"sandbox directory (default {default_dir()})")
+        cmd.add_argument(
+            "--dir", type=Path, default=None, help=f"sandbox directory (default {default_dir()})"
+        )
         if name == "up":
-            cmd.add_argument("--nodes", type=int, default=1, help="simulated kwok nodes (default 1)")
-            cmd.add_argument("--no-build", action="store_true", help="fail instead of building missing tools")
-    tools = actions.add_parser("tools", help="list the tools; --build compiles missing ones from Go modules")
+            cmd.add_argument(
+                "--nodes", type=int, default=1, help="simulated kwok nodes (default 1)"
+            )
+            cmd.add_argument(
+                "--no-build", action="store_true", help="fail instead of building missing tools"
+            )
+    tools = actions.add_parser(
+        "tools", help="list the tools; --build compiles missing ones from Go modules"
+    )
     tools.add_argument("--build", action="store_true")
 
 
@@ -42,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
                 ensure_tools(ALL_TOOLS)
             for name in ALL_TOOLS:
                 path = find_tool(name)
-                print(f"{name:<24} {path if path else 'MISSING (gitops-tui sandbox tools --build)'}")
+                print(
+                    f"{name:<24} {path if path else 'MISSING (gitops-tui sandbox tools --build)'}"
+                )
             return 0
         if args.sandbox_cmd == "up":
             existing = sandbox.status()
@@ -64,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
             print(current.describe())
             return 0 if current.running and current.ready else 1
         stopped = sandbox.down()
-        print(f"stopped: {', '.join(stopped)}" if stopped else f"no running sandbox in {sandbox.directory}")
+        print(
+            f"stopped: {', '.join(stopped)}"
+            if stopped
+            else f"no running sandbox in {sandbox.directory}"
+        )
         return 0
     except (SandboxError, ToolError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -84,9 +84,15 @@ def generate(pki_dir: Path, *, extra_ips: tuple[str, ...] = ()) -> PkiFiles:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -143,7 +149,9 @@ def generate(pki_dir: Path, *, extra_ips: tuple[str, ...] = ()) -> PkiFiles:
     return files
 
 
-def issue_client_cert(files: PkiFiles, user: str, groups: tuple[str, ...], out_dir: Path) -> tuple[Path, Path]:
+def issue_client_cert(
+    files: PkiFiles, user: str, groups: tuple[str, ...], out_dir: Path
+) -> tuple[Path, Path]:
     """A client certificate for ``user`` in ``groups`` (e.g. a read-only RBAC user for tests)."""
     ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())

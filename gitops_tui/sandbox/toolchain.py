@@ -33,14 +33,39 @@ _COMPLETE = ".complete"
 
 # The staging modules k8s.io/kubernetes requires at v0.0.0 (its go.mod replaces
 # them with ./staging/...); the wrapper points each at the published v0.x tag.
-KUBERNETES_STAGING = (
-    "api apiextensions-apiserver apimachinery apiserver cli-runtime client-go "
-    "cloud-provider cluster-bootstrap code-generator component-base component-helpers "
-    "controller-manager cri-api cri-client csi-translation-lib dynamic-resource-allocation "
-    "endpointslice externaljwt kms kube-aggregator kube-controller-manager kube-proxy "
-    "kube-scheduler kubectl kubelet metrics mount-utils pod-security-admission "
-    "sample-apiserver sample-cli-plugin sample-controller"
-).split()
+KUBERNETES_STAGING = [
+    "api",
+    "apiextensions-apiserver",
+    "apimachinery",
+    "apiserver",
+    "cli-runtime",
+    "client-go",
+    "cloud-provider",
+    "cluster-bootstrap",
+    "code-generator",
+    "component-base",
+    "component-helpers",
+    "controller-manager",
+    "cri-api",
+    "cri-client",
+    "csi-translation-lib",
+    "dynamic-resource-allocation",
+    "endpointslice",
+    "externaljwt",
+    "kms",
+    "kube-aggregator",
+    "kube-controller-manager",
+    "kube-proxy",
+    "kube-scheduler",
+    "kubectl",
+    "kubelet",
+    "metrics",
+    "mount-utils",
+    "pod-security-admission",
+    "sample-apiserver",
+    "sample-cli-plugin",
+    "sample-controller",
+]
 
 
 class ToolError(RuntimeError):
@@ -93,7 +118,12 @@ def components() -> tuple[Component, ...]:
             module="k8s.io/kubernetes",
             binaries={
                 name: f"k8s.io/kubernetes/cmd/{name}"
-                for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+                for name in (
+                    "kube-apiserver",
+                    "kube-controller-manager",
+                    "kube-scheduler",
+                    "kubectl",
+                )
             },
             replaces={f"k8s.io/{m}": staging_version for m in KUBERNETES_STAGING},
             ldflags=_kube_version_ldflags(KUBERNETES_VERSION),
@@ -202,16 +232,25 @@ def _run_go(args: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> N
         out.flush()
         try:
             proc = subprocess.run(
-                ["go", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                timeout=BUILD_TIMEOUT_S, check=False,
+                ["go", *args],
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=BUILD_TIMEOUT_S,
+                check=False,
             )
         except FileNotFoundError as exc:
             raise ToolError("the Go toolchain (`go`) is not on PATH; install Go >= 1.24") from exc
         except subprocess.TimeoutExpired as exc:
-            raise ToolError(f"`go {args[0]}` timed out after {BUILD_TIMEOUT_S} s; log: {log}") from exc
+            raise ToolError(
+                f"`go {args[0]}` timed out after {BUILD_TIMEOUT_S} s; log: {log}"
+            ) from exc
     if proc.returncode != 0:
         tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:])
-        raise ToolError(f"`go {' '.join(args[:2])}` failed (exit {proc.returncode}); log {log}:\n{tail}")
+        raise ToolError(
+            f"`go {' '.join(args[:2])}` failed (exit {proc.returncode}); log {log}:\n{tail}"
+        )
 
 
 def build_component(comp: Component, report: Reporter) -> Path:
@@ -259,7 +298,9 @@ class _Ticker:
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
-            self._report(f"  ... still building {self._label} ({_fmt(time.monotonic() - self._start)})")
+            self._report(
+                f"  ... still building {self._label} ({_fmt(time.monotonic() - self._start)})"
+            )
 
     def __enter__(self) -> _Ticker:
         self._thread.start()
@@ -283,7 +324,9 @@ def missing_tools(names: Iterable[str]) -> list[str]:
     return [name for name in names if find_tool(name) is None]
 
 
-def ensure_tools(names: Iterable[str] = ALL_TOOLS, report: Reporter | None = None) -> dict[str, Path]:
+def ensure_tools(
+    names: Iterable[str] = ALL_TOOLS, report: Reporter | None = None
+) -> dict[str, Path]:
     """Return a path for every tool in ``names``, building missing ones from Go modules."""
     say: Reporter = report or (lambda line: print(line, file=sys.stderr, flush=True))
     wanted = list(names)
@@ -295,7 +338,9 @@ def ensure_tools(names: Iterable[str] = ALL_TOOLS, report: Reporter | None = Non
     if todo:
         if shutil.which("go") is None:
             raise ToolError(
-                "missing " + ", ".join(missing_tools(wanted)) + " and no Go toolchain to build them: "
+                "missing "
+                + ", ".join(missing_tools(wanted))
+                + " and no Go toolchain to build them: "
                 "install Go >= 1.24, or put the binaries on PATH / in KUBEBUILDER_ASSETS"
             )
         total = time.monotonic()

@@ -47,7 +47,9 @@ def test_deployment_becomes_available_with_running_pods(kube_api, namespace) -> 
 
     def available() -> bool:
         dep = apps.read_namespaced_deployment("web", namespace)
-        return any(c.type == "Available" and c.status == "True" for c in dep.status.conditions or [])
+        return any(
+            c.type == "Available" and c.status == "True" for c in dep.status.conditions or []
+        )
 
     _wait(available, what="Deployment Available")
     replicasets = apps.list_namespaced_replica_set(namespace).items
@@ -63,7 +65,9 @@ def test_deployment_becomes_available_with_running_pods(kube_api, namespace) -> 
 def test_namespace_deletion_completes(kube_api) -> None:
     core = client.CoreV1Api(kube_api)
     core.create_namespace({"metadata": {"name": "to-delete"}})
-    core.create_namespaced_config_map("to-delete", {"metadata": {"name": "cfg"}, "data": {"a": "1"}})
+    core.create_namespaced_config_map(
+        "to-delete", {"metadata": {"name": "cfg"}, "data": {"a": "1"}}
+    )
     core.delete_namespace("to-delete")
 
     def gone() -> bool:
@@ -79,8 +83,12 @@ def test_namespace_deletion_completes(kube_api) -> None:
 def test_audit_log_and_metrics(sandbox, sandbox_box: Sandbox, kube_api) -> None:
     client.CoreV1Api(kube_api).list_namespace()
     assert sandbox.kubeconfig.exists()
-    _wait(lambda: sandbox_box.audit_log.exists() and '"verb":"list"' in sandbox_box.audit_log.read_text(),
-          what="audit entries")
+    _wait(
+        lambda: (
+            sandbox_box.audit_log.exists() and '"verb":"list"' in sandbox_box.audit_log.read_text()
+        ),
+        what="audit entries",
+    )
     assert "apiserver_request_total" in sandbox_box.metrics()
 
 
@@ -90,23 +98,40 @@ def test_up_twice_is_safe_and_reports_the_running_sandbox(sandbox, sandbox_box: 
     assert [c.pid for c in again.components] == [c.pid for c in sandbox.components]
 
 
-def test_second_sandbox_runs_beside_the_first_and_down_leaves_no_process(sandbox, tmp_path: Path) -> None:
+def test_second_sandbox_runs_beside_the_first_and_down_leaves_no_process(
+    sandbox, tmp_path: Path
+) -> None:
     other = Sandbox(tmp_path / "other")
     cli = [sys.executable, "-m", "gitops_tui.cli", "sandbox"]
-    up = subprocess.run([*cli, "up", "--dir", str(other.directory), "--no-build"],
-                        capture_output=True, text=True, timeout=180, check=False)
+    up = subprocess.run(
+        [*cli, "up", "--dir", str(other.directory), "--no-build"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert up.returncode == 0, up.stderr
     assert f"export KUBECONFIG={other.kubeconfig}" in up.stdout
     status = other.status()
     assert status is not None and status.running and status.ready
     assert status.server != sandbox.server
     kubectl = require_tool("kubectl")
-    nodes = subprocess.run([str(kubectl), "--kubeconfig", str(other.kubeconfig), "get", "nodes", "-o", "name"],
-                           capture_output=True, text=True, timeout=30, check=True)
+    nodes = subprocess.run(
+        [str(kubectl), "--kubeconfig", str(other.kubeconfig), "get", "nodes", "-o", "name"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     assert "node/kwok-node-0" in nodes.stdout
     pids = [c.pid for c in status.components]
-    down = subprocess.run([*cli, "down", "--dir", str(other.directory)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    down = subprocess.run(
+        [*cli, "down", "--dir", str(other.directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert down.returncode == 0, down.stderr
     assert not any(pid_alive(pid) for pid in pids)
     assert other.status() is None

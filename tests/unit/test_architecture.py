@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ def test_engine_modules_import_without_textual() -> None:
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith(('textual.', 'gitops_tui.ui')))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "", f"engine imported: {out.stdout}"
 
 
@@ -38,3 +41,88 @@ def test_no_shell_subprocesses_in_the_package() -> None:
         if "shell=True" in line.replace(" ", "") or "os.system(" in line
     ]
     assert offenders == []
+
+
+_SUBPROCESS_CALLS = frozenset({"run", "Popen", "call", "check_call", "check_output"})
+_ALWAYS_A_SHELL = frozenset(
+    {
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "os.system",
+        "os.popen",
+        "asyncio.create_subprocess_shell",
+    }
+)
+
+
+def _dotted(node: ast.AST) -> str:
+    """``subprocess.run`` for ``subprocess.run``/``sp.run`` (the last two parts)."""
+    if isinstance(node, ast.Attribute):
+        base = node.value
+        prefix = base.id if isinstance(base, ast.Name) else _dotted(base).rsplit(".", 1)[-1]
+        return f"{prefix}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _is_text(node: ast.AST) -> bool:
+    """A literal or computed string: a command line some shell-like split would need."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _is_text(node.left) or _is_text(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "format" and _is_text(node.func.value)
+    return False
+
+
+def shell_offenders(source: str, filename: str) -> list[str]:
+    """Calls that start a process through a shell, or with a command given as one string."""
+    offenders = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func)
+        where = f"{filename}:{node.lineno}"
+        for keyword in node.keywords:
+            if keyword.arg == "shell" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+            ):
+                offenders.append(f"{where}: {name}(shell=...)")
+        if name in _ALWAYS_A_SHELL:
+            offenders.append(f"{where}: {name} runs a shell")
+        elif name.split(".")[-1] in _SUBPROCESS_CALLS and name.startswith(("subprocess.", "sp.")):
+            command = node.args[0] if node.args else None
+            for keyword in node.keywords:
+                if keyword.arg == "args":
+                    command = keyword.value
+            if command is not None and _is_text(command):
+                offenders.append(f"{where}: {name} with a string command")
+    return offenders
+
+
+def test_no_subprocess_gets_a_string_command_or_a_shell() -> None:
+    offenders = [
+        offender
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for offender in shell_offenders(path.read_text(), str(path.relative_to(PACKAGE)))
+    ]
+    assert offenders == []
+
+
+def test_the_shell_scan_finds_what_it_looks_for() -> None:
+    bad = (
+        "import subprocess, os\n"
+        "subprocess.run('git status')\n"
+        "subprocess.Popen(f'helm template {x}')\n"
+        "subprocess.check_output(args='ls ' + d)\n"
+        "subprocess.run(['ls'], shell=flag)\n"
+        "os.system('true')\n"
+        "subprocess.getoutput(['x'])\n"
+    )
+    good = (
+        "import subprocess\nsubprocess.run(['git', 'status'], shell=False)\nsubprocess.run(argv)\n"
+    )
+    assert len(shell_offenders(bad, "bad.py")) == 6
+    assert shell_offenders(good, "good.py") == []
