@@ -149,13 +149,46 @@ def prepare_desired(
     return out, unknown
 
 
+_LIST_KEYS = ("name", "containerPort", "port", "mountPath", "devicePath", "key", "ip", "type")
+
+
+def _list_key(items: Sequence[Any]) -> str | None:
+    """The field that identifies the maps of a list (as strategic merge's patch keys)."""
+    if not items or not all(isinstance(i, Mapping) for i in items):
+        return None
+    for field_name in _LIST_KEYS:
+        values = [i.get(field_name) for i in items]
+        if all(v is not None for v in values) and len(set(map(str, values))) == len(values):
+            return field_name
+    return None
+
+
 def overlay(live: Any, desired: Any) -> Any:
-    """The desired object laid over the live one (maps merged, lists replaced)."""
+    """The desired object laid over the live one, without the server's help.
+
+    Maps merge; lists of maps merge item by item on their identifying field
+    (``name``, ``containerPort``, ...) so that server-defaulted fields inside
+    containers or ports stay as live has them; other lists are replaced.
+    Membership always follows ``desired``. Used when no server-side dry run can
+    be made (read-only mode, a forbidden or impossible dry run).
+    """
     if isinstance(live, Mapping) and isinstance(desired, Mapping):
         merged = dict(live)
         for key, value in desired.items():
             merged[key] = overlay(live.get(key), value) if key in live else copy.deepcopy(value)
         return merged
+    if isinstance(live, list) and isinstance(desired, list):
+        key = _list_key(desired)
+        if key is not None and _list_key(live) == key:
+            by_key = {str(item[key]): item for item in live}
+            return [
+                overlay(by_key[str(item[key])], item)
+                if str(item[key]) in by_key
+                else copy.deepcopy(item)
+                for item in desired
+            ]
+        if len(live) == len(desired) and all(isinstance(i, Mapping) for i in (*live, *desired)):
+            return [overlay(a, b) for a, b in zip(live, desired, strict=True)]
     return copy.deepcopy(desired)
 
 
@@ -164,10 +197,21 @@ def _rv(obj: Manifest) -> str:
 
 
 def predict(
-    conn: ClusterConnection, desired: Manifest, live: Manifest, cache: PredictionCache
+    conn: ClusterConnection,
+    desired: Manifest,
+    live: Manifest,
+    cache: PredictionCache,
+    *,
+    dry_run: bool = True,
 ) -> tuple[Manifest, str]:
-    """The live object a server-side apply of ``desired`` would produce, and a note if guessed."""
+    """The live object a server-side apply of ``desired`` would produce, and a note if guessed.
+
+    ``dry_run=False`` (read-only mode) sends nothing to the server, not even a dry
+    run: the prediction is the desired object laid over the live one.
+    """
     key = ResourceKey.of(desired)
+    if not dry_run:
+        return overlay(live, desired), ""
     fp = PredictionCache.fingerprint(desired)
     hit = cache.get(conn.name, key, fp, _rv(live))
     if hit is not None:
@@ -216,6 +260,7 @@ def compare_app(
     executor: Executor | None = None,
     unknown_kinds: Sequence[str] = (),
     tracking: TrackingMethod = "annotation",
+    dry_run: bool = True,
 ) -> Comparison:
     """Compare prepared desired objects (see ``prepare_desired``) with the live cluster.
 
@@ -269,7 +314,7 @@ def compare_app(
                 HealthResult(HealthStatus.MISSING, "not created yet"),
                 wave=wave,
             )
-        predicted, note = predict(conn, obj, live, predictions)
+        predicted, note = predict(conn, obj, live, predictions, dry_run=dry_run)
         diff = diff_resource(key, predicted, live, rules=rules)
         status = SyncStatus.OUT_OF_SYNC if diff.modified else SyncStatus.SYNCED
         owner = claimed_app(live, tracking)

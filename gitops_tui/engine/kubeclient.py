@@ -27,6 +27,7 @@ from gitops_tui.engine.model import Manifest
 USER_AGENT = f"gitops-tui/{__version__}"
 FIELD_MANAGER = "gitops-tui"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+MAX_REQUEST_BYTES = 3 * 1024 * 1024  # the API server's limit on a request body
 
 
 class KubeApiError(Exception):
@@ -174,6 +175,14 @@ class KubeClient:
                 retries=False,
             )
         except urllib3.exceptions.HTTPError as exc:
+            if data is not None and len(data) > MAX_REQUEST_BYTES:
+                # the server refuses (413) and closes before reading such a body
+                raise KubeApiError(
+                    413,
+                    "RequestEntityTooLarge",
+                    f"request too large: {len(data) / 2**20:.1f} MiB, the API server accepts "
+                    f"at most {MAX_REQUEST_BYTES >> 20} MiB",
+                ) from None
             raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
         return _decode(resp.status, resp.data)
 

@@ -107,3 +107,4 @@ class ConditionType(enum.StrEnum):
     CLUSTER_UNREACHABLE = "ClusterUnreachable"
     ORPHANED_RESOURCE = "OrphanedResourceWarning"
     UNKNOWN_KIND = "UnknownKind"
+    REPEATED_RESOURCE = "RepeatedResourceWarning"

@@ -142,6 +142,7 @@ class _AppState:
     process_error: Condition | None = None
     project_problems: list[str] = field(default_factory=list)
     refused_kinds: list[str] = field(default_factory=list)
+    load_problems: list[Condition] = field(default_factory=list)
 
 
 class Engine:
@@ -182,7 +183,21 @@ class Engine:
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         for app in loaded:
-            self._states[app.name] = _AppState(app=app)
+            first = self._states.get(app.name)
+            if first is None:
+                self._states[app.name] = _AppState(app=app)
+                continue
+            # a second definition of a name never replaces the first: it is reported on it
+            problems = app.conditions if isinstance(app, InvalidApplication) else ()
+            first.load_problems.extend(
+                problems
+                or (
+                    Condition(
+                        ConditionType.INVALID_SPEC,
+                        f"duplicate application name, also defined in {app.origin} (ignored)",
+                    ),
+                )
+            )
         for state in self._states.values():
             state.last_sync = self._last_sync_from_history(state.app.name)
 
@@ -507,6 +522,8 @@ class Engine:
             executor=self._dry_runs,
             unknown_kinds=unknown,
             tracking=self.options.tracking,
+            # read-only: not even a dry-run PATCH reaches the API server
+            dry_run=not self._read_only,
         )
         with self._lock:
             state.comparison = comparison
@@ -718,6 +735,7 @@ class Engine:
                 else ""
             )
             conditions.append(Condition(kind, f"{state.source_error}{stale}"))
+        conditions.extend(state.load_problems)
         if state.process_error is not None:
             conditions.append(state.process_error)
         conditions.extend(
@@ -727,8 +745,8 @@ class Engine:
         if state.generated is not None and state.generated.duplicates:
             conditions.append(
                 Condition(
-                    ConditionType.COMPARISON_ERROR,
-                    "the same object appears more than once: "
+                    ConditionType.REPEATED_RESOURCE,
+                    "the same object appears more than once (the last one is used): "
                     + ", ".join(state.generated.duplicates),
                 )
             )

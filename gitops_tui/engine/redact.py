@@ -20,6 +20,13 @@ _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 # whitespace, so an unescaped "@" inside a password is still covered.
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<userinfo>[^\s/]*)@")
 
+# user:password@host without a scheme, as git prints it ("unable to look up
+# user:pw@host"); needs both a ":" before the "@" and a host name after it, so
+# scp-like "git@github.com:org/repo" (no password) is left alone.
+_BARE_CREDENTIALS = re.compile(
+    r"(?<![\w/:@])(?P<user>[A-Za-z0-9._~%+-]+):(?P<password>[^\s@/]+)@(?!sha\d+:)(?=[A-Za-z0-9][A-Za-z0-9.-]*)"
+)
+
 _AUTHORIZATION_HEADER = re.compile(
     r"(?P<name>\b(?:proxy-)?authorization\s*[:=]\s*)"
     r"(?:(?P<scheme>bearer|basic|token|digest|negotiate)\s+)?"
@@ -49,6 +56,7 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """Redact URL credentials, Authorization headers and well-known token shapes in ``text``."""
     text = _URL_CREDENTIALS.sub(_redact_userinfo, text)
+    text = _BARE_CREDENTIALS.sub(REDACTED + "@", text)
     text = _QUERY_SECRETS.sub(_redact_query_value, text)
     text = _AUTHORIZATION_HEADER.sub(_redact_header, text)
     text = _BEARER_TOKEN.sub(lambda m: m["scheme"] + REDACTED, text)

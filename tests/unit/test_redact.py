@@ -120,3 +120,11 @@ def test_no_raw_password_survives_even_unescaped(password: str) -> None:
     assume(password not in TEMPLATE.format(scheme="https", cred="***"))
     assert password not in redact_text(text)
     assert password not in redact_url(f"https://robot:{password}@host/x")
+
+
+def test_credentials_without_a_scheme_as_git_prints_them() -> None:
+    assert redact_text("unable to look up user:s3cret@127.0.0.1 (port 9418)") == (
+        "unable to look up ***@127.0.0.1 (port 9418)"
+    )
+    assert redact_text("git@github.com:org/repo.git") == "git@github.com:org/repo.git"
+    assert redact_text("image nginx:1.27@sha256:0123abcd") == "image nginx:1.27@sha256:0123abcd"
