@@ -7,7 +7,7 @@ and must be called from a worker thread, never from the UI thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -107,6 +107,24 @@ class EngineAPI(Protocol):
 
     def rollback(self, app: str, history_id: int) -> str:
         """Turn automation off for ``app`` and sync the recorded revision."""
+        ...
+
+    def fleet_preview(
+        self, apps: Iterable[str] | None = None, *, prune: bool = False
+    ) -> dict[str, SyncPreview | str]:
+        """Plans of several apps (default: every OutOfSync one); blocking. Values are
+        previews or an error message."""
+        ...
+
+    def contexts(self) -> list[str]:
+        """The kubeconfig's context names (cheap, no network)."""
+        ...
+
+    @property
+    def default_context(self) -> str | None: ...
+
+    def set_default_context(self, name: str) -> None:
+        """Point in-cluster destinations at ``name`` and re-compare (EngineError if unknown)."""
         ...
 
     def close(self) -> None: ...

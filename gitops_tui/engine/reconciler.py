@@ -853,6 +853,22 @@ class Engine:
                 )
         return out
 
+    def contexts(self) -> list[str]:
+        return [c.name for c in self.clusters.contexts]
+
+    @property
+    def default_context(self) -> str | None:
+        return self.clusters.default_context
+
+    def set_default_context(self, name: str) -> None:
+        """``:ctx NAME``: in-cluster destinations now mean ``name``; every app re-compares."""
+        try:
+            self.clusters.set_default_context(name)
+        except DestinationError as exc:
+            raise EngineError(str(exc)) from None
+        for app in list(self._states):
+            self._schedule(app)
+
     def app_names(self) -> list[str]:
         with self._lock:
             return sorted(self._states)

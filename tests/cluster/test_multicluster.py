@@ -91,3 +91,45 @@ def test_apps_on_two_clusters_and_one_going_down(
             timeout=60,
             what="second cluster's app recovers",
         )
+
+
+def test_switching_the_default_context_moves_in_cluster_apps(
+    sandbox, second_sandbox, namespace, tmp_path
+) -> None:
+    kubeconfig = merged_kubeconfig(
+        tmp_path / "kubeconfig", sandbox.kubeconfig, second_sandbox.kubeconfig
+    )
+    repo = make_repo(tmp_path / "repo", {"app/cm.yaml": dump_all([cm("only-on-second")])})
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", "default")  # in-cluster
+    # the object exists on the second cluster only
+    from helpers import kubectl
+
+    from gitops_tui.engine.tracking import with_tracking
+
+    obj = with_tracking(
+        {**cm("only-on-second"), "metadata": {"name": "only-on-second", "namespace": "default"}},
+        namespace,
+    )
+    kubectl(
+        second_sandbox.kubeconfig,
+        "apply",
+        "--server-side",
+        "--field-manager=gitops-tui",
+        "-f",
+        "-",
+        stdin=dump_all([obj]),
+    )
+    with running_engine(kubeconfig, tmp_path, [doc]) as engine:
+        assert engine.default_context == "sandbox-test"
+        assert (
+            engine.snapshot().by_name[namespace].sync == SyncStatus.OUT_OF_SYNC
+        )  # missing on the first
+        assert set(engine.contexts()) == {"sandbox-test", "second"}
+        engine.set_default_context("second")
+        wait_for(
+            lambda: engine.snapshot().by_name[namespace].sync == SyncStatus.SYNCED,
+            timeout=30,
+            what="the app compared against the second cluster",
+        )
+        with pytest.raises(Exception, match="no context 'nope'"):
+            engine.set_default_context("nope")
