@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.reconciler import Engine
 from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase, OperationState, ResourceNode
@@ -70,19 +71,7 @@ def _operation_json(op: OperationState) -> dict[str, Any]:
         "finishedAt": op.finished_at,
         "initiatedBy": op.initiated_by,
         "dryRun": op.dry_run,
-        "results": [
-            {
-                "group": r.key.group,
-                "kind": r.key.kind,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "status": r.status.value,
-                "message": r.message,
-                "phase": r.phase,
-                "wave": r.wave,
-            }
-            for r in op.results
-        ],
+        "results": [result_as_dict(r) for r in op.results],
     }
 
 

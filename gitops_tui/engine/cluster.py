@@ -547,9 +547,15 @@ class ClusterConnection:
             content_type="application/apply-patch+yaml",
             timeout=(5.0, timeout),
         )
-        if not dry_run and isinstance(result, dict):
+        return self._written(result, dry_run)
+
+    def _written(self, result: Any, dry_run: bool) -> Manifest:
+        """The server's answer to a write; a real write is recorded in the cache at once."""
+        if not isinstance(result, dict):
+            return {}
+        if not dry_run:
             self.cache.upsert(result)
-        return result if isinstance(result, dict) else {}
+        return result
 
     def replace(self, obj: Manifest, *, dry_run: bool = False, timeout: float = 30.0) -> Manifest:
         """PUT (``Replace=true``): create when missing, else replace wholesale."""
@@ -558,28 +564,19 @@ class ClusterConnection:
         query = {"fieldManager": FIELD_MANAGER, "dryRun": "All" if dry_run else None}
         current = self.get(key)
         if current is None:
-            result = self.client.request(
-                "POST",
-                res.collection_path(key.namespace),
-                query=query,
-                body=obj,
-                timeout=(5.0, timeout),
-            )
-        else:
-            body = dict(obj)
-            meta = dict(body.get("metadata") or {})
-            meta["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
-            body["metadata"] = meta
-            result = self.client.request(
-                "PUT",
-                res.object_path(key.namespace, key.name),
-                query=query,
-                body=body,
-                timeout=(5.0, timeout),
-            )
-        if not dry_run and isinstance(result, dict):
-            self.cache.upsert(result)
-        return result if isinstance(result, dict) else {}
+            return self.create(obj, dry_run=dry_run, timeout=timeout)
+        body = dict(obj)
+        meta = dict(body.get("metadata") or {})
+        meta["resourceVersion"] = (current.get("metadata") or {}).get("resourceVersion")
+        body["metadata"] = meta
+        result = self.client.request(
+            "PUT",
+            res.object_path(key.namespace, key.name),
+            query=query,
+            body=body,
+            timeout=(5.0, timeout),
+        )
+        return self._written(result, dry_run)
 
     def create(self, obj: Manifest, *, dry_run: bool = False, timeout: float = 30.0) -> Manifest:
         key = ResourceKey.of(obj)
@@ -592,9 +589,7 @@ class ClusterConnection:
             body=obj,
             timeout=(5.0, timeout),
         )
-        if not dry_run and isinstance(result, dict):
-            self.cache.upsert(result)
-        return result if isinstance(result, dict) else {}
+        return self._written(result, dry_run)
 
     def delete(
         self,

@@ -132,26 +132,25 @@ def writer_alive(pid: int, start_token: str) -> bool:
 # --------------------------------------------------------------------------- encoding
 
 
+def result_as_dict(result: ResourceResult) -> dict[str, Any]:
+    """One per-resource result as JSON-ready data (enums by value, key by field)."""
+    return {
+        "group": result.key.group,
+        "kind": result.key.kind,
+        "namespace": result.key.namespace,
+        "name": result.key.name,
+        "status": result.status.value,
+        "message": result.message,
+        "phase": result.phase,
+        "wave": result.wave,
+        "action": result.action,
+        "hook": result.hook,
+    }
+
+
 def results_to_json(results: tuple[ResourceResult, ...]) -> str:
-    """Per-resource results as a JSON list (enums by value, keys by field)."""
-    return json.dumps(
-        [
-            {
-                "group": r.key.group,
-                "kind": r.key.kind,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "status": r.status.value,
-                "message": r.message,
-                "phase": r.phase,
-                "wave": r.wave,
-                "action": r.action,
-                "hook": r.hook,
-            }
-            for r in results
-        ],
-        separators=(",", ":"),
-    )
+    """Per-resource results as a JSON list (see ``result_as_dict``)."""
+    return json.dumps([result_as_dict(r) for r in results], separators=(",", ":"))
 
 
 def results_from_json(text: str) -> tuple[ResourceResult, ...]:
