@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from textual import work
@@ -25,8 +25,15 @@ from gitops_tui.engine.commands import EngineAPI, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import FleetSnapshot
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
-from gitops_tui.ui.messages import EngineCallFailed, SnapshotPublished, TerminateDone
+from gitops_tui.ui.messages import (
+    ContextSet,
+    ContextsLoaded,
+    EngineCallFailed,
+    SnapshotPublished,
+    TerminateDone,
+)
 from gitops_tui.ui.modals.command_line import CommandLineModal
+from gitops_tui.ui.modals.fleet_sync import FleetSyncModal
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_list import AppListScreen
@@ -75,6 +82,10 @@ class GitOpsApp(App[None]):
         self._pending: FleetSnapshot | None = None
         self._unsubscribe: Unsubscribe | None = None
         self._shut_down = False
+        self.contexts: list[str] = []
+        """The kubeconfig's contexts, as last loaded (for the palette)."""
+        self.default_context: str | None = None
+        self._contexts_token = 0
 
     def get_default_screen(self) -> Screen[None]:
         return AppListScreen()
@@ -82,6 +93,7 @@ class GitOpsApp(App[None]):
     def on_mount(self) -> None:
         self._show(self.engine.snapshot())
         self._unsubscribe = self.engine.subscribe(self._engine_published)
+        self.load_contexts(announce=False)
         if self._initial_app:
             self.open_app(self._initial_app)
 
@@ -207,6 +219,31 @@ class GitOpsApp(App[None]):
 
         self.push_screen(SyncModal(name, marked), callback=done)
 
+    def open_fleet_sync(
+        self,
+        apps: Sequence[str] | None = None,
+        *,
+        on_started: Callable[[int], None] | None = None,
+    ) -> None:
+        """The fleet sync dialog for ``apps`` (None: every OutOfSync app, ``:plan``)."""
+        if self._refuse_read_only("fleet sync"):
+            return
+        if apps is not None:
+            apps = [name for name in apps if self._known(name)]
+            if not apps:
+                return
+
+        def done(started: int | None) -> None:
+            if started:
+                self.notify(
+                    f"Fleet sync: {started} sync{'s' if started != 1 else ''} started.",
+                    markup=False,
+                )
+                if on_started is not None:
+                    on_started(started)
+
+        self.push_screen(FleetSyncModal(apps), callback=done)
+
     def open_prune(self, name: str) -> None:
         if self._refuse_read_only("prune", name) or not self._known(name):
             return
@@ -291,6 +328,61 @@ class GitOpsApp(App[None]):
         else:
             raise ValueError(f"unknown verb {verb!r}")
 
+    # -- kubeconfig contexts (:ctx) ---------------------------------------------------
+
+    def load_contexts(self, *, announce: bool) -> None:
+        """Read the contexts in a worker; ``announce`` notifies the default and the known ones."""
+        self._contexts_token += 1
+        self._load_contexts(self.engine, self._contexts_token, announce)
+
+    @work(thread=True, exit_on_error=False, group="contexts")
+    def _load_contexts(self, engine: EngineAPI, token: int, announce: bool) -> None:
+        try:
+            names = call_blocking(engine.contexts)
+            default = call_blocking(_default_context, engine)
+        except Cancelled:
+            return
+        except Exception as exc:
+            if announce:
+                self.post_message(EngineCallFailed("ctx", exc))
+            else:
+                self.log.warning("could not list the kubeconfig contexts", exc)
+            return
+        self.post_message(ContextsLoaded(token, list(names), default, announce))
+
+    def on_contexts_loaded(self, message: ContextsLoaded) -> None:
+        if message.token != self._contexts_token:
+            return  # stale: a newer load (after :ctx NAME) is on its way
+        self.contexts = message.contexts
+        self.default_context = message.default
+        if message.announce:
+            known = ", ".join(message.contexts) or "none"
+            self.notify(
+                f"Context: {message.default or 'none'} (known: {known})",
+                markup=False,
+                timeout=8,
+            )
+
+    def set_context(self, name: str) -> None:
+        """``:ctx NAME``: in-cluster destinations now mean context ``name``."""
+        self._set_context(self.engine, name)
+
+    @work(thread=True, exit_on_error=False, group="contexts-set")
+    def _set_context(self, engine: EngineAPI, name: str) -> None:
+        try:
+            call_blocking(engine.set_default_context, name)
+        except Cancelled:
+            return
+        except Exception as exc:
+            self.post_message(EngineCallFailed("ctx", exc))
+            return
+        self.post_message(ContextSet(name))
+
+    def on_context_set(self, message: ContextSet) -> None:
+        self.default_context = message.name
+        self.notify(f"Context: {message.name} (in-cluster destinations re-compare)", markup=False)
+        self.load_contexts(announce=False)
+
     # -- command line ----------------------------------------------------------------
 
     def action_command_line(self) -> None:
@@ -313,6 +405,13 @@ class GitOpsApp(App[None]):
             self.action_help()
         elif verb in ("filter", "sort"):
             self._list_command(verb, argument)
+        elif verb == "ctx":
+            if argument:
+                self.set_context(argument)
+            else:
+                self.load_contexts(announce=True)
+        elif verb == "plan":
+            self.open_fleet_sync(argument.split() or None)
         elif argument:
             self.run_verb(verb, argument)
         elif verb in ("refresh", "hard_refresh") and self.current_app_name() is None:
@@ -350,6 +449,7 @@ class GitOpsApp(App[None]):
             AppViewScreen: "application view",
             HistoryScreen: "history",
             SyncModal: "sync dialog",
+            FleetSyncModal: "fleet sync dialog",
         }.get(type(screen), type(screen).__name__)
         self.push_screen(HelpScreen(title, screen.active_bindings))
 
@@ -382,6 +482,10 @@ class GitOpsApp(App[None]):
 
     def on_unmount(self) -> None:
         self.shut_down_engine()
+
+
+def _default_context(engine: EngineAPI) -> str | None:
+    return engine.default_context
 
 
 def run(

@@ -1,13 +1,16 @@
 """The command palette provider (``ctrl+p``) and the ``:`` command-line parser.
 
 Both speak the same verbs as the keys; verbs that change a cluster are left
-out entirely in read-only mode.
+out entirely in read-only mode. Besides ``<Verb> <app>`` the palette offers
+fleet-wide entries: refresh all, the fleet plan (``:plan``) and one
+``Context: NAME`` per kubeconfig context (``:ctx NAME``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -46,6 +49,30 @@ def available_verbs(read_only: bool) -> tuple[Verb, ...]:
     return tuple(v for v in VERBS if not (read_only and v.mutating))
 
 
+PLAN_ALL = "Plan: every OutOfSync app"
+
+
+def fleet_entries(app: GitOpsApp) -> list[tuple[str, Callable[[], None], str]]:
+    """(text, callback, help) of the entries about the whole fleet rather than one app."""
+    entries: list[tuple[str, Callable[[], None], str]] = [
+        ("Refresh all apps", partial(app.request_refresh, None), "re-compare every app"),
+    ]
+    if not app.read_only:
+        entries.append(
+            (PLAN_ALL, app.open_fleet_sync, "what a sync of every OutOfSync app does, then sync")
+        )
+    for name in app.contexts:
+        current = " (current)" if name == app.default_context else ""
+        entries.append(
+            (
+                f"Context: {name}",
+                partial(app.set_context, name),
+                f"in-cluster destinations use this kubeconfig context{current}",
+            )
+        )
+    return entries
+
+
 class GitOpsCommands(Provider):
     """``<Verb> <app>`` for every app; the current app's verbs are offered first."""
 
@@ -63,9 +90,8 @@ class GitOpsCommands(Provider):
                     partial(app.run_verb, verb.id, current),
                     help=verb.help,
                 )
-        yield DiscoveryHit(
-            "Refresh all apps", partial(app.request_refresh, None), help="re-compare every app"
-        )
+        for text, callback, help_text in fleet_entries(app):
+            yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         app = self.gitops
@@ -90,10 +116,10 @@ class GitOpsCommands(Provider):
                 partial(app.run_verb, verb_id, name),
                 help=helps[verb_id],
             )
-        text = "Refresh all apps"
-        score = matcher.match(text)
-        if score > 0:
-            yield Hit(score, matcher.highlight(text), partial(app.request_refresh, None))
+        for text, callback, help_text in fleet_entries(app):
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
 
 
 # -- the ':' command line -----------------------------------------------------------------
@@ -120,6 +146,9 @@ COMMAND_ALIASES: dict[str, str] = {
     "filter": "filter",
     "f": "filter",
     "sort": "sort",
+    "plan": "plan",
+    "ctx": "ctx",
+    "context": "ctx",
     "help": "help",
     "h": "help",
     "?": "help",

@@ -5,8 +5,9 @@ Filter text is whitespace-separated terms, all of which must match:
 * ``web``: the app name contains ``web`` (case-insensitive);
 * ``sync:OutOfSync``, ``health:Degraded``: the status starts with the value
   (``sync:out`` works too);
-* ``project:x``, ``cluster:x``: the project / destination (name or server)
-  contains ``x``; ``ns:x`` the destination namespace;
+* ``project:x``, ``cluster:x``: the project / destination cluster (name,
+  server, or ``in-cluster`` for Argo CD's in-cluster address) contains ``x``;
+  ``ns:x`` the destination namespace;
 * ``!term`` negates a term.
 
 Several terms with the same key are alternatives (``health:Degraded
@@ -20,10 +21,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.engine.model import HealthStatus, SyncStatus
-from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase
+from gitops_tui.engine.snapshot import IN_CLUSTER, AppSnapshot, Destination, OperationPhase
 
 FILTER_KEYS = ("name", "sync", "health", "project", "cluster", "ns")
 _ALIASES = {"namespace": "ns", "proj": "project", "dest": "cluster", "app": "name"}
+
+
+def cluster_label(dest: Destination) -> str:
+    """The destination's cluster: its name, ``in-cluster`` for the in-cluster address, or the server."""
+    if dest.name:
+        return dest.name
+    return "in-cluster" if dest.server.rstrip("/") == IN_CLUSTER else dest.server
 
 
 class FilterError(ValueError):
@@ -51,7 +59,11 @@ def _term_matches(key: str, value: str, app: AppSnapshot) -> bool:
         return value in app.project.lower()
     if key == "cluster":
         dest = app.destination
-        return value in dest.name.lower() or value in dest.server.lower()
+        return (
+            value in dest.name.lower()
+            or value in dest.server.lower()
+            or value in cluster_label(dest).lower()
+        )
     if key == "ns":
         return value in app.destination.namespace.lower()
     raise FilterError(f"unknown filter key {key!r}")
@@ -133,6 +145,7 @@ SORTS: dict[str, tuple[str, SortKey]] = {
     "sync": ("Sync", lambda a: (_SYNC_RANK[a.sync], a.name)),
     "health": ("Health", lambda a: (_health_rank(a.health), a.name)),
     "project": ("Project", lambda a: (a.project, a.name)),
+    "cluster": ("Cluster", lambda a: (cluster_label(a.destination), a.name)),
     "revision": ("Revision", lambda a: (a.revision, a.name)),
     "last_sync": ("Last sync", lambda a: (_last_phase_rank(a), a.name)),
     "destination": ("Destination", lambda a: (a.destination.label, a.name)),

@@ -70,3 +70,47 @@ class RollbackStarted(Message):
 class TerminateDone(Message):
     app: str
     stopped: bool
+
+
+@dataclass
+class FleetPlanReady(Message):
+    """``fleet_preview`` answered: per app a preview or an error message."""
+
+    token: int
+    previews: dict[str, SyncPreview | str]
+
+
+@dataclass
+class FleetSyncStarted(Message):
+    token: int
+    app: str
+    operation_id: str
+
+
+@dataclass
+class FleetSyncFailed(Message):
+    """One app's sync could not start; the others go on."""
+
+    token: int
+    app: str
+    error: BaseException
+
+
+@dataclass
+class FleetSyncSent(Message):
+    """Every sync of a fleet sync has been asked for."""
+
+    token: int
+
+
+@dataclass
+class ContextsLoaded(Message):
+    token: int
+    contexts: list[str]
+    default: str | None
+    announce: bool
+
+
+@dataclass
+class ContextSet(Message):
+    name: str

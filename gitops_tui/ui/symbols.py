@@ -22,7 +22,11 @@ from gitops_tui.engine.snapshot import OperationPhase, ResultCode
 
 @dataclass(frozen=True)
 class Glyphs:
-    """One glyph per status word; ``ascii`` tells which set this is."""
+    """One glyph per status word; ``ascii`` tells which set this is.
+
+    ``expanded`` / ``collapsed`` / ``branch`` / ``last_branch`` / ``guide`` draw
+    the App of Apps tree in the application list.
+    """
 
     ascii: bool
     sync: Mapping[SyncStatus, str]
@@ -34,6 +38,11 @@ class Glyphs:
     arrow: str
     warning: str
     none: str
+    expanded: str
+    collapsed: str
+    branch: str
+    last_branch: str
+    guide: str
 
 
 UNICODE = Glyphs(
@@ -75,6 +84,11 @@ UNICODE = Glyphs(
     arrow="→",
     warning="▲",
     none="–",
+    expanded="▾",
+    collapsed="▸",
+    branch="├",
+    last_branch="└",
+    guide="│",
 )
 
 ASCII = Glyphs(
@@ -116,6 +130,11 @@ ASCII = Glyphs(
     arrow="->",
     warning="!",
     none="-",
+    expanded="v",
+    collapsed=">",
+    branch="+",
+    last_branch="`",
+    guide="|",
 )
 
 SYNC_STYLE: Mapping[SyncStatus, str] = {

@@ -5,15 +5,20 @@ Diffs and plans come from the engine's own pure functions (``diff_resource``,
 the real engine would compute for the same objects. Snapshots are published
 from a thread, as the real reconciler does. Every call is recorded in
 ``calls``; mutations raise ``ReadOnlyError`` when ``read_only`` is set, like the
-real engine. ``gate`` makes blocking calls (preview, diffs, history, sync)
-wait for an event, to test a slow engine.
+real engine. ``gate`` makes blocking calls (preview, fleet_preview, diffs,
+history, sync) wait for an event, to test a slow engine; ``fail`` makes a call
+raise, ``fail_sync`` one app's sync, ``plan_errors`` one app's fleet plan.
+
+App of Apps: ``frontend`` registered ``guestbook`` and ``monitoring``, and
+``guestbook`` registered ``legacy-batch``, so the tree order is also the name
+order (frontend, guestbook, legacy-batch, monitoring, payments).
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -231,6 +236,7 @@ def guestbook() -> FakeApp:
         destination=Destination("https://kubernetes.default.svc", "in-cluster", ns),
         resources=resources,
         last_sync=last,
+        parent="frontend",
         compared_at=T0,
     )
     history = [
@@ -319,6 +325,7 @@ def monitoring() -> FakeApp:
         last_sync=_op(
             "op-3", "monitoring", OperationPhase.SUCCEEDED, REV_MONITORING, initiated_by="automated"
         ),
+        parent="frontend",
         compared_at=T0,
     )
     return FakeApp(snapshot, desired=[dep], live=[dep])
@@ -371,6 +378,7 @@ def legacy() -> FakeApp:
         conditions=(
             Condition("ComparisonError", "cluster edge-1 is unreachable: connection refused"),
         ),
+        parent="guestbook",
     )
     return FakeApp(snapshot)
 
@@ -378,6 +386,8 @@ def legacy() -> FakeApp:
 def sample_apps() -> list[FakeApp]:
     return [guestbook(), payments(), monitoring(), frontend(), legacy()]
 
+
+SAMPLE_CONTEXTS = ("kind-dev", "prod", "edge-1")
 
 SAMPLE_CLUSTERS = (
     ClusterState("in-cluster", "https://kubernetes.default.svc", True),
@@ -408,6 +418,10 @@ class FakeEngine:
         self.gate: threading.Event | None = None
         self.closed = threading.Event()
         self.fail: dict[str, BaseException] = {}
+        self.fail_sync: dict[str, BaseException] = {}
+        self.plan_errors: dict[str, str] = {}
+        self.context_names: list[str] = list(SAMPLE_CONTEXTS)
+        self._default_context: str | None = SAMPLE_CONTEXTS[0]
         self._lock = threading.Lock()
         self._op_counter = 100
         self._current = self._build()
@@ -506,6 +520,9 @@ class FakeEngine:
     def preview(self, request: SyncRequest) -> SyncPreview:
         self._record("preview", request)
         self._blocking("preview")
+        return self._plan(request)
+
+    def _plan(self, request: SyncRequest) -> SyncPreview:
         fake = self._app(request.app)
         live = {_key(o): o for o in fake.live}
         desired_keys = {_key(o) for o in fake.desired}
@@ -529,6 +546,8 @@ class FakeEngine:
         self._mutation("sync")
         self._blocking("sync")
         self._app(request.app)
+        if request.app in self.fail_sync:
+            raise self.fail_sync[request.app]
         self._op_counter += 1
         return f"op-{self._op_counter}"
 
@@ -550,6 +569,47 @@ class FakeEngine:
             raise EngineError(f"{app} has no history entry {history_id}")
         self._op_counter += 1
         return f"op-{self._op_counter}"
+
+    def fleet_preview(
+        self, apps: Iterable[str] | None = None, *, prune: bool = False
+    ) -> dict[str, SyncPreview | str]:
+        """Recorded as ``(frozenset of names or None, prune)``."""
+        names = None if apps is None else list(apps)
+        self._record("fleet_preview", (None if names is None else frozenset(names), prune))
+        self._blocking("fleet_preview")
+        if names is None:
+            names = [
+                a.snapshot.name
+                for a in self.apps.values()
+                if a.snapshot.sync == SyncStatus.OUT_OF_SYNC
+            ]
+        out: dict[str, SyncPreview | str] = {}
+        for name in names:
+            if name in self.plan_errors:
+                out[name] = self.plan_errors[name]
+                continue
+            try:
+                out[name] = self._plan(SyncRequest(app=name, prune=prune))
+            except EngineError as exc:
+                out[name] = str(exc)
+        return out
+
+    def contexts(self) -> list[str]:
+        self._record("contexts", None)
+        if "contexts" in self.fail:
+            raise self.fail["contexts"]
+        return list(self.context_names)
+
+    @property
+    def default_context(self) -> str | None:
+        return self._default_context
+
+    def set_default_context(self, name: str) -> None:
+        self._record("set_default_context", name)
+        self._blocking("set_default_context")
+        if name not in self.context_names:
+            raise EngineError(f"unknown context {name!r} (known: {', '.join(self.context_names)})")
+        self._default_context = name
 
     def close(self) -> None:
         self._record("close", None)

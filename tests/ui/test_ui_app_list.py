@@ -35,7 +35,8 @@ async def test_list_shows_every_app_with_status_words_and_counts(engine: FakeEng
         text = screen_text(app)
         assert "5 apps" in text
         assert "✓ 2 Synced" in text and "↻ 2 OutOfSync" in text and "✗ 1 Degraded" in text
-        assert "↻ OutOfSync" in text and "◐ Progressing" in text and "⟳ Running" in text
+        assert "↻ OutOfSync" in text and "◐ Progressing" in text
+        assert table(app).cells("frontend")[6].plain == "⟳ Running"  # past 80 columns
         assert "READ-ONLY" not in text
         assert app.animation_level == "none"
 
@@ -103,7 +104,9 @@ async def test_live_update_changes_cells_by_key_and_keeps_the_cursor(engine: Fak
         await pilot.pause()
         assert table(app).cursor_key() == "monitoring"
         engine.update_app("payments", health=HealthStatus.HEALTHY, conditions=())
-        new = replace(monitoring().snapshot, name="aaa-new", sync=SyncStatus.OUT_OF_SYNC)
+        new = replace(
+            monitoring().snapshot, name="aaa-new", sync=SyncStatus.OUT_OF_SYNC, parent=None
+        )
         engine.apps["aaa-new"] = type(engine.apps["monitoring"])(new)
         del engine.apps["legacy-batch"]
         snapshot = engine.publish()

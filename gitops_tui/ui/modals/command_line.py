@@ -12,7 +12,7 @@ from textual.widgets import Input, Label
 from gitops_tui.ui.screens.base import GitOpsModal
 
 COMMAND_HINT = (
-    "sync [app]  diff  prune  history  refresh[!]  filter TEXT  sort COL  open APP  help  q"
+    "sync [app]  diff  prune  history  refresh[!]  filter TEXT  sort COL  plan  ctx [NAME]  q"
 )
 
 

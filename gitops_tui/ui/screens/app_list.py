@@ -1,4 +1,9 @@
-"""The application list: one row per app, filtered, sorted, updated live by key."""
+"""The application list: one row per app, filtered, sorted, updated live by key.
+
+By default a tree (App of Apps): a child app's row follows its parent's, ``-``
+collapses a parent, ``T`` switches to the plain sorted list. ``space`` marks
+apps; ``s`` with marks opens the fleet sync dialog for all of them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from textual.events import Key
 from textual.widgets import DataTable, Footer, Input, Static
 
 from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
+from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, phase_text, sync_text
@@ -104,7 +110,11 @@ class AppListScreen(GitOpsScreen[None]):
         ),
         Binding("ctrl+r", "refresh_all", "Refresh all apps", show=False),
         Binding("t", "terminate", "Terminate sync", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("space", "mark", "Mark / unmark for a fleet sync (s)", show=False),
+        Binding("u", "clear_marks", "Clear marks", show=False),
+        Binding("minus", "toggle_children", "Collapse / expand child apps", show=False),
+        Binding("T", "toggle_tree", "Tree / flat list", show=False),
+        Binding("escape", "escape", "Clear the filter (first the marks, if any)", show=False),
     ]
 
     def __init__(self) -> None:
@@ -112,8 +122,15 @@ class AppListScreen(GitOpsScreen[None]):
         self.app_filter = AppFilter()
         self.sort_by = "name"
         self.sort_reverse = False
+        self.tree_mode = True
+        self.collapsed: set[str] = set()
+        self.marked: set[str] = set()
+        self.shown_rows: dict[str, TreeRow] = {}
+        """The shown rows by name, as last rendered."""
         self._fleet: FleetSnapshot | None = None
         self._cells: dict[str, tuple[AppSnapshot, Cells]] = {}
+        self._names: dict[str, tuple[tuple[TreeRow, bool, bool], str | Text]] = {}
+        self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -136,8 +153,15 @@ class AppListScreen(GitOpsScreen[None]):
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
         self._fleet = fleet
+        by_name = fleet.by_name
         if len(self._cells) > 2 * len(fleet.apps) + 100:
-            self._cells = {k: v for k, v in self._cells.items() if k in fleet.by_name}
+            self._cells = {k: v for k, v in self._cells.items() if k in by_name}
+            self._names = {k: v for k, v in self._names.items() if k in by_name}
+            self._rows = {k: v for k, v in self._rows.items() if k in by_name}
+        if self.marked:
+            self.marked = {name for name in self.marked if name in by_name}
+        if self.collapsed:
+            self.collapsed = {name for name in self.collapsed if name in by_name}
         self._refresh_rows(rebuild=False)
 
     def _refresh_rows(self, *, rebuild: bool) -> None:
@@ -148,16 +172,47 @@ class AppListScreen(GitOpsScreen[None]):
         visible = self.app_filter.apply(fleet.apps)
         by_name = fleet.by_name
         sort_key = SORTS[self.sort_by][1]
+        if self.tree_mode:
+            rows = tree_rows(
+                visible,
+                by_name,
+                sort_key,
+                reverse=self.sort_reverse,
+                collapsed=self.collapsed,
+            )
+            indent = has_structure(rows)
+        else:
+            rows = flat_rows(visible, sort_key, reverse=self.sort_reverse)
+            indent = False
+        self.shown_rows = {row.name: row for row in rows}
         self.table.sync_rows(
-            {app.name: self._cells_of(app, glyphs) for app in visible},
-            order=lambda name: sort_key(by_name[name]),
-            reverse=self.sort_reverse,
+            {row.name: self._row_cells(by_name[row.name], row, glyphs, indent) for row in rows},
+            ordered=True,
             rebuild=rebuild,
         )
         self.query_one(FleetHeader).show(
             header_text(fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible))
         )
         self._show_status(len(visible), len(fleet.apps))
+
+    def _row_cells(self, app: AppSnapshot, row: TreeRow, glyphs: Glyphs, indent: bool) -> Cells:
+        """The row of ``app`` at ``row``; the same tuple while nothing it shows has changed."""
+        base = self._cells_of(app, glyphs)
+        marked = app.name in self.marked
+        if not indent and not marked:
+            return base  # the bare name: exactly the cached cells
+        where = (row, indent, marked)
+        named = self._names.get(app.name)
+        if named is None or named[0] != where:
+            named = (where, name_cell(row, glyphs, indent=indent, marked=marked))
+            self._names[app.name] = named
+        name = named[1]
+        cached = self._rows.get(app.name)
+        if cached is not None and cached[0] is base and cached[1] is name:
+            return cached[2]
+        cells = (name, *base[1:])
+        self._rows[app.name] = (base, name, cells)
+        return cells
 
     def _cells_of(self, app: AppSnapshot, glyphs: Glyphs) -> Cells:
         """Cells of ``app``, reused while the engine hands over the same (immutable) snapshot."""
@@ -175,6 +230,10 @@ class AppListScreen(GitOpsScreen[None]):
             else ("↓" if self.sort_reverse else "↑")
         )
         parts = [f"sort: {SORTS[self.sort_by][0]} {arrow}"]
+        if not self.tree_mode:
+            parts.append("flat (T: tree)")
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked (s: sync them, u: clear)")
         if self.app_filter.active:
             parts.append(f"filter: {self.app_filter.text}")
         if error:
@@ -206,8 +265,13 @@ class AppListScreen(GitOpsScreen[None]):
             self.gitops.open_app(name, diff=True)
 
     def action_sync(self) -> None:
-        if (name := self._selected()) is not None:
+        if self.marked:
+            self.gitops.open_fleet_sync(sorted(self.marked), on_started=self._fleet_sync_started)
+        elif (name := self._selected()) is not None:
             self.gitops.open_sync(name)
+
+    def _fleet_sync_started(self, count: int) -> None:
+        self.clear_marks()
 
     def action_prune(self) -> None:
         if (name := self._selected()) is not None:
@@ -231,6 +295,73 @@ class AppListScreen(GitOpsScreen[None]):
     def action_terminate(self) -> None:
         if (name := self._selected()) is not None:
             self.gitops.request_terminate(name)
+
+    # -- marks -----------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        name = self._selected()
+        fleet = self._fleet
+        if name is None or fleet is None:
+            return
+        if name in self.marked:
+            self.marked.discard(name)
+        else:
+            app = fleet.by_name.get(name)
+            if app is not None and app.read_only:
+                self.notify(
+                    f"{name} targets a read-only context: it cannot be synced.",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            self.marked.add(name)
+        self._refresh_rows(rebuild=False)
+
+    def action_clear_marks(self) -> None:
+        self.clear_marks()
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self._refresh_rows(rebuild=False)
+
+    def action_escape(self) -> None:
+        if self.marked:
+            self.clear_marks()
+        else:
+            self.action_clear_filter()
+
+    # -- tree ------------------------------------------------------------------------
+
+    def action_toggle_children(self) -> None:
+        """Collapse / expand the parent under the cursor, or the parent of the child there."""
+        name = self._selected()
+        if name is None:
+            return
+        if not self.tree_mode:
+            self.notify("The list is flat: press T for the tree.", severity="warning")
+            return
+        row = self.shown_rows.get(name)
+        if row is None:
+            return
+        if row.children:
+            target = name
+        elif row.parent is not None:
+            target = row.parent
+        else:
+            self.notify(f"{name} has no child apps.", severity="warning", markup=False)
+            return
+        if target in self.collapsed:
+            self.collapsed.discard(target)
+        else:
+            self.collapsed.add(target)
+        self._refresh_rows(rebuild=True)
+        if target != name and target in self.collapsed:
+            self.table.move_to_key(target)
+
+    def action_toggle_tree(self) -> None:
+        self.tree_mode = not self.tree_mode
+        self._refresh_rows(rebuild=True)
 
     # -- sort and filter -------------------------------------------------------------
 

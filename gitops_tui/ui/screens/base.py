@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 ResultType = TypeVar("ResultType")
 
-MUTATING_ACTIONS = frozenset({"sync", "prune", "rollback", "terminate", "confirm_sync"})
-"""Actions that change a cluster: absent in read-only mode, wherever they are bound."""
+MUTATING_ACTIONS = frozenset(
+    {"sync", "prune", "rollback", "terminate", "confirm_sync", "mark", "clear_marks"}
+)
+"""Actions that change a cluster, or only prepare that (marking apps for a fleet sync):
+absent in read-only mode, wherever they are bound."""
 
 
 def gitops_app(node: DOMNode) -> GitOpsApp:

@@ -32,6 +32,7 @@ WIDGET_SCOPES = {
     "DiffView": "diff viewer",
     "HistoryTable": "history",
     "PlanTable": "plan",
+    "FleetPlanTable": "plan",
     "KeyedTable": "table",
     "FilterInput": "filter box",
     "Input": "input",

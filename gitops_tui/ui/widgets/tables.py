@@ -12,12 +12,10 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 Cells = tuple[Any, ...]
 
 REBUILD_THRESHOLD = 200
-"""Removing more rows than this (and more than half of them) rebuilds instead:
-``remove_row`` is O(rows), so dropping thousands one by one would stall the UI."""
-
-
-def _plain(cell: Any) -> str:
-    return getattr(cell, "plain", None) or str(cell)
+"""Changing more rows than this (and more than half of them) rebuilds instead, when
+allowed: ``remove_row`` is O(rows), and so is every cell that gets narrower than
+its column (DataTable measures the whole column again), so changing thousands of
+rows one by one would stall the UI."""
 
 
 class KeyedTable(DataTable[Any]):
@@ -25,7 +23,8 @@ class KeyedTable(DataTable[Any]):
 
     Only cells whose value changed are updated, new rows are added and gone rows
     removed, all inside one ``batch_update``; the cursor stays on the same key.
-    When an ``order`` is given, the first cell of every row must be its key.
+    Rows are shown in the order of ``order(key)``, or in the mapping's own order
+    with ``ordered=True`` (first cells may then be anything, e.g. an indented name).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,26 +86,31 @@ class KeyedTable(DataTable[Any]):
         *,
         reverse: bool = False,
         rebuild: bool = False,
+        ordered: bool = False,
     ) -> bool:
         """Show exactly ``rows`` (key -> cells), ordered by ``order(key)``; True if anything changed.
 
-        ``rebuild`` allows clearing and re-adding everything when most rows go
-        away (a filter change); live updates never rebuild.
+        ``ordered``: show the rows in the mapping's order. ``rebuild`` allows
+        clearing and re-adding everything when most rows change (a filter, the
+        tree toggled); live updates never rebuild.
         """
         focus_key = self.cursor_key()
         focus_index = self.cursor_row
+        stale = [key for key in self._cells if key not in rows]
+        if rebuild:
+            churn = len(stale) + sum(
+                1 for key, cells in rows.items() if self._cells.get(key) != cells
+            )
+            if churn > REBUILD_THRESHOLD and 2 * churn > max(len(self._cells), len(rows)):
+                keys = list(rows) if order is None else sorted(rows, key=order, reverse=reverse)
+                self.rebuild_rows({key: rows[key] for key in keys})
+                return True
         changed = False
         with self.app.batch_update():
-            stale = [key for key in self._cells if key not in rows]
-            if rebuild and len(stale) > REBUILD_THRESHOLD and 2 * len(stale) > len(self._cells):
-                self.clear()
-                self._cells.clear()
+            for key in stale:
+                self.remove_row(key)
+                del self._cells[key]
                 changed = True
-            else:
-                for key in stale:
-                    self.remove_row(key)
-                    del self._cells[key]
-                    changed = True
             for key, cells in rows.items():
                 old = self._cells.get(key)
                 if old is None:
@@ -120,15 +124,44 @@ class KeyedTable(DataTable[Any]):
                             self.update_cell(key, column, after, update_width=True)
                     changed = True
                 self._cells[key] = cells
-            if order is not None and self.row_count > 1:
-                wanted = sorted(rows, key=order, reverse=reverse)
+            if (order is not None or ordered) and self.row_count > 1:
+                wanted = list(rows) if order is None else sorted(rows, key=order, reverse=reverse)
                 if wanted != self.keys:
-                    rank = {key: index for index, key in enumerate(wanted)}
-                    self.sort(self._column_keys[0], key=lambda cell: rank[_plain(cell)])
+                    self._show_in_order(wanted)
                     changed = True
             if changed:
                 self._restore_cursor(focus_key, focus_index)
         return changed
+
+    def rebuild_rows(self, rows: Mapping[str, Cells]) -> None:
+        """Clear and show ``rows`` in the mapping's order, column widths measured afresh.
+
+        O(rows); the only way for columns to get narrower after their widest cells
+        went away. The cursor stays on the same key.
+        """
+        focus_key = self.cursor_key()
+        focus_index = self.cursor_row
+        with self.app.batch_update():
+            self.clear()
+            self._cells.clear()
+            for column in self.columns.values():
+                column.content_width = column.label.cell_len
+            for key, cells in rows.items():
+                self.add_row(*cells, key=key)
+                self._cells[key] = cells
+            self._restore_cursor(focus_key, focus_index)
+
+    def _show_in_order(self, wanted: list[str]) -> None:
+        """Reorder the rows to ``wanted`` (every key of the table, once) without re-adding them."""
+        first = self._column_keys[0]
+        # DataTable.sort hands the key function cell values only: rank the stored cell objects
+        rank = {id(self.get_cell(key, first)): index for index, key in enumerate(wanted)}
+        if len(rank) == len(wanted):
+            self.sort(first, key=lambda cell: rank[id(cell)])
+            return
+        self.clear()  # two rows share one cell object (never for distinct names): re-add
+        for key in wanted:
+            self.add_row(*self._cells[key], key=key)
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
         if not self.row_count:
