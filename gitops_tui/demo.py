@@ -56,10 +56,11 @@ def _configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
 
 
-def _hook_pod(name: str, phase: str) -> dict[str, Any]:
+def _hook_job(name: str, phase: str) -> dict[str, Any]:
+    """A hook Job (kwok completes its Pod, so the hook finishes in about a second)."""
     return {
-        "apiVersion": "v1",
-        "kind": "Pod",
+        "apiVersion": "batch/v1",
+        "kind": "Job",
         "metadata": {
             "name": name,
             "annotations": {
@@ -68,8 +69,13 @@ def _hook_pod(name: str, phase: str) -> dict[str, Any]:
             },
         },
         "spec": {
-            "restartPolicy": "Never",
-            "containers": [{"name": "task", "image": "busybox:1.36"}],
+            "backoffLimit": 0,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "task", "image": "busybox:1.36"}],
+                }
+            },
         },
     }
 
@@ -115,7 +121,7 @@ def repo_files() -> dict[str, str]:
             _deployment("frontend", "nginx:1.27", 1, **{"argocd.argoproj.io/sync-wave": "2"})
         ),
         "waves/hooks.yaml": _dump(
-            _hook_pod("migrate-db", "PreSync"), _hook_pod("smoke-test", "PostSync")
+            _hook_job("migrate-db", "PreSync"), _hook_job("smoke-test", "PostSync")
         ),
         "drifted/deployment.yaml": _dump(_deployment("drifted", "nginx:1.27", replicas=2)),
         "prune-me/keep.yaml": _dump(_configmap("keep-me", state="wanted")),

@@ -59,10 +59,10 @@ async def shoot(engine: Engine, out: Path) -> list[Path]:
         await until(pilot, lambda: isinstance(app.screen, AppViewScreen) and app.screen.diffs)
         save("app-view-tree-and-diff")
 
-        app.open_sync("drifted")
+        await pilot.press("escape")
+        app.open_sync("waves")  # hooks and sync waves: the plan shows their order
         await until(pilot, lambda: isinstance(app.screen, SyncModal) and app.screen.ready)
         save("sync-dialog-plan")
-        await pilot.press("escape")
         await pilot.press("escape")
 
         app.open_prune("prune-me")
