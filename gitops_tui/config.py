@@ -28,8 +28,8 @@ from gitops_tui.paths import config_dir
 
 CONFIG_FILE = "config.yaml"
 
-DEFAULT_REPO_POLL_INTERVAL_S = 180.0
-"""Argo CD's default ``timeout.reconciliation``: how often remote Git is polled."""
+DEFAULT_REPO_POLL_INTERVAL_S = 60.0  # remote repositories; local ones are watched
+"""How often remote Git is polled (Argo CD polls every 120 s + jitter; we poll more often)."""
 
 Tracking = Literal["annotation", "label"]
 """How managed objects are tied to their app: Argo CD's ``application.resourceTrackingMethod``."""

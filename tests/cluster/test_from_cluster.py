@@ -170,3 +170,30 @@ def test_apps_and_projects_from_the_cluster_followed_live(
             lambda: f"{namespace}-new" not in engine.snapshot().by_name,
             what="deleted app disappears",
         )
+
+
+def test_parent_applies_application_objects_when_the_cluster_has_the_crd(
+    sandbox, argo_crds, namespace, tmp_path
+) -> None:
+    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.snapshot import OperationPhase
+
+    repo = make_repo(tmp_path / "repo", {"child/cm.yaml": dump_all([cm("child-cm")])})
+    url = f"file://{repo.working_tree_dir}"
+    child = application(f"{namespace}-child", url, "child", namespace)
+    child["metadata"]["namespace"] = namespace
+    from gitrepo import commit
+
+    commit(repo, {"parent/apps.yaml": dump_all([child])}, "parent")
+    parent = application(namespace, url, "parent", namespace)
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent]) as engine:
+        op = engine.sync(SyncRequest(app=namespace))
+        final = engine.wait_for_operation(namespace, op, timeout=60)
+        assert final is not None and final.phase == OperationPhase.SUCCEEDED, final
+        # applied to the cluster as Argo CD would, and registered as a child app
+        got = kubectl(
+            sandbox.kubeconfig, "-n", namespace, "get", "applications.argoproj.io", "-o", "name"
+        )
+        assert f"application.argoproj.io/{namespace}-child" in got.stdout
+        wait_for(lambda: f"{namespace}-child" in engine.snapshot().by_name, what="child registered")
+        assert engine.snapshot().by_name[f"{namespace}-child"].parent == namespace

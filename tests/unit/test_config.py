@@ -42,7 +42,7 @@ def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
         settings.from_cluster is None and settings.kubeconfig is None and settings.context is None
     )
     assert settings.read_only is False and settings.read_only_contexts == frozenset()
-    assert settings.repo_poll_interval_s == DEFAULT_REPO_POLL_INTERVAL_S == 180.0
+    assert settings.repo_poll_interval_s == DEFAULT_REPO_POLL_INTERVAL_S == 60.0
     assert settings.tracking == "annotation"
 
 
