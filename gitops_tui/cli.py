@@ -156,7 +156,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def make_engine(args: argparse.Namespace, *, interactive: bool):  # type: ignore[no-untyped-def]
+def make_engine(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, *, interactive: bool, only_apps: frozenset[str] | None = None
+):
+    """The engine for this command. One-shot commands about named apps process only
+    those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
+    of starting cluster-wide watches."""
     from gitops_tui.engine.reconciler import Engine, EngineOptions
 
     settings = _settings(args)
@@ -176,6 +181,8 @@ def make_engine(args: argparse.Namespace, *, interactive: bool):  # type: ignore
         tracking=settings.tracking,
         watch_local_repos=interactive,
         automation=interactive,
+        watch=interactive or only_apps is None,
+        only_apps=only_apps,
     )
     return Engine(options).start()
 
@@ -219,8 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sync_in_background(
             list(argv) if argv is not None else sys.argv[1:], "+".join(args.app)
         )
+    named = getattr(args, "app", None) or getattr(args, "apps_to_plan", None)
+    if isinstance(named, str):
+        named = [named]
     try:
-        engine = make_engine(args, interactive=args.command in (None, "ui"))
+        engine = make_engine(
+            args,
+            interactive=args.command in (None, "ui"),
+            only_apps=frozenset(named) if named else None,
+        )
     except (ConfigError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return headless.EXIT_ERROR

@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,6 +261,7 @@ class LiveCache:
         self.discovery = discovery
         self.tracking: TrackingMethod = tracking
         self._by_app: dict[str, set[ResourceKey]] = {}
+        self._loaded: set[tuple[str, str, str]] = set()
         self.stopped = threading.Event()
         self._lock = threading.RLock()
         self._objects: dict[ResourceKey, Manifest] = {}
@@ -302,6 +304,47 @@ class LiveCache:
         for watch in started:
             watch.synced.wait(max(0.0, deadline - time.monotonic()))
         return unknown
+
+    def load_namespace(self, kinds: Iterable[tuple[str, str]], namespace: str) -> None:
+        """One-shot: list ``kinds`` in ``namespace`` (cluster-scoped ones cluster-wide), no watch.
+
+        Feeds the indexes (``tracked_by``) so a single app's extra objects are found
+        without listing the whole cluster. Listed (kind, namespace) pairs are not listed again.
+        """
+        todo: list[tuple[ApiResource, str]] = []
+        for group, kind in sorted(set(kinds)):
+            resource = self.discovery.lookup(group, kind)
+            if resource is None or "list" not in resource.verbs:
+                continue
+            scope = namespace if resource.namespaced else ""
+            if resource.namespaced and not namespace:
+                continue
+            with self._lock:
+                if (group, kind, scope) in self._loaded:
+                    continue
+                self._loaded.add((group, kind, scope))
+            todo.append((resource, scope))
+
+        def list_one(item: tuple[ApiResource, str]) -> list[Manifest]:
+            resource, scope = item
+            try:
+                page = self.client.request(
+                    "GET", resource.collection_path(scope), timeout=(5.0, 60.0)
+                )
+            except KubeApiError as exc:
+                if exc.status in (403, 404):
+                    return []
+                raise
+            found = page.get("items") or []
+            for obj in found:
+                obj.setdefault("apiVersion", resource.api_version)
+                obj.setdefault("kind", resource.kind)
+            return list(found)
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="list") as pool:
+            for objs in pool.map(list_one, todo):
+                for obj in objs:
+                    self._apply_event(ResourceKey.of(obj), obj)
 
     def is_watched(self, group: str, kind: str) -> bool:
         with self._lock:
@@ -479,12 +522,17 @@ class ClusterConnection:
         self._start_lock = threading.Lock()
         self.error: str | None = None
 
-    def start(self, extra_kinds: Iterable[tuple[str, str]] = ()) -> None:
-        """Discover and start the baseline watches (once); raises KubeApiError if unreachable."""
+    def start(self, extra_kinds: Iterable[tuple[str, str]] = (), *, watch: bool = True) -> None:
+        """Discover and start the baseline watches (once); raises KubeApiError if unreachable.
+
+        ``watch=False`` (one-shot commands) only discovers: objects are then read with
+        GETs and ``load_namespace``, like kubectl does, instead of cluster-wide lists.
+        """
         with self._start_lock:
             if not self._started:
                 self.discovery.refresh()
-                self.cache.watch_kinds(BASELINE_KINDS)
+                if watch:
+                    self.cache.watch_kinds(BASELINE_KINDS)
                 self._started = True
         if extra_kinds:
             self.cache.watch_kinds(extra_kinds)

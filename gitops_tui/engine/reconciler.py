@@ -33,7 +33,7 @@ from gitops_tui.engine.apps import (
     load_application_files,
     parse_application,
 )
-from gitops_tui.engine.cluster import ClusterConnection, owner_chain_root
+from gitops_tui.engine.cluster import BASELINE_KINDS, ClusterConnection, owner_chain_root
 from gitops_tui.engine.commands import (
     EngineError,
     HistoryEntry,
@@ -103,6 +103,10 @@ class EngineOptions:
     workers: int = 4
     automation: bool = True
     wave_timeout_s: float = 300.0
+    # one-shot commands: no cluster-wide watches (GETs and per-namespace lists, as
+    # kubectl), and only the named apps are processed
+    watch: bool = True
+    only_apps: frozenset[str] | None = None
 
 
 @dataclass
@@ -211,7 +215,8 @@ class Engine:
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
         for name in list(self._states):
-            self._schedule(name, render=True, fetch=True)
+            if self.options.only_apps is None or name in self.options.only_apps:
+                self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
         return self
 
@@ -241,7 +246,8 @@ class Engine:
         self, timeout: float = 120.0, apps: Iterable[str] | None = None
     ) -> bool:
         """Block until every (named) app has been compared at least once since start."""
-        names = set(apps) if apps is not None else None
+        only = self.options.only_apps
+        names = set(apps) if apps is not None else (set(only) if only is not None else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
@@ -420,7 +426,7 @@ class Engine:
             if resolved.context in self._cluster_ready:
                 return conn
             try:
-                conn.start()
+                conn.start(watch=self.options.watch)
             except KubeApiError as exc:
                 self._cluster_errors[resolved.context] = redact_text(str(exc))
                 threading.Timer(
@@ -501,7 +507,10 @@ class Engine:
         if self._projects_known:
             desired, refused = self._permitted(app, conn, desired)
         kinds = {(ResourceKey.of(o).group, ResourceKey.of(o).kind) for o in desired}
-        conn.cache.watch_kinds(kinds)
+        if self.options.watch:
+            conn.cache.watch_kinds(kinds)
+        else:
+            conn.cache.load_namespace(kinds | set(BASELINE_KINDS), app.destination.namespace)
         with self._lock:
             self._index_desired(app.name, conn.name, desired)
             state.desired = desired
