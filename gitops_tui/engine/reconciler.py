@@ -10,6 +10,7 @@ read-only mode before anything reaches the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -59,7 +60,7 @@ from gitops_tui.engine.model import (
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
 from gitops_tui.engine.redact import redact_text, redact_url
-from gitops_tui.engine.repo import RepoCache
+from gitops_tui.engine.repo import RepoCache, RepoError
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
     ClusterState,
@@ -75,6 +76,7 @@ from gitops_tui.engine.sources import (
     SourceError,
     generate,
     resolve_revisions,
+    without_credentials,
 )
 from gitops_tui.engine.tracking import TrackingMethod, claimed_app
 
@@ -344,11 +346,40 @@ class Engine:
                 state.running = False
 
     def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        """Re-fetch Git and re-compare (``hard``: also re-render). Never blocks."""
         names = [app] if app else list(self._states)
-        for name in names:
-            if hard:
+        if hard:
+            for name in names:
                 self.manifests.drop_app(name)
-            self._schedule(name, render=True, fetch=True, hard=hard)
+        if app:
+            self._schedule(app, render=True, fetch=True, hard=hard)
+        else:
+            self._fetch_then_render(names, hard=hard)
+
+    def _fetch_then_render(self, names: list[str], *, hard: bool = False) -> None:
+        """Fetch each repository of ``names`` once, then re-render them without fetching.
+
+        A refresh of many apps sharing a repository must not fetch it once per app.
+        Runs on its own thread; a failed fetch shows on the apps (last manifests kept).
+        """
+
+        def run() -> None:
+            urls: set[str] = set()
+            with self._lock:
+                for name in names:
+                    state = self._states.get(name)
+                    if state is not None and isinstance(state.app, Application):
+                        urls.update(source.repo_url for source in state.app.sources)
+            for url in sorted(urls):
+                if self._stopped.is_set():
+                    return
+                # a failure is kept as the repository's last fetch error, shown per app
+                with contextlib.suppress(RepoError):
+                    self.repos.resolve(url, "HEAD", refresh=True)
+            for name in names:
+                self._schedule(name, render=True, hard=hard)
+
+        self._spawn(run, "git-fetch")
 
     def _process(self, name: str) -> None:
         while not self._stopped.is_set():
@@ -396,6 +427,7 @@ class Engine:
                 # keep the last known manifests; say why they may be stale
                 state.source_error = exc
             return
+        stale = self._last_fetch_problem(app) if not fetch else None
         try:
             generated = generate(app, self.repos, self.manifests, revisions=revisions)
         except SourceError as exc:
@@ -406,7 +438,17 @@ class Engine:
             return
         with self._lock:
             state.generated = generated
-            state.source_error = None
+            state.source_error = stale
+
+    def _last_fetch_problem(self, app: Application) -> SourceError | None:
+        """The failed last fetch of one of the app's repositories (manifests may be stale)."""
+        for source in app.sources:
+            error = self.repos.last_fetch_error(source.repo_url)
+            if error:
+                return SourceError(
+                    "repo", without_credentials(f"{source.repo_url}: {error}", source.repo_url)
+                )
+        return None
 
     # ------------------------------------------------------------------ clusters
     def _connection_for(self, state: _AppState) -> ClusterConnection | None:
@@ -1281,8 +1323,7 @@ class Engine:
             for url, names in self._repo_apps().items():
                 if self.repos.local_path(url) is not None and self.options.watch_local_repos:
                     continue  # watched by the file watcher
-                for name in names:
-                    self._schedule(name, render=True, fetch=True)
+                self._fetch_then_render(names)
 
     def _local_repo_watcher(self) -> None:
         from watchfiles import watch
@@ -1311,8 +1352,8 @@ class Engine:
                     for root, names in paths.items():
                         if changed.startswith(str(root)):
                             touched.update(names)
-                for name in touched:
-                    self._schedule(name, render=True, fetch=True)
+                if touched:
+                    self._fetch_then_render(sorted(touched))
         except Exception:
             log.exception("local repository watcher stopped")
 
