@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 Cells = tuple[Any, ...]
+
+
+def _width(value: Any) -> int:
+    """Terminal cells a table cell value needs (one line)."""
+    return cell_len(value.plain if isinstance(value, Text) else str(value))
+
 
 REBUILD_THRESHOLD = 200
 """Changing more rows than this (and more than half of them) rebuilds instead, when
@@ -111,6 +119,7 @@ class KeyedTable(DataTable[Any]):
                 self.remove_row(key)
                 del self._cells[key]
                 changed = True
+            small = self.row_count <= REBUILD_THRESHOLD  # exact column widths are cheap here
             for key, cells in rows.items():
                 old = self._cells.get(key)
                 if old is None:
@@ -121,7 +130,14 @@ class KeyedTable(DataTable[Any]):
                         self._column_keys, zip(old, cells, strict=True), strict=True
                     ):
                         if before != after:
-                            self.update_cell(key, column, after, update_width=True)
+                            # widen a column when needed, but never let a narrower cell
+                            # make DataTable measure the whole column again (O(rows)
+                            # per cell: thousands of live updates would stall the UI)
+                            refit = (
+                                small
+                                or _width(after) > self.columns[ColumnKey(column)].content_width
+                            )
+                            self.update_cell(key, column, after, update_width=refit)
                     changed = True
                 self._cells[key] = cells
             if (order is not None or ordered) and self.row_count > 1:
