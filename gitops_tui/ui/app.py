@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
@@ -81,6 +82,9 @@ class GitOpsApp(App[None]):
         self._initial_app = initial_app
         self._pending: FleetSnapshot | None = None
         self._unsubscribe: Unsubscribe | None = None
+        self._last_render_at = 0.0
+        self._last_render_cost = 0.0
+        self._render_timer_armed = False
         self._shut_down = False
         self.contexts: list[str] = []
         """The kubeconfig's contexts, as last loaded (for the palette)."""
@@ -118,9 +122,24 @@ class GitOpsApp(App[None]):
             self.call_later(self._show_pending)
 
     def _show_pending(self) -> None:
+        # Rendering a big fleet that changes constantly must leave the loop free for
+        # keys: wait at least twice the last render's duration between two renders.
+        wait = self._last_render_at + 2 * self._last_render_cost - time.monotonic()
+        if wait > 0.005:
+            if not self._render_timer_armed:
+                self._render_timer_armed = True
+                self.set_timer(wait, self._show_pending_after_wait)
+            return
         snapshot, self._pending = self._pending, None
         if snapshot is not None:
+            started = time.monotonic()
             self._show(snapshot)
+            self._last_render_at = time.monotonic()
+            self._last_render_cost = self._last_render_at - started
+
+    def _show_pending_after_wait(self) -> None:
+        self._render_timer_armed = False
+        self._show_pending()
 
     def _show(self, snapshot: FleetSnapshot) -> None:
         if snapshot.generation <= self.fleet.generation:
