@@ -11,6 +11,8 @@ read-only mode before anything reaches the cluster.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import random
 import threading
@@ -146,6 +148,7 @@ class _AppState:
     child_problems: list[str] = field(default_factory=list)
     children_restored: bool = False
     process_error: Condition | None = None
+    compare_signature: str | None = None
     project_problems: list[str] = field(default_factory=list)
     refused_kinds: list[str] = field(default_factory=list)
     load_problems: list[Condition] = field(default_factory=list)
@@ -562,6 +565,15 @@ class Engine:
         if child_docs and not state.children_restored:
             state.children_restored = True
             self._restore_children(state)
+        signature = (
+            self._compare_signature(app, conn, desired, unknown) if self.options.watch else None
+        )
+        if (
+            signature is not None
+            and state.comparison is not None
+            and signature == state.compare_signature
+        ):
+            return  # nothing the verdict depends on changed: keep the last comparison
         rules = _ignore_rules(app)
         comparison = compare_app(
             app=app.name,
@@ -578,6 +590,42 @@ class Engine:
         )
         with self._lock:
             state.comparison = comparison
+            state.compare_signature = signature
+
+    def _compare_signature(
+        self, app: Application, conn: ClusterConnection, desired: list[Manifest], unknown: list[str]
+    ) -> str:
+        """What a comparison depends on: desired objects, the live objects' versions (the
+        desired ones, the app's tracked extras, their children), claims of other apps and
+        the cluster's reachability. Equal signatures give equal comparisons."""
+        live_versions: list[str] = []
+        keys = sorted(
+            {ResourceKey.of(o) for o in desired}
+            | {ResourceKey.of(o) for o in conn.cache.tracked_by(app.name)}
+        )
+        for key in keys:
+            live = conn.cache.get(key)
+            meta = (live or {}).get("metadata") or {}
+            live_versions.append(f"{key}@{meta.get('resourceVersion', '-')}")
+            for child in conn.cache.children_of(str(meta.get("uid") or "")):
+                child_meta = child.get("metadata") or {}
+                live_versions.append(
+                    f"  {child_meta.get('name')}@{child_meta.get('resourceVersion')}"
+                )
+            live_versions.append(f"claim:{self._claimed_elsewhere(conn.name, key, app.name)}")
+        material = json.dumps(
+            [
+                desired,
+                live_versions,
+                unknown,
+                app.ignore_differences,
+                conn.cache.reachable,
+                self._read_only,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha1(material.encode(), usedforsecurity=False).hexdigest()
 
     def _permitted(
         self, app: Application, conn: ClusterConnection, desired: list[Manifest]
