@@ -234,7 +234,10 @@ class ThreadSampler:
 
     Samples whose innermost frame is a known wait (a pool worker waiting for
     work, a condition wait, a selector) are counted as idle and left out, so
-    the profile shows where threads work or wait on the network.
+    the wall-clock profile shows where threads work or wait on the network;
+    ``[self]`` there can still be a wait inside C (``time.sleep``, a lock, a
+    child process). A second, on-CPU profile keeps only the samples of threads
+    the kernel shows running or runnable (``/proc/self/task/<tid>/stat`` state R).
     """
 
     def __init__(self, interval: float = 0.002, *, skip_threads: Sequence[int] = ()) -> None:
@@ -248,6 +251,7 @@ class ThreadSampler:
     def reset(self) -> None:
         with getattr(self, "_lock", contextlib.nullcontext()):
             self.records: list[tuple[list[str], float]] = []
+            self.cpu_records: list[tuple[list[str], float]] = []
             self.idle_samples = 0
             self.started_wall = time.time()
             self.started = now()
@@ -264,7 +268,7 @@ class ThreadSampler:
         while not self._stop.wait(self.interval):
             t = now()
             delta, last = t - last, t
-            names = {th.ident: th.name for th in threading.enumerate()}
+            threads = {th.ident: th for th in threading.enumerate()}
             frames = sys._current_frames()
             with self._lock:
                 self.max_dt = max(self.max_dt, delta)
@@ -283,7 +287,8 @@ class ThreadSampler:
                     while f is not None:
                         stack.append(_frame_id(f))
                         f = f.f_back
-                    group = _thread_group(names.get(tid, str(tid)))
+                    thread = threads.get(tid)
+                    group = _thread_group(thread.name if thread is not None else str(tid))
                     if group == "watch" and leaf.co_name in ("readinto", "recv_into", "read"):
                         self.idle_samples += 1
                         continue
@@ -291,26 +296,53 @@ class ThreadSampler:
                     stack.append(_ROOT_FRAME)
                     stack.reverse()
                     self.records.append((stack, delta))
+                    if thread is not None and _running(thread.native_id):
+                        self.cpu_records.append((stack, delta))
 
-    def stop(self) -> Any:
-        from pyinstrument.session import Session
-
+    def stop(self) -> tuple[Any, Any]:
+        """(wall-clock session, on-CPU session)."""
         self._stop.set()
         self._thread.join(timeout=5)
         with self._lock:
-            return Session(
-                frame_records=list(self.records),
-                start_time=self.started_wall,
-                duration=now() - self.started,
-                min_interval=self.interval,
-                max_interval=max(self.max_dt, self.interval),
-                sample_count=len(self.records),
-                start_call_stack=[_ROOT_FRAME],
-                target_description="gitops-tui bench (all threads, idle waits left out)",
-                cpu_time=time.process_time() - self.started_cpu,
-                sys_path=list(sys.path),
-                sys_prefixes=[sys.prefix, sys.base_prefix, sys.exec_prefix],
+            return (
+                self._session(self.records, "all threads, idle waits left out"),
+                self._session(self.cpu_records, "all threads, running or runnable only"),
             )
+
+    def _session(self, records: list[tuple[list[str], float]], what: str) -> Any:
+        from pyinstrument.session import Session
+
+        return Session(
+            frame_records=list(records),
+            start_time=self.started_wall,
+            duration=now() - self.started,
+            min_interval=self.interval,
+            max_interval=max(self.max_dt, self.interval),
+            sample_count=len(records),
+            start_call_stack=[_ROOT_FRAME],
+            target_description=f"gitops-tui bench ({what})",
+            cpu_time=time.process_time() - self.started_cpu,
+            sys_path=list(sys.path),
+            sys_prefixes=[sys.prefix, sys.base_prefix, sys.exec_prefix],
+        )
+
+
+def _running(native_id: int | None) -> bool:
+    if native_id is None:
+        return False
+    try:
+        stat = Path(f"/proc/self/task/{native_id}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "R"
+
+
+def write_sampled(sampler: ThreadSampler, base: Path) -> Path:
+    """The wall-clock profile at ``base``.html/.txt, the on-CPU one at ``base``-cpu.html/.txt."""
+    wall, cpu = sampler.stop()
+    html, _ = write_profile(wall, base)
+    write_profile(cpu, base.with_name(base.name + "-cpu"))
+    return html
 
 
 def write_profile(session: Any, base: Path) -> tuple[Path, Path]:
@@ -337,7 +369,7 @@ def profile_cli_child(out: str, argv: list[str]) -> int:
     try:
         return cli.main(argv)
     finally:
-        write_profile(sampler.stop(), Path(out))
+        write_sampled(sampler, Path(out))
 
 
 # ----------------------------------------------------------------------------- git and manifests
@@ -1878,7 +1910,7 @@ def run_scenario(b: Bench, n: int) -> None:
         )
     finally:
         if sampler is not None:
-            html, _ = write_profile(sampler.stop(), b.profile_base(n))
+            html = write_sampled(sampler, b.profile_base(n))
             b.profiles[str(n)] = str(html)
             log(f"profile of scenario {n}: {html}")
 
