@@ -43,21 +43,21 @@ def forward_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
         gitops_app(node).report_error(event.worker.name or "background task", event.worker.error)
 
 
-class GitOpsScreen(Screen[ResultType]):
-    """A full screen over the fleet."""
+class FleetView:
+    """What every screen and dialog of the console shares: snapshots, verbs, errors."""
 
     fleet_ready = False
     """Set by a subclass's ``on_mount`` once its widgets exist: snapshots go to it from then on."""
 
     @property
     def gitops(self) -> GitOpsApp:
-        return gitops_app(self)
+        return gitops_app(self)  # type: ignore[arg-type]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return allowed(self, action)
+        return allowed(self, action)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        forward_worker_error(self, event)
+        forward_worker_error(self, event)  # type: ignore[arg-type]
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
         """A newer snapshot is shown (called on the UI thread, only after mount)."""
@@ -67,24 +67,9 @@ class GitOpsScreen(Screen[ResultType]):
         return None
 
 
-class GitOpsModal(ModalScreen[ResultType]):
+class GitOpsScreen(FleetView, Screen[ResultType]):
+    """A full screen over the fleet."""
+
+
+class GitOpsModal(FleetView, ModalScreen[ResultType]):
     """A dialog over a screen."""
-
-    fleet_ready = False
-    """Set by a subclass's ``on_mount`` once its widgets exist: snapshots go to it from then on."""
-
-    @property
-    def gitops(self) -> GitOpsApp:
-        return gitops_app(self)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return allowed(self, action)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        forward_worker_error(self, event)
-
-    def fleet_updated(self, fleet: FleetSnapshot) -> None:
-        """A newer snapshot is shown (called on the UI thread, only after mount)."""
-
-    def current_app(self) -> str | None:
-        return None
