@@ -17,8 +17,14 @@ REDACTED = "***"
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 
 # scheme://userinfo@ ; the user info runs to the last "@" before a "/" or
-# whitespace, so an unescaped "@" inside a password is still covered.
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<userinfo>[^\s/]*)@")
+# whitespace, so an unescaped "@" inside a password is still covered. Once a
+# ":" comes before any "/" ("user:pass..."), the password may hold unescaped
+# "/" too: it then runs to the last "@" before whitespace (more may be hidden
+# than needed, never less). An "@sha256:" digest is no end of credentials.
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
+    r"(?P<userinfo>[^\s/@:]*:[^\s]*|[^\s/]*)@(?!sha\d+:)"
+)
 
 # user:password@host without a scheme, as git prints it ("unable to look up
 # user:pw@host"); needs both a ":" before the "@" and a host name after it, so
@@ -62,6 +68,12 @@ def redact_text(text: str) -> str:
     text = _BEARER_TOKEN.sub(lambda m: m["scheme"] + REDACTED, text)
     text = _BASIC_CREDENTIAL.sub(_redact_basic, text)
     return _KNOWN_TOKENS.sub(REDACTED, text)
+
+
+def url_userinfo(url: str) -> str:
+    """The credentials part of ``url`` (``user:password``), as redaction finds it; or ``""``."""
+    match = _URL_CREDENTIALS.match(url.strip())
+    return match["userinfo"] if match else ""
 
 
 def _redact_userinfo(match: re.Match[str]) -> str:

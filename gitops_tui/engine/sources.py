@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gitops_tui.engine.apps import Application, Source
 from gitops_tui.engine.model import Manifest
-from gitops_tui.engine.redact import redact_text
+from gitops_tui.engine.redact import redact_text, url_userinfo
 from gitops_tui.engine.render import RenderError, defaulted_key, find_duplicates, render_source
 from gitops_tui.engine.repo import RepoCache, RepoError
 
@@ -194,6 +194,8 @@ def without_credentials(message: str, url: str) -> str:
     except ValueError:
         return message
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    # a password with an unescaped "/" ends the netloc early: redaction's reading wins
+    userinfo = max(userinfo, url_userinfo(url), key=len)
     if ":" not in userinfo and parts.scheme.lower() in ("ssh", "git+ssh", "ssh+git"):
         return message  # an SSH user name (git@...) is no secret, as in redact_text
     secrets = {userinfo, userinfo.partition(":")[2]}

@@ -185,6 +185,7 @@ def test_an_object_just_under_the_limit_is_fine(tmp_path: Path) -> None:
         ("token ghtoken123 leaked", "https://ghtoken123@h/x", "token *** leaked"),
         ("git fetch failed: ssh://git@h/x", "ssh://git@h/x", "git fetch failed: ssh://git@h/x"),
         ("nothing to hide", "https://h/x", "nothing to hide"),
+        ("said ab/cd@h and ab/cd", "https://u:ab/cd@h/x", "said ***@h and ***"),
     ],
 )
 def test_credentials_of_the_repo_url_are_scrubbed(message: str, url: str, expected: str) -> None:

@@ -128,3 +128,43 @@ def test_credentials_without_a_scheme_as_git_prints_them() -> None:
     )
     assert redact_text("git@github.com:org/repo.git") == "git@github.com:org/repo.git"
     assert redact_text("image nginx:1.27@sha256:0123abcd") == "image nginx:1.27@sha256:0123abcd"
+
+
+# --------------------------------------------------------------------------- "/" in a password
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:abc/def@host/repo", "https://***@host/repo"),
+        ("https://user:a/b/c@host:8443/org/repo.git", "https://***@host:8443/org/repo.git"),
+        ("https://user:p/@ss@host/x", "https://***@host/x"),
+        ("http://:only/slash@git.local/r", "http://***@git.local/r"),
+        # no credentials: left alone, including an "@" after a port and in a digest
+        ("https://host:8443/org/repo.git", "https://host:8443/org/repo.git"),
+        ("https://registry:5000/app@sha256:0123abcd", "https://registry:5000/app@sha256:0123abcd"),
+        ("https://github.com/org/repo", "https://github.com/org/repo"),
+    ],
+)
+def test_redact_url_with_a_slash_in_the_password(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+    assert redact_text(f"fatal: unable to access '{url}': 403") == (
+        f"fatal: unable to access '{expected}': 403"
+    )
+
+
+_NO_SPACE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    min_size=3,
+    max_size=20,
+)
+
+
+@given(head=_NO_SPACE, tail=_NO_SPACE)
+def test_no_raw_password_with_a_slash_survives(head: str, tail: str) -> None:
+    password = f"{head}/{tail}"
+    assume(not any(ch.isspace() for ch in password))
+    text = TEMPLATE.format(scheme="https", cred=f"robot:{password}")
+    assume(password not in TEMPLATE.format(scheme="https", cred="***"))
+    assert password not in redact_text(text)
+    assert password not in redact_url(f"https://robot:{password}@host/x")
