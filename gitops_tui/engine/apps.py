@@ -34,6 +34,13 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 ALIAS_EXPANSION_BUDGET = 100_000
 """How many more nodes than it spells out a YAML document may expand to through aliases."""
 
+MAX_NESTING_DEPTH = 100
+"""Deepest nesting of mappings and lists a YAML/JSON document may have.
+
+Real manifests (CRD schemas included) stay far below it; deeper documents would
+exhaust Python's recursion while being copied and compared.
+"""
+
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 _BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,8 +104,13 @@ def load_manifest_documents(text: str, origin: str, *, as_json: bool = False) ->
     """
     try:
         if as_json:
-            return [json.loads(text)]
-        return [_plain(doc) for doc in _guarded_yaml_documents(text)]
+            doc = json.loads(text)
+            _check_depth(doc)
+            return [doc]
+        docs = [_plain(doc) for doc in _guarded_yaml_documents(text)]
+        for doc in docs:
+            _check_depth(doc)  # aliases may nest deeper than the text does
+        return docs
     except json.JSONDecodeError as exc:
         raise ManifestFileError(
             f"{origin}: line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -108,13 +120,30 @@ def load_manifest_documents(text: str, origin: str, *, as_json: bool = False) ->
     except yaml.YAMLError as exc:
         raise ManifestFileError(f"{origin}: {exc}") from exc
     except RecursionError as exc:
-        raise ManifestFileError(f"{origin}: nested too deeply") from exc
+        raise ManifestFileError(_too_deep(origin)) from exc
     except _UnsafeYaml as exc:
         raise ManifestFileError(f"{origin}: {exc}") from exc
 
 
 class _UnsafeYaml(Exception):
-    """Raised inside the loader for alias bombs, cycles and non-JSON values."""
+    """Raised inside the loader for alias bombs, cycles, deep nesting and non-JSON values."""
+
+
+def _too_deep(origin: str) -> str:
+    return f"{origin}: nested more than {MAX_NESTING_DEPTH} levels deep (refused)"
+
+
+def _check_depth(doc: Any) -> None:
+    """Refuse parsed data nested deeper than ``MAX_NESTING_DEPTH`` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_NESTING_DEPTH:
+            raise _UnsafeYaml(f"nested more than {MAX_NESTING_DEPTH} levels deep (refused)")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _guarded_yaml_documents(text: str) -> Iterator[Any]:
@@ -132,11 +161,13 @@ def _check_alias_expansion(root: yaml.Node) -> None:
     """Refuse recursive aliases and documents that aliases blow up (billion laughs)."""
     expanded: dict[int, int] = {}
     in_progress: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack: list[tuple[yaml.Node, bool, int]] = [(root, False, 1)]
     while stack:
-        node, children_done = stack.pop()
+        node, children_done, depth = stack.pop()
         key = id(node)
         children = _child_nodes(node)
+        if children and depth > MAX_NESTING_DEPTH:
+            raise _UnsafeYaml(f"nested more than {MAX_NESTING_DEPTH} levels deep (refused)")
         if children_done:
             in_progress.discard(key)
             expanded[key] = 1 + sum(expanded[id(child)] for child in children)
@@ -146,8 +177,8 @@ def _check_alias_expansion(root: yaml.Node) -> None:
         if key in in_progress:
             raise _UnsafeYaml("recursive YAML alias")
         in_progress.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in expanded)
+        stack.append((node, True, depth))
+        stack.extend((child, False, depth + 1) for child in children if id(child) not in expanded)
     total = expanded[id(root)]
     if total > len(expanded) + ALIAS_EXPANSION_BUDGET:
         raise _UnsafeYaml(

@@ -6,6 +6,7 @@ pieces (validation, duplicate detection, size limit, message scrubbing) directly
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,12 @@ from gitrepo import make_repo
 from helpers import application, dump_all
 
 from gitops_tui.engine.apps import (
+    MAX_NESTING_DEPTH,
     Application,
     InvalidApplication,
+    ManifestFileError,
     load_application_files,
+    load_manifest_documents,
     parse_application,
 )
 from gitops_tui.engine.compare import _without_values
@@ -208,3 +212,59 @@ def test_server_messages_lose_the_values_they_echo() -> None:
     config = ResourceKey("", "ConfigMap", "ns", "c")
     assert _without_values('Invalid value: "Bad_Name"', config) == 'Invalid value: "Bad_Name"'
     assert _without_values("see https://u:pw@h/x", config) == "see https://***@h/x"
+
+
+# --------------------------------------------------------------------------- nesting depth
+
+
+def _nested_json(levels: int) -> str:
+    deep = "1"
+    for _ in range(levels):
+        deep = '{"a":' + deep + "}"
+    return (
+        json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "deep"}})[:-1]
+        + f',"data":{{"k":"v"}},"extra":{deep}}}'
+    )
+
+
+def test_deeply_nested_json_is_refused_by_file_and_other_apps_render(tmp_path: Path) -> None:
+    """Issue 11 item 15: 900 levels gave a RecursionError without a file name."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {"deep/app.json": _nested_json(900), "fine/cm.yaml": dump_all([cm("fine")])},
+    )
+    repos = RepoCache(tmp_path / "cache")
+    results: dict[str, Any] = {}
+    for name in ("deep", "fine"):
+        doc = application(name, f"file://{repo.working_tree_dir}", name, "prod")
+        app = parse_application(doc, "test")
+        assert isinstance(app, Application)
+        revisions = resolve_revisions(app, repos, refresh=True)
+        try:
+            results[name] = generate(app, repos, ManifestCache(), revisions=revisions)
+        except SourceError as exc:
+            results[name] = exc
+    assert isinstance(results["deep"], SourceError)
+    assert str(results["deep"]) == "deep/app.json: nested more than 100 levels deep (refused)"
+    assert [m["metadata"]["name"] for m in results["fine"].manifests] == ["fine"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 900 + "]" * 900,
+        "a: " + "{b: " * 900 + "1" + "}" * 900,
+        # aliases nest an anchored 60-level value inside another 60 levels
+        "x: &deep " + "[" * 60 + "]" * 60 + "\ny: " + "[" * 60 + "*deep" + "]" * 60,
+    ],
+    ids=["flow-lists", "flow-mappings", "through-an-alias"],
+)
+def test_deeply_nested_yaml_is_refused_with_the_file_name(text: str) -> None:
+    with pytest.raises(ManifestFileError, match=r"^f\.yaml: nested more than 100 levels deep"):
+        load_manifest_documents(text, "f.yaml")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    text = "[" * MAX_NESTING_DEPTH + "]" * MAX_NESTING_DEPTH
+    assert load_manifest_documents(text, "f.yaml")
+    assert load_manifest_documents(text, "f.json", as_json=True)
