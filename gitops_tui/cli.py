@@ -163,6 +163,7 @@ def make_engine(  # type: ignore[no-untyped-def]
     those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
     of starting cluster-wide watches."""
     from gitops_tui.engine.reconciler import Engine, EngineOptions
+    from gitops_tui.engine.render import RenderPolicy
 
     settings = _settings(args)
     if not settings.apps and not settings.from_cluster:
@@ -179,6 +180,10 @@ def make_engine(  # type: ignore[no-untyped-def]
         from_cluster=settings.from_cluster,
         repo_poll_interval_s=settings.repo_poll_interval_s,
         tracking=settings.tracking,
+        render_policy=RenderPolicy(
+            remote_bases=settings.kustomize_remote_bases,
+            remote_chart_repositories=settings.helm_chart_repositories,
+        ),
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,

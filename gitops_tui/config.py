@@ -59,6 +59,9 @@ class Settings:
     read_only_contexts: frozenset[str] = frozenset()
     repo_poll_interval_s: float = DEFAULT_REPO_POLL_INTERVAL_S
     tracking: Tracking = "annotation"
+    # what rendering may fetch besides the app's repositories (engine RenderPolicy)
+    kustomize_remote_bases: bool = True  # only from repos the app's project permits
+    helm_chart_repositories: bool = False  # for chart dependencies not under charts/
 
 
 class _Invalid(ValueError):
@@ -183,6 +186,10 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "contexts": ("read_only_contexts", lambda v, _base: _read_only_contexts(v)),
     "repoPollInterval": ("repo_poll_interval_s", lambda v, _base: _interval(v)),
     "tracking": ("tracking", lambda v, _base: _tracking(v)),
+    # false: Kustomize remote bases (https/ssh) are refused even when the project permits them
+    "kustomizeRemoteBases": ("kustomize_remote_bases", lambda v, _base: _boolean(v)),
+    # true: `helm dependency build` may fetch dependencies from chart repositories
+    "helmChartRepositories": ("helm_chart_repositories", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

@@ -448,6 +448,19 @@ SYNC_OPTION_VALUES: Mapping[str, frozenset[str]] = {
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _REF_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_RELEASE_NAME = 53
+
+
+def release_name_problem(name: str) -> str | None:
+    """Why ``name`` is no Helm release name (a DNS-1123 name of at most 53 characters)."""
+    if len(name) > MAX_RELEASE_NAME or not _NAME.match(name):
+        return (
+            f"{name!r} is not a valid Helm release name (lowercase letters, digits, '-' "
+            f"and '.', starting and ending with a letter or digit, at most {MAX_RELEASE_NAME})"
+        )
+    return None
+
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -531,6 +544,9 @@ def _check_named_items(items: Any, path: str, required: Sequence[str], problems:
 
 
 def _check_helm_parameters(helm: Mapping[str, Any], path: str, problems: _Problems) -> None:
+    release = helm.get("releaseName")
+    if isinstance(release, str) and release and (problem := release_name_problem(release)):
+        problems.add(f"{path}.releaseName", problem)
     _check_named_items(helm.get("parameters"), f"{path}.parameters", ("name",), problems)
     for index, item in enumerate(_list(helm.get("parameters"))):
         if isinstance(item, dict):

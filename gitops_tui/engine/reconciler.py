@@ -11,6 +11,7 @@ read-only mode before anything reaches the cluster.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -62,6 +63,7 @@ from gitops_tui.engine.model import (
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
 from gitops_tui.engine.redact import redact_text, redact_url
+from gitops_tui.engine.render import RenderPolicy
 from gitops_tui.engine.repo import RepoCache, RepoError
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
@@ -111,6 +113,7 @@ class EngineOptions:
     # kubectl), and only the named apps are processed
     watch: bool = True
     only_apps: frozenset[str] | None = None
+    render_policy: RenderPolicy = RenderPolicy()  # sourceRepos are filled in per app
 
 
 @dataclass
@@ -420,6 +423,13 @@ class Engine:
         self._after_compare(name)
 
     # ------------------------------------------------------------------ git + render
+    def _generate(self, app: Application, revisions: tuple[str, ...]) -> Generated:
+        """Render ``app``: the config's policy, limited to its project's sourceRepos."""
+        project = self._projects.get(app.project) if self._projects_known else None
+        repos = project.source_repos if project is not None else None
+        policy = dataclasses.replace(self.options.render_policy, source_repos=repos)
+        return generate(app, self.repos, self.manifests, revisions=revisions, policy=policy)
+
     def _render(self, state: _AppState, *, fetch: bool, hard: bool) -> None:
         app = state.app
         assert isinstance(app, Application)
@@ -432,7 +442,7 @@ class Engine:
             return
         stale = self._last_fetch_problem(app) if not fetch else None
         try:
-            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+            generated = self._generate(app, revisions)
         except SourceError as exc:
             with self._lock:
                 state.source_error = exc
@@ -715,9 +725,7 @@ class Engine:
                 revisions = resolve_revisions(
                     app, self.repos, refresh=False, override=last.revision
                 )
-                docs = split_children(
-                    generate(app, self.repos, self.manifests, revisions=revisions).manifests
-                )[1]
+                docs = split_children(self._generate(app, revisions).manifests)[1]
             except SourceError:
                 return
         self._register_children(app.name, list(docs), prune=False)
@@ -1003,7 +1011,7 @@ class Engine:
         comparison: Comparison | None
         if request.revision:
             revisions = resolve_revisions(app, self.repos, refresh=False, override=request.revision)
-            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+            generated = self._generate(app, revisions)
             desired, _unknown = prepare_desired(
                 list(generated.manifests),
                 conn,

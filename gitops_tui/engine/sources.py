@@ -17,7 +17,13 @@ from pathlib import Path
 from gitops_tui.engine.apps import Application, Source
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, url_userinfo
-from gitops_tui.engine.render import RenderError, defaulted_key, find_duplicates, render_source
+from gitops_tui.engine.render import (
+    RenderError,
+    RenderPolicy,
+    defaulted_key,
+    find_duplicates,
+    render_source,
+)
 from gitops_tui.engine.repo import RepoCache, RepoError
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024
@@ -101,8 +107,13 @@ def generate(
     *,
     revisions: tuple[str, ...],
     timeout: float = 90.0,
+    policy: RenderPolicy | None = None,
 ) -> Generated:
-    """Render every manifest-producing source of ``app`` at ``revisions``."""
+    """Render every manifest-producing source of ``app`` at ``revisions``.
+
+    ``policy``: what rendering may fetch from elsewhere (default: ``RenderPolicy()``).
+    """
+    policy = policy if policy is not None else RenderPolicy()
     roots: dict[int, Path] = {}
     for index, (source, sha) in enumerate(zip(app.sources, revisions, strict=True)):
         try:
@@ -125,11 +136,12 @@ def generate(
             source.options_fingerprint(),
             namespace,
             ref_key,
+            policy.cache_key(),
         )
         found = cache.get(key)
         if found is None:
             all_cached = False
-            found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout))
+            found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout, policy))
             _check_sizes(found, namespace)
             cache.put(key, found)
         out.extend(copy.deepcopy(list(found)))
@@ -155,6 +167,7 @@ def _render(
     namespace: str,
     ref_roots: dict[str, Path],
     timeout: float,
+    policy: RenderPolicy,
 ) -> list[Manifest]:
     try:
         return render_source(
@@ -164,6 +177,7 @@ def _render(
             namespace=namespace,
             ref_roots=ref_roots,
             timeout=timeout,
+            policy=policy,
         )
     except RenderError as exc:
         raise SourceError("render", str(exc)) from None

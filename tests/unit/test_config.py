@@ -73,6 +73,8 @@ def test_every_key_is_read(tmp_path: Path) -> None:
           other:
         repoPollInterval: 1m30s
         tracking: label
+        kustomizeRemoteBases: false
+        helmChartRepositories: true
         """.replace("\n        ", "\n"),
     )
     base = path.parent.absolute()
@@ -85,6 +87,8 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         read_only_contexts=frozenset({"prod-cluster"}),
         repo_poll_interval_s=90.0,
         tracking="label",
+        kustomize_remote_bases=False,
+        helm_chart_repositories=True,
     )
 
 

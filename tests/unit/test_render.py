@@ -10,21 +10,22 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine import render
+from gitops_tui.engine import rendertools
 from gitops_tui.engine.apps import MAX_MANIFEST_BYTES, DirectoryOptions, Source
+from gitops_tui.engine.helm import escape_set_value, helm_template_arguments
+from gitops_tui.engine.kustomize import (
+    apply_kustomize_options,
+    merge_images,
+    parse_image_override,
+    split_image_name,
+)
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.render import (
     RenderError,
-    apply_kustomize_options,
     detect_tool,
-    escape_set_value,
     find_duplicates,
     glob_regex,
-    helm_template_arguments,
-    merge_images,
-    parse_image_override,
     render_source,
-    split_image_name,
 )
 
 
@@ -364,11 +365,11 @@ def test_helm_defaults_release_to_app_name_and_includes_crds(tmp_path: Path) -> 
     args = helm_args(tmp_path, {})
     assert args == [
         "template",
+        "--namespace=dest",
+        "--include-crds",
+        "--",
         "demo",
         str((tmp_path / "chart").resolve()),
-        "--namespace",
-        "dest",
-        "--include-crds",
     ]
 
 
@@ -395,26 +396,19 @@ def test_helm_options_become_flags_in_argo_order(tmp_path: Path) -> None:
     shared = str((tmp_path / "env" / "shared.yaml").resolve())
     assert args == [
         "template",
-        "web",
-        str((tmp_path / "chart").resolve()),
-        "--namespace",
-        "override",
-        "--values",
-        str((tmp_path / "chart" / "values-prod.yaml").resolve()),
-        "--values",
-        shared,
-        "--values",
-        shared,
-        "--values",
-        str(inline),
-        "--set",
-        "image.tag=1.2",
-        "--set",
-        "list={a,b}",
-        "--set-string",
-        "csv=a\\,b",
+        "--namespace=override",
+        f"--values={(tmp_path / 'chart' / 'values-prod.yaml').resolve()}",
+        f"--values={shared}",
+        f"--values={shared}",
+        f"--values={inline}",
+        "--set=image.tag=1.2",
+        "--set=list={a,b}",
+        "--set-string=csv=a\\,b",
         "--skip-crds",
         "--skip-tests",
+        "--",
+        "web",
+        str((tmp_path / "chart").resolve()),
     ]
 
 
@@ -447,7 +441,7 @@ def test_ref_value_files_resolve_in_the_referenced_checkout(tmp_path: Path) -> N
     config = tmp_path / "config"
     write(config / "env" / "prod.yaml", "replicas: 5\n")
     args = helm_args(root, {"valueFiles": ["$values/env/prod.yaml"]}, ref_roots={"values": config})
-    assert args[args.index("--values") + 1] == str((config / "env" / "prod.yaml").resolve())
+    assert f"--values={(config / 'env' / 'prod.yaml').resolve()}" in args
     with pytest.raises(RenderError, match="leaves the repository"):
         helm_args(
             root,
@@ -599,7 +593,9 @@ def test_tool_failure_carries_trimmed_stderr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script = fake_tool(tmp_path, 'echo "  Error: accumulating resources  " >&2\nexit 3')
-    monkeypatch.setattr(render, "find_tool", lambda name: script if name == "kustomize" else None)
+    monkeypatch.setattr(
+        rendertools, "find_tool", lambda name: script if name == "kustomize" else None
+    )
     with pytest.raises(RenderError) as caught:
         render_source(
             Source(repo_url="r", path="app"), kustomize_repo(tmp_path), app_name="a", namespace="n"
@@ -610,7 +606,9 @@ def test_tool_failure_carries_trimmed_stderr(
 
 def test_tool_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = fake_tool(tmp_path, "exec sleep 30")
-    monkeypatch.setattr(render, "find_tool", lambda name: script if name == "kustomize" else None)
+    monkeypatch.setattr(
+        rendertools, "find_tool", lambda name: script if name == "kustomize" else None
+    )
     with pytest.raises(RenderError, match="kustomize: app: timed out after 0.5 s"):
         render_source(
             Source(repo_url="r", path="app"),
@@ -623,7 +621,9 @@ def test_tool_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_tool_output_is_validated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = fake_tool(tmp_path, "printf 'apiVersion: v1\\nkind: ConfigMap\\n'")
-    monkeypatch.setattr(render, "find_tool", lambda name: script if name == "kustomize" else None)
+    monkeypatch.setattr(
+        rendertools, "find_tool", lambda name: script if name == "kustomize" else None
+    )
     with pytest.raises(
         RenderError, match="kustomize output for app: document 1 is missing metadata.name"
     ):
@@ -633,7 +633,7 @@ def test_tool_output_is_validated(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_missing_tools_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "find_tool", lambda name: None)
+    monkeypatch.setattr(rendertools, "find_tool", lambda name: None)
     with pytest.raises(RenderError, match="neither kustomize nor kubectl found"):
         render_source(
             Source(repo_url="r", path="app"), kustomize_repo(tmp_path), app_name="a", namespace="n"
@@ -648,7 +648,7 @@ def test_missing_tools_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_chart_symlink_out_of_repo_is_refused_before_running_helm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "find_tool", lambda name: Path("/bin/false"))
+    monkeypatch.setattr(rendertools, "find_tool", lambda name: Path("/bin/false"))
     root = tmp_path / "repo"
     chart(root)
     write(tmp_path / "secret.txt", "s3cret")
