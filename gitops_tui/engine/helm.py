@@ -58,7 +58,7 @@ def render_helm(
     timeout: float,
     policy: RenderPolicy = DEFAULT_POLICY,
 ) -> list[Manifest]:
-    reject_escaping_symlinks(root)
+    reject_escaping_symlinks(app_dir, root)  # and each local dependency's chart: below
     relative = relative_to_root(app_dir, root)
     missing = missing_dependencies(app_dir, root, policy)
     helm = tool_path("helm")
@@ -298,6 +298,7 @@ def missing_dependencies(
             )
             if not (target / "Chart.yaml").is_file():
                 raise RenderError(f"{what}: {repository} is not a chart", tool="helm", path=shown)
+            reject_escaping_symlinks(target, root)
         elif not repository:
             raise RenderError(
                 f"{what} is not under charts/ and names no repository", tool="helm", path=shown

@@ -65,7 +65,7 @@ def render_kustomize(
     timeout: float,
     policy: RenderPolicy = DEFAULT_POLICY,
 ) -> list[Manifest]:
-    reject_escaping_symlinks(root)
+    reject_escaping_symlinks(app_dir, root)  # then every other directory it reads: below
     relative = relative_to_root(app_dir, root)
     with tempfile.TemporaryDirectory(prefix="gitops-tui-kustomize-") as scratch:
         home = Path(scratch) / "home"

@@ -10,6 +10,7 @@ local entry must resolve inside the checkout, and every remote one must be
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -189,12 +190,25 @@ def _local(entry: str, directory: Path, root: Path, where: str) -> Path:
     if _SCHEME.match(entry.strip()):
         raise RenderError(f"{where}: {entry!r}: URLs are not allowed here", tool="kustomize")
     try:
-        return resolve_inside(root, entry, what="kustomization entry", base=directory)
+        return resolve_inside(root, entry, what="entry", base=directory)
     except RenderError as exc:
-        raise RenderError(
-            f"{where}: {entry!r} {exc.reason.removeprefix('kustomization entry ')}",
-            tool="kustomize",
-        ) from exc
+        reason = exc.reason.removeprefix("entry ")
+        written = Path(os.path.normpath(directory / entry))
+        if not Path(entry).is_absolute() and written.is_relative_to(root):
+            # inside as written: a symlink on the way leads out
+            link = _escaping_link(written, root)
+            reason = f"reaches a symlink that points outside the repository ({link})"
+        raise RenderError(f"{where}: {entry!r} {reason}", tool="kustomize") from exc
+
+
+def _escaping_link(path: Path, root: Path) -> str:
+    """The first symlink on ``path`` (normalized, inside ``root``) that leads out of it."""
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink() and not current.resolve().is_relative_to(root):
+            return relative_to_root(current, root)
+    return relative_to_root(path, root)
 
 
 def _entries(kustomization: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

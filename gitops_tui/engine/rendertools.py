@@ -93,27 +93,38 @@ def relative_to_root(path: Path, root: Path) -> str:
         return str(path)
 
 
-def reject_escaping_symlinks(root: Path, *, skip: Path | None = None) -> None:
-    """No symlink anywhere in the checkout ``root`` may point outside it.
+def reject_escaping_symlinks(directory: Path, root: Path) -> None:
+    """No symlink under ``directory`` may point outside ``root`` (a tool reads it all).
 
-    Kustomize bases and Helm chart dependencies may read any directory of the
-    repository, not only the app's own, so the whole checkout is checked (``.git``
-    and ``skip`` excepted: nothing renders from them).
+    Symlinked directories that stay inside are followed (each real directory once),
+    so a link to another part of the repository cannot hide a link out of it.
     """
     real_root = root.resolve()
-    for folder, dirnames, filenames in os.walk(real_root):
-        dirnames[:] = [
-            name
-            for name in dirnames
-            if name != ".git" and (skip is None or Path(folder) / name != skip)
-        ]
-        for name in [*dirnames, *filenames]:
-            entry = Path(folder) / name
-            if entry.is_symlink() and not entry.resolve().is_relative_to(real_root):
-                raise RenderError(
-                    "symlink points outside the repository",
-                    path=relative_to_root(entry, real_root),
-                )
+    pending = [directory.resolve()]
+    visited: set[Path] = set()
+    while pending:
+        folder = pending.pop()
+        if folder in visited:
+            continue
+        visited.add(folder)
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == ".git":
+                continue
+            if entry.is_symlink():
+                target = entry.resolve()
+                if not target.is_relative_to(real_root):
+                    raise RenderError(
+                        "symlink points outside the repository",
+                        path=relative_to_root(entry, real_root),
+                    )
+                if target.is_dir():
+                    pending.append(target)
+            elif entry.is_dir():
+                pending.append(entry)
 
 
 # --------------------------------------------------------------------------- running a tool

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import stat
 import tempfile
 from pathlib import Path
@@ -146,7 +147,11 @@ def test_a_symlink_elsewhere_in_the_checkout_pointing_outside_is_refused(tmp_pat
     write(root / "app" / "kustomization.yaml", "resources: [../shared/link]\n")
     (root / "shared").mkdir()
     (root / "shared" / "link").symlink_to(outside)
-    with pytest.raises(RenderError, match="shared/link: symlink points outside the repository"):
+    with pytest.raises(
+        RenderError,
+        match=r"resources: '../shared/link' reaches a symlink that points outside the "
+        r"repository \(shared/link\)",
+    ):
         render(root, "app")
 
 
@@ -378,3 +383,61 @@ def test_a_vendored_dependency_needs_no_build(tmp_path: Path) -> None:
     )
     assert missing_dependencies(root / "app", root) == []
     assert not (root / "app" / "Chart.lock").exists()
+
+
+@needs_helm
+def test_a_chart_repository_dependency_is_fetched_when_the_config_allows_it(
+    tmp_path: Path,
+) -> None:
+    """With ``helmChartRepositories: true``, ``helm dependency build`` fetches from a real
+    (local HTTP) chart repository, into a scratch copy only."""
+    import subprocess
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    helm = str(find_tool("helm"))
+    served = tmp_path / "served"
+    source = chart_with_dependency(tmp_path / "src", "file://unused") / "libs" / "common"
+    env = {
+        **os.environ,
+        "HELM_CONFIG_HOME": str(tmp_path / "h"),
+        "HELM_CACHE_HOME": str(tmp_path / "h"),
+    }
+    subprocess.run(
+        [helm, "package", str(source), "-d", str(served)], check=True, env=env, capture_output=True
+    )
+    handler = partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    subprocess.run(
+        [helm, "repo", "index", str(served), "--url", url], check=True, env=env, capture_output=True
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        root = chart_with_dependency(tmp_path / "repo", url)
+        before = snapshot(root)
+        with pytest.raises(RenderError, match="fetching from chart repositories is off"):
+            render(root, "app")
+        allowed = RenderPolicy(remote_chart_repositories=True)
+        assert names(render(root, "app", policy=allowed)) == ["web-app", "web-common"]
+        assert snapshot(root) == before
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_link_out_behind_a_symlinked_directory_of_the_chart_is_refused(tmp_path: Path) -> None:
+    """A chart's ``charts/common`` linking to ``libs/common`` (inside) is followed."""
+    write(tmp_path / "secret.txt", "s3cret")
+    root = chart_with_dependency(tmp_path / "repo", "file://../libs/common")
+    (root / "libs" / "common" / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "app" / "charts").mkdir()
+    (root / "app" / "charts" / "common").symlink_to(root / "libs" / "common")
+    with pytest.raises(RenderError, match="libs/common/leak.txt: symlink points outside"):
+        render(root, "app")
+    # and a local dependency's chart is checked the same way when it is to be built
+    (root / "app" / "charts" / "common").unlink()
+    with pytest.raises(RenderError, match="libs/common/leak.txt: symlink points outside"):
+        render(root, "app")
