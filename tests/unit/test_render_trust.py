@@ -441,3 +441,43 @@ def test_a_link_out_behind_a_symlinked_directory_of_the_chart_is_refused(tmp_pat
     (root / "app" / "charts" / "common").unlink()
     with pytest.raises(RenderError, match="libs/common/leak.txt: symlink points outside"):
         render(root, "app")
+
+
+@needs_kustomize
+def test_the_engine_renders_with_the_projects_source_repos_and_the_config_switch(
+    tmp_path: Path,
+) -> None:
+    """The engine hands each app's AppProject ``sourceRepos`` to the render policy."""
+    from gitops_tui.engine.projects import project_from_object
+    from gitops_tui.engine.reconciler import Engine, EngineOptions
+
+    repo = make_repo(
+        tmp_path / "repo",
+        {"app/kustomization.yaml": "resources: ['https://github.com/other/repo//base']\n"},
+    )
+    doc = application("web", f"file://{repo.working_tree_dir}", "app", "prod")
+    doc["spec"]["project"] = "team"
+    app = parse_application(doc, "t")
+    assert isinstance(app, Application)
+    project = project_from_object(
+        {"metadata": {"name": "team"}, "spec": {"sourceRepos": ["https://github.com/mine/*"]}}
+    )
+    for policy, message in (
+        (RenderPolicy(), "repository 'https://github.com/other/repo' is not permitted"),
+        (RenderPolicy(remote_bases=False), "kustomizeRemoteBases is false"),
+    ):
+        engine = Engine(
+            EngineOptions(
+                repo_cache_dir=tmp_path / "cache",
+                history_path=tmp_path / "history.sqlite3",
+                render_policy=policy,
+            ),
+            apps=[app],
+        )
+        try:
+            engine._projects, engine._projects_known = {"team": project}, True
+            revisions = resolve_revisions(app, engine.repos, refresh=True)
+            with pytest.raises(SourceError, match=message):
+                engine._generate(app, revisions)
+        finally:
+            engine.close()
