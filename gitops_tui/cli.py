@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
+from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
 
 DEFAULT_FROM_CLUSTER = "argocd"
@@ -218,7 +219,9 @@ def _sync_in_background(argv: list[str], app: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()  # log lines quote outside data: made printable
+    handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if args.command == "sandbox":
         return sandbox_cli.run(args)
     if args.command == "demo":
@@ -241,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             only_apps=frozenset(named) if named else None,
         )
     except (ConfigError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        headless.error(str(exc))
         return headless.EXIT_ERROR
     try:
         if args.command in (None, "ui"):

@@ -2,6 +2,14 @@
 
 Exit codes: 0 success / no differences; 1 differences (``diff --exit-code``) or a
 failed sync; 2 an error (bad arguments, unknown app, unreachable cluster).
+
+Terminal safety: names, messages and diffs come from Git and clusters. Every
+command writes its output through ``SafeOutput`` (``printable(..., multiline=True)``
+on every write: no control character reaches the terminal, newlines kept) and
+its errors through ``error``; table cells and the messages of one-line status
+rows are made one line (``printable``) so that a newline in them cannot forge
+rows. JSON output is exact: ``json.dump`` escapes every control character and,
+with ``ensure_ascii``, every non-ASCII one, so the gate leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -17,8 +25,31 @@ from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.reconciler import Engine
 from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase, OperationState, ResourceNode
+from gitops_tui.engine.textsafe import printable
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+class SafeOutput:
+    """The text stream of a command: every write made printable (newlines kept)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        return self._out.write(printable(text, multiline=True))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def safe_output(out: TextIO | SafeOutput) -> SafeOutput:
+    return out if isinstance(out, SafeOutput) else SafeOutput(out)
+
+
+def error(message: str) -> None:
+    """``error: message`` on stderr, made printable (tool output may span lines)."""
+    sys.stderr.write(printable(f"error: {message}", multiline=True) + "\n")
 
 
 def app_to_json(app: AppSnapshot) -> dict[str, Any]:
@@ -75,13 +106,15 @@ def _operation_json(op: OperationState) -> dict[str, Any]:
     }
 
 
-def _table(rows: list[list[str]], out: TextIO) -> None:
+def _table(rows: list[list[str]], out: SafeOutput) -> None:
+    rows = [[printable(cell) for cell in row] for row in rows]  # one line per row
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
 
 
-def cmd_list(engine: Engine, *, output: str, out: TextIO = sys.stdout) -> int:
+def cmd_list(engine: Engine, *, output: str, out: TextIO | SafeOutput = sys.stdout) -> int:
+    out = safe_output(out)
     apps = engine.snapshot().apps
     if output == "json":
         json.dump([app_to_json(a) for a in apps], out, indent=2)
@@ -113,12 +146,18 @@ def _find(engine: Engine, name: str) -> AppSnapshot:
 
 
 def cmd_diff(
-    engine: Engine, name: str, *, exit_code: bool, output: str, out: TextIO = sys.stdout
+    engine: Engine,
+    name: str,
+    *,
+    exit_code: bool,
+    output: str,
+    out: TextIO | SafeOutput = sys.stdout,
 ) -> int:
+    out = safe_output(out)
     app = _find(engine, name)
     if app.sync.value == "Unknown":
         problems = "; ".join(c.message for c in app.conditions) or "comparison not available"
-        print(f"error: {name}: {problems}", file=sys.stderr)
+        error(f"{name}: {problems}")
         return EXIT_ERROR
     diffs = [d for d in engine.diffs(name) if d.modified]
     if output == "json":
@@ -140,7 +179,8 @@ def cmd_diff(
         out.write("\n")
     else:
         for d in diffs:
-            out.write(f"===== {d.key.group}/{d.key.kind} {d.key.namespace}/{d.key.name} ======\n")
+            header = f"===== {d.key.group}/{d.key.kind} {d.key.namespace}/{d.key.name} ======"
+            out.write(printable(header) + "\n")
             out.write(d.unified if d.unified.endswith("\n") or not d.unified else d.unified + "\n")
     if exit_code and diffs:
         return EXIT_DIFF
@@ -148,18 +188,22 @@ def cmd_diff(
 
 
 def _print_progress(
-    op: OperationState, seen: dict[tuple[str, ResourceKey], str], out: TextIO, *, prefix: str = ""
+    op: OperationState,
+    seen: dict[tuple[str, ResourceKey], str],
+    out: SafeOutput,
+    *,
+    prefix: str = "",
 ) -> None:
     """One line per resource result, printed again only when it changes."""
     for result in op.results:
         state = f"{result.status.value}:{result.message}"
         if seen.get((prefix, result.key)) != state and result.status.value != "Pending":
             seen[(prefix, result.key)] = state
-            message = f"  {result.message}" if result.message else ""
-            lead = f"{prefix}  " if prefix else ""
+            message = f"  {printable(result.message)}" if result.message else ""
+            lead = f"{printable(prefix)}  " if prefix else ""
             out.write(
-                f"{lead}{result.phase:<8} wave {result.wave:>3}  {result.status.value:<12} "
-                f"{result.key.display}{message}\n"
+                f"{lead}{printable(result.phase):<8} wave {result.wave:>3}  "
+                f"{result.status.value:<12} {printable(result.key.display)}{message}\n"
             )
             out.flush()
 
@@ -176,9 +220,10 @@ def cmd_sync(
     wait: bool,
     output: str,
     timeout: float,
-    out: TextIO = sys.stdout,
+    out: TextIO | SafeOutput = sys.stdout,
 ) -> int:
     """Sync one or more apps (concurrently); exit 0 only if every sync succeeded."""
+    out = safe_output(out)
     apps = [names] if isinstance(names, str) else list(names)
     for name in apps:
         _find(engine, name)
@@ -197,7 +242,7 @@ def cmd_sync(
         started[name] = engine.sync(request)
     if not wait:
         for name, op_id in started.items():
-            out.write(f"sync of {name} started (operation {op_id})\n")
+            out.write(printable(f"sync of {name} started (operation {op_id})") + "\n")
         return EXIT_OK
     seen: dict[tuple[str, ResourceKey], str] = {}
     finals: dict[str, OperationState] = {}
@@ -219,7 +264,7 @@ def cmd_sync(
     for name, op_id in started.items():
         final = finals.get(name) or engine.wait_for_operation(name, op_id, timeout=1)
         if final is None:
-            print(f"error: sync of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
+            error(f"sync of {name} did not finish within {timeout:.0f} s")
             failed = True
             continue
         failed |= final.phase != OperationPhase.SUCCEEDED
@@ -227,7 +272,7 @@ def cmd_sync(
         if output == "text":
             _print_progress(final, seen, out, prefix=name if len(apps) > 1 else "")
             label = f"{name}: " if len(apps) > 1 else ""
-            out.write(f"{label}{final.phase.value}: {final.message}\n")
+            out.write(f"{printable(label)}{final.phase.value}: {printable(final.message)}\n")
     if output == "json":
         payload = {n: _operation_json(op) for n, op in results.items()}
         json.dump(
@@ -237,7 +282,10 @@ def cmd_sync(
     return EXIT_DIFF if failed else EXIT_OK
 
 
-def cmd_history(engine: Engine, name: str, *, output: str, out: TextIO = sys.stdout) -> int:
+def cmd_history(
+    engine: Engine, name: str, *, output: str, out: TextIO | SafeOutput = sys.stdout
+) -> int:
+    out = safe_output(out)
     entries = engine.history(name)
     if output == "json":
         json.dump(
@@ -278,33 +326,47 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> int:
     try:
         return int(fn(*args, **kwargs))
     except ReadOnlyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(str(exc))
         return EXIT_ERROR
     except (EngineError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        error(str(exc))
         return EXIT_ERROR
 
 
 def cmd_rollback(
-    engine: Engine, name: str, entry_id: int, *, timeout: float, out: TextIO = sys.stdout
+    engine: Engine,
+    name: str,
+    entry_id: int,
+    *,
+    timeout: float,
+    out: TextIO | SafeOutput = sys.stdout,
 ) -> int:
+    out = safe_output(out)
     app = _find(engine, name)
     if app.automated:
-        out.write(f"automated sync of {name} turned off for this session before rolling back\n")
+        out.write(
+            f"automated sync of {printable(name)} turned off for this session before rolling back\n"
+        )
     op_id = engine.rollback(name, entry_id)
     final = engine.wait_for_operation(name, op_id, timeout=timeout)
     if final is None:
-        print(f"error: rollback of {name} did not finish within {timeout:.0f} s", file=sys.stderr)
+        error(f"rollback of {name} did not finish within {timeout:.0f} s")
         return EXIT_ERROR
     _print_progress(final, {}, out)
-    out.write(f"{final.phase.value}: {final.message} (revision {final.revision[:7]})\n")
+    out.write(f"{final.phase.value}: {printable(final.message)} (revision {final.revision[:7]})\n")
     return EXIT_OK if final.phase == OperationPhase.SUCCEEDED else EXIT_DIFF
 
 
 def cmd_plan(
-    engine: Engine, names: list[str], *, prune: bool, output: str, out: TextIO = sys.stdout
+    engine: Engine,
+    names: list[str],
+    *,
+    prune: bool,
+    output: str,
+    out: TextIO | SafeOutput = sys.stdout,
 ) -> int:
     """What a sync of these apps (default: every OutOfSync app) would create, change and prune."""
+    out = safe_output(out)
     previews = engine.fleet_preview(names or None, prune=prune)
     report: list[dict[str, Any]] = []
     totals: dict[str, int] = {}
@@ -346,20 +408,21 @@ def cmd_plan(
         return EXIT_OK
     for entry in report:
         if "error" in entry:
-            out.write(f"{entry['app']}: cannot plan: {entry['error']}\n")
+            out.write(f"{printable(entry['app'])}: cannot plan: {printable(entry['error'])}\n")
             continue
         counts = ", ".join(
             f"{n} {a.lower()}" for a, n in entry["summary"].items() if n and a != "Unchanged"
         )
-        out.write(f"{entry['app']} @ {entry['revision'][:7]}: {counts or 'no changes'}\n")
+        out.write(
+            f"{printable(entry['app'])} @ {entry['revision'][:7]}: {counts or 'no changes'}\n"
+        )
         for task in entry["tasks"]:
             where = f"{task['namespace']}/{task['name']}" if task["namespace"] else task["name"]
             note = f"  ({task['note']})" if task["note"] else ""
-            out.write(
-                f"  {task['phase']:<8} wave {task['wave']:>3}  {task['action']:<13} {task['kind']} {where}{note}\n"
-            )
-        for error in entry["errors"]:
-            out.write(f"  error: {error}\n")
+            line = f"{task['phase']:<8} wave {task['wave']:>3}  {task['action']:<13} {task['kind']} {where}{note}"
+            out.write(f"  {printable(line)}\n")
+        for problem in entry["errors"]:
+            out.write(f"  error: {printable(problem)}\n")
     total = ", ".join(f"{n} {a.lower()}" for a, n in totals.items() if n and a != "Unchanged")
     out.write(f"total over {len(report)} apps: {total or 'no changes'}\n")
     return EXIT_OK

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from gitops_tui.engine.commands import EngineAPI, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
 from gitops_tui.ui.messages import (
     ContextSet,
@@ -173,8 +174,14 @@ class GitOpsApp(App[None]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
+        """Every notification of the console passes here: its text often holds names and
+        engine errors of outside origin, so it is never markup and its controls are escaped
+        (``markup`` is accepted for Textual's callers and ignored)."""
+        message = printable(message, multiline=True)
         self.notices.append((severity, message))
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(
+            message, title=printable(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def report_error(self, action: str, error: BaseException) -> None:
         """The one place where failed engine calls become notifications (never a traceback)."""

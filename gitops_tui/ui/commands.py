@@ -16,6 +16,10 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from gitops_tui.engine.textsafe import printable
 
 if TYPE_CHECKING:
     from gitops_tui.ui.app import GitOpsApp
@@ -43,6 +47,12 @@ VERBS: tuple[Verb, ...] = (
 
 MAX_HITS = 100
 """The palette shows the best hits only; a fleet of thousands would otherwise flood it."""
+
+
+def shown(text: str) -> str:
+    """An entry's text as the palette shows it: app and context names are of outside
+    origin (controls escaped; ``highlight`` parses markup, so brackets are escaped there)."""
+    return printable(text)
 
 
 def available_verbs(read_only: bool) -> tuple[Verb, ...]:
@@ -86,12 +96,12 @@ class GitOpsCommands(Provider):
         for verb in available_verbs(app.read_only):
             if current is not None:
                 yield DiscoveryHit(
-                    f"{verb.title} {current}",
+                    Content(shown(f"{verb.title} {current}")),
                     partial(app.run_verb, verb.id, current),
                     help=verb.help,
                 )
         for text, callback, help_text in fleet_entries(app):
-            yield DiscoveryHit(text, callback, help=help_text)
+            yield DiscoveryHit(Content(shown(text)), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         app = self.gitops
@@ -104,7 +114,7 @@ class GitOpsCommands(Provider):
             if count % 500 == 499:
                 await asyncio.sleep(0)  # thousands of apps: let the UI breathe
             for verb in narrowed or verbs:
-                text = f"{verb.title} {name}"
+                text = shown(f"{verb.title} {name}")
                 score = matcher.match(text)
                 if score > 0:
                     scored.append((score, text, verb.id, name))
@@ -112,14 +122,14 @@ class GitOpsCommands(Provider):
         for score, text, verb_id, name in heapq.nlargest(MAX_HITS, scored):
             yield Hit(
                 score,
-                matcher.highlight(text),
+                matcher.highlight(escape(text)),
                 partial(app.run_verb, verb_id, name),
                 help=helps[verb_id],
             )
         for text, callback, help_text in fleet_entries(app):
-            score = matcher.match(text)
+            score = matcher.match(shown(text))
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+                yield Hit(score, matcher.highlight(escape(shown(text))), callback, help=help_text)
 
 
 # -- the ':' command line -----------------------------------------------------------------

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Static
 
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 
 
@@ -29,9 +29,9 @@ class ConfirmModal(GitOpsModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
-            yield Static(self.message, id="confirm-message", markup=False)
-            yield Static(
+            yield SafeStatic(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield SafeStatic(self.message, id="confirm-message", markup=False)
+            yield SafeStatic(
                 f"y / enter: {self.confirm_label}   n / esc: cancel",
                 classes="dialog-hint",
                 markup=False,

@@ -19,7 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
 from gitops_tui.engine.plan import TaskAction
@@ -31,6 +31,7 @@ from gitops_tui.ui.messages import (
     FleetSyncSent,
     FleetSyncStarted,
 )
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import ACTION_STYLE, Glyphs, action_text, phase_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
@@ -184,11 +185,11 @@ class FleetSyncModal(GitOpsModal[int]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="fleet-dialog", classes="dialog"):
-            yield Static("", id="fleet-title", classes="dialog-title", markup=False)
-            yield Static("", id="fleet-options", markup=False)
-            yield Static("", id="fleet-summary", markup=False)
+            yield SafeStatic("", id="fleet-title", classes="dialog-title", markup=False)
+            yield SafeStatic("", id="fleet-options", markup=False)
+            yield SafeStatic("", id="fleet-summary", markup=False)
             yield FleetPlanTable(FLEET_COLUMNS, id="fleet-plan")
-            yield Static("", id="fleet-hint", classes="dialog-hint", markup=False)
+            yield SafeStatic("", id="fleet-hint", classes="dialog-hint", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -260,7 +261,7 @@ class FleetSyncModal(GitOpsModal[int]):
         else:
             count = len(self.apps)
             title = Text(f"Sync {count} app{'s' if count != 1 else ''}", style="bold")
-        self.query_one("#fleet-title", Static).update(title)
+        self.query_one("#fleet-title", SafeStatic).update(title)
         options = Text()
         for index, (key, label, on) in enumerate(
             (("p", "prune", self.prune), ("d", "dry run", self.dry_run))
@@ -270,7 +271,7 @@ class FleetSyncModal(GitOpsModal[int]):
             options.append(f"[{key}] ", style="bold")
             options.append(f"{label} ")
             options.append("ON" if on else "off", style="bold green" if on else "bright_black")
-        self.query_one("#fleet-options", Static).update(options)
+        self.query_one("#fleet-options", SafeStatic).update(options)
         self._render_hint()
 
     def _render_hint(self) -> None:
@@ -288,10 +289,10 @@ class FleetSyncModal(GitOpsModal[int]):
             hint = "nothing can be synced with this plan   esc: close"
         else:
             hint = "computing the plan...   esc: cancel"
-        self.query_one("#fleet-hint", Static).update(hint)
+        self.query_one("#fleet-hint", SafeStatic).update(hint)
 
     def _render_summary(self) -> None:
-        summary = self.query_one("#fleet-summary", Static)
+        summary = self.query_one("#fleet-summary", SafeStatic)
         if self.plan_error:
             summary.update(Text(f"Plan failed: {self.plan_error}", style="bold red"))
         elif self.previews is None:

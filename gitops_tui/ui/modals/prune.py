@@ -14,12 +14,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.plan import TaskAction
+from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
@@ -60,20 +62,20 @@ class PruneModal(GitOpsModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prune-dialog", classes="dialog"):
-            yield Static(
+            yield SafeStatic(
                 Text(f"Prune {self.app_name}: delete live objects no longer in Git", style="bold"),
                 id="prune-title",
                 classes="dialog-title",
             )
-            yield Static(
+            yield SafeStatic(
                 Text("computing what would be deleted...", style="italic"), id="prune-summary"
             )
             yield KeyedTable(PRUNE_COLUMNS, id="prune-plan")
-            yield Static(
+            yield SafeStatic(
                 f"Type the app name ({self.app_name}) and press enter to delete:", id="prune-ask"
             )
-            yield Input(placeholder=self.app_name, id="prune-confirm", disabled=True)
-            yield Static("esc: cancel", classes="dialog-hint")
+            yield Input(placeholder=printable(self.app_name), id="prune-confirm", disabled=True)
+            yield SafeStatic("esc: cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:
         box = self.query_one(Input)
@@ -120,7 +122,7 @@ class PruneModal(GitOpsModal[str | None]):
                 summary.append(
                     f": {kept} object(s) would be pruned but are kept by their sync options"
                 )
-        self.query_one("#prune-summary", Static).update(summary)
+        self.query_one("#prune-summary", SafeStatic).update(summary)
         box = self.query_one(Input)
         box.disabled = not doomed or bool(errors)
         if not box.disabled:
@@ -129,7 +131,7 @@ class PruneModal(GitOpsModal[str | None]):
     def on_engine_call_failed(self, message: EngineCallFailed) -> None:
         if message.token == self.request:
             self.starting = False
-            self.query_one("#prune-summary", Static).update(
+            self.query_one("#prune-summary", SafeStatic).update(
                 Text(f"{message.action} failed: {message.error}", style="bold red")
             )
 

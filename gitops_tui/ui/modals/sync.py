@@ -14,13 +14,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer
 
 from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.plan import TaskAction
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
 from gitops_tui.ui.widgets.operation_view import OperationView
@@ -133,13 +134,13 @@ class SyncModal(GitOpsModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sync-dialog", classes="dialog"):
-            yield Static("", id="sync-title", classes="dialog-title", markup=False)
-            yield Static("", id="sync-options", markup=False)
-            yield Static("", id="sync-summary", markup=False)
+            yield SafeStatic("", id="sync-title", classes="dialog-title", markup=False)
+            yield SafeStatic("", id="sync-options", markup=False)
+            yield SafeStatic("", id="sync-summary", markup=False)
             with ContentSwitcher(initial="sync-plan", id="sync-body"):
                 yield PlanTable(PLAN_COLUMNS, id="sync-plan")
                 yield OperationView(self.gitops.glyphs, id="sync-progress")
-            yield Static("", id="sync-hint", classes="dialog-hint", markup=False)
+            yield SafeStatic("", id="sync-hint", classes="dialog-hint", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -211,7 +212,7 @@ class SyncModal(GitOpsModal[str | None]):
             title.append(f"  {glyphs.arrow} {app.destination.label}")
         if self.in_progress:
             title.append(f"  operation {self.operation_id}", style="bright_black")
-        self.query_one("#sync-title", Static).update(title)
+        self.query_one("#sync-title", SafeStatic).update(title)
         options = Text()
         for index, (key, option, label) in enumerate(OPTIONS):
             on = self.options[option]
@@ -222,7 +223,7 @@ class SyncModal(GitOpsModal[str | None]):
             options.append("ON" if on else "off", style="bold green" if on else "bright_black")
             if option == "selected":
                 options.append(f" ({len(self.marked)} marked)", style="bright_black")
-        self.query_one("#sync-options", Static).update(options)
+        self.query_one("#sync-options", SafeStatic).update(options)
         self._render_hint()
 
     def _render_hint(self) -> None:
@@ -239,11 +240,11 @@ class SyncModal(GitOpsModal[str | None]):
             hint = "cannot sync with this plan   esc: cancel"
         else:
             hint = "computing the plan...   esc: cancel"
-        self.query_one("#sync-hint", Static).update(hint)
+        self.query_one("#sync-hint", SafeStatic).update(hint)
 
     def _show_preview(self, preview: SyncPreview) -> None:
         glyphs = self.gitops.glyphs
-        self.query_one("#sync-summary", Static).update(plan_summary(preview, glyphs))
+        self.query_one("#sync-summary", SafeStatic).update(plan_summary(preview, glyphs))
         self.query_one("#sync-plan", KeyedTable).sync_rows(plan_rows(preview, glyphs))
 
     # -- preview ---------------------------------------------------------------------
@@ -268,7 +269,7 @@ class SyncModal(GitOpsModal[str | None]):
 
     def _start_preview(self) -> None:
         self.preview_error = ""
-        summary = self.query_one("#sync-summary", Static)
+        summary = self.query_one("#sync-summary", SafeStatic)
         summary.update(Text("computing the plan...", style="italic"))
         self._render_hint()
         self.refresh_bindings()
@@ -299,7 +300,7 @@ class SyncModal(GitOpsModal[str | None]):
         if message.action == "preview" and message.token == self.request:
             self.preview = None
             self.preview_error = str(message.error)
-            self.query_one("#sync-summary", Static).update(
+            self.query_one("#sync-summary", SafeStatic).update(
                 Text(f"Preview failed: {message.error}", style="bold red")
             )
         elif message.action == "sync" and message.token == self.request:
@@ -339,7 +340,7 @@ class SyncModal(GitOpsModal[str | None]):
         self.starting = False
         self.operation_id = message.operation_id
         self.query_one(ContentSwitcher).current = "sync-progress"
-        self.query_one("#sync-summary", Static).update(
+        self.query_one("#sync-summary", SafeStatic).update(
             Text("dry run: nothing is changed" if message.request.dry_run else "")
         )
         self._render_header()
@@ -363,7 +364,7 @@ class SyncModal(GitOpsModal[str | None]):
         view = self.query_one(OperationView)
         if op is None:
             view.show_operation(None, running=True)
-            self.query_one("#operation-summary", Static).update(
+            self.query_one("#operation-summary", SafeStatic).update(
                 Text(f"Waiting for operation {self.operation_id} to start...", style="italic")
             )
             return

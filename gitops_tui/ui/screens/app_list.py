@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Key
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input
 
 from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, phase_text, sync_text
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
@@ -136,7 +137,7 @@ class AppListScreen(GitOpsScreen[None]):
         yield FleetHeader(id="header")
         yield FilterInput(placeholder=FILTER_HINT, id="filter", classes="-hidden")
         yield AppTable(APP_COLUMNS, id="apps")
-        yield Static("", id="list-status", markup=False)
+        yield SafeStatic("", id="list-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -242,7 +243,7 @@ class AppListScreen(GitOpsScreen[None]):
             parts.append("no applications yet")
         elif shown == 0:
             parts.append("no app matches the filter (esc clears it)")
-        self.query_one("#list-status", Static).update(Text("  ·  ".join(parts)))
+        self.query_one("#list-status", SafeStatic).update(Text("  ·  ".join(parts)))
 
     # -- verbs -----------------------------------------------------------------------
 

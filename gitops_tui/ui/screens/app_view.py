@@ -9,13 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Footer, Static, Tree
+from textual.widgets import ContentSwitcher, Footer, Tree
 
 from gitops_tui.engine.commands import EngineAPI
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot, ResourceNode
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
@@ -118,12 +119,12 @@ class AppViewScreen(GitOpsScreen[None]):
     def compose(self) -> ComposeResult:
         glyphs = self.gitops.glyphs
         yield FleetHeader(id="header")
-        yield Static("", id="app-summary", markup=False)
-        yield Static("", id="app-conditions", markup=False, classes="-hidden")
+        yield SafeStatic("", id="app-summary", markup=False)
+        yield SafeStatic("", id="app-conditions", markup=False, classes="-hidden")
         with Horizontal(id="app-body"):
             yield ResourceTree(glyphs, id="tree")
             with Vertical(id="app-right"):
-                yield Static("", id="detail", markup=False)
+                yield SafeStatic("", id="detail", markup=False)
                 with ContentSwitcher(initial="diff", id="right"):
                     yield DiffView(ascii_only=glyphs.ascii, id="diff")
                     yield OperationView(glyphs, id="operation")
@@ -165,7 +166,7 @@ class AppViewScreen(GitOpsScreen[None]):
         )
         app = fleet.by_name.get(self.app_name)
         if app is None:
-            self.query_one("#app-summary", Static).update(
+            self.query_one("#app-summary", SafeStatic).update(
                 Text(f"{self.app_name} is no longer known to the engine.", style="bold red")
             )
             if not self._gone_reported:
@@ -174,8 +175,8 @@ class AppViewScreen(GitOpsScreen[None]):
             return
         self._gone_reported = False
         self.snapshot = app
-        self.query_one("#app-summary", Static).update(app_summary(app, glyphs))
-        conditions = self.query_one("#app-conditions", Static)
+        self.query_one("#app-summary", SafeStatic).update(app_summary(app, glyphs))
+        conditions = self.query_one("#app-conditions", SafeStatic)
         conditions.set_class(not app.conditions, "-hidden")
         conditions.update(conditions_text(app, glyphs))
         self.marked &= {n.key for n in app.resources}
@@ -243,7 +244,7 @@ class AppViewScreen(GitOpsScreen[None]):
         glyphs = self.gitops.glyphs
         data = self.resource_tree.cursor_data
         node = data.node if data is not None else None
-        detail = self.query_one("#detail", Static)
+        detail = self.query_one("#detail", SafeStatic)
         view = self.diff_view
         modes = f"{'full' if self.context == FULL else 'compact'}, {'split' if view.split else 'unified'}"
         if self.marked:

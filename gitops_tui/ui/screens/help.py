@@ -17,9 +17,9 @@ from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Static
 
 from gitops_tui.engine.model import HealthStatus, SyncStatus
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
@@ -115,10 +115,10 @@ class HelpScreen(GitOpsModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
-            yield Static(Text(f"Keys: {self.help_title}", style="bold"), classes="dialog-title")
+            yield SafeStatic(Text(f"Keys: {self.help_title}", style="bold"), classes="dialog-title")
             yield KeyedTable(HELP_COLUMNS, id="help-keys")
-            yield Static(legend(self.gitops.glyphs), id="help-legend")
-            yield Static("esc / q / ?: close", classes="dialog-hint", markup=False)
+            yield SafeStatic(legend(self.gitops.glyphs), id="help-legend")
+            yield SafeStatic("esc / q / ?: close", classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(KeyedTable)

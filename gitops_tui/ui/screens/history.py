@@ -8,12 +8,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from gitops_tui.engine.commands import EngineAPI, HistoryEntry
 from gitops_tui.engine.snapshot import FleetSnapshot
 from gitops_tui.ui.messages import EngineCallFailed, HistoryLoaded, RollbackStarted
 from gitops_tui.ui.modals.confirm import ConfirmModal
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, phase_text
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
@@ -72,7 +73,7 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
-        yield Static("", id="history-hint", markup=False)
+        yield SafeStatic("", id="history-hint", markup=False)
         yield HistoryTable(HISTORY_COLUMNS, id="history")
         yield Footer()
 
@@ -82,7 +83,7 @@ class HistoryScreen(GitOpsScreen[None]):
         hint = f"Sync history of {self.app_name}, newest first."
         if not self.gitops.read_only:
             hint += "  enter / R: roll back (asks first; turns automated sync off)."
-        self.query_one("#history-hint", Static).update(hint)
+        self.query_one("#history-hint", SafeStatic).update(hint)
         self.query_one(HistoryTable).focus()
         self.action_reload()
 
@@ -131,7 +132,7 @@ class HistoryScreen(GitOpsScreen[None]):
             order=lambda key: -int(key),
         )
         if not ordered:
-            self.query_one("#history-hint", Static).update(
+            self.query_one("#history-hint", SafeStatic).update(
                 Text(f"No recorded syncs for {self.app_name} yet.", style="italic")
             )
 

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gitops_tui.engine.diff import ResourceDiff, app_diff_text, side_by_side
+from gitops_tui.engine.textsafe import printable
 
 SPLIT_AUTO_WIDTH = 120
 """In auto mode, show side by side when the viewer is at least this wide."""
@@ -60,13 +61,15 @@ def unified_rows(diffs: Sequence[ResourceDiff], *, compact: bool) -> list[Row]:
         return in_sync_rows(diffs[0], compact=compact)
     if not modified:
         return [("note", "No differences: every resource is in sync.")]
-    return [(classify(line), line) for line in app_diff_text(modified).splitlines()]
+    text = printable(app_diff_text(modified), multiline=True)  # \r, \x85... shown, not lines
+    return [(classify(line), line) for line in text.splitlines()]
 
 
 def in_sync_rows(diff: ResourceDiff, *, compact: bool) -> list[Row]:
     rows: list[Row] = [("header", resource_header(diff)), ("note", "No differences: in sync.")]
     if not compact:
-        rows.extend(("context", f" {line}") for line in diff.desired_yaml.splitlines())
+        yaml_text = printable(diff.desired_yaml, multiline=True)
+        rows.extend(("context", f" {line}") for line in yaml_text.splitlines())
     return rows
 
 
@@ -212,12 +215,16 @@ class DiffView(ScrollView, can_focus=True):
 
     def _rebuild(self, *, reset_scroll: bool) -> None:
         self._layout_split = self._want_split()
+        rows: list[Row]
         if self._message:
-            self._rows = [("note", self._message)]
+            rows = [("note", self._message)]
         elif self._layout_split:
-            self._rows = split_rows(self._diffs, self._column_width(), compact=self.compact)
+            rows = split_rows(self._diffs, self._column_width(), compact=self.compact)
         else:
-            self._rows = unified_rows(self._diffs, compact=self.compact)
+            rows = unified_rows(self._diffs, compact=self.compact)
+        # the one gate of this widget: every row's text is made printable (Git and
+        # cluster content: names, values, messages), one line each
+        self._rows = [(row[0], *(printable(part) for part in row[1:])) for row in rows]
         self._width = self.size.width
         self._cache.clear()
         widest = max((cell_len(r[1]) for r in self._rows if r[0] != "split"), default=0)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 
 SEPARATOR = " │ "
@@ -65,7 +65,7 @@ def header_text(
     return text
 
 
-class FleetHeader(Static):
+class FleetHeader(SafeStatic):
     """Shows ``header_text``; repaints only when the text actually changes."""
 
     def __init__(self, *, id: str | None = None) -> None:

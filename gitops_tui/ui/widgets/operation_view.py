@@ -7,9 +7,9 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult
+from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import Glyphs, phase_text, result_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
 
@@ -66,12 +66,12 @@ class OperationView(Vertical):
         self.operation: OperationState | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="operation-summary", markup=False)
+        yield SafeStatic("", id="operation-summary", markup=False)
         yield KeyedTable(RESULT_COLUMNS, id="operation-results")
 
     def show_operation(self, op: OperationState | None, *, running: bool) -> None:
         self.operation = op
-        summary = self.query_one("#operation-summary", Static)
+        summary = self.query_one("#operation-summary", SafeStatic)
         table = self.query_one("#operation-results", KeyedTable)
         if op is None:
             summary.update(Text("No sync has run for this app yet.", style="italic"))

@@ -14,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import AppSnapshot, ResourceNode
+from gitops_tui.ui.safe import plain_text, safe_text
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 
 Path = tuple[ResourceKey, ...]
@@ -119,6 +120,12 @@ class ResourceTree(Tree[NodeData]):
         return lines
 
     # -- writing ---------------------------------------------------------------------
+
+    def process_label(self, label: str | Text) -> Text:
+        """Every label (app root, resources) passes here: never markup, controls escaped."""
+        return super().process_label(
+            plain_text(label) if isinstance(label, str) else safe_text(label)
+        )
 
     def action_mark(self) -> None:
         data = self.cursor_data

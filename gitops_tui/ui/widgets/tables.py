@@ -9,13 +9,21 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import (
+    CellDoesNotExist,
+    ColumnKey,
+    RowDoesNotExist,
+    RowKey,
+)
+
+from gitops_tui.ui.safe import display_cell
 
 Cells = tuple[Any, ...]
 
 
 def _width(value: Any) -> int:
-    """Terminal cells a table cell value needs (one line)."""
+    """Terminal cells a table cell value needs (one line), as shown."""
+    value = display_cell(value)
     return cell_len(value.plain if isinstance(value, Text) else str(value))
 
 
@@ -33,6 +41,10 @@ class KeyedTable(DataTable[Any]):
     removed, all inside one ``batch_update``; the cursor stays on the same key.
     Rows are shown in the order of ``order(key)``, or in the mapping's own order
     with ``ordered=True`` (first cells may then be anything, e.g. an indented name).
+
+    Every cell goes through ``display_cell`` on its way in (``add_row``,
+    ``update_cell``): strings are never parsed as markup and control characters
+    are shown escaped; ``cells`` returns the values as given.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,6 +90,19 @@ class KeyedTable(DataTable[Any]):
         return self._cells.get(key)
 
     # -- writing ---------------------------------------------------------------------
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> RowKey:
+        return super().add_row(*(display_cell(cell) for cell in cells), **kwargs)
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Any,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        super().update_cell(row_key, column_key, display_cell(value), update_width=update_width)
 
     def move_to_key(self, key: str, *, scroll: bool = True) -> bool:
         try:
