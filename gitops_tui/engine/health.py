@@ -362,9 +362,14 @@ _HPA_DEGRADED = frozenset(
         ("AbleToScale", "FailedGetScale"),
         ("AbleToScale", "FailedUpdateScale"),
         ("ScalingActive", "FailedGetResourceMetric"),
+        ("ScalingActive", "FailedGetObjectMetric"),
+        ("ScalingActive", "FailedGetPodsMetric"),
+        ("ScalingActive", "FailedGetExternalMetric"),
+        ("ScalingActive", "FailedComputeMetricsReplicas"),
         ("ScalingActive", "InvalidSelector"),
     }
 )
+"""(condition type, reason) pairs that make an HPA Degraded, whatever the condition's status."""
 _HPA_HEALTHY_TYPES = frozenset({"AbleToScale", "ScalingLimited"})
 _HPA_WAITING = HealthResult(HealthStatus.PROGRESSING, "Waiting to Autoscale")
 
@@ -383,14 +388,19 @@ def _hpa_conditions(obj: Manifest) -> list[Mapping[str, Any]]:
 
 
 def hpa_health(obj: Manifest) -> HealthResult:
-    """First decisive condition: a failure reason -> Degraded, AbleToScale/ScalingLimited True -> Healthy."""
-    for cond in _hpa_conditions(obj):
-        cond_type, reason = str(cond.get("type", "")), str(cond.get("reason", ""))
-        message = str(cond.get("message") or "")
-        if (cond_type, reason) in _HPA_DEGRADED:
-            return HealthResult(HealthStatus.DEGRADED, message)
-        if cond_type in _HPA_HEALTHY_TYPES and cond.get("status") == "True":
-            return HealthResult(HealthStatus.HEALTHY, message)
+    """Any failure reason -> Degraded; else AbleToScale/ScalingLimited True -> Healthy.
+
+    Every condition is searched for a failure before a healthy one is looked for:
+    the controller lists ``AbleToScale`` (usually True) before ``ScalingActive``,
+    which carries the metric failures.
+    """
+    conditions = _hpa_conditions(obj)
+    for cond in conditions:
+        if (str(cond.get("type", "")), str(cond.get("reason", ""))) in _HPA_DEGRADED:
+            return HealthResult(HealthStatus.DEGRADED, str(cond.get("message") or ""))
+    for cond in conditions:
+        if cond.get("type") in _HPA_HEALTHY_TYPES and cond.get("status") == "True":
+            return HealthResult(HealthStatus.HEALTHY, str(cond.get("message") or ""))
     return _HPA_WAITING
 
 

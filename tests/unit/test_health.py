@@ -449,6 +449,70 @@ def test_hpa_v2_conditions() -> None:
     )
 
 
+def hpa_v2(*conditions: dict[str, str]) -> dict[str, Any]:
+    return make(
+        "autoscaling/v2", "HorizontalPodAutoscaler", status={"conditions": list(conditions)}
+    )
+
+
+ABLE = {"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale", "message": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("cond_type", "reason"),
+    [
+        ("AbleToScale", "FailedGetScale"),
+        ("AbleToScale", "FailedUpdateScale"),
+        ("ScalingActive", "FailedGetResourceMetric"),
+        ("ScalingActive", "FailedGetObjectMetric"),
+        ("ScalingActive", "FailedGetPodsMetric"),
+        ("ScalingActive", "FailedGetExternalMetric"),
+        ("ScalingActive", "FailedComputeMetricsReplicas"),
+        ("ScalingActive", "InvalidSelector"),
+    ],
+)
+def test_hpa_failure_reason_wins_over_an_earlier_healthy_condition(
+    cond_type: str, reason: str
+) -> None:
+    # the API server lists AbleToScale first: a healthy condition must not hide a failure
+    failure = {"type": cond_type, "status": "False", "reason": reason, "message": "broken"}
+    assert health(hpa_v2(ABLE, failure)) == HealthResult(H.DEGRADED, "broken")
+    assert health(hpa_v2(failure, ABLE)) == HealthResult(H.DEGRADED, "broken")
+
+
+def test_hpa_v1_failure_in_annotation_after_a_healthy_condition_is_degraded() -> None:
+    failure = {
+        "type": "ScalingActive",
+        "status": "False",
+        "reason": "FailedGetExternalMetric",
+        "message": "no external metrics",
+    }
+    obj = make(
+        "autoscaling/v1",
+        "HorizontalPodAutoscaler",
+        annotations={"autoscaling.alpha.kubernetes.io/conditions": json.dumps([ABLE, failure])},
+    )
+    assert health(obj) == HealthResult(H.DEGRADED, "no external metrics")
+
+
+def test_hpa_healthy_needs_able_to_scale_or_scaling_limited_true() -> None:
+    active = {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}
+    limited = {"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange"}
+    assert health(hpa_v2(active, limited)) == HealthResult(H.PROGRESSING, "Waiting to Autoscale")
+    assert health(hpa_v2(active, limited, ABLE)) == HealthResult(H.HEALTHY, "ok")
+    unable = {"type": "AbleToScale", "status": "False", "reason": "BackoffBoth"}
+    assert health(hpa_v2(unable)).status is H.PROGRESSING
+
+
+def test_hpa_v1_empty_conditions_annotation_is_progressing() -> None:
+    obj = make(
+        "autoscaling/v1",
+        "HorizontalPodAutoscaler",
+        annotations={"autoscaling.alpha.kubernetes.io/conditions": "[]"},
+    )
+    assert health(obj) == HealthResult(H.PROGRESSING, "Waiting to Autoscale")
+
+
 def test_hpa_v1_reads_conditions_annotation() -> None:
     conditions = [{"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale"}]
     obj = make(
