@@ -21,6 +21,7 @@ from gitops_tui.engine.annotations import (
 from gitops_tui.engine.model import HealthStatus, Manifest, group_of
 
 HOOK_FINALIZER = "argocd.argoproj.io/hook-finalizer"
+IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
 APPLICATION_GROUP = "argoproj.io"
 APPLICATION_KIND = "Application"
 
@@ -246,7 +247,11 @@ def _pod_ready(obj: Manifest) -> bool:
 def pod_health(obj: Manifest) -> HealthResult:
     """Waiting errors (restartPolicy Always), then the pod phase.
 
-    A missing ``restartPolicy`` counts as ``Always``, the API server's default.
+    A missing ``restartPolicy`` counts as ``Always``, the API server's default. A
+    running pod with another policy is usually a hook (Progressing until it ends),
+    unless it carries ``argocd.argoproj.io/ignore-restart-policy``: then it is
+    judged by readiness like an ``Always`` pod. As in gitops-engine, the
+    annotation's presence counts, whatever its value.
     """
     restart_policy = _str(obj, "spec", "restartPolicy") or "Always"
     containers = [s for s in _list(obj, "status", "containerStatuses") if isinstance(s, Mapping)]
@@ -271,7 +276,7 @@ def pod_health(obj: Manifest) -> HealthResult:
         reasons = (_terminated_message(s) for s in inits + containers)
         return HealthResult(HealthStatus.DEGRADED, next((r for r in reasons if r), ""))
     if phase == "Running":
-        if restart_policy != "Always":
+        if restart_policy != "Always" and IGNORE_RESTART_POLICY not in annotations_of(obj):
             return HealthResult(HealthStatus.PROGRESSING, message)
         if _pod_ready(obj):
             return HealthResult(HealthStatus.HEALTHY, message)

@@ -352,6 +352,36 @@ def test_running_hook_pod_is_progressing() -> None:
     assert health(obj).status is H.PROGRESSING
 
 
+@pytest.mark.parametrize("policy", ["Never", "OnFailure"])
+def test_running_pod_with_ignore_restart_policy_is_judged_like_restart_always(policy: str) -> None:
+    # gitops-engine: an operator-managed pod (restartPolicy Never/OnFailure) marked
+    # argocd.argoproj.io/ignore-restart-policy gets the readiness rules of restartPolicy Always
+    marked = {"argocd.argoproj.io/ignore-restart-policy": "true"}
+    ready = pod("Running", policy, conditions=[{"type": "Ready", "status": "True"}])
+    ready["metadata"]["annotations"] = marked
+    assert health(ready).status is H.HEALTHY
+    restarted = pod(
+        "Running",
+        policy,
+        containerStatuses=[{"name": "app", "lastState": {"terminated": {"exitCode": 1}}}],
+    )
+    restarted["metadata"]["annotations"] = marked
+    assert health(restarted).status is H.DEGRADED
+    not_ready = pod("Running", policy, conditions=[{"type": "Ready", "status": "False"}])
+    not_ready["metadata"]["annotations"] = marked
+    assert health(not_ready).status is H.PROGRESSING
+    # as in gitops-engine, the annotation's presence counts, not its value
+    ready["metadata"]["annotations"] = {"argocd.argoproj.io/ignore-restart-policy": ""}
+    assert health(ready).status is H.HEALTHY
+
+
+def test_ignore_restart_policy_does_not_make_waiting_errors_degraded() -> None:
+    # upstream keeps the waiting-error rule for restartPolicy Always only (hook pods)
+    obj = pod("Pending", "Never", containerStatuses=[waiting("ImagePullBackOff")])
+    obj["metadata"]["annotations"] = {"argocd.argoproj.io/ignore-restart-policy": "true"}
+    assert health(obj).status is H.PROGRESSING
+
+
 # -- Service / Ingress / PVC -----------------------------------------------------------------
 
 
