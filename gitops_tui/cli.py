@@ -179,6 +179,7 @@ def make_engine(  # type: ignore[no-untyped-def]
         from_cluster=settings.from_cluster,
         repo_poll_interval_s=settings.repo_poll_interval_s,
         tracking=settings.tracking,
+        application_health=settings.application_health,
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,

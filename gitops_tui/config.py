@@ -59,6 +59,11 @@ class Settings:
     read_only_contexts: frozenset[str] = frozenset()
     repo_poll_interval_s: float = DEFAULT_REPO_POLL_INTERVAL_S
     tracking: Tracking = "annotation"
+    application_health: bool = False
+    """``applicationHealth``: live ``argoproj.io/Application`` objects get the health
+    in their ``status.health`` (Argo CD's opt-in ``argoproj.io_Application`` health
+    customization). Off by default, as in Argo CD since 1.8; child apps that
+    gitops-tui registers itself (App of Apps) count towards their parent either way."""
 
 
 class _Invalid(ValueError):
@@ -183,6 +188,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "contexts": ("read_only_contexts", lambda v, _base: _read_only_contexts(v)),
     "repoPollInterval": ("repo_poll_interval_s", lambda v, _base: _interval(v)),
     "tracking": ("tracking", lambda v, _base: _tracking(v)),
+    "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

@@ -422,8 +422,14 @@ def apiservice_health(obj: Manifest) -> HealthResult:
 # -- Argo and namespaces ---------------------------------------------------------------
 
 
-def application_health(obj: Manifest) -> HealthResult:
-    """A child Argo CD Application reports its own ``status.health`` (Progressing until set)."""
+def argo_application_health(obj: Manifest) -> HealthResult:
+    """A live Argo CD Application's own ``status.health`` (Progressing until set).
+
+    Not a built-in rule: upstream dropped it in Argo CD 1.8 and restores it only
+    through the ``resource.customizations.health.argoproj.io_Application`` check
+    in ``argocd-cm``; here the config key ``applicationHealth: true`` turns it on
+    (see ``resource_health``).
+    """
     word = _str(obj, "status", "health", "status")
     message = _str(obj, "status", "health", "message")
     if not word:
@@ -480,10 +486,11 @@ HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("batch", "Job"): job_health,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
     ("apiregistration.k8s.io", "APIService"): apiservice_health,
-    (APPLICATION_GROUP, APPLICATION_KIND): application_health,
     (APPLICATION_GROUP, "Workflow"): workflow_health,
 }
-"""Built-in health rules by (group, kind); kinds not listed have no health."""
+"""Built-in health rules by (group, kind); kinds not listed have no health.
+
+``argoproj.io/Application`` is not among them (opt-in: ``application_health``)."""
 
 
 def _pending_deletion(obj: Manifest) -> bool:
@@ -492,13 +499,20 @@ def _pending_deletion(obj: Manifest) -> bool:
     return bool(meta.get("deletionTimestamp")) and HOOK_FINALIZER not in finalizers
 
 
-def resource_health(obj: Manifest) -> HealthResult | None:
-    """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it)."""
+def resource_health(obj: Manifest, *, application_health: bool = False) -> HealthResult | None:
+    """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it).
+
+    ``application_health`` is the opt-in rule for live ``argoproj.io/Application``
+    objects (their ``status.health``, written by an Argo CD controller); without it
+    they have no health, as in Argo CD without the health customization.
+    """
     if annotations_of(obj).get(IGNORE_HEALTHCHECK) == "true":
         return None
     if _pending_deletion(obj):
         return HealthResult(HealthStatus.PROGRESSING, "Pending deletion")
     check = HEALTH_CHECKS.get((group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+    if check is None and application_health and is_child_application(obj):
+        check = argo_application_health
     if check is None:
         return None
     try:
@@ -524,16 +538,19 @@ def left_out_of_app_health(desired: Manifest | None, live: Manifest | None) -> b
     return live is not None and is_hook(live)
 
 
-def app_health_input(live: Manifest | None) -> HealthStatus | None:
+def app_health_input(
+    live: Manifest | None, *, application_health: bool = False
+) -> HealthStatus | None:
     """What one managed object contributes to ``aggregate_health``.
 
     Missing when there is no live object; None when it has no health rule, is
     ignored, or is a child Application whose health is Missing/Unknown (upstream
-    does not let those affect the parent).
+    does not let those affect the parent). ``application_health``: see
+    ``resource_health``.
     """
     if live is None:
         return HealthStatus.MISSING
-    result = resource_health(live)
+    result = resource_health(live, application_health=application_health)
     if result is None:
         return None
     if is_child_application(live) and result.status in (HealthStatus.MISSING, HealthStatus.UNKNOWN):

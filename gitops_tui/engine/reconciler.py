@@ -111,6 +111,8 @@ class EngineOptions:
     # kubectl), and only the named apps are processed
     watch: bool = True
     only_apps: frozenset[str] | None = None
+    # Argo CD's opt-in health check of live Application objects (status.health)
+    application_health: bool = False
 
 
 @dataclass
@@ -587,6 +589,7 @@ class Engine:
             tracking=self.options.tracking,
             # read-only: not even a dry-run PATCH reaches the API server
             dry_run=not self._read_only,
+            application_health=self.options.application_health,
         )
         with self._lock:
             state.comparison = comparison
@@ -1150,6 +1153,7 @@ class Engine:
             prune=request.prune,
             initiated_by=request.initiated_by,
             wave_timeout_s=self.options.wave_timeout_s,
+            application_health=self.options.application_health,
         )
         cancel = state.cancel or threading.Event()
 

@@ -589,14 +589,34 @@ def test_apiservice_health() -> None:
 # -- Application / Workflow / Namespace ------------------------------------------------------
 
 
-def test_child_application_reports_its_own_health() -> None:
+def test_application_has_no_built_in_health() -> None:
+    # Argo CD >= 1.8: no rule for argoproj.io/Application unless the operator adds the
+    # argoproj.io_Application health customization (here: applicationHealth: true)
     app = make(
         "argoproj.io/v1alpha1",
         "Application",
         status={"health": {"status": "Degraded", "message": "x"}},
     )
-    assert health(app) == HealthResult(H.DEGRADED, "x")
-    assert health(make("argoproj.io/v1alpha1", "Application")).status is H.PROGRESSING
+    assert resource_health(app) is None
+    assert app_health_input(app) is None
+    assert aggregate_health([(app_health_input(app), False)]) is H.HEALTHY
+    # an Application nobody reconciles (no status) does not hold its parent at Progressing
+    assert resource_health(make("argoproj.io/v1alpha1", "Application")) is None
+
+
+def test_application_health_opt_in_reads_status_health() -> None:
+    app = make(
+        "argoproj.io/v1alpha1",
+        "Application",
+        status={"health": {"status": "Degraded", "message": "x"}},
+    )
+    assert resource_health(app, application_health=True) == HealthResult(H.DEGRADED, "x")
+    assert app_health_input(app, application_health=True) is H.DEGRADED
+    bare = make("argoproj.io/v1alpha1", "Application")
+    assert resource_health(bare, application_health=True) == HealthResult(H.PROGRESSING, "")
+    # the switch is about Applications only
+    assert resource_health(make("v1", "ConfigMap"), application_health=True) is None
+    assert resource_health(make("example.com/v1", "Application"), application_health=True) is None
 
 
 def test_workflow_health() -> None:
@@ -663,8 +683,10 @@ def test_app_health_input() -> None:
 @pytest.mark.parametrize("word", ["Missing", "Unknown"])
 def test_child_app_missing_or_unknown_does_not_affect_parent(word: str) -> None:
     child = make("argoproj.io/v1alpha1", "Application", status={"health": {"status": word}})
-    assert app_health_input(child) is None
-    assert aggregate_health([(app_health_input(child), False)]) is H.HEALTHY
+    assert app_health_input(child, application_health=True) is None
+    assert aggregate_health([(app_health_input(child, application_health=True), False)]) is (
+        H.HEALTHY
+    )
 
 
 def test_left_out_of_app_health() -> None:
