@@ -73,6 +73,8 @@ class Comparison:
     health: HealthStatus
     health_message: str
     conditions: tuple[Condition, ...]
+    health_items: tuple[tuple[HealthStatus | None, bool], ...] = ()
+    """What ``health`` was aggregated from (an App of Apps parent adds its children)."""
 
     def by_key(self) -> dict[ResourceKey, ResourceComparison]:
         return {r.key: r for r in self.resources}
@@ -395,7 +397,9 @@ def compare_app(
         if r.health is not None and r.health.status == health and r.health.message and not r.hook:
             worst_message = f"{r.key.display}: {r.health.message}"
             break
-    return Comparison(tuple(results), sync, health, worst_message, tuple(conditions))
+    return Comparison(
+        tuple(results), sync, health, worst_message, tuple(conditions), tuple(health_items)
+    )
 
 
 def _safe_wave(obj: Manifest) -> int:
