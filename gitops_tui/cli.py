@@ -185,6 +185,7 @@ def make_engine(  # type: ignore[no-untyped-def]
             remote_bases=settings.kustomize_remote_bases,
             remote_chart_repositories=settings.helm_chart_repositories,
         ),
+        application_health=settings.application_health,
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,

@@ -62,6 +62,11 @@ class Settings:
     # what rendering may fetch besides the app's repositories (engine RenderPolicy)
     kustomize_remote_bases: bool = True  # only from repos the app's project permits
     helm_chart_repositories: bool = False  # for chart dependencies not under charts/
+    application_health: bool = False
+    """``applicationHealth``: live ``argoproj.io/Application`` objects get the health
+    in their ``status.health`` (Argo CD's opt-in ``argoproj.io_Application`` health
+    customization). Off by default, as in Argo CD since 1.8; child apps that
+    gitops-tui registers itself (App of Apps) count towards their parent either way."""
 
 
 class _Invalid(ValueError):
@@ -190,6 +195,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "kustomizeRemoteBases": ("kustomize_remote_bases", lambda v, _base: _boolean(v)),
     # true: `helm dependency build` may fetch dependencies from chart repositories
     "helmChartRepositories": ("helm_chart_repositories", lambda v, _base: _boolean(v)),
+    "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

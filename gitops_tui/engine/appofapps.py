@@ -9,10 +9,11 @@ applied there, as Argo CD would; otherwise they only live in gitops-tui.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.health import aggregate_health
+from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey
 
 APPLICATION_GROUP = "argoproj.io"
 APPLICATION_KIND = "Application"
@@ -89,3 +90,62 @@ def plan_children(
     update = tuple(n for n in wanted if owner_of(n) == parent)
     remove = tuple(sorted(current - set(wanted))) if prune else ()
     return ChildPlan(add, update, remove, tuple(cycles), tuple(conflicts))
+
+
+# -- health of a parent ----------------------------------------------------------------
+
+HealthItem = tuple[HealthStatus | None, bool]
+"""(health, is_hook) of one managed object, as ``aggregate_health`` takes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildHealth:
+    """One child app as its parent sees it."""
+
+    name: str
+    registered: bool
+    health: HealthStatus | None
+
+
+def child_health_input(child: ChildHealth) -> HealthStatus | None:
+    """What a child app contributes to its parent's health.
+
+    Not registered yet: Missing (the Application the parent wants does not exist).
+    Registered: its own health, except that Missing and Unknown do not affect the
+    parent (Argo CD's rule for child Applications); None then (present, no say).
+    """
+    if not child.registered:
+        return HealthStatus.MISSING
+    if child.health in (None, HealthStatus.MISSING, HealthStatus.UNKNOWN):
+        return None
+    return child.health
+
+
+def parent_health(
+    own_items: Sequence[HealthItem],
+    own_message: str,
+    children: Sequence[ChildHealth],
+) -> tuple[HealthStatus, str]:
+    """(health, message) of an app from its own objects and the child apps it lists.
+
+    The children count like managed objects (``aggregate_health``): the worst
+    child wins, and a parent none of whose objects or children exist is Missing.
+    The message names the child that decided the health, if one did.
+    """
+    own = aggregate_health(own_items)
+    health = aggregate_health([*own_items, *((child_health_input(c), False) for c in children)])
+    if health == own:
+        return health, own_message
+    if health == HealthStatus.MISSING:
+        return health, "the child apps are not registered yet: sync the parent"
+    for child in children:
+        if child_health_input(child) == health:
+            return health, f"child app {child.name!r} is {health.value}"
+    return health, own_message
+
+
+def children_changed(
+    shown: Mapping[str, HealthStatus | None], current: Callable[[str], HealthStatus | None]
+) -> bool:
+    """True when a child's health differs from the one its parent's snapshot shows."""
+    return any(current(name) != health for name, health in shown.items())

@@ -73,6 +73,8 @@ class Comparison:
     health: HealthStatus
     health_message: str
     conditions: tuple[Condition, ...]
+    health_items: tuple[tuple[HealthStatus | None, bool], ...] = ()
+    """What ``health`` was aggregated from (an App of Apps parent adds its children)."""
 
     def by_key(self) -> dict[ResourceKey, ResourceComparison]:
         return {r.key: r for r in self.resources}
@@ -261,12 +263,18 @@ def compare_app(
     unknown_kinds: Sequence[str] = (),
     tracking: TrackingMethod = "annotation",
     dry_run: bool = True,
+    application_health: bool = False,
 ) -> Comparison:
     """Compare prepared desired objects (see ``prepare_desired``) with the live cluster.
 
     ``claimed_elsewhere(key)`` names another app that also wants ``key`` (a shared
     resource): such an extra live object is never reported as requiring pruning.
+    ``application_health`` turns on the opt-in health rule of live Applications.
     """
+
+    def health_of(live: Manifest) -> HealthResult | None:
+        return resource_health(live, application_health=application_health)
+
     conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
     desired_keys = {ResourceKey.of(o) for o in desired}
 
@@ -297,7 +305,7 @@ def compare_app(
         if hook:
             # hooks are run by syncs, not compared (Argo CD leaves them out of sync status)
             diff = diff_resource(key, None, None, rules=rules)
-            health = resource_health(live) if live is not None else None
+            health = health_of(live) if live is not None else None
             return ResourceComparison(
                 key, version, obj, live, None, diff, SyncStatus.SYNCED, health, hook=True, wave=wave
             )
@@ -329,7 +337,7 @@ def compare_app(
             predicted,
             diff,
             status,
-            resource_health(live),
+            health_of(live),
             wave=wave,
             message=message,
         )
@@ -364,7 +372,7 @@ def compare_app(
                 None,
                 diff,
                 status,
-                resource_health(live),
+                health_of(live),
                 requires_pruning=other is None and not is_hook(live),
                 hook=is_hook(live),
                 wave=_safe_wave(live),
@@ -381,13 +389,17 @@ def compare_app(
     for r in results:
         if r.desired is None or left_out_of_app_health(r.desired, r.live):
             continue
-        health_items.append((app_health_input(r.live), r.hook))
+        health_items.append(
+            (app_health_input(r.live, application_health=application_health), r.hook)
+        )
     health = aggregate_health(health_items)
     for r in results:
         if r.health is not None and r.health.status == health and r.health.message and not r.hook:
             worst_message = f"{r.key.display}: {r.health.message}"
             break
-    return Comparison(tuple(results), sync, health, worst_message, tuple(conditions))
+    return Comparison(
+        tuple(results), sync, health, worst_message, tuple(conditions), tuple(health_items)
+    )
 
 
 def _safe_wave(obj: Manifest) -> int:

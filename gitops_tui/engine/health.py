@@ -21,6 +21,7 @@ from gitops_tui.engine.annotations import (
 from gitops_tui.engine.model import HealthStatus, Manifest, group_of
 
 HOOK_FINALIZER = "argocd.argoproj.io/hook-finalizer"
+IGNORE_RESTART_POLICY = "argocd.argoproj.io/ignore-restart-policy"
 APPLICATION_GROUP = "argoproj.io"
 APPLICATION_KIND = "Application"
 
@@ -246,7 +247,11 @@ def _pod_ready(obj: Manifest) -> bool:
 def pod_health(obj: Manifest) -> HealthResult:
     """Waiting errors (restartPolicy Always), then the pod phase.
 
-    A missing ``restartPolicy`` counts as ``Always``, the API server's default.
+    A missing ``restartPolicy`` counts as ``Always``, the API server's default. A
+    running pod with another policy is usually a hook (Progressing until it ends),
+    unless it carries ``argocd.argoproj.io/ignore-restart-policy``: then it is
+    judged by readiness like an ``Always`` pod. As in gitops-engine, the
+    annotation's presence counts, whatever its value.
     """
     restart_policy = _str(obj, "spec", "restartPolicy") or "Always"
     containers = [s for s in _list(obj, "status", "containerStatuses") if isinstance(s, Mapping)]
@@ -271,7 +276,7 @@ def pod_health(obj: Manifest) -> HealthResult:
         reasons = (_terminated_message(s) for s in inits + containers)
         return HealthResult(HealthStatus.DEGRADED, next((r for r in reasons if r), ""))
     if phase == "Running":
-        if restart_policy != "Always":
+        if restart_policy != "Always" and IGNORE_RESTART_POLICY not in annotations_of(obj):
             return HealthResult(HealthStatus.PROGRESSING, message)
         if _pod_ready(obj):
             return HealthResult(HealthStatus.HEALTHY, message)
@@ -362,9 +367,14 @@ _HPA_DEGRADED = frozenset(
         ("AbleToScale", "FailedGetScale"),
         ("AbleToScale", "FailedUpdateScale"),
         ("ScalingActive", "FailedGetResourceMetric"),
+        ("ScalingActive", "FailedGetObjectMetric"),
+        ("ScalingActive", "FailedGetPodsMetric"),
+        ("ScalingActive", "FailedGetExternalMetric"),
+        ("ScalingActive", "FailedComputeMetricsReplicas"),
         ("ScalingActive", "InvalidSelector"),
     }
 )
+"""(condition type, reason) pairs that make an HPA Degraded, whatever the condition's status."""
 _HPA_HEALTHY_TYPES = frozenset({"AbleToScale", "ScalingLimited"})
 _HPA_WAITING = HealthResult(HealthStatus.PROGRESSING, "Waiting to Autoscale")
 
@@ -383,14 +393,19 @@ def _hpa_conditions(obj: Manifest) -> list[Mapping[str, Any]]:
 
 
 def hpa_health(obj: Manifest) -> HealthResult:
-    """First decisive condition: a failure reason -> Degraded, AbleToScale/ScalingLimited True -> Healthy."""
-    for cond in _hpa_conditions(obj):
-        cond_type, reason = str(cond.get("type", "")), str(cond.get("reason", ""))
-        message = str(cond.get("message") or "")
-        if (cond_type, reason) in _HPA_DEGRADED:
-            return HealthResult(HealthStatus.DEGRADED, message)
-        if cond_type in _HPA_HEALTHY_TYPES and cond.get("status") == "True":
-            return HealthResult(HealthStatus.HEALTHY, message)
+    """Any failure reason -> Degraded; else AbleToScale/ScalingLimited True -> Healthy.
+
+    Every condition is searched for a failure before a healthy one is looked for:
+    the controller lists ``AbleToScale`` (usually True) before ``ScalingActive``,
+    which carries the metric failures.
+    """
+    conditions = _hpa_conditions(obj)
+    for cond in conditions:
+        if (str(cond.get("type", "")), str(cond.get("reason", ""))) in _HPA_DEGRADED:
+            return HealthResult(HealthStatus.DEGRADED, str(cond.get("message") or ""))
+    for cond in conditions:
+        if cond.get("type") in _HPA_HEALTHY_TYPES and cond.get("status") == "True":
+            return HealthResult(HealthStatus.HEALTHY, str(cond.get("message") or ""))
     return _HPA_WAITING
 
 
@@ -407,8 +422,14 @@ def apiservice_health(obj: Manifest) -> HealthResult:
 # -- Argo and namespaces ---------------------------------------------------------------
 
 
-def application_health(obj: Manifest) -> HealthResult:
-    """A child Argo CD Application reports its own ``status.health`` (Progressing until set)."""
+def argo_application_health(obj: Manifest) -> HealthResult:
+    """A live Argo CD Application's own ``status.health`` (Progressing until set).
+
+    Not a built-in rule: upstream dropped it in Argo CD 1.8 and restores it only
+    through the ``resource.customizations.health.argoproj.io_Application`` check
+    in ``argocd-cm``; here the config key ``applicationHealth: true`` turns it on
+    (see ``resource_health``).
+    """
     word = _str(obj, "status", "health", "status")
     message = _str(obj, "status", "health", "message")
     if not word:
@@ -465,10 +486,11 @@ HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("batch", "Job"): job_health,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
     ("apiregistration.k8s.io", "APIService"): apiservice_health,
-    (APPLICATION_GROUP, APPLICATION_KIND): application_health,
     (APPLICATION_GROUP, "Workflow"): workflow_health,
 }
-"""Built-in health rules by (group, kind); kinds not listed have no health."""
+"""Built-in health rules by (group, kind); kinds not listed have no health.
+
+``argoproj.io/Application`` is not among them (opt-in: ``application_health``)."""
 
 
 def _pending_deletion(obj: Manifest) -> bool:
@@ -477,13 +499,20 @@ def _pending_deletion(obj: Manifest) -> bool:
     return bool(meta.get("deletionTimestamp")) and HOOK_FINALIZER not in finalizers
 
 
-def resource_health(obj: Manifest) -> HealthResult | None:
-    """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it)."""
+def resource_health(obj: Manifest, *, application_health: bool = False) -> HealthResult | None:
+    """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it).
+
+    ``application_health`` is the opt-in rule for live ``argoproj.io/Application``
+    objects (their ``status.health``, written by an Argo CD controller); without it
+    they have no health, as in Argo CD without the health customization.
+    """
     if annotations_of(obj).get(IGNORE_HEALTHCHECK) == "true":
         return None
     if _pending_deletion(obj):
         return HealthResult(HealthStatus.PROGRESSING, "Pending deletion")
     check = HEALTH_CHECKS.get((group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+    if check is None and application_health and is_child_application(obj):
+        check = argo_application_health
     if check is None:
         return None
     try:
@@ -509,16 +538,19 @@ def left_out_of_app_health(desired: Manifest | None, live: Manifest | None) -> b
     return live is not None and is_hook(live)
 
 
-def app_health_input(live: Manifest | None) -> HealthStatus | None:
+def app_health_input(
+    live: Manifest | None, *, application_health: bool = False
+) -> HealthStatus | None:
     """What one managed object contributes to ``aggregate_health``.
 
     Missing when there is no live object; None when it has no health rule, is
     ignored, or is a child Application whose health is Missing/Unknown (upstream
-    does not let those affect the parent).
+    does not let those affect the parent). ``application_health``: see
+    ``resource_health``.
     """
     if live is None:
         return HealthStatus.MISSING
-    result = resource_health(live)
+    result = resource_health(live, application_health=application_health)
     if result is None:
         return None
     if is_child_application(live) and result.status in (HealthStatus.MISSING, HealthStatus.UNKNOWN):

@@ -28,6 +28,9 @@ from gitops_tui.engine.annotations import parse_sync_option_list
 from gitops_tui.engine.appofapps import (
     APPLICATION_GROUP,
     APPLICATION_KIND,
+    ChildHealth,
+    children_changed,
+    parent_health,
     plan_children,
     split_children,
 )
@@ -114,6 +117,8 @@ class EngineOptions:
     watch: bool = True
     only_apps: frozenset[str] | None = None
     render_policy: RenderPolicy = RenderPolicy()  # sourceRepos are filled in per app
+    # Argo CD's opt-in health check of live Application objects (status.health)
+    application_health: bool = False
 
 
 @dataclass
@@ -150,6 +155,7 @@ class _AppState:
     child_docs: list[Manifest] = field(default_factory=list)
     child_problems: list[str] = field(default_factory=list)
     children_restored: bool = False
+    shown_child_health: dict[str, HealthStatus | None] = field(default_factory=dict)
     process_error: Condition | None = None
     compare_signature: str | None = None
     project_problems: list[str] = field(default_factory=list)
@@ -311,6 +317,7 @@ class Engine:
     def _build_fleet(self) -> FleetSnapshot:
         with self._lock:
             self._generation += 1
+            self._rebuild_stale_parents()
             apps = [s.snapshot or self._app_snapshot(s) for s in self._states.values()]
             with self._cluster_lock:
                 clusters = tuple(
@@ -327,6 +334,30 @@ class Engine:
             )
             self._latest = snap
             return snap
+
+    def _rebuild_stale_parents(self) -> None:
+        """Rebuild each App of Apps parent whose snapshot shows a child's old health
+        (the lock is held). A child's verdict changes after its parent was built; one
+        pass per nesting level settles grandparents too."""
+
+        def current(name: str) -> HealthStatus | None:
+            # as _child_nodes shows it: Unknown until the child has a snapshot
+            child = self._states.get(name)
+            if child is None or child.snapshot is None:
+                return HealthStatus.UNKNOWN
+            return child.snapshot.health
+
+        for _ in range(64):
+            stale = [
+                s
+                for s in self._states.values()
+                if s.snapshot is not None and children_changed(s.shown_child_health, current)
+            ]
+            if not stale:
+                return
+            for state in stale:
+                comparing = state.snapshot.comparing if state.snapshot else False
+                state.snapshot = self._app_snapshot(state, comparing=comparing)
 
     # ------------------------------------------------------------------ scheduling
     def _schedule(
@@ -597,6 +628,7 @@ class Engine:
             tracking=self.options.tracking,
             # read-only: not even a dry-run PATCH reaches the API server
             dry_run=not self._read_only,
+            application_health=self.options.application_health,
         )
         with self._lock:
             state.comparison = comparison
@@ -759,7 +791,11 @@ class Engine:
                     ),
                     version=str(doc.get("apiVersion", "")),
                     status=status,
-                    health=snap.health if snap else HealthStatus.MISSING,
+                    health=(
+                        snap.health
+                        if snap
+                        else (HealthStatus.UNKNOWN if registered else HealthStatus.MISSING)
+                    ),
                     health_message=(
                         "child app" if registered else "not registered yet: sync the parent"
                     ),
@@ -803,6 +839,7 @@ class Engine:
     # ------------------------------------------------------------------ snapshots
     def _app_snapshot(self, state: _AppState, *, comparing: bool = False) -> AppSnapshot:
         app = state.app
+        state.shown_child_health = {}
         if isinstance(app, InvalidApplication):
             return AppSnapshot(
                 name=app.name,
@@ -889,15 +926,17 @@ class Engine:
             resources = resources + tuple(child_nodes)
             if children_out_of_sync and sync == SyncStatus.SYNCED:
                 sync = SyncStatus.OUT_OF_SYNC
-            child_healths = [n.health for n in child_nodes if n.exists and n.health is not None]
-            for child_health in child_healths:
-                # Argo CD: a child app's health counts, except Missing and Unknown
-                if (
-                    child_health not in (HealthStatus.MISSING, HealthStatus.UNKNOWN)
-                    and child_health.severity > health.severity
-                    and health != HealthStatus.UNKNOWN
-                ):
-                    health = child_health
+            children = [
+                ChildHealth(n.key.name, n.exists, n.health)
+                for n in child_nodes
+                if not n.requires_pruning
+            ]
+            # what this snapshot shows; _rebuild_stale_parents compares it with the children
+            state.shown_child_health = {c.name: c.health for c in children if c.registered}
+            if usable and comparison is not None:
+                health, health_message = parent_health(
+                    comparison.health_items, health_message, children
+                )
         conditions.extend(
             Condition(ConditionType.COMPARISON_ERROR, problem) for problem in state.child_problems
         )
@@ -1158,6 +1197,7 @@ class Engine:
             prune=request.prune,
             initiated_by=request.initiated_by,
             wave_timeout_s=self.options.wave_timeout_s,
+            application_health=self.options.application_health,
         )
         cancel = state.cancel or threading.Event()
 

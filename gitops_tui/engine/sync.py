@@ -96,6 +96,8 @@ class SyncSettings:
     hook_timeout_s: float = 300.0
     concurrency: int = 8
     initiated_by: str = "user"
+    application_health: bool = False
+    """The opt-in health rule of live Applications (waves wait for child apps)."""
 
 
 class _Terminated(Exception):
@@ -862,7 +864,7 @@ class _SyncRun:
         live = self.conn.live(work.key)
         if live is None or (work.created_uid and _uid(live) != work.created_uid):
             return "failed", "the hook is missing: it might have been deleted"
-        health = resource_health(live)
+        health = resource_health(live, application_health=self.s.application_health)
         if health is None or health.status is HealthStatus.HEALTHY:
             return "done", (health.message if health else "") or "completed"
         if health.status is HealthStatus.DEGRADED:
@@ -927,7 +929,7 @@ class _SyncRun:
         live = self.conn.live(work.key)
         if live is None:
             return False, "waiting for it to appear"
-        health = resource_health(live)
+        health = resource_health(live, application_health=self.s.application_health)
         if health is None:
             return None
         if _generation_pending(live):

@@ -10,7 +10,7 @@ from gitrepo import commit, make_repo
 from helpers import application, dump_all, running_engine, wait_for
 
 from gitops_tui.engine.commands import SyncRequest
-from gitops_tui.engine.model import SyncStatus
+from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
 
 pytestmark = pytest.mark.cluster
@@ -121,3 +121,89 @@ def test_helm_parent_nested_children_and_cycles(sandbox, namespace, tmp_path) ->
         assert snap[namespace].parent is None  # the cycle did not re-parent the root
         problems = [c.message for c in snap[f"{namespace}-mid"].conditions]
         assert any("not followed" in p and namespace in p for p in problems), problems
+
+
+def unschedulable_deployment(name: str) -> dict[str, Any]:
+    """A Deployment whose pod no node accepts: it stays Progressing."""
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "nodeSelector": {"gitops-tui-test/no-such-node": "true"},
+                    "containers": [{"name": "app", "image": "registry.invalid/app:1"}],
+                },
+            },
+        },
+    }
+
+
+def child_nodes(engine, parent: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    snap = engine.snapshot().by_name[parent]
+    return {n.key.name: n for n in snap.resources if n.key.kind == "Application"}
+
+
+def test_parent_health_follows_its_children(sandbox, namespace, tmp_path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "a/cm.yaml": dump_all([cm("a-cm")]),
+            "b/deploy.yaml": dump_all([unschedulable_deployment("b-web")]),
+        },
+    )
+    url = f"file://{repo.working_tree_dir}"
+    a, b = f"{namespace}-a", f"{namespace}-b"
+    commit(
+        repo,
+        {
+            "parent/apps.yaml": dump_all(
+                [application(a, url, "a", namespace), application(b, url, "b", namespace)]
+            )
+        },
+        "parent lists two children",
+    )
+    parent = application(namespace, url, "parent", namespace)
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent]) as engine:
+        # before any sync nothing the parent wants exists: Missing, as in Argo CD
+        snap = engine.snapshot().by_name[namespace]
+        assert snap.health == HealthStatus.MISSING, (snap.health, snap.health_message)
+
+        sync(engine, namespace)
+        wait_for(lambda: b in engine.snapshot().by_name, what="children registered")
+        engine.wait_until_compared(timeout=30)
+        sync(engine, a)
+        wait_for(
+            lambda: engine.snapshot().by_name[a].health == HealthStatus.HEALTHY,
+            what="child a healthy",
+        )
+        # the parent's rows follow the children's own verdicts
+        wait_for(
+            lambda: child_nodes(engine, namespace)[a].health == HealthStatus.HEALTHY,
+            what="parent row of a healthy",
+        )
+        assert child_nodes(engine, namespace)[b].health == engine.snapshot().by_name[b].health
+
+        sync(engine, b)
+        wait_for(
+            lambda: engine.snapshot().by_name[b].health == HealthStatus.PROGRESSING,
+            what="child b progressing",
+        )
+        wait_for(
+            lambda: child_nodes(engine, namespace)[b].health == HealthStatus.PROGRESSING,
+            what="parent row of b progressing",
+        )
+        parent_snap = wait_for(
+            lambda: (
+                s
+                if (s := engine.snapshot().by_name[namespace]).health == HealthStatus.PROGRESSING
+                else None
+            ),
+            what="parent progressing because of b",
+        )
+        assert b in parent_snap.health_message

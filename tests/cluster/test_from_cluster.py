@@ -197,3 +197,54 @@ def test_parent_applies_application_objects_when_the_cluster_has_the_crd(
         assert f"application.argoproj.io/{namespace}-child" in got.stdout
         wait_for(lambda: f"{namespace}-child" in engine.snapshot().by_name, what="child registered")
         assert engine.snapshot().by_name[f"{namespace}-child"].parent == namespace
+
+
+def test_live_application_health_is_opt_in(sandbox, argo_crds, namespace, tmp_path) -> None:
+    from gitrepo import commit
+
+    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.model import HealthStatus
+    from gitops_tui.engine.snapshot import OperationPhase
+
+    repo = make_repo(tmp_path / "repo", {"child/cm.yaml": dump_all([cm("child-cm")])})
+    url = f"file://{repo.working_tree_dir}"
+    name = f"{namespace}-child"
+    child = application(name, url, "child", namespace)
+    child["metadata"]["namespace"] = namespace
+    commit(repo, {"parent/apps.yaml": dump_all([child])}, "parent")
+    parent = application(namespace, url, "parent", namespace)
+
+    def sync(engine, app: str) -> None:  # type: ignore[no-untyped-def]
+        op = engine.sync(SyncRequest(app=app))
+        final = engine.wait_for_operation(app, op, timeout=60)
+        assert final is not None and final.phase == OperationPhase.SUCCEEDED, final
+
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent]) as engine:
+        sync(engine, namespace)
+        wait_for(lambda: name in engine.snapshot().by_name, what="child registered")
+        engine.wait_until_compared(timeout=30)
+        sync(engine, name)
+        # no Argo CD writes the live Application's status: by default it has no health
+        # (Argo CD >= 1.8), and the parent follows the child app gitops-tui compares itself
+        wait_for(
+            lambda: engine.snapshot().by_name[namespace].health == HealthStatus.HEALTHY,
+            what="parent healthy",
+        )
+
+    kubectl(
+        sandbox.kubeconfig,
+        "-n",
+        namespace,
+        "patch",
+        "applications.argoproj.io",
+        name,
+        "--type=merge",
+        "-p",
+        '{"status": {"health": {"status": "Degraded", "message": "from Argo CD"}}}',
+    )
+    # applicationHealth: true reads status.health, as the argoproj.io_Application customization
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent], application_health=True) as engine:
+        wait_for(
+            lambda: engine.snapshot().by_name[namespace].health == HealthStatus.DEGRADED,
+            what="parent degraded by the live Application's status",
+        )

@@ -44,6 +44,7 @@ def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
     assert settings.read_only is False and settings.read_only_contexts == frozenset()
     assert settings.repo_poll_interval_s == DEFAULT_REPO_POLL_INTERVAL_S == 60.0
     assert settings.tracking == "annotation"
+    assert settings.application_health is False
 
 
 def test_default_path_is_in_the_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,6 +76,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         tracking: label
         kustomizeRemoteBases: false
         helmChartRepositories: true
+        applicationHealth: true
         """.replace("\n        ", "\n"),
     )
     base = path.parent.absolute()
@@ -89,11 +91,13 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         tracking="label",
         kustomize_remote_bases=False,
         helm_chart_repositories=True,
+        application_health=True,
     )
 
 
 def test_null_values_count_as_unset(tmp_path: Path) -> None:
     text = "apps:\nfromCluster:\nkubeconfig:\ncontext:\nreadOnly:\ncontexts:\nrepoPollInterval:\ntracking:\n"
+    text += "applicationHealth:\n"
     assert load_settings(write(tmp_path, text)) == Settings()
 
 
@@ -203,6 +207,7 @@ def test_unknown_keys_are_errors_with_a_suggestion(tmp_path: Path) -> None:
             "tracking: must be one of annotation, label, not 'annotation+label'",
         ),
         ("tracking: 1\n", "tracking: must be one of annotation, label, not 1"),
+        ("applicationHealth: 'on'\n", "applicationHealth: must be true or false, not a string"),
     ],
 )
 def test_each_invalid_value_is_named_by_its_key(tmp_path: Path, text: str, expected: str) -> None:

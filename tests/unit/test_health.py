@@ -352,6 +352,36 @@ def test_running_hook_pod_is_progressing() -> None:
     assert health(obj).status is H.PROGRESSING
 
 
+@pytest.mark.parametrize("policy", ["Never", "OnFailure"])
+def test_running_pod_with_ignore_restart_policy_is_judged_like_restart_always(policy: str) -> None:
+    # gitops-engine: an operator-managed pod (restartPolicy Never/OnFailure) marked
+    # argocd.argoproj.io/ignore-restart-policy gets the readiness rules of restartPolicy Always
+    marked = {"argocd.argoproj.io/ignore-restart-policy": "true"}
+    ready = pod("Running", policy, conditions=[{"type": "Ready", "status": "True"}])
+    ready["metadata"]["annotations"] = marked
+    assert health(ready).status is H.HEALTHY
+    restarted = pod(
+        "Running",
+        policy,
+        containerStatuses=[{"name": "app", "lastState": {"terminated": {"exitCode": 1}}}],
+    )
+    restarted["metadata"]["annotations"] = marked
+    assert health(restarted).status is H.DEGRADED
+    not_ready = pod("Running", policy, conditions=[{"type": "Ready", "status": "False"}])
+    not_ready["metadata"]["annotations"] = marked
+    assert health(not_ready).status is H.PROGRESSING
+    # as in gitops-engine, the annotation's presence counts, not its value
+    ready["metadata"]["annotations"] = {"argocd.argoproj.io/ignore-restart-policy": ""}
+    assert health(ready).status is H.HEALTHY
+
+
+def test_ignore_restart_policy_does_not_make_waiting_errors_degraded() -> None:
+    # upstream keeps the waiting-error rule for restartPolicy Always only (hook pods)
+    obj = pod("Pending", "Never", containerStatuses=[waiting("ImagePullBackOff")])
+    obj["metadata"]["annotations"] = {"argocd.argoproj.io/ignore-restart-policy": "true"}
+    assert health(obj).status is H.PROGRESSING
+
+
 # -- Service / Ingress / PVC -----------------------------------------------------------------
 
 
@@ -449,6 +479,70 @@ def test_hpa_v2_conditions() -> None:
     )
 
 
+def hpa_v2(*conditions: dict[str, str]) -> dict[str, Any]:
+    return make(
+        "autoscaling/v2", "HorizontalPodAutoscaler", status={"conditions": list(conditions)}
+    )
+
+
+ABLE = {"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale", "message": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("cond_type", "reason"),
+    [
+        ("AbleToScale", "FailedGetScale"),
+        ("AbleToScale", "FailedUpdateScale"),
+        ("ScalingActive", "FailedGetResourceMetric"),
+        ("ScalingActive", "FailedGetObjectMetric"),
+        ("ScalingActive", "FailedGetPodsMetric"),
+        ("ScalingActive", "FailedGetExternalMetric"),
+        ("ScalingActive", "FailedComputeMetricsReplicas"),
+        ("ScalingActive", "InvalidSelector"),
+    ],
+)
+def test_hpa_failure_reason_wins_over_an_earlier_healthy_condition(
+    cond_type: str, reason: str
+) -> None:
+    # the API server lists AbleToScale first: a healthy condition must not hide a failure
+    failure = {"type": cond_type, "status": "False", "reason": reason, "message": "broken"}
+    assert health(hpa_v2(ABLE, failure)) == HealthResult(H.DEGRADED, "broken")
+    assert health(hpa_v2(failure, ABLE)) == HealthResult(H.DEGRADED, "broken")
+
+
+def test_hpa_v1_failure_in_annotation_after_a_healthy_condition_is_degraded() -> None:
+    failure = {
+        "type": "ScalingActive",
+        "status": "False",
+        "reason": "FailedGetExternalMetric",
+        "message": "no external metrics",
+    }
+    obj = make(
+        "autoscaling/v1",
+        "HorizontalPodAutoscaler",
+        annotations={"autoscaling.alpha.kubernetes.io/conditions": json.dumps([ABLE, failure])},
+    )
+    assert health(obj) == HealthResult(H.DEGRADED, "no external metrics")
+
+
+def test_hpa_healthy_needs_able_to_scale_or_scaling_limited_true() -> None:
+    active = {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound"}
+    limited = {"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange"}
+    assert health(hpa_v2(active, limited)) == HealthResult(H.PROGRESSING, "Waiting to Autoscale")
+    assert health(hpa_v2(active, limited, ABLE)) == HealthResult(H.HEALTHY, "ok")
+    unable = {"type": "AbleToScale", "status": "False", "reason": "BackoffBoth"}
+    assert health(hpa_v2(unable)).status is H.PROGRESSING
+
+
+def test_hpa_v1_empty_conditions_annotation_is_progressing() -> None:
+    obj = make(
+        "autoscaling/v1",
+        "HorizontalPodAutoscaler",
+        annotations={"autoscaling.alpha.kubernetes.io/conditions": "[]"},
+    )
+    assert health(obj) == HealthResult(H.PROGRESSING, "Waiting to Autoscale")
+
+
 def test_hpa_v1_reads_conditions_annotation() -> None:
     conditions = [{"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale"}]
     obj = make(
@@ -495,14 +589,34 @@ def test_apiservice_health() -> None:
 # -- Application / Workflow / Namespace ------------------------------------------------------
 
 
-def test_child_application_reports_its_own_health() -> None:
+def test_application_has_no_built_in_health() -> None:
+    # Argo CD >= 1.8: no rule for argoproj.io/Application unless the operator adds the
+    # argoproj.io_Application health customization (here: applicationHealth: true)
     app = make(
         "argoproj.io/v1alpha1",
         "Application",
         status={"health": {"status": "Degraded", "message": "x"}},
     )
-    assert health(app) == HealthResult(H.DEGRADED, "x")
-    assert health(make("argoproj.io/v1alpha1", "Application")).status is H.PROGRESSING
+    assert resource_health(app) is None
+    assert app_health_input(app) is None
+    assert aggregate_health([(app_health_input(app), False)]) is H.HEALTHY
+    # an Application nobody reconciles (no status) does not hold its parent at Progressing
+    assert resource_health(make("argoproj.io/v1alpha1", "Application")) is None
+
+
+def test_application_health_opt_in_reads_status_health() -> None:
+    app = make(
+        "argoproj.io/v1alpha1",
+        "Application",
+        status={"health": {"status": "Degraded", "message": "x"}},
+    )
+    assert resource_health(app, application_health=True) == HealthResult(H.DEGRADED, "x")
+    assert app_health_input(app, application_health=True) is H.DEGRADED
+    bare = make("argoproj.io/v1alpha1", "Application")
+    assert resource_health(bare, application_health=True) == HealthResult(H.PROGRESSING, "")
+    # the switch is about Applications only
+    assert resource_health(make("v1", "ConfigMap"), application_health=True) is None
+    assert resource_health(make("example.com/v1", "Application"), application_health=True) is None
 
 
 def test_workflow_health() -> None:
@@ -569,8 +683,10 @@ def test_app_health_input() -> None:
 @pytest.mark.parametrize("word", ["Missing", "Unknown"])
 def test_child_app_missing_or_unknown_does_not_affect_parent(word: str) -> None:
     child = make("argoproj.io/v1alpha1", "Application", status={"health": {"status": word}})
-    assert app_health_input(child) is None
-    assert aggregate_health([(app_health_input(child), False)]) is H.HEALTHY
+    assert app_health_input(child, application_health=True) is None
+    assert aggregate_health([(app_health_input(child, application_health=True), False)]) is (
+        H.HEALTHY
+    )
 
 
 def test_left_out_of_app_health() -> None:
