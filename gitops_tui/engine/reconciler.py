@@ -51,6 +51,7 @@ from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
 from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.limits import ManifestLimits
 from gitops_tui.engine.model import (
     Condition,
     ConditionType,
@@ -61,6 +62,7 @@ from gitops_tui.engine.model import (
 )
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
+from gitops_tui.engine.readonly import ReadOnlyPolicy
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.repo import RepoCache, RepoError
 from gitops_tui.engine.snapshot import (
@@ -98,6 +100,8 @@ class EngineOptions:
     context: str | None = None
     read_only: bool = False
     read_only_contexts: frozenset[str] = frozenset()
+    # where read-only came from (flag, config file); default: the two fields above
+    read_only_policy: ReadOnlyPolicy | None = None
     from_cluster: str | None = None
     repo_poll_interval_s: float = 60.0
     tracking: TrackingMethod = "annotation"
@@ -111,6 +115,7 @@ class EngineOptions:
     # kubectl), and only the named apps are processed
     watch: bool = True
     only_apps: frozenset[str] | None = None
+    limits: ManifestLimits = ManifestLimits()  # objects and bytes of manifests per app
 
 
 @dataclass
@@ -164,7 +169,10 @@ class Engine:
         apps: Iterable[Application | InvalidApplication] | None = None,
     ) -> None:
         self.options = options
-        self._read_only = options.read_only
+        self.read_only_policy = options.read_only_policy or ReadOnlyPolicy(
+            flag=options.read_only, contexts=options.read_only_contexts
+        )
+        self._read_only = self.read_only_policy.everywhere
         self._lock = threading.RLock()
         self._states: dict[str, _AppState] = {}
         self._subscribers: list[Callable[[FleetSnapshot], None]] = []
@@ -179,7 +187,10 @@ class Engine:
         self.manifests = ManifestCache()
         self.predictions = PredictionCache()
         self.clusters = ClusterRegistry(
-            options.kubeconfig, options.context, tracking=options.tracking
+            options.kubeconfig,
+            options.context,
+            tracking=options.tracking,
+            read_only=self.read_only_policy.covers,
         )
         self.history_store = HistoryStore(options.history_path)
         self._cluster_errors: dict[str, str] = {}
@@ -220,8 +231,7 @@ class Engine:
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
         for name in list(self._states):
-            if self.options.only_apps is None or name in self.options.only_apps:
-                self._schedule(name, render=True, fetch=True)
+            self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
         return self
 
@@ -230,7 +240,9 @@ class Engine:
         thread.start()
         self._threads.append(thread)
 
-    def close(self) -> None:
+    def close(self, *, wait_for_operations: bool = False) -> None:
+        """Stop every thread and pool; running operations stop after their current step
+        (``wait_for_operations``: return only then). Quiet: work cut short logs nothing."""
         self._stopped.set()
         self._dirty.set()
         with self._lock:
@@ -239,7 +251,7 @@ class Engine:
                     state.cancel.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._dry_runs.shutdown(wait=False, cancel_futures=True)
-        self._sync_pool.shutdown(wait=False, cancel_futures=True)
+        self._sync_pool.shutdown(wait=wait_for_operations, cancel_futures=True)
         self.clusters.close()
         self.history_store.close()
 
@@ -251,20 +263,23 @@ class Engine:
         self, timeout: float = 120.0, apps: Iterable[str] | None = None
     ) -> bool:
         """Block until every (named) app has been compared at least once since start."""
+        deadline = time.monotonic() + timeout
+        while self.uncompared(apps):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
+        """The (named, else processed) apps not compared yet, or being compared now."""
         only = self.options.only_apps
         names = set(apps) if apps is not None else (set(only) if only is not None else None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                pending = [
-                    n
-                    for n, s in self._states.items()
-                    if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
-                ]
-            if not pending:
-                return True
-            time.sleep(0.02)
-        return False
+        with self._lock:
+            return sorted(
+                n
+                for n, s in self._states.items()
+                if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
+            )
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
@@ -329,8 +344,9 @@ class Engine:
     def _schedule(
         self, name: str, *, render: bool = False, fetch: bool = False, hard: bool = False
     ) -> None:
-        if self._stopped.is_set():
-            return
+        only = self.options.only_apps
+        if self._stopped.is_set() or (only is not None and name not in only):
+            return  # one-shot commands process only the apps they name
         with self._lock:
             state = self._states.get(name)
             if state is None:
@@ -404,6 +420,10 @@ class Engine:
                 # the cluster went away mid-compare: keep the last comparison, say why
                 process_error = Condition(ConditionType.CLUSTER_UNREACHABLE, redact_text(str(exc)))
             except Exception as exc:  # keep the worker alive; show the failure on the app
+                if self._stopped.is_set():
+                    # closing: the pools refuse new work and cancel what is queued
+                    log.debug("processing %s stopped by close: %r", name, exc)
+                    return
                 log.exception("processing %s failed", name)
                 process_error = Condition(
                     ConditionType.COMPARISON_ERROR, redact_text(f"{type(exc).__name__}: {exc}")
@@ -432,7 +452,9 @@ class Engine:
             return
         stale = self._last_fetch_problem(app) if not fetch else None
         try:
-            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+            generated = generate(
+                app, self.repos, self.manifests, revisions=revisions, limits=self.options.limits
+            )
         except SourceError as exc:
             with self._lock:
                 state.source_error = exc
@@ -585,8 +607,8 @@ class Engine:
             executor=self._dry_runs,
             unknown_kinds=unknown,
             tracking=self.options.tracking,
-            # read-only: not even a dry-run PATCH reaches the API server
-            dry_run=not self._read_only,
+            # read-only (flag, config or this context): not even a dry-run PATCH
+            dry_run=not self.read_only_policy.covers(conn.name),
         )
         with self._lock:
             state.comparison = comparison
@@ -620,7 +642,7 @@ class Engine:
                 unknown,
                 app.ignore_differences,
                 conn.cache.reachable,
-                self._read_only,
+                self.read_only_policy.covers(conn.name),
             ],
             sort_keys=True,
             default=str,
@@ -716,7 +738,13 @@ class Engine:
                     app, self.repos, refresh=False, override=last.revision
                 )
                 docs = split_children(
-                    generate(app, self.repos, self.manifests, revisions=revisions).manifests
+                    generate(
+                        app,
+                        self.repos,
+                        self.manifests,
+                        revisions=revisions,
+                        limits=self.options.limits,
+                    ).manifests
                 )[1]
             except SourceError:
                 return
@@ -917,8 +945,7 @@ class Engine:
             compared_at=state.compared_at,
             comparing=comparing,
             parent=state.parent,
-            read_only=self._read_only
-            or (state.context is not None and state.context in self.options.read_only_contexts),
+            read_only=self.read_only_policy.covers(self._context_of(state)),
             sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
         )
 
@@ -1003,7 +1030,9 @@ class Engine:
         comparison: Comparison | None
         if request.revision:
             revisions = resolve_revisions(app, self.repos, refresh=False, override=request.revision)
-            generated = generate(app, self.repos, self.manifests, revisions=revisions)
+            generated = generate(
+                app, self.repos, self.manifests, revisions=revisions, limits=self.options.limits
+            )
             desired, _unknown = prepare_desired(
                 list(generated.manifests),
                 conn,
@@ -1020,6 +1049,7 @@ class Engine:
                 claimed_elsewhere=lambda key: self._claimed_elsewhere(conn.name, key, app.name),
                 executor=self._dry_runs,
                 tracking=self.options.tracking,
+                dry_run=not self.read_only_policy.covers(conn.name),
             )
             revision = generated.revision
         else:
@@ -1084,14 +1114,29 @@ class Engine:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
             return dict(zip(names, pool.map(one, names), strict=True))
 
-    def sync(self, request: SyncRequest) -> str:
+    def _context_of(self, state: _AppState) -> str | None:
+        """The kubeconfig context the app's destination means now (no network)."""
+        if not isinstance(state.app, Application):
+            return state.context
+        try:
+            return self.clusters.resolve(state.app.destination).context
+        except DestinationError:
+            return state.context
+
+    def _refuse_if_read_only(self, action: str, name: str) -> None:
+        """ReadOnlyError naming the flag or the config key when ``name`` may not change."""
         if self._read_only:
-            raise ReadOnlyError("sync" if not request.prune else "sync with prune")
+            self.read_only_policy.check(action, None)
+        with self._lock:
+            state = self._states.get(name)
+        if state is not None:
+            self.read_only_policy.check(f"{action} of {name}", self._context_of(state))
+
+    def sync(self, request: SyncRequest) -> str:
+        self._refuse_if_read_only("sync" if not request.prune else "sync with prune", request.app)
         state = self._require_app(request.app)
         app = state.app
         assert isinstance(app, Application)
-        if state.context and state.context in self.options.read_only_contexts:
-            raise ReadOnlyError(f"sync to read-only context {state.context}")
         with self._lock:
             if state.operation is not None and not state.operation.phase.done:
                 raise EngineError(f"an operation is already running on {app.name}")
@@ -1226,8 +1271,7 @@ class Engine:
         return None
 
     def terminate(self, app: str) -> bool:
-        if self._read_only:
-            raise ReadOnlyError("terminate")
+        self._refuse_if_read_only("terminate", app)
         with self._lock:
             state = self._states.get(app)
             if (
@@ -1256,8 +1300,7 @@ class Engine:
         return last.operation if last else None
 
     def rollback(self, app: str, history_id: int) -> str:
-        if self._read_only:
-            raise ReadOnlyError("rollback")
+        self._refuse_if_read_only("rollback", app)
         entry = self.history_store.get(history_id)
         if entry is None or entry.app != app:
             raise EngineError(f"no history entry {history_id} for app {app!r}")
@@ -1275,7 +1318,7 @@ class Engine:
 
     # ------------------------------------------------------------------ automation
     def _after_compare(self, name: str) -> None:
-        if self._read_only or not self.options.automation:
+        if self._read_only or not self.options.automation or self._stopped.is_set():
             return
         with self._lock:
             state = self._states.get(name)
@@ -1294,8 +1337,8 @@ class Engine:
             or state.source_error is not None
         ):
             return
-        if state.context and state.context in self.options.read_only_contexts:
-            return
+        if self.read_only_policy.covers(self._context_of(state)):
+            return  # automation is off wherever read-only applies
         revision = generated.revision
         now = time.monotonic()
         if now < state.next_auto_at:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_tui.engine.apps import Application, Source
+from gitops_tui.engine.limits import LimitExceeded, ManifestBudget, ManifestLimits
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.render import RenderError, defaulted_key, find_duplicates, render_source
@@ -101,8 +102,13 @@ def generate(
     *,
     revisions: tuple[str, ...],
     timeout: float = 90.0,
+    limits: ManifestLimits = ManifestLimits(),
 ) -> Generated:
-    """Render every manifest-producing source of ``app`` at ``revisions``."""
+    """Render every manifest-producing source of ``app`` at ``revisions``.
+
+    Over ``limits`` (objects or bytes per app) the app fails with a ``SourceError``
+    naming the limit; plain directories are measured before they are parsed.
+    """
     roots: dict[int, Path] = {}
     for index, (source, sha) in enumerate(zip(app.sources, revisions, strict=True)):
         try:
@@ -115,6 +121,7 @@ def generate(
     namespace = app.destination.namespace
     out: list[Manifest] = []
     all_cached = True
+    budget = ManifestBudget(limits, app.name)
     for index, source in enumerate(app.sources):
         if not source.renders_manifests:
             continue
@@ -127,11 +134,18 @@ def generate(
             ref_key,
         )
         found = cache.get(key)
-        if found is None:
-            all_cached = False
-            found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout))
-            _check_sizes(found, namespace)
-            cache.put(key, found)
+        try:
+            if found is None:
+                all_cached = False
+                budget.before_render(source, roots[index])
+                found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout))
+                _check_sizes(found, namespace)
+                budget.add(found)  # over the limits: not kept in the cache either
+                cache.put(key, found)
+            else:
+                budget.add(found)
+        except LimitExceeded as exc:
+            raise SourceError("render", str(exc)) from None
         out.extend(copy.deepcopy(list(found)))
     # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
     # An object written without a namespace is the same as one written with the
