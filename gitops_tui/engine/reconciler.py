@@ -48,7 +48,6 @@ from gitops_tui.engine.commands import (
 from gitops_tui.engine.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
-from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.limits import ManifestLimits
@@ -65,6 +64,7 @@ from gitops_tui.engine.projects import Project, app_violations, kind_permitted, 
 from gitops_tui.engine.readonly import ReadOnlyPolicy
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.repo import RepoCache, RepoError
+from gitops_tui.engine.resource_tree import resource_tree
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
     ClusterState,
@@ -903,7 +903,7 @@ class Engine:
         sync = comparison.sync if (usable and comparison is not None) else SyncStatus.UNKNOWN
         health = comparison.health if (usable and comparison is not None) else HealthStatus.UNKNOWN
         health_message = comparison.health_message if (usable and comparison is not None) else ""
-        resources = _tree(comparison, conn) if comparison is not None else ()
+        resources = resource_tree(comparison, conn) if comparison is not None else ()
         if state.child_docs or state.children:
             child_nodes, children_out_of_sync = self._child_nodes(state)
             resources = resources + tuple(child_nodes)
@@ -1536,51 +1536,6 @@ def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
         except ValueError:
             continue
     return rules
-
-
-def _tree(comparison: Comparison, conn: ClusterConnection | None) -> tuple[ResourceNode, ...]:
-    nodes: list[ResourceNode] = []
-    for r in comparison.resources:
-        live = r.live
-        children = _children(conn, live) if (conn is not None and live is not None) else ()
-        nodes.append(
-            ResourceNode(
-                key=r.key,
-                version=r.version,
-                status=r.status,
-                health=r.health.status if r.health else None,
-                health_message=r.health.message if r.health else r.message,
-                requires_pruning=r.requires_pruning,
-                sync_wave=r.wave,
-                hook=r.hook,
-                exists=live is not None,
-                children=children,
-                changed_paths=r.diff.changed_paths,
-            )
-        )
-    return tuple(nodes)
-
-
-def _children(conn: ClusterConnection, obj: Manifest, depth: int = 0) -> tuple[ResourceNode, ...]:
-    if depth > 4:
-        return ()
-    uid = str((obj.get("metadata") or {}).get("uid") or "")
-    if not uid:
-        return ()
-    out = []
-    for child in conn.cache.children_of(uid):
-        health = resource_health(child)
-        out.append(
-            ResourceNode(
-                key=ResourceKey.of(child),
-                version=str(child.get("apiVersion", "")),
-                status=None,
-                health=health.status if health else None,
-                health_message=health.message if health else "",
-                children=_children(conn, child, depth + 1),
-            )
-        )
-    return tuple(out)
 
 
 def parse_options_list(items: Iterable[str]) -> dict[str, str]:
