@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ class ManifestBudget:
         if not app_dir.is_dir() or detect_tool(app_dir, source) != "directory":
             return
         try:
-            files = list(_directory_files(app_dir, source))
+            files = list(_directory_files(app_dir, root.resolve(), source))
         except RenderError:
             return
         total = self.bytes + sum(size for _path, size in files)
@@ -122,11 +123,13 @@ class ManifestBudget:
                 )
 
 
-def _directory_files(app_dir: Path, source: Source) -> Iterable[tuple[Path, int]]:
-    """The files a directory source reads, with their sizes, as the renderer picks them.
+def _directory_files(app_dir: Path, root: Path, source: Source) -> Iterable[tuple[Path, int]]:
+    """The files a directory source reads (resolved), with their sizes, as the renderer
+    picks them.
 
-    Symlinked files count with their target's size; symlinked directories are not
-    entered (as in the renderer). Unreadable entries are left to the renderer.
+    Symlinked directories are not entered (as in the renderer). Only regular files
+    inside the checkout ``root`` are measured and opened: a symlink out of the
+    checkout, a FIFO or a device is left for the renderer to refuse, never read.
     """
     options = source.directory
     recurse = options.recurse if options is not None else False
@@ -144,16 +147,17 @@ def _directory_files(app_dir: Path, source: Source) -> Iterable[tuple[Path, int]
             if include is not None and not include.fullmatch(relative):
                 continue
             try:
-                size = path.stat().st_size
-            except OSError:
+                real = path.resolve()
+                info = real.stat()
+            except (OSError, RuntimeError):
                 continue
-            yield path, size
+            if real.is_relative_to(root) and stat.S_ISREG(info.st_mode):
+                yield real, info.st_size
 
 
 def _count_documents(path: Path) -> int:
-    """How many documents a manifest file can hold at most (JSON: one; YAML: markers + 1)."""
-    if path.suffix == ".json":
-        return 1
+    """How many documents a manifest file can hold at most: YAML markers + 1 (a JSON text,
+    which cannot have a line starting with ``---``, counts 1)."""
     count = 1
     tail = b""
     try:

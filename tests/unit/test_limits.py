@@ -8,12 +8,14 @@ limit's message, not with a YAML error.
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gitrepo import make_repo
+from gitrepo import Symlink, make_repo
 from helpers import application, dump_all
 
 from gitops_tui.config import ConfigError, load_settings
@@ -207,3 +209,20 @@ def test_bad_limits_name_the_key(tmp_path: Path, text: str, expected: str) -> No
     with pytest.raises(ConfigError) as error:
         load_settings(path)
     assert f"{path}: {expected}" in str(error.value)
+
+
+def test_measuring_never_opens_a_file_outside_the_checkout(tmp_path: Path) -> None:
+    """A symlink to a FIFO outside the checkout: opening it would block for ever. It is
+    left to the renderer, which refuses it without reading."""
+    fifo = tmp_path / "outside.fifo"
+    os.mkfifo(fifo)
+    outcome: list[str] = []
+
+    def run() -> None:
+        outcome.append(refusal(tmp_path, {"app/a.yaml": Symlink(str(fifo))}, ManifestLimits()))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "blocked opening a FIFO outside the checkout"
+    assert len(outcome) == 1 and "symlink points outside the repository" in outcome[0], outcome
