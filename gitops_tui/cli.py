@@ -293,7 +293,7 @@ def _one_shot(args: argparse.Namespace, engine: Any) -> int | None:
         return headless.run_guarded(headless.cmd_history, engine, args.app, output=output)
     timeout = args.compare_timeout
     if not engine.wait_until_compared(timeout=timeout):
-        pending = engine.uncompared()
+        pending = engine.uncompared() or ["the Application objects in the cluster (not read)"]
         if args.command == "list":  # what is known is still worth showing
             headless.run_guarded(headless.cmd_list, engine, output=output)
         print(

@@ -200,6 +200,9 @@ class Engine:
         self._desired_by_app: dict[str, set[tuple[str, ResourceKey]]] = {}
         self._projects: dict[str, Project] = {}
         self._projects_known = False  # only with --from-cluster are AppProjects read
+        self._cluster_apps_read = threading.Event()  # --from-cluster: first read done
+        if not options.from_cluster:
+            self._cluster_apps_read.set()
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         for app in loaded:
@@ -264,22 +267,26 @@ class Engine:
     ) -> bool:
         """Block until every (named) app has been compared at least once since start."""
         deadline = time.monotonic() + timeout
-        while self.uncompared(apps):
+        while self.uncompared(apps) or not self._cluster_apps_read.is_set():
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.02)
         return True
 
     def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
-        """The (named, else processed) apps not compared yet, or being compared now."""
+        """The (named, else processed) apps not compared yet, or being compared now;
+        with --from-cluster, also named apps not read from the cluster yet."""
         only = self.options.only_apps
         names = set(apps) if apps is not None else (set(only) if only is not None else None)
         with self._lock:
-            return sorted(
+            pending = {
                 n
                 for n, s in self._states.items()
                 if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
-            )
+            }
+            if names is not None and not self._cluster_apps_read.is_set():
+                pending |= names - set(self._states)
+        return sorted(pending)
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
@@ -1450,6 +1457,12 @@ class Engine:
 
     # ------------------------------------------------------------------ Application objects in a cluster
     def _cluster_apps_loader(self) -> None:
+        try:
+            self._load_cluster_apps()
+        finally:
+            self._cluster_apps_read.set()  # read (or given up): one-shot commands go on
+
+    def _load_cluster_apps(self) -> None:
         namespace = self.options.from_cluster or "argocd"
         try:
             context = self.clusters.default_context

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import yaml
 from gitrepo import make_repo
-from helpers import application, dump_all, running_engine
+from helpers import application, dump_all, kubectl, running_engine
+from test_from_cluster import argo_crds  # noqa: F401  (a fixture)
 
 from gitops_tui.engine.commands import SyncRequest
 from gitops_tui.engine.snapshot import OperationPhase
@@ -263,3 +264,22 @@ def test_a_comparison_timeout_exits_2_naming_the_apps_not_compared(  # type: ign
     assert diff.returncode == 2, (diff.stdout, diff.stderr)
     assert f"error: not compared within 2 s (see --compare-timeout): {hung}\n" in diff.stderr
     assert not [s for s in TRACEBACK_SIGNS if s in listed.stderr + diff.stderr]
+
+
+# --------------------------------------------------------------------------- --from-cluster
+
+
+@pytest.mark.usefixtures("argo_crds")
+def test_a_one_shot_command_waits_for_the_apps_read_from_the_cluster(  # type: ignore[no-untyped-def]
+    sandbox, namespace, tmp_path
+) -> None:
+    """``diff APP --from-cluster NS``: APP is an Application object, read after start-up;
+    the command waits for it instead of finding no app of that name."""
+    repo = make_repo(tmp_path / "repo", {"app/cm.yaml": dump_all([cm("from-cluster")])})
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", namespace)
+    doc["metadata"]["namespace"] = namespace
+    kubectl(sandbox.kubeconfig, "apply", "-f", "-", stdin=dump_all([doc]))
+    common = ["--from-cluster", namespace, "--kubeconfig", str(sandbox.kubeconfig)]
+    result = cli(["diff", *common, namespace], tmp_path)
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "from-cluster" in result.stdout
