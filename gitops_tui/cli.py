@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
@@ -15,6 +17,7 @@ from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
 
 DEFAULT_FROM_CLUSTER = "argocd"
+DEFAULT_COMPARE_TIMEOUT_S = 180.0
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -138,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-ui", action="store_true", help="prepare everything and print how to open it"
     )
 
+    for one_shot in (lst, diff, sync, plan, rollback):
+        one_shot.add_argument(
+            "--compare-timeout",
+            type=float,
+            default=DEFAULT_COMPARE_TIMEOUT_S,
+            metavar="SECONDS",
+            help=f"give up (exit 2) when the apps are not compared by then "
+            f"(default {DEFAULT_COMPARE_TIMEOUT_S:g})",
+        )
     sandbox_cli.add_parser(sub)
     return parser
 
@@ -178,6 +190,8 @@ def make_engine(  # type: ignore[no-untyped-def]
         context=settings.context,
         read_only=settings.read_only,
         read_only_contexts=settings.read_only_contexts,
+        read_only_policy=settings.read_only_policy(),
+        limits=settings.limits,
         from_cluster=settings.from_cluster,
         repo_poll_interval_s=settings.repo_poll_interval_s,
         tracking=settings.tracking,
@@ -238,63 +252,94 @@ def main(argv: Sequence[str] | None = None) -> int:
     named = getattr(args, "app", None) or getattr(args, "apps_to_plan", None)
     if isinstance(named, str):
         named = [named]
+    only_apps = frozenset(named) if named else None
+    if args.command == "history":
+        only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
-        engine = make_engine(
-            args,
-            interactive=args.command in (None, "ui"),
-            only_apps=frozenset(named) if named else None,
-        )
+        engine = make_engine(args, interactive=args.command in (None, "ui"), only_apps=only_apps)
     except (ConfigError, ValueError, OSError) as exc:
         headless.error(str(exc))
         return headless.EXIT_ERROR
-    try:
-        if args.command in (None, "ui"):
-            from gitops_tui.ui.app import run
+    if args.command in (None, "ui"):
+        from gitops_tui.ui.app import run
 
+        try:
             code = run(engine)
-            # the UI closed the engine on a daemon thread; do not wait for in-flight
-            # network calls of its worker pools before giving the shell back
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        app_arg = getattr(args, "app", None)
-        wanted = (app_arg if isinstance(app_arg, list) else [app_arg]) if app_arg else None
-        engine.wait_until_compared(timeout=180.0, apps=wanted)
-        output = getattr(args, "output", "text")
-        if args.command == "list":
-            return headless.run_guarded(headless.cmd_list, engine, output=output)
-        if args.command == "diff":
-            return headless.run_guarded(
-                headless.cmd_diff, engine, args.app, exit_code=args.exit_code, output=output
-            )
-        if args.command == "sync":
-            return headless.run_guarded(
-                headless.cmd_sync,
-                engine,
-                args.app,
-                prune=args.prune,
-                dry_run=args.dry_run,
-                force=args.force,
-                resources=args.resource,
-                apply_out_of_sync_only=args.apply_out_of_sync_only,
-                wait=args.wait,
-                output=output,
-                timeout=args.timeout,
-            )
-        if args.command == "plan":
-            return headless.run_guarded(
-                headless.cmd_plan, engine, args.apps_to_plan, prune=args.prune, output=output
-            )
-        if args.command == "history":
-            return headless.run_guarded(headless.cmd_history, engine, args.app, output=output)
-        if args.command == "rollback":
-            return headless.run_guarded(
-                headless.cmd_rollback, engine, args.app, args.id, timeout=args.timeout
-            )
+        except BaseException:
+            engine.close()
+            raise
+        # the UI closed the engine on a daemon thread; do not wait for in-flight
+        # network calls of its worker pools before giving the shell back
+        _exit_now(code)
+    try:
+        result = _one_shot(args, engine)
     finally:
-        engine.close()
-    parser.print_help()
-    return 0
+        # a sync still running stops after its current step; wait for that step
+        engine.close(wait_for_operations=True)
+    if result is None:
+        parser.print_help()
+    code = result or 0
+    if argv is None:
+        # run as a program: work the closed engine still has in flight (a hung Git
+        # fetch, a comparison nobody waits for) must not delay the exit
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> NoReturn:
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _one_shot(args: argparse.Namespace, engine: Any) -> int | None:
+    """Run a headless command on a started engine; None for no command."""
+    from gitops_tui import headless
+
+    output = getattr(args, "output", "text")
+    if args.command == "history":
+        return headless.run_guarded(headless.cmd_history, engine, args.app, output=output)
+    timeout = args.compare_timeout
+    if not engine.wait_until_compared(timeout=timeout):
+        pending = engine.uncompared() or ["the Application objects in the cluster (not read)"]
+        if args.command == "list":  # what is known is still worth showing
+            headless.run_guarded(headless.cmd_list, engine, output=output)
+        print(
+            f"error: not compared within {timeout:g} s (see --compare-timeout): "
+            + ", ".join(pending),
+            file=sys.stderr,
+        )
+        return headless.EXIT_ERROR
+    if args.command == "list":
+        return headless.run_guarded(headless.cmd_list, engine, output=output)
+    if args.command == "diff":
+        return headless.run_guarded(
+            headless.cmd_diff, engine, args.app, exit_code=args.exit_code, output=output
+        )
+    if args.command == "sync":
+        return headless.run_guarded(
+            headless.cmd_sync,
+            engine,
+            args.app,
+            prune=args.prune,
+            dry_run=args.dry_run,
+            force=args.force,
+            resources=args.resource,
+            apply_out_of_sync_only=args.apply_out_of_sync_only,
+            wait=args.wait,
+            output=output,
+            timeout=args.timeout,
+        )
+    if args.command == "plan":
+        return headless.run_guarded(
+            headless.cmd_plan, engine, args.apps_to_plan, prune=args.prune, output=output
+        )
+    if args.command == "rollback":
+        return headless.run_guarded(
+            headless.cmd_rollback, engine, args.app, args.id, timeout=args.timeout
+        )
+    return None
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -24,6 +24,8 @@ from gitops_tui.engine.apps import (
     parse_duration,
     read_manifest_text,
 )
+from gitops_tui.engine.limits import ManifestLimits
+from gitops_tui.engine.readonly import ReadOnlyPolicy
 from gitops_tui.paths import config_dir
 
 CONFIG_FILE = "config.yaml"
@@ -67,6 +69,20 @@ class Settings:
     in their ``status.health`` (Argo CD's opt-in ``argoproj.io_Application`` health
     customization). Off by default, as in Argo CD since 1.8; child apps that
     gitops-tui registers itself (App of Apps) count towards their parent either way."""
+    limits: ManifestLimits = ManifestLimits()
+    # where settings came from, for messages (not part of what is asked for)
+    path: Path | None = field(default=None, compare=False)
+    read_only_flag: bool = field(default=False, compare=False)  # --read-only was given
+    read_only_in_file: bool = field(default=False, compare=False)  # readOnly: true in ``path``
+
+    def read_only_policy(self) -> ReadOnlyPolicy:
+        """Read-only as the engine applies it, naming the flag or this file as its origin."""
+        return ReadOnlyPolicy(
+            flag=self.read_only_flag,
+            config_read_only=self.read_only and (self.read_only_in_file or not self.read_only_flag),
+            contexts=self.read_only_contexts,
+            config_path=self.path,
+        )
 
 
 class _Invalid(ValueError):
@@ -177,6 +193,47 @@ def _tracking(value: Any) -> Tracking:
     raise _Invalid(f"must be one of {', '.join(TRACKING_METHODS)}, not {value!r}")
 
 
+_SIZE = re.compile(r"^(\d+)\s*(|k|Ki|M|Mi|G|Gi)$")
+_SIZE_UNITS = {"": 1, "k": 1000, "Ki": 1024, "M": 10**6, "Mi": 2**20, "G": 10**9, "Gi": 2**30}
+_LIMIT_KEYS = ("objectsPerApp", "manifestBytesPerApp")
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _Invalid(f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, str) and (match := _SIZE.match(value.strip())):
+        value = int(match.group(1)) * _SIZE_UNITS[match.group(2)]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _Invalid(f"must be a positive size like 50Mi or 52428800, not {value!r}")
+    return value
+
+
+def _limits(value: Any) -> ManifestLimits:
+    if not isinstance(value, dict):
+        raise _Invalid(
+            f"must be a mapping like {{objectsPerApp: 10000, manifestBytesPerApp: 50Mi}}, "
+            f"not {_type_name(value)}"
+        )
+    values: dict[str, int] = {}
+    for key, item in value.items():
+        if key not in _LIMIT_KEYS:
+            raise _Invalid(f"unknown key{_suggestion(str(key), _LIMIT_KEYS)}", f".{key}")
+        if item is None:
+            continue
+        try:
+            if key == "objectsPerApp":
+                values["max_objects"] = _count(item)
+            else:
+                values["max_bytes"] = _size(item)
+        except _Invalid as exc:
+            raise _Invalid(str(exc), f".{key}") from exc
+    return ManifestLimits(**values)
+
+
 def _suggestion(key: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -196,6 +253,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     # true: `helm dependency build` may fetch dependencies from chart repositories
     "helmChartRepositories": ("helm_chart_repositories", lambda v, _base: _boolean(v)),
     "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
+    "limits": ("limits", lambda v, _base: _limits(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 
@@ -243,7 +301,7 @@ def settings_from_mapping(raw: Any, path: Path) -> Settings:
             problems.append(f"{path}: {key}{exc.where}: {exc}")
     if problems:
         raise ConfigError(problems)
-    return Settings(**values)
+    return Settings(**values, path=path, read_only_in_file=bool(values.get("read_only")))
 
 
 # --------------------------------------------------------------------------- using settings
@@ -279,6 +337,7 @@ def merge_cli(
         changes["context"] = context
     if read_only:
         changes["read_only"] = True
+        changes["read_only_flag"] = True
     if repo_poll_interval_s is not None:
         changes["repo_poll_interval_s"] = _flag(
             "--repo-poll-interval", _interval, repo_poll_interval_s

@@ -20,10 +20,11 @@ from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 class ReadOnlyError(PermissionError):
     """A mutation was asked of an engine in read-only mode."""
 
-    def __init__(self, action: str) -> None:
-        super().__init__(
-            f"read-only mode: {action} refused (start without --read-only to change the cluster)"
-        )
+    def __init__(
+        self, action: str, *, why: str = "start without --read-only to change the cluster"
+    ) -> None:
+        # ``why`` names where read-only came from: the flag, or the config file
+        super().__init__(f"read-only mode: {action} refused ({why})")
 
 
 class EngineError(RuntimeError):

@@ -8,6 +8,7 @@ in-cluster address) means the current (or ``--context``) context.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,11 @@ class ClusterRegistry:
         context: str | None,
         *,
         tracking: TrackingMethod = "annotation",
+        read_only: Callable[[str], bool] = lambda _context: False,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.tracking: TrackingMethod = tracking
+        self._read_only = read_only  # context -> its connection refuses every write
         self._contexts, current = list_contexts(kubeconfig)
         self.default_context = context or current
         self._connections: dict[str, ClusterConnection] = {}
@@ -86,9 +89,8 @@ class ClusterRegistry:
         with self._lock:
             conn = self._connections.get(context)
             if conn is None:
-                conn = ClusterConnection(
-                    context, KubeTarget(self.kubeconfig, context), tracking=self.tracking
-                )
+                target = KubeTarget(self.kubeconfig, context, read_only=self._read_only(context))
+                conn = ClusterConnection(context, target, tracking=self.tracking)
                 self._connections[context] = conn
             return conn
 

@@ -53,6 +53,18 @@ class KubeTarget:
 
     kubeconfig: Path | None
     context: str | None
+    read_only: bool = False  # refuse every request but GET (see engine/readonly.py)
+
+
+class ReadOnlyRefusal(KubeApiError):
+    """A mutating request (even a dry run) to a read-only context, refused before sending."""
+
+    def __init__(self, method: str, path: str, context: str | None) -> None:
+        super().__init__(
+            403,
+            "ReadOnly",
+            f"{method} {path} not sent: context {context or '(current)'} is read-only",
+        )
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,8 @@ class KubeClient:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> Any:
         """One API call; returns the decoded JSON body or raises ``KubeApiError``."""
+        if self.target.read_only and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            raise ReadOnlyRefusal(method, path, self.target.context)
         url, headers = self._prepare(method, path, query, content_type, accept)
         data = json.dumps(body).encode() if body is not None else None
         to = (

@@ -52,9 +52,9 @@ from gitops_tui.engine.commands import (
 from gitops_tui.engine.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
-from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.limits import ManifestLimits
 from gitops_tui.engine.model import (
     Condition,
     ConditionType,
@@ -65,9 +65,11 @@ from gitops_tui.engine.model import (
 )
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
+from gitops_tui.engine.readonly import ReadOnlyPolicy
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.render import RenderPolicy
 from gitops_tui.engine.repo import RepoCache, RepoError
+from gitops_tui.engine.resource_tree import resource_tree
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
     ClusterState,
@@ -103,6 +105,8 @@ class EngineOptions:
     context: str | None = None
     read_only: bool = False
     read_only_contexts: frozenset[str] = frozenset()
+    # where read-only came from (flag, config file); default: the two fields above
+    read_only_policy: ReadOnlyPolicy | None = None
     from_cluster: str | None = None
     repo_poll_interval_s: float = 60.0
     tracking: TrackingMethod = "annotation"
@@ -119,6 +123,7 @@ class EngineOptions:
     render_policy: RenderPolicy = RenderPolicy()  # sourceRepos are filled in per app
     # Argo CD's opt-in health check of live Application objects (status.health)
     application_health: bool = False
+    limits: ManifestLimits = ManifestLimits()  # objects and bytes of manifests per app
 
 
 @dataclass
@@ -173,7 +178,10 @@ class Engine:
         apps: Iterable[Application | InvalidApplication] | None = None,
     ) -> None:
         self.options = options
-        self._read_only = options.read_only
+        self.read_only_policy = options.read_only_policy or ReadOnlyPolicy(
+            flag=options.read_only, contexts=options.read_only_contexts
+        )
+        self._read_only = self.read_only_policy.everywhere
         self._lock = threading.RLock()
         self._states: dict[str, _AppState] = {}
         self._subscribers: list[Callable[[FleetSnapshot], None]] = []
@@ -188,7 +196,10 @@ class Engine:
         self.manifests = ManifestCache()
         self.predictions = PredictionCache()
         self.clusters = ClusterRegistry(
-            options.kubeconfig, options.context, tracking=options.tracking
+            options.kubeconfig,
+            options.context,
+            tracking=options.tracking,
+            read_only=self.read_only_policy.covers,
         )
         self.history_store = HistoryStore(options.history_path)
         self._cluster_errors: dict[str, str] = {}
@@ -198,6 +209,9 @@ class Engine:
         self._desired_by_app: dict[str, set[tuple[str, ResourceKey]]] = {}
         self._projects: dict[str, Project] = {}
         self._projects_known = False  # only with --from-cluster are AppProjects read
+        self._cluster_apps_read = threading.Event()  # --from-cluster: first read done
+        if not options.from_cluster:
+            self._cluster_apps_read.set()
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         for app in loaded:
@@ -229,8 +243,7 @@ class Engine:
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
         for name in list(self._states):
-            if self.options.only_apps is None or name in self.options.only_apps:
-                self._schedule(name, render=True, fetch=True)
+            self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
         return self
 
@@ -239,7 +252,9 @@ class Engine:
         thread.start()
         self._threads.append(thread)
 
-    def close(self) -> None:
+    def close(self, *, wait_for_operations: bool = False) -> None:
+        """Stop every thread and pool; running operations stop after their current step
+        (``wait_for_operations``: return only then). Quiet: work cut short logs nothing."""
         self._stopped.set()
         self._dirty.set()
         with self._lock:
@@ -248,7 +263,7 @@ class Engine:
                     state.cancel.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._dry_runs.shutdown(wait=False, cancel_futures=True)
-        self._sync_pool.shutdown(wait=False, cancel_futures=True)
+        self._sync_pool.shutdown(wait=wait_for_operations, cancel_futures=True)
         self.clusters.close()
         self.history_store.close()
 
@@ -260,20 +275,27 @@ class Engine:
         self, timeout: float = 120.0, apps: Iterable[str] | None = None
     ) -> bool:
         """Block until every (named) app has been compared at least once since start."""
+        deadline = time.monotonic() + timeout
+        while self.uncompared(apps) or not self._cluster_apps_read.is_set():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
+        """The (named, else processed) apps not compared yet, or being compared now;
+        with --from-cluster, also named apps not read from the cluster yet."""
         only = self.options.only_apps
         names = set(apps) if apps is not None else (set(only) if only is not None else None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                pending = [
-                    n
-                    for n, s in self._states.items()
-                    if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
-                ]
-            if not pending:
-                return True
-            time.sleep(0.02)
-        return False
+        with self._lock:
+            pending = {
+                n
+                for n, s in self._states.items()
+                if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
+            }
+            if names is not None and not self._cluster_apps_read.is_set():
+                pending |= names - set(self._states)
+        return sorted(pending)
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
@@ -363,8 +385,9 @@ class Engine:
     def _schedule(
         self, name: str, *, render: bool = False, fetch: bool = False, hard: bool = False
     ) -> None:
-        if self._stopped.is_set():
-            return
+        only = self.options.only_apps
+        if self._stopped.is_set() or (only is not None and name not in only):
+            return  # one-shot commands process only the apps they name
         with self._lock:
             state = self._states.get(name)
             if state is None:
@@ -438,6 +461,10 @@ class Engine:
                 # the cluster went away mid-compare: keep the last comparison, say why
                 process_error = Condition(ConditionType.CLUSTER_UNREACHABLE, redact_text(str(exc)))
             except Exception as exc:  # keep the worker alive; show the failure on the app
+                if self._stopped.is_set():
+                    # closing: the pools refuse new work and cancel what is queued
+                    log.debug("processing %s stopped by close: %r", name, exc)
+                    return
                 log.exception("processing %s failed", name)
                 process_error = Condition(
                     ConditionType.COMPARISON_ERROR, redact_text(f"{type(exc).__name__}: {exc}")
@@ -459,7 +486,14 @@ class Engine:
         project = self._projects.get(app.project) if self._projects_known else None
         repos = project.source_repos if project is not None else None
         policy = dataclasses.replace(self.options.render_policy, source_repos=repos)
-        return generate(app, self.repos, self.manifests, revisions=revisions, policy=policy)
+        return generate(
+            app,
+            self.repos,
+            self.manifests,
+            revisions=revisions,
+            policy=policy,
+            limits=self.options.limits,
+        )
 
     def _render(self, state: _AppState, *, fetch: bool, hard: bool) -> None:
         app = state.app
@@ -626,8 +660,8 @@ class Engine:
             executor=self._dry_runs,
             unknown_kinds=unknown,
             tracking=self.options.tracking,
-            # read-only: not even a dry-run PATCH reaches the API server
-            dry_run=not self._read_only,
+            # read-only (flag, config or this context): not even a dry-run PATCH
+            dry_run=not self.read_only_policy.covers(conn.name),
             application_health=self.options.application_health,
         )
         with self._lock:
@@ -662,7 +696,7 @@ class Engine:
                 unknown,
                 app.ignore_differences,
                 conn.cache.reachable,
-                self._read_only,
+                self.read_only_policy.covers(conn.name),
             ],
             sort_keys=True,
             default=str,
@@ -920,7 +954,7 @@ class Engine:
         sync = comparison.sync if (usable and comparison is not None) else SyncStatus.UNKNOWN
         health = comparison.health if (usable and comparison is not None) else HealthStatus.UNKNOWN
         health_message = comparison.health_message if (usable and comparison is not None) else ""
-        resources = _tree(comparison, conn) if comparison is not None else ()
+        resources = resource_tree(comparison, conn) if comparison is not None else ()
         if state.child_docs or state.children:
             child_nodes, children_out_of_sync = self._child_nodes(state)
             resources = resources + tuple(child_nodes)
@@ -964,8 +998,7 @@ class Engine:
             compared_at=state.compared_at,
             comparing=comparing,
             parent=state.parent,
-            read_only=self._read_only
-            or (state.context is not None and state.context in self.options.read_only_contexts),
+            read_only=self.read_only_policy.covers(self._context_of(state)),
             sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
         )
 
@@ -1067,6 +1100,7 @@ class Engine:
                 claimed_elsewhere=lambda key: self._claimed_elsewhere(conn.name, key, app.name),
                 executor=self._dry_runs,
                 tracking=self.options.tracking,
+                dry_run=not self.read_only_policy.covers(conn.name),
             )
             revision = generated.revision
         else:
@@ -1131,14 +1165,29 @@ class Engine:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
             return dict(zip(names, pool.map(one, names), strict=True))
 
-    def sync(self, request: SyncRequest) -> str:
+    def _context_of(self, state: _AppState) -> str | None:
+        """The kubeconfig context the app's destination means now (no network)."""
+        if not isinstance(state.app, Application):
+            return state.context
+        try:
+            return self.clusters.resolve(state.app.destination).context
+        except DestinationError:
+            return state.context
+
+    def _refuse_if_read_only(self, action: str, name: str) -> None:
+        """ReadOnlyError naming the flag or the config key when ``name`` may not change."""
         if self._read_only:
-            raise ReadOnlyError("sync" if not request.prune else "sync with prune")
+            self.read_only_policy.check(action, None)
+        with self._lock:
+            state = self._states.get(name)
+        if state is not None:
+            self.read_only_policy.check(f"{action} of {name}", self._context_of(state))
+
+    def sync(self, request: SyncRequest) -> str:
+        self._refuse_if_read_only("sync" if not request.prune else "sync with prune", request.app)
         state = self._require_app(request.app)
         app = state.app
         assert isinstance(app, Application)
-        if state.context and state.context in self.options.read_only_contexts:
-            raise ReadOnlyError(f"sync to read-only context {state.context}")
         with self._lock:
             if state.operation is not None and not state.operation.phase.done:
                 raise EngineError(f"an operation is already running on {app.name}")
@@ -1274,8 +1323,7 @@ class Engine:
         return None
 
     def terminate(self, app: str) -> bool:
-        if self._read_only:
-            raise ReadOnlyError("terminate")
+        self._refuse_if_read_only("terminate", app)
         with self._lock:
             state = self._states.get(app)
             if (
@@ -1304,8 +1352,7 @@ class Engine:
         return last.operation if last else None
 
     def rollback(self, app: str, history_id: int) -> str:
-        if self._read_only:
-            raise ReadOnlyError("rollback")
+        self._refuse_if_read_only("rollback", app)
         entry = self.history_store.get(history_id)
         if entry is None or entry.app != app:
             raise EngineError(f"no history entry {history_id} for app {app!r}")
@@ -1323,7 +1370,7 @@ class Engine:
 
     # ------------------------------------------------------------------ automation
     def _after_compare(self, name: str) -> None:
-        if self._read_only or not self.options.automation:
+        if self._read_only or not self.options.automation or self._stopped.is_set():
             return
         with self._lock:
             state = self._states.get(name)
@@ -1342,8 +1389,8 @@ class Engine:
             or state.source_error is not None
         ):
             return
-        if state.context and state.context in self.options.read_only_contexts:
-            return
+        if self.read_only_policy.covers(self._context_of(state)):
+            return  # automation is off wherever read-only applies
         revision = generated.revision
         now = time.monotonic()
         if now < state.next_auto_at:
@@ -1455,6 +1502,12 @@ class Engine:
 
     # ------------------------------------------------------------------ Application objects in a cluster
     def _cluster_apps_loader(self) -> None:
+        try:
+            self._load_cluster_apps()
+        finally:
+            self._cluster_apps_read.set()  # read (or given up): one-shot commands go on
+
+    def _load_cluster_apps(self) -> None:
         namespace = self.options.from_cluster or "argocd"
         try:
             context = self.clusters.default_context
@@ -1541,51 +1594,6 @@ def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
         except ValueError:
             continue
     return rules
-
-
-def _tree(comparison: Comparison, conn: ClusterConnection | None) -> tuple[ResourceNode, ...]:
-    nodes: list[ResourceNode] = []
-    for r in comparison.resources:
-        live = r.live
-        children = _children(conn, live) if (conn is not None and live is not None) else ()
-        nodes.append(
-            ResourceNode(
-                key=r.key,
-                version=r.version,
-                status=r.status,
-                health=r.health.status if r.health else None,
-                health_message=r.health.message if r.health else r.message,
-                requires_pruning=r.requires_pruning,
-                sync_wave=r.wave,
-                hook=r.hook,
-                exists=live is not None,
-                children=children,
-                changed_paths=r.diff.changed_paths,
-            )
-        )
-    return tuple(nodes)
-
-
-def _children(conn: ClusterConnection, obj: Manifest, depth: int = 0) -> tuple[ResourceNode, ...]:
-    if depth > 4:
-        return ()
-    uid = str((obj.get("metadata") or {}).get("uid") or "")
-    if not uid:
-        return ()
-    out = []
-    for child in conn.cache.children_of(uid):
-        health = resource_health(child)
-        out.append(
-            ResourceNode(
-                key=ResourceKey.of(child),
-                version=str(child.get("apiVersion", "")),
-                status=None,
-                health=health.status if health else None,
-                health_message=health.message if health else "",
-                children=_children(conn, child, depth + 1),
-            )
-        )
-    return tuple(out)
 
 
 def parse_options_list(items: Iterable[str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_tui.engine.apps import Application, Source
+from gitops_tui.engine.limits import LimitExceeded, ManifestBudget, ManifestLimits
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, url_userinfo
 from gitops_tui.engine.render import (
@@ -108,10 +109,13 @@ def generate(
     revisions: tuple[str, ...],
     timeout: float = 90.0,
     policy: RenderPolicy | None = None,
+    limits: ManifestLimits = ManifestLimits(),
 ) -> Generated:
     """Render every manifest-producing source of ``app`` at ``revisions``.
 
     ``policy``: what rendering may fetch from elsewhere (default: ``RenderPolicy()``).
+    Over ``limits`` (objects or bytes per app) the app fails with a ``SourceError``
+    naming the limit; plain directories are measured before they are parsed.
     """
     policy = policy if policy is not None else RenderPolicy()
     roots: dict[int, Path] = {}
@@ -126,6 +130,7 @@ def generate(
     namespace = app.destination.namespace
     out: list[Manifest] = []
     all_cached = True
+    budget = ManifestBudget(limits, app.name)
     for index, source in enumerate(app.sources):
         if not source.renders_manifests:
             continue
@@ -139,11 +144,20 @@ def generate(
             policy.cache_key(),
         )
         found = cache.get(key)
-        if found is None:
-            all_cached = False
-            found = tuple(_render(source, roots[index], app, namespace, ref_roots, timeout, policy))
-            _check_sizes(found, namespace)
-            cache.put(key, found)
+        try:
+            if found is None:
+                all_cached = False
+                budget.before_render(source, roots[index])
+                found = tuple(
+                    _render(source, roots[index], app, namespace, ref_roots, timeout, policy)
+                )
+                _check_sizes(found, namespace)
+                budget.add(found)  # over the limits: not kept in the cache either
+                cache.put(key, found)
+            else:
+                budget.add(found)
+        except LimitExceeded as exc:
+            raise SourceError("render", str(exc)) from None
         out.extend(copy.deepcopy(list(found)))
     # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
     # An object written without a namespace is the same as one written with the
