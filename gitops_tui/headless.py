@@ -177,6 +177,7 @@ def cmd_sync(
     output: str,
     timeout: float,
     out: TextIO = sys.stdout,
+    force_conflicts: bool = True,
 ) -> int:
     """Sync one or more apps (concurrently); exit 0 only if every sync succeeded."""
     apps = [names] if isinstance(names, str) else list(names)
@@ -190,6 +191,7 @@ def cmd_sync(
             prune=prune,
             dry_run=dry_run,
             force=force,
+            force_conflicts=force_conflicts,
             resources=selected,
             apply_out_of_sync_only=apply_out_of_sync_only,
             initiated_by="cli",

@@ -59,6 +59,7 @@ from gitops_tui.engine.model import (
     ResourceKey,
     SyncStatus,
 )
+from gitops_tui.engine.ownership import with_namespace_cascades
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
 from gitops_tui.engine.redact import redact_text, redact_url
@@ -80,6 +81,7 @@ from gitops_tui.engine.sources import (
     resolve_revisions,
     without_credentials,
 )
+from gitops_tui.engine.takeover import with_takeovers
 from gitops_tui.engine.tracking import TrackingMethod, claimed_app
 
 log = logging.getLogger(__name__)
@@ -1052,6 +1054,14 @@ class Engine:
             selected=request.resources,
             prune=request.prune,
         )
+        plan = with_takeovers(
+            plan,
+            {k: (r.live, r.predicted) for k, r in by_key.items()},
+            options,
+            force=request.force,
+            default=request.force_conflicts,
+        )
+        plan = with_namespace_cascades(plan, conn, app.name, self.options.tracking)
         return plan, revision, conn
 
     def preview(self, request: SyncRequest) -> SyncPreview:
@@ -1147,8 +1157,10 @@ class Engine:
             app_options=dict(app.sync_policy.options),
             dry_run=request.dry_run,
             force=request.force,
+            force_conflicts=request.force_conflicts,
             prune=request.prune,
             initiated_by=request.initiated_by,
+            tracking=self.options.tracking,
             wave_timeout_s=self.options.wave_timeout_s,
         )
         cancel = state.cancel or threading.Event()

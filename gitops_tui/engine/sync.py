@@ -60,11 +60,14 @@ from gitops_tui.engine.annotations import (
 )
 from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
 from gitops_tui.engine.health import resource_health
+from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
 from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, TaskAction
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
+from gitops_tui.engine.takeover import FORCE_CONFLICTS_OPTION, forces_conflicts
+from gitops_tui.engine.tracking import TrackingMethod
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +93,17 @@ class SyncSettings:
     dry_run: bool = False
     """Only the server dry run: nothing changes."""
     force: bool = False
+    force_conflicts: bool = True
+    """Server-side apply takes over fields other managers own (Argo CD's default); False
+    (``--no-force-conflicts``) refuses with a conflict, unless ``force`` or ``Force=true``."""
     prune: bool = False
     """Manual ``--prune`` / ``automated.prune`` (the plan already marks PRUNE_SKIPPED)."""
     wave_timeout_s: float = 300.0
     hook_timeout_s: float = 300.0
     concurrency: int = 8
     initiated_by: str = "user"
+    tracking: TrackingMethod = "annotation"
+    """How the app's objects are tracked (a hook may only replace the app's own hook)."""
 
 
 class _Terminated(Exception):
@@ -190,8 +198,9 @@ def _conflict_message(exc: KubeApiError) -> str | None:
         return None
     parts = [f'{", ".join(paths)} (managed by "{manager}")' for manager, paths in owners.items()]
     return (
-        "field ownership conflict: " + "; ".join(parts) + ". Sync with --force "
-        "(or the Force=true sync option) to take these fields over"
+        "field ownership conflict: " + "; ".join(parts) + ". Force conflicts is off for this "
+        f"sync (--no-force-conflicts or {FORCE_CONFLICTS_OPTION}=false); sync without it, or "
+        "with --force (or the Force=true sync option), to take these fields over"
     )
 
 
@@ -387,7 +396,11 @@ class _SyncRun:
         return found
 
     def _force(self, work: _Work) -> bool:
-        return self.s.force or self._is_true(work, "Force")
+        options = dict(sync_options(work.task.live or {}))
+        options.update(work.task.options)
+        return forces_conflicts(
+            options, self.app_options, force=self.s.force, default=self.s.force_conflicts
+        )
 
     # -- preparation -------------------------------------------------------
     def _concrete(self, task: SyncTask) -> tuple[ResourceKey, Manifest | None]:
@@ -528,9 +541,8 @@ class _SyncRun:
             )
             return None
         assert work.obj is not None
-        if self._namespace_missing(key.namespace):
-            work.skip_dry_run = f"namespace {key.namespace} is created by this sync"
-            return None
+        # every kind is checked, even in a namespace this sync creates: a plan that
+        # cannot fully apply must apply nothing (not the namespace and half the objects)
         try:
             self.conn.resource(key.group, key.kind)
         except UnknownKindError:
@@ -541,9 +553,15 @@ class _SyncRun:
                 work.skip_dry_run = "SkipDryRunOnMissingResource=true"
                 return None
             raise
-        if work.is_hook and BEFORE_HOOK_CREATION in hook_delete_policies(work.obj):
+        if self._namespace_missing(key.namespace):
+            work.skip_dry_run = f"namespace {key.namespace} is created by this sync"
+            return None
+        if work.is_hook:
             live = self.conn.live(key)
-            if live is not None:
+            foreign = self._foreign_hook(work, live)
+            if foreign is not None:
+                return foreign
+            if live is not None and BEFORE_HOOK_CREATION in hook_delete_policies(work.obj):
                 # it will be deleted before creation: check that delete, not an update
                 self.conn.delete(
                     key, propagation=self._propagation(work), uid=_uid(live) or None, dry_run=True
@@ -834,12 +852,19 @@ class _SyncRun:
             return "one or more hooks failed to start: " + "; ".join(outcome.failures)
         return self.wait_hooks(hooks)
 
+    def _foreign_hook(self, work: _Work, live: Manifest | None) -> str | None:
+        """Why ``live`` (the hook's namesake) is not this app's own hook; None when it is."""
+        if live is None:
+            return None
+        return foreign_hook_reason(live, work.key, self.s.app, self.s.tracking)
+
     def delete_before_creation(self, work: _Work) -> str | None:
         assert work.obj is not None
-        if BEFORE_HOOK_CREATION not in hook_delete_policies(work.obj):
-            return None
         live = self.conn.live(work.key)
-        if live is None:
+        foreign = self._foreign_hook(work, live)
+        if foreign is not None:  # appeared since the dry run: still never touched
+            return foreign
+        if live is None or BEFORE_HOOK_CREATION not in hook_delete_policies(work.obj):
             return None
         uid = _uid(live)
         self.set_result(work, ResultCode.RUNNING, "deleting the previous hook")
