@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gitops_tui.engine.cluster import ApiResource, ClusterConnection
 from gitops_tui.engine.kubeclient import KubeApiError
-from gitops_tui.engine.model import Manifest
+from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.plan import NamespaceCascade, SyncPlan, TaskAction
 from gitops_tui.engine.tracking import TrackingMethod, tracked_app
 
@@ -120,3 +120,21 @@ def with_namespace_cascades(
     return dataclasses.replace(
         plan, tasks=tuple(tasks), errors=tuple(errors), cascades=tuple(cascades)
     )
+
+
+def namespaces_being_deleted(conn: ClusterConnection, applied: list[ResourceKey]) -> str | None:
+    """Why a sync that applied ``applied`` cannot count as succeeded, or None.
+
+    A namespace being deleted takes the objects just applied in it along (fresh
+    GETs, one per namespace: the sync's last check).
+    """
+    counts = Counter(key.namespace for key in applied if key.namespace)
+    doomed = []
+    for namespace in sorted(counts):
+        live = conn.get(ResourceKey("", "Namespace", "", namespace))
+        if live is not None and (live.get("metadata") or {}).get("deletionTimestamp"):
+            doomed.append(
+                f"Namespace {namespace} is being deleted: the {counts[namespace]} object(s) "
+                "this sync applied in it are deleted with it"
+            )
+    return "; ".join(doomed) or None

@@ -23,10 +23,17 @@ Follows ``gitops-engine/pkg/sync/sync_context.go`` (learned from, not ported):
 
 Differences from upstream, on purpose:
 
-* server-side apply (field manager ``gitops-tui``) is the default;
+* server-side apply (field manager ``gitops-tui``) is the default, and it forces
+  conflicts as Argo CD's does (a sync after ``kubectl scale`` restores Git's
+  values; the plan names the fields taken, ``takeover.py``); refusing is opt-in
+  (``force_conflicts=False``, ``ServerSideApplyForceConflicts=false``);
   ``ServerSideApply=false`` uses ``kubectl apply`` (client-side), found with
   ``find_tool``; ``Force=true`` there is *not* ``kubectl apply --force`` (which
   deletes and re-creates objects), it only forces server-side apply conflicts;
+* a hook replaces only a live namesake that is this app's own hook (``hooks.py``);
+  every kind is checked before anything is applied, also in a namespace the sync
+  creates; a sync whose applied objects are being deleted (their namespace pruned
+  or deleted) fails instead of succeeding;
 * hook delete policies act on each hook's own outcome right after it finishes
   (as the Argo CD documentation describes them), not at the end of the operation;
 * hooks get no ``argocd.argoproj.io/hook-finalizer``; a hook that vanishes while
@@ -63,10 +70,11 @@ from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
+from gitops_tui.engine.ownership import namespaces_being_deleted
 from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, TaskAction
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
-from gitops_tui.engine.takeover import FORCE_CONFLICTS_OPTION, forces_conflicts
+from gitops_tui.engine.takeover import conflict_message, forces_conflicts
 from gitops_tui.engine.tracking import TrackingMethod
 
 log = logging.getLogger(__name__)
@@ -175,37 +183,8 @@ def safe_message(text: str, key: ResourceKey | None = None) -> str:
     return _truncate(redact_text(text))
 
 
-def _conflict_message(exc: KubeApiError) -> str | None:
-    """The managers and fields of a server-side apply conflict, or None when it is not one."""
-    if exc.status != 409:
-        return None
-    owners: dict[str, list[str]] = {}
-    for cause in exc.details.get("causes") or []:
-        if not isinstance(cause, Mapping) or cause.get("reason") != "FieldManagerConflict":
-            continue
-        message = str(cause.get("message") or "")
-        found = re.search(r'conflict with "([^"]+)"', message)
-        manager = found.group(1) if found else "another field manager"
-        path = str(cause.get("field") or "")
-        if not path and ": ." in message:
-            path = message.rsplit(": ", 1)[1]
-        owners.setdefault(manager, []).append(path or "(unknown field)")
-    if not owners:
-        found_all = re.findall(r'conflict with "([^"]+)"[^:]*: (\.\S+)', exc.message)
-        for manager, path in found_all:
-            owners.setdefault(manager, []).append(path)
-    if not owners:
-        return None
-    parts = [f'{", ".join(paths)} (managed by "{manager}")' for manager, paths in owners.items()]
-    return (
-        "field ownership conflict: " + "; ".join(parts) + ". Force conflicts is off for this "
-        f"sync (--no-force-conflicts or {FORCE_CONFLICTS_OPTION}=false); sync without it, or "
-        "with --force (or the Force=true sync option), to take these fields over"
-    )
-
-
 def _api_error(exc: KubeApiError, key: ResourceKey) -> str:
-    conflict = _conflict_message(exc)
+    conflict = conflict_message(exc)
     if conflict is not None:
         return conflict
     if isinstance(exc, UnknownKindError):
@@ -663,9 +642,24 @@ class _SyncRun:
             failure = self.run_group(works)
             if failure is None and index < len(groups) - 1:
                 failure = self.wait_healthy(phase, wave, works)
+        if failure is None:
+            failure = self.check_namespaces()
         if failure is not None:
             return self.fail(failure)
         return self.finish(OperationPhase.SUCCEEDED, "successfully synced (all tasks run)")
+
+    def check_namespaces(self) -> str | None:
+        """A failure when a namespace this sync applied objects into is being deleted."""
+        return namespaces_being_deleted(
+            self.conn,
+            [
+                w.key
+                for w in self._all_works()
+                if w.is_apply
+                and w.slot in self.entries
+                and self.entries[w.slot].status is ResultCode.SYNCED
+            ],
+        )
 
     def fail(self, message: str) -> OperationState:
         if self.cancel.is_set():
@@ -759,6 +753,10 @@ class _SyncRun:
             verb = "replaced" if work.task.live is not None else "created"
         if self._is_false(work, "ServerSideApply"):
             verb += " (client-side apply)"
+        if (result.get("metadata") or {}).get("deletionTimestamp"):
+            # applied to an object that is being deleted (its namespace, or someone):
+            # it is going away, so this sync cannot have succeeded
+            return f"{verb}, but it is being deleted (it has a deletionTimestamp)"
         if _is_crd(work.key) and work.obj is not None:
             self.await_crd(work.obj)
         if not work.is_hook:

@@ -12,11 +12,12 @@ does. Refusing instead is opt-in: ``--no-force-conflicts`` or the sync option
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from gitops_tui.engine.kubeclient import FIELD_MANAGER
+from gitops_tui.engine.kubeclient import FIELD_MANAGER, KubeApiError
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.plan import SyncPlan, TaskAction
 
@@ -177,3 +178,32 @@ def with_takeovers(
 def _false(options: Mapping[str, str], name: str) -> bool:
     value = options.get(name)
     return value is not None and value.strip().lower() == "false"
+
+
+def conflict_message(exc: KubeApiError) -> str | None:
+    """The managers and fields of a server-side apply conflict, or None when it is not one."""
+    if exc.status != 409:
+        return None
+    owners: dict[str, list[str]] = {}
+    for cause in exc.details.get("causes") or []:
+        if not isinstance(cause, Mapping) or cause.get("reason") != "FieldManagerConflict":
+            continue
+        message = str(cause.get("message") or "")
+        found = re.search(r'conflict with "([^"]+)"', message)
+        manager = found.group(1) if found else "another field manager"
+        path = str(cause.get("field") or "")
+        if not path and ": ." in message:
+            path = message.rsplit(": ", 1)[1]
+        owners.setdefault(manager, []).append(path or "(unknown field)")
+    if not owners:
+        found_all = re.findall(r'conflict with "([^"]+)"[^:]*: (\.\S+)', exc.message)
+        for manager, path in found_all:
+            owners.setdefault(manager, []).append(path)
+    if not owners:
+        return None
+    parts = [f'{", ".join(paths)} (managed by "{manager}")' for manager, paths in owners.items()]
+    return (
+        "field ownership conflict: " + "; ".join(parts) + ". Force conflicts is off for this "
+        f"sync (--no-force-conflicts or {FORCE_CONFLICTS_OPTION}=false); sync without it, or "
+        "with --force (or the Force=true sync option), to take these fields over"
+    )
