@@ -190,6 +190,7 @@ def make_engine(  # type: ignore[no-untyped-def]
         from_cluster=settings.from_cluster,
         repo_poll_interval_s=settings.repo_poll_interval_s,
         tracking=settings.tracking,
+        force_conflicts=settings.force_conflicts,
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,

@@ -59,6 +59,8 @@ class Settings:
     read_only_contexts: frozenset[str] = frozenset()
     repo_poll_interval_s: float = DEFAULT_REPO_POLL_INTERVAL_S
     tracking: Tracking = "annotation"
+    force_conflicts: bool = True
+    """``forceConflicts: false``: syncs refuse fields other managers own (opt-in)."""
 
 
 class _Invalid(ValueError):
@@ -183,6 +185,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "contexts": ("read_only_contexts", lambda v, _base: _read_only_contexts(v)),
     "repoPollInterval": ("repo_poll_interval_s", lambda v, _base: _interval(v)),
     "tracking": ("tracking", lambda v, _base: _tracking(v)),
+    "forceConflicts": ("force_conflicts", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

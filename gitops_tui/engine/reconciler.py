@@ -103,6 +103,8 @@ class EngineOptions:
     from_cluster: str | None = None
     repo_poll_interval_s: float = 60.0
     tracking: TrackingMethod = "annotation"
+    force_conflicts: bool = True
+    """False (config ``forceConflicts: false``): syncs refuse field conflicts unless forced."""
     repo_cache_dir: Path | None = None
     history_path: Path | None = None
     watch_local_repos: bool = True
@@ -1059,7 +1061,7 @@ class Engine:
             {k: (r.live, r.predicted) for k, r in by_key.items()},
             options,
             force=request.force,
-            default=request.force_conflicts,
+            default=request.force_conflicts and self.options.force_conflicts,
         )
         plan = with_namespace_cascades(plan, conn, app.name, self.options.tracking)
         return plan, revision, conn
@@ -1157,7 +1159,7 @@ class Engine:
             app_options=dict(app.sync_policy.options),
             dry_run=request.dry_run,
             force=request.force,
-            force_conflicts=request.force_conflicts,
+            force_conflicts=request.force_conflicts and self.options.force_conflicts,
             prune=request.prune,
             initiated_by=request.initiated_by,
             tracking=self.options.tracking,

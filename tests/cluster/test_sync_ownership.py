@@ -448,6 +448,18 @@ def test_sync_after_kubectl_scale_takes_the_fields_back(  # type: ignore[no-unty
         assert forced.phase is OperationPhase.SUCCEEDED, forced.message
         assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 1
 
+    # the config file's forceConflicts: false (EngineOptions) turns it on for every app
+    kubectl(sandbox.kubeconfig, "-n", namespace, "scale", "deployment/web", "--replicas=5")
+    del doc["spec"]["syncPolicy"]
+    (tmp_path / "third").mkdir()
+    with running_engine(
+        sandbox.kubeconfig, tmp_path / "third", [doc], force_conflicts=False
+    ) as engine:
+        refused = operation(engine, namespace, SyncRequest(app=namespace))
+        assert refused.phase is OperationPhase.FAILED
+        assert "field ownership conflict" in refused.message
+        assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 5
+
 
 # -- 8: pruning a Namespace says what goes with it ---------------------------------------
 

@@ -73,6 +73,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
           other:
         repoPollInterval: 1m30s
         tracking: label
+        forceConflicts: false
         """.replace("\n        ", "\n"),
     )
     base = path.parent.absolute()
@@ -85,11 +86,13 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         read_only_contexts=frozenset({"prod-cluster"}),
         repo_poll_interval_s=90.0,
         tracking="label",
+        force_conflicts=False,
     )
 
 
 def test_null_values_count_as_unset(tmp_path: Path) -> None:
     text = "apps:\nfromCluster:\nkubeconfig:\ncontext:\nreadOnly:\ncontexts:\nrepoPollInterval:\ntracking:\n"
+    text += "forceConflicts:\n"
     assert load_settings(write(tmp_path, text)) == Settings()
 
 
