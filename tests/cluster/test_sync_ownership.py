@@ -319,6 +319,9 @@ def test_a_generate_name_hook_is_never_compared_with_a_list(  # type: ignore[no-
         conn.get(ResourceKey("batch", "Job", namespace, ""))
     with pytest.raises(InvalidNameError, match="invalid name"):
         conn.get(ResourceKey("", "ConfigMap", namespace, "../../secrets/x"))
+    # names are quoted as one path segment, and the server still finds "system:..." names
+    role = ResourceKey("rbac.authorization.k8s.io", "ClusterRole", "", "system:aggregate-to-admin")
+    assert conn.get(role) is not None
 
     # an existing Job in the namespace: what a LIST would have returned
     kubectl(
