@@ -135,7 +135,7 @@ class PruneModal(GitOpsModal[str | None]):
                     f": {kept} object(s) would be pruned but are kept by their sync options"
                 )
         self.query_one("#prune-summary", Static).update(summary)
-        if doomed and not errors:
+        if doomed and not errors and any(c.total for c in preview.plan.cascades):
             self.query_one("#prune-ask", Static).update(confirm_prompt(self.app_name, preview))
         box = self.query_one(Input)
         box.disabled = not doomed or bool(errors)
