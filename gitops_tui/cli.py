@@ -95,8 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--dry-run", action="store_true", help="server-side dry run only; change nothing"
     )
-    sync.add_argument(
-        "--force", action="store_true", help="take over fields owned by other managers"
+    conflicts = sync.add_mutually_exclusive_group()
+    conflicts.add_argument(
+        "--force",
+        action="store_true",
+        help="take over fields owned by other managers, even where the app or object sets "
+        "ServerSideApplyForceConflicts=false",
+    )
+    conflicts.add_argument(
+        "--no-force-conflicts",
+        dest="force_conflicts",
+        action="store_false",
+        help="fail on fields another manager owns (kubectl scale/edit) instead of taking "
+        "them back, which is the default",
     )
     sync.add_argument("--apply-out-of-sync-only", action="store_true")
     sync.add_argument(
@@ -200,6 +211,7 @@ def make_engine(  # type: ignore[no-untyped-def]
             remote_chart_repositories=settings.helm_chart_repositories,
         ),
         application_health=settings.application_health,
+        force_conflicts=settings.force_conflicts,
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,
@@ -325,6 +337,7 @@ def _one_shot(args: argparse.Namespace, engine: Any) -> int | None:
             prune=args.prune,
             dry_run=args.dry_run,
             force=args.force,
+            force_conflicts=args.force_conflicts,
             resources=args.resource,
             apply_out_of_sync_only=args.apply_out_of_sync_only,
             wait=args.wait,

@@ -69,6 +69,8 @@ class Settings:
     in their ``status.health`` (Argo CD's opt-in ``argoproj.io_Application`` health
     customization). Off by default, as in Argo CD since 1.8; child apps that
     gitops-tui registers itself (App of Apps) count towards their parent either way."""
+    force_conflicts: bool = True
+    """``forceConflicts: false``: syncs refuse fields other managers own (opt-in)."""
     limits: ManifestLimits = ManifestLimits()
     # where settings came from, for messages (not part of what is asked for)
     path: Path | None = field(default=None, compare=False)
@@ -254,6 +256,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "helmChartRepositories": ("helm_chart_repositories", lambda v, _base: _boolean(v)),
     "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
     "limits": ("limits", lambda v, _base: _limits(v)),
+    "forceConflicts": ("force_conflicts", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

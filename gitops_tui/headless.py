@@ -221,6 +221,7 @@ def cmd_sync(
     output: str,
     timeout: float,
     out: TextIO | SafeOutput = sys.stdout,
+    force_conflicts: bool = True,
 ) -> int:
     """Sync one or more apps (concurrently); exit 0 only if every sync succeeded."""
     out = safe_output(out)
@@ -235,6 +236,7 @@ def cmd_sync(
             prune=prune,
             dry_run=dry_run,
             force=force,
+            force_conflicts=force_conflicts,
             resources=selected,
             apply_out_of_sync_only=apply_out_of_sync_only,
             initiated_by="cli",

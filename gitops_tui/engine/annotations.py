@@ -72,6 +72,7 @@ KNOWN_APP_SYNC_OPTIONS = frozenset(
         "Prune",
         "Delete",
         "ClientSideApplyMigration",
+        "ServerSideApplyForceConflicts",
     }
 )
 

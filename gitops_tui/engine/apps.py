@@ -443,6 +443,7 @@ SYNC_OPTION_VALUES: Mapping[str, frozenset[str]] = {
     "RespectIgnoreDifferences": _BOOLEAN_WORDS,
     "FailOnSharedResource": _BOOLEAN_WORDS,
     "SkipDryRunOnMissingResource": _BOOLEAN_WORDS,
+    "ServerSideApplyForceConflicts": _BOOLEAN_WORDS,
 }
 """Application-level ``syncOptions`` and the values each accepts."""
 

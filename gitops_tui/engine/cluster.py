@@ -17,7 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tui.engine.kubeclient import FIELD_MANAGER, KubeApiError, KubeClient, KubeTarget
+from gitops_tui.engine.kubeclient import (
+    FIELD_MANAGER,
+    KubeApiError,
+    KubeClient,
+    KubeTarget,
+    path_segment,
+)
 from gitops_tui.engine.model import Manifest, ResourceKey, group_of
 from gitops_tui.engine.tracking import TrackingMethod, tracked_app
 
@@ -77,11 +83,14 @@ class ApiResource:
     def collection_path(self, namespace: str = "") -> str:
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
-            return f"{base}/namespaces/{namespace}/{self.plural}"
+            return f"{base}/namespaces/{path_segment('namespace', namespace)}/{self.plural}"
         return f"{base}/{self.plural}"
 
     def object_path(self, namespace: str, name: str) -> str:
-        return f"{self.collection_path(namespace if self.namespaced else '')}/{name}"
+        """The URL of one object; an empty name raises (never a collection URL: a LIST)."""
+        where = f" in namespace {namespace}" if self.namespaced and namespace else ""
+        segment = path_segment(f"{self.kind}{where}", name)
+        return f"{self.collection_path(namespace if self.namespaced else '')}/{segment}"
 
 
 class Discovery:
@@ -122,6 +131,11 @@ class Discovery:
     def lookup(self, group: str, kind: str) -> ApiResource | None:
         with self._lock:
             return self._by_kind.get((group, kind))
+
+    def resources(self) -> list[ApiResource]:
+        """Every served kind (as of the last refresh)."""
+        with self._lock:
+            return list(self._by_kind.values())
 
     def for_object(self, obj: Manifest) -> ApiResource | None:
         return self.lookup(group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", "")))

@@ -37,6 +37,7 @@ class SyncRequest:
     prune: bool = False
     dry_run: bool = False
     force: bool = False
+    force_conflicts: bool = True  # False: --no-force-conflicts (refuse field conflicts)
     apply_out_of_sync_only: bool = False
     resources: frozenset[ResourceKey] | None = None
     revision: str | None = None  # a past revision (rollback); None = the app's target

@@ -287,7 +287,13 @@ def compare_app(
         except ValueError:
             wave = 0
         try:
-            live = conn.live(key)
+            if key.name:
+                live = conn.live(key)
+            else:
+                # generateName only (hooks): no live namesake can exist, and a GET
+                # without a name would be answered with a LIST of the collection
+                conn.resource(key.group, key.kind)
+                live = None
         except UnknownKindError as exc:
             return ResourceComparison(
                 key,

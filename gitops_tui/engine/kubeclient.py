@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import urllib3
 import yaml
@@ -45,6 +45,32 @@ class KubeApiError(Exception):
     @property
     def unreachable(self) -> bool:
         return self.status == 0
+
+
+class InvalidNameError(KubeApiError):
+    """An object URL was asked for with an empty or unusable name: nothing is sent.
+
+    Without a name, ``GET .../jobs/`` is answered as a LIST of the collection, and
+    a name with ``/`` (or ``.``/``..``) would address another path: both would
+    make a list or another object pass for the object asked about.
+    """
+
+    def __init__(self, what: str, name: str) -> None:
+        if not name:
+            message = (
+                f"{what} has no name (only generateName?): an object URL needs a name, "
+                "nothing was sent"
+            )
+        else:
+            message = f"{what} has an invalid name {name[:80]!r}: nothing was sent"
+        super().__init__(400, "InvalidName", message)
+
+
+def path_segment(what: str, name: str) -> str:
+    """``name`` as one URL path segment; raises ``InvalidNameError`` for '', '.', '..', '/'."""
+    if not name or name in (".", "..") or "/" in name or "%" in name:
+        raise InvalidNameError(what, name)
+    return quote(name, safe="")
 
 
 @dataclass(frozen=True)

@@ -164,12 +164,50 @@ WaveId = tuple[str, int]
 
 
 @dataclass(frozen=True)
+class NamespaceCascade:
+    """What pruning a Namespace deletes with it (the API server deletes its contents).
+
+    Counts are of root objects (no owner references; Events and the objects the
+    cluster puts in every namespace left out): ``managed`` are tracked by this app,
+    ``unmanaged`` are everything else (other apps' and untracked objects).
+    """
+
+    namespace: str
+    managed: int
+    unmanaged: int
+    kinds: tuple[tuple[str, int], ...] = ()
+    """(kind, count) of the unmanaged objects, most first."""
+    more: bool = False
+    """A kind had more objects than were counted: the counts are lower bounds."""
+
+    @property
+    def total(self) -> int:
+        return self.managed + self.unmanaged
+
+    def describe(self) -> str:
+        """``3 more objects go with it: 1 of this app, 2 not managed by it (2 ConfigMap)``."""
+        if not self.total:
+            return "it holds no other objects"
+        plus = "+" if self.more else ""
+        text = (
+            f"{self.total}{plus} more object(s) go with it: {self.managed} of this app, "
+            f"{self.unmanaged}{plus} NOT managed by this app"
+        )
+        if self.kinds:
+            text += " (" + ", ".join(f"{n} {kind}" for kind, n in self.kinds[:5])
+            text += ", ...)" if len(self.kinds) > 5 else ")"
+        return text
+
+
+@dataclass(frozen=True)
 class SyncPlan:
     """Tasks in execution order, SyncFail hooks kept apart, and errors that forbid syncing."""
 
     tasks: tuple[SyncTask, ...]
     sync_fail_tasks: tuple[SyncTask, ...] = ()
     errors: tuple[str, ...] = ()
+    cascades: tuple[NamespaceCascade, ...] = ()
+    """Namespaces this plan prunes and what goes with them (when the cluster was asked)."""
 
     @property
     def ok(self) -> bool:
@@ -243,6 +281,25 @@ def _prune_task(live: Manifest, wave: int, prune_enabled: bool) -> SyncTask:
     elif not prune_enabled:
         action, note = TaskAction.PRUNE_SKIPPED, "ignored (requires pruning)"
     return SyncTask(ResourceKey.of(live), action, SYNC, wave, None, live, options, note=note)
+
+
+def _check_namespace_prune(
+    key: ResourceKey, desired: Sequence[Manifest], errors: list[str]
+) -> None:
+    """Pruning a Namespace deletes what is inside: never the objects this app still wants."""
+    if key.group != "" or key.kind != "Namespace":
+        return
+    inside = sorted(
+        ResourceKey.of(obj) for obj in desired if ResourceKey.of(obj).namespace == key.name
+    )
+    if not inside:
+        return
+    shown = ", ".join(k.display for k in inside[:3]) + (", ..." if len(inside) > 3 else "")
+    errors.append(
+        f"{key.display} would be pruned, but this app still wants {len(inside)} object(s) "
+        f"in it ({shown}): deleting the namespace would delete them. Keep the Namespace "
+        "in Git or move those objects out of it"
+    )
 
 
 # -- wave adjustments ------------------------------------------------------------------
@@ -376,7 +433,10 @@ def build_plan(
     for obj in prune_candidates:
         if not wanted(ResourceKey.of(obj)) or is_hook(obj) or is_skipped(obj):
             continue
-        tasks.append(_prune_task(obj, _wave(obj, errors), prune))
+        task = _prune_task(obj, _wave(obj, errors), prune)
+        if task.action is TaskAction.PRUNE:
+            _check_namespace_prune(task.key, desired, errors)
+        tasks.append(task)
 
     tasks = mirror_prune_waves(tasks)
     tasks = apply_prune_last(tasks, option_is_true(app_options, "PruneLast"))

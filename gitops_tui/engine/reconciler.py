@@ -63,6 +63,7 @@ from gitops_tui.engine.model import (
     ResourceKey,
     SyncStatus,
 )
+from gitops_tui.engine.ownership import with_namespace_cascades
 from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.projects import Project, app_violations, kind_permitted, project_from_object
 from gitops_tui.engine.readonly import ReadOnlyPolicy
@@ -87,6 +88,7 @@ from gitops_tui.engine.sources import (
     resolve_revisions,
     without_credentials,
 )
+from gitops_tui.engine.takeover import with_takeovers
 from gitops_tui.engine.tracking import TrackingMethod, claimed_app
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,8 @@ class EngineOptions:
     from_cluster: str | None = None
     repo_poll_interval_s: float = 60.0
     tracking: TrackingMethod = "annotation"
+    force_conflicts: bool = True
+    """False (config ``forceConflicts: false``): syncs refuse field conflicts unless forced."""
     repo_cache_dir: Path | None = None
     history_path: Path | None = None
     watch_local_repos: bool = True
@@ -1133,6 +1137,14 @@ class Engine:
             selected=request.resources,
             prune=request.prune,
         )
+        plan = with_takeovers(
+            plan,
+            {k: (r.live, r.predicted) for k, r in by_key.items()},
+            options,
+            force=request.force,
+            default=request.force_conflicts and self.options.force_conflicts,
+        )
+        plan = with_namespace_cascades(plan, conn, app.name, self.options.tracking)
         return plan, revision, conn
 
     def preview(self, request: SyncRequest) -> SyncPreview:
@@ -1243,8 +1255,10 @@ class Engine:
             app_options=dict(app.sync_policy.options),
             dry_run=request.dry_run,
             force=request.force,
+            force_conflicts=request.force_conflicts and self.options.force_conflicts,
             prune=request.prune,
             initiated_by=request.initiated_by,
+            tracking=self.options.tracking,
             wave_timeout_s=self.options.wave_timeout_s,
             application_health=self.options.application_health,
         )

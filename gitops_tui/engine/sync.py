@@ -23,10 +23,17 @@ Follows ``gitops-engine/pkg/sync/sync_context.go`` (learned from, not ported):
 
 Differences from upstream, on purpose:
 
-* server-side apply (field manager ``gitops-tui``) is the default;
+* server-side apply (field manager ``gitops-tui``) is the default, and it forces
+  conflicts as Argo CD's does (a sync after ``kubectl scale`` restores Git's
+  values; the plan names the fields taken, ``takeover.py``); refusing is opt-in
+  (``force_conflicts=False``, ``ServerSideApplyForceConflicts=false``);
   ``ServerSideApply=false`` uses ``kubectl apply`` (client-side), found with
   ``find_tool``; ``Force=true`` there is *not* ``kubectl apply --force`` (which
   deletes and re-creates objects), it only forces server-side apply conflicts;
+* a hook replaces only a live namesake that is this app's own hook (``hooks.py``);
+  every kind is checked before anything is applied, also in a namespace the sync
+  creates; a sync whose applied objects are being deleted (their namespace pruned
+  or deleted) fails instead of succeeding;
 * hook delete policies act on each hook's own outcome right after it finishes
   (as the Argo CD documentation describes them), not at the end of the operation;
 * hooks get no ``argocd.argoproj.io/hook-finalizer``; a hook that vanishes while
@@ -60,11 +67,15 @@ from gitops_tui.engine.annotations import (
 )
 from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
 from gitops_tui.engine.health import resource_health
+from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
+from gitops_tui.engine.ownership import namespaces_being_deleted
 from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, TaskAction
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
+from gitops_tui.engine.takeover import conflict_message, forces_conflicts
+from gitops_tui.engine.tracking import TrackingMethod
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +101,9 @@ class SyncSettings:
     dry_run: bool = False
     """Only the server dry run: nothing changes."""
     force: bool = False
+    force_conflicts: bool = True
+    """Server-side apply takes over fields other managers own (Argo CD's default); False
+    (``--no-force-conflicts``) refuses with a conflict, unless ``force`` or ``Force=true``."""
     prune: bool = False
     """Manual ``--prune`` / ``automated.prune`` (the plan already marks PRUNE_SKIPPED)."""
     wave_timeout_s: float = 300.0
@@ -98,6 +112,8 @@ class SyncSettings:
     initiated_by: str = "user"
     application_health: bool = False
     """The opt-in health rule of live Applications (waves wait for child apps)."""
+    tracking: TrackingMethod = "annotation"
+    """How the app's objects are tracked (a hook may only replace the app's own hook)."""
 
 
 class _Terminated(Exception):
@@ -169,36 +185,8 @@ def safe_message(text: str, key: ResourceKey | None = None) -> str:
     return _truncate(redact_text(text))
 
 
-def _conflict_message(exc: KubeApiError) -> str | None:
-    """The managers and fields of a server-side apply conflict, or None when it is not one."""
-    if exc.status != 409:
-        return None
-    owners: dict[str, list[str]] = {}
-    for cause in exc.details.get("causes") or []:
-        if not isinstance(cause, Mapping) or cause.get("reason") != "FieldManagerConflict":
-            continue
-        message = str(cause.get("message") or "")
-        found = re.search(r'conflict with "([^"]+)"', message)
-        manager = found.group(1) if found else "another field manager"
-        path = str(cause.get("field") or "")
-        if not path and ": ." in message:
-            path = message.rsplit(": ", 1)[1]
-        owners.setdefault(manager, []).append(path or "(unknown field)")
-    if not owners:
-        found_all = re.findall(r'conflict with "([^"]+)"[^:]*: (\.\S+)', exc.message)
-        for manager, path in found_all:
-            owners.setdefault(manager, []).append(path)
-    if not owners:
-        return None
-    parts = [f'{", ".join(paths)} (managed by "{manager}")' for manager, paths in owners.items()]
-    return (
-        "field ownership conflict: " + "; ".join(parts) + ". Sync with --force "
-        "(or the Force=true sync option) to take these fields over"
-    )
-
-
 def _api_error(exc: KubeApiError, key: ResourceKey) -> str:
-    conflict = _conflict_message(exc)
+    conflict = conflict_message(exc)
     if conflict is not None:
         return conflict
     if isinstance(exc, UnknownKindError):
@@ -389,7 +377,11 @@ class _SyncRun:
         return found
 
     def _force(self, work: _Work) -> bool:
-        return self.s.force or self._is_true(work, "Force")
+        options = dict(sync_options(work.task.live or {}))
+        options.update(work.task.options)
+        return forces_conflicts(
+            options, self.app_options, force=self.s.force, default=self.s.force_conflicts
+        )
 
     # -- preparation -------------------------------------------------------
     def _concrete(self, task: SyncTask) -> tuple[ResourceKey, Manifest | None]:
@@ -530,9 +522,8 @@ class _SyncRun:
             )
             return None
         assert work.obj is not None
-        if self._namespace_missing(key.namespace):
-            work.skip_dry_run = f"namespace {key.namespace} is created by this sync"
-            return None
+        # every kind is checked, even in a namespace this sync creates: a plan that
+        # cannot fully apply must apply nothing (not the namespace and half the objects)
         try:
             self.conn.resource(key.group, key.kind)
         except UnknownKindError:
@@ -543,9 +534,15 @@ class _SyncRun:
                 work.skip_dry_run = "SkipDryRunOnMissingResource=true"
                 return None
             raise
-        if work.is_hook and BEFORE_HOOK_CREATION in hook_delete_policies(work.obj):
+        if self._namespace_missing(key.namespace):
+            work.skip_dry_run = f"namespace {key.namespace} is created by this sync"
+            return None
+        if work.is_hook:
             live = self.conn.live(key)
-            if live is not None:
+            foreign = self._foreign_hook(work, live)
+            if foreign is not None:
+                return foreign
+            if live is not None and BEFORE_HOOK_CREATION in hook_delete_policies(work.obj):
                 # it will be deleted before creation: check that delete, not an update
                 self.conn.delete(
                     key, propagation=self._propagation(work), uid=_uid(live) or None, dry_run=True
@@ -647,9 +644,24 @@ class _SyncRun:
             failure = self.run_group(works)
             if failure is None and index < len(groups) - 1:
                 failure = self.wait_healthy(phase, wave, works)
+        if failure is None:
+            failure = self.check_namespaces()
         if failure is not None:
             return self.fail(failure)
         return self.finish(OperationPhase.SUCCEEDED, "successfully synced (all tasks run)")
+
+    def check_namespaces(self) -> str | None:
+        """A failure when a namespace this sync applied objects into is being deleted."""
+        return namespaces_being_deleted(
+            self.conn,
+            [
+                w.key
+                for w in self._all_works()
+                if w.is_apply
+                and w.slot in self.entries
+                and self.entries[w.slot].status is ResultCode.SYNCED
+            ],
+        )
 
     def fail(self, message: str) -> OperationState:
         if self.cancel.is_set():
@@ -743,6 +755,10 @@ class _SyncRun:
             verb = "replaced" if work.task.live is not None else "created"
         if self._is_false(work, "ServerSideApply"):
             verb += " (client-side apply)"
+        if (result.get("metadata") or {}).get("deletionTimestamp"):
+            # applied to an object that is being deleted (its namespace, or someone):
+            # it is going away, so this sync cannot have succeeded
+            return f"{verb}, but it is being deleted (it has a deletionTimestamp)"
         if _is_crd(work.key) and work.obj is not None:
             self.await_crd(work.obj)
         if not work.is_hook:
@@ -836,12 +852,19 @@ class _SyncRun:
             return "one or more hooks failed to start: " + "; ".join(outcome.failures)
         return self.wait_hooks(hooks)
 
+    def _foreign_hook(self, work: _Work, live: Manifest | None) -> str | None:
+        """Why ``live`` (the hook's namesake) is not this app's own hook; None when it is."""
+        if live is None:
+            return None
+        return foreign_hook_reason(live, work.key, self.s.app, self.s.tracking)
+
     def delete_before_creation(self, work: _Work) -> str | None:
         assert work.obj is not None
-        if BEFORE_HOOK_CREATION not in hook_delete_policies(work.obj):
-            return None
         live = self.conn.live(work.key)
-        if live is None:
+        foreign = self._foreign_hook(work, live)
+        if foreign is not None:  # appeared since the dry run: still never touched
+            return foreign
+        if live is None or BEFORE_HOOK_CREATION not in hook_delete_policies(work.obj):
             return None
         uid = _uid(live)
         self.set_result(work, ResultCode.RUNNING, "deleting the previous hook")

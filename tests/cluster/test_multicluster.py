@@ -133,3 +133,69 @@ def test_switching_the_default_context_moves_in_cluster_apps(
         )
         with pytest.raises(Exception, match="no context 'nope'"):
             engine.set_default_context("nope")
+
+
+def test_sync_and_prune_reach_the_destination_cluster_only(
+    sandbox, second_sandbox, namespace, tmp_path
+) -> None:
+    """An app on the second (non-default) context: created there, pruned there, and the
+    first cluster's namesakes (even one carrying the same tracking mark) are untouched."""
+    from gitrepo import commit
+    from helpers import kubectl
+
+    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.snapshot import OperationPhase
+    from gitops_tui.engine.tracking import with_tracking
+
+    kubeconfig = merged_kubeconfig(
+        tmp_path / "kubeconfig", sandbox.kubeconfig, second_sandbox.kubeconfig
+    )
+    repo = make_repo(tmp_path / "repo", {"app/cm.yaml": dump_all([cm("keep"), cm("stale")])})
+    doc = application(
+        namespace,
+        f"file://{repo.working_tree_dir}",
+        "app",
+        namespace,
+        sync_options=["CreateNamespace=true"],
+    )
+    doc["spec"]["destination"] = {"name": "second", "namespace": namespace}
+    # a decoy on the default cluster: same namespace, name and tracking mark as "stale"
+    decoy = with_tracking(
+        {**cm("stale"), "metadata": {"name": "stale", "namespace": namespace}}, namespace
+    )
+    kubectl(sandbox.kubeconfig, "apply", "-f", "-", stdin=dump_all([decoy]))
+
+    def uid(box_kubeconfig: Path, name: str) -> str | None:
+        got = kubectl(
+            box_kubeconfig, "-n", namespace, "get", "configmap", name, "-o", "json", check=False
+        )
+        return yaml.safe_load(got.stdout)["metadata"]["uid"] if got.returncode == 0 else None
+
+    decoy_uid = uid(sandbox.kubeconfig, "stale")
+    second = second_sandbox.kubeconfig
+    try:
+        with running_engine(kubeconfig, tmp_path, [doc]) as engine:
+            assert engine.default_context == "sandbox-test"
+            op = engine.sync(SyncRequest(app=namespace))
+            final = engine.wait_for_operation(namespace, op, timeout=90)
+            assert final is not None and final.phase is OperationPhase.SUCCEEDED, final
+            assert uid(second, "keep") and uid(second, "stale")
+            assert uid(sandbox.kubeconfig, "keep") is None  # nothing on the default cluster
+
+            sha = commit(repo, {"app/cm.yaml": dump_all([cm("keep")])}, "drop stale")
+            engine.refresh(namespace)
+            wait_for(
+                lambda: engine.snapshot().by_name[namespace].revision == sha,
+                timeout=60,
+                what="the new revision compared",
+            )
+            preview = engine.preview(SyncRequest(app=namespace, prune=True))
+            assert [t.key.name for t in preview.plan.tasks if t.is_prune] == ["stale"]
+            op = engine.sync(SyncRequest(app=namespace, prune=True))
+            final = engine.wait_for_operation(namespace, op, timeout=90)
+            assert final is not None and final.phase is OperationPhase.SUCCEEDED, final
+            wait_for(lambda: uid(second, "stale") is None, what="stale pruned on the second")
+            assert uid(second, "keep")
+            assert uid(sandbox.kubeconfig, "stale") == decoy_uid
+    finally:
+        kubectl(second, "delete", "namespace", namespace, "--wait=false", check=False)

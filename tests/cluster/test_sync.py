@@ -711,6 +711,7 @@ def test_prune_false_and_prune_disabled_leave_objects_alone(conn, namespace, cor
 def test_a_field_conflict_names_the_other_manager_and_force_takes_over(  # type: ignore[no-untyped-def]
     conn, namespace, kube_api
 ) -> None:
+    """With force conflicts turned off (opt-in since syncs take fields back by default)."""
     app = f"app-{namespace}"
     desired = [deployment("web", namespace, replicas=1)]
     assert sync(conn, plan_for(conn, app, desired), settings(app, namespace)).phase is (
@@ -721,7 +722,8 @@ def test_a_field_conflict_names_the_other_manager_and_force_takes_over(  # type:
         "web", namespace, {"spec": {"replicas": 3}}, field_manager="kubectl-scale"
     )
 
-    state = sync(conn, plan_for(conn, app, desired), settings(app, namespace))
+    refusing = settings(app, namespace, force_conflicts=False)
+    state = sync(conn, plan_for(conn, app, desired), refusing)
     assert state.phase is OperationPhase.FAILED
     assert f"Deployment {namespace}/web" in state.message
     assert '"kubectl-scale"' in state.message
@@ -729,7 +731,11 @@ def test_a_field_conflict_names_the_other_manager_and_force_takes_over(  # type:
     assert "--force" in state.message
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 3
 
-    forced = sync(conn, plan_for(conn, app, desired), settings(app, namespace, force=True))
+    forced = sync(
+        conn,
+        plan_for(conn, app, desired),
+        settings(app, namespace, force_conflicts=False, force=True),
+    )
     assert forced.phase is OperationPhase.SUCCEEDED, forced.message
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 1
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fake_engine import FakeEngine
+from textual.widgets import Static
 from uitest import screen_text, wait_for
 
-from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.commands import SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.plan import NamespaceCascade
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.modals.prune import PruneModal
@@ -124,3 +128,24 @@ async def test_rollback_confirmed(engine: FakeEngine) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, AppListScreen)
+
+
+async def test_the_confirmation_names_what_goes_with_a_pruned_namespace(  # type: ignore[no-untyped-def]
+    engine: FakeEngine, monkeypatch
+) -> None:
+    real = engine.preview
+
+    def preview(request: SyncRequest) -> SyncPreview:
+        found = real(request)
+        cascade = NamespaceCascade("guestbook", 1, 3, (("ConfigMap", 3),))
+        return replace(found, plan=replace(found.plan, cascades=(cascade,)))
+
+    monkeypatch.setattr(engine, "preview", preview)
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        modal = await open_prune(pilot, app)
+        ask = str(modal.query_one("#prune-ask", Static).render())
+        assert ask == (
+            "Type the app name (guestbook) and press enter to delete 1 object(s) AND, with "
+            "Namespace guestbook, 4 more object(s) inside it (3 NOT managed by this app):"
+        )

@@ -77,6 +77,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         kustomizeRemoteBases: false
         helmChartRepositories: true
         applicationHealth: true
+        forceConflicts: false
         """.replace("\n        ", "\n"),
     )
     base = path.parent.absolute()
@@ -92,12 +93,14 @@ def test_every_key_is_read(tmp_path: Path) -> None:
         kustomize_remote_bases=False,
         helm_chart_repositories=True,
         application_health=True,
+        force_conflicts=False,
     )
 
 
 def test_null_values_count_as_unset(tmp_path: Path) -> None:
     text = "apps:\nfromCluster:\nkubeconfig:\ncontext:\nreadOnly:\ncontexts:\nrepoPollInterval:\ntracking:\n"
     text += "applicationHealth:\n"
+    text += "forceConflicts:\n"
     assert load_settings(write(tmp_path, text)) == Settings()
 
 

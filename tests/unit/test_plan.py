@@ -543,6 +543,12 @@ def test_plan_is_a_permutation_in_phase_wave_order(
 ) -> None:
     desired, prune = case
     p = plan(desired, prune=prune, app_options={"PruneLast": str(prune_last).lower()})
+    pruned_namespaces = {key(o).name for o in prune if key(o).kind == "Namespace"}
+    if pruned_namespaces & {key(o).namespace for o in desired}:
+        # pruning a namespace that holds wanted objects is refused (it would delete them)
+        assert p.errors
+        assert all("would be pruned, but this app still wants" in e for e in p.errors)
+        return
     assert p.ok
     everything = p.tasks + p.sync_fail_tasks
     assert Counter(t.key for t in everything) == expected_task_count(desired, prune)
@@ -564,3 +570,20 @@ def test_plan_is_a_permutation_in_phase_wave_order(
     for _, tasks in p.waves():
         prune_flags = [t.is_prune for t in tasks]
         assert prune_flags == sorted(prune_flags, reverse=True), "prunes lead their wave"
+
+
+def test_pruning_a_namespace_that_holds_wanted_objects_is_a_plan_error() -> None:
+    ns = res("Namespace", "team")
+    inside = res("ConfigMap", "cfg", namespace="team")
+    elsewhere = res("ConfigMap", "cfg", namespace="other")
+    plan = build_plan([inside, elsewhere], {}, {}, [ns], app_options={})
+    assert plan.errors == (
+        "Namespace team would be pruned, but this app still wants 1 object(s) in it "
+        "(ConfigMap team/cfg): deleting the namespace would delete them. Keep the Namespace "
+        "in Git or move those objects out of it",
+    )
+    # also when only the prune is selected, and not when the prune is skipped
+    selected = frozenset({ResourceKey("", "Namespace", "", "team")})
+    assert build_plan([inside], {}, {}, [ns], app_options={}, selected=selected).errors
+    assert build_plan([inside], {}, {}, [ns], app_options={}, prune=False).errors == ()
+    assert build_plan([elsewhere], {}, {}, [ns], app_options={}).errors == ()

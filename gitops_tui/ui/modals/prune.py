@@ -42,6 +42,20 @@ def prune_rows(preview: SyncPreview, glyphs: Glyphs) -> dict[str, Cells]:
     return rows
 
 
+def confirm_prompt(app_name: str, preview: SyncPreview) -> str:
+    """What typing the name confirms: the listed deletions and what goes with Namespaces."""
+    doomed = len(deletions(preview))
+    text = f"Type the app name ({app_name}) and press enter to delete {doomed} object(s)"
+    for cascade in preview.plan.cascades:
+        if cascade.total:
+            plus = "+" if cascade.more else ""
+            text += (
+                f" AND, with Namespace {cascade.namespace}, {cascade.total}{plus} more object(s) "
+                f"inside it ({cascade.unmanaged}{plus} NOT managed by this app)"
+            )
+    return text + ":"
+
+
 def deletions(preview: SyncPreview) -> frozenset[ResourceKey]:
     return frozenset(t.key for t in preview.plan.tasks if t.action is TaskAction.PRUNE)
 
@@ -123,6 +137,8 @@ class PruneModal(GitOpsModal[str | None]):
                     f": {kept} object(s) would be pruned but are kept by their sync options"
                 )
         self.query_one("#prune-summary", SafeStatic).update(summary)
+        if doomed and not errors and any(c.total for c in preview.plan.cascades):
+            self.query_one("#prune-ask", SafeStatic).update(confirm_prompt(self.app_name, preview))
         box = self.query_one(Input)
         box.disabled = not doomed or bool(errors)
         if not box.disabled:
