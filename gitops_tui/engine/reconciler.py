@@ -36,6 +36,7 @@ from gitops_tui.engine.apps import (
     load_application_files,
     parse_application,
 )
+from gitops_tui.engine.automation import Automation
 from gitops_tui.engine.cluster import BASELINE_KINDS, ClusterConnection, owner_chain_root
 from gitops_tui.engine.commands import (
     EngineError,
@@ -87,8 +88,7 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 PUBLISH_BATCH_S = 0.1
 CLUSTER_RETRY_S = 5.0
-SELF_HEAL_BACKOFF = (2.0, 3.0, 300.0)  # 2s * 3^n up to 300 s
-AUTO_SYNC_RETRY_DEFAULT = 5
+AUTOMATION_PERIOD_S = 2.0  # the automation loop's pass interval (backoffs expire)
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,6 @@ class _AppState:
     need_render: bool = True
     fetch: bool = True
     hard: bool = False
-    # automation
-    auto_revision: str = ""
-    auto_attempts: int = 0
-    heal_attempts: int = 0
-    next_auto_at: float = 0.0
     compared_at: float = 0.0
     # App of Apps
     parent: str | None = None
@@ -182,6 +177,7 @@ class Engine:
             options.kubeconfig, options.context, tracking=options.tracking
         )
         self.history_store = HistoryStore(options.history_path)
+        self.automation = Automation()
         self._cluster_errors: dict[str, str] = {}
         self._cluster_ready: set[str] = set()
         self._cluster_lock = threading.Lock()
@@ -837,6 +833,7 @@ class Engine:
         conditions.extend(state.load_problems)
         if state.process_error is not None:
             conditions.append(state.process_error)
+        conditions.extend(self.automation.conditions(app.name))
         conditions.extend(
             Condition(ConditionType.INVALID_SPEC, p)
             for p in (*state.project_problems, *state.refused_kinds)
@@ -904,7 +901,10 @@ class Engine:
             repo_url=redact_url(app.source.repo_url),
             path=app.source.path or app.source.chart,
             destination=Destination(
-                app.destination.server, app.destination.name, app.destination.namespace
+                app.destination.server,
+                app.destination.name,
+                app.destination.namespace,
+                state.context or "",
             ),
             automated=app.sync_policy.automated,
             auto_prune=app.sync_policy.prune,
@@ -920,6 +920,7 @@ class Engine:
             read_only=self._read_only
             or (state.context is not None and state.context in self.options.read_only_contexts),
             sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
+            automation=self.automation.status(app.name),
         )
 
     # ------------------------------------------------------------------ diffs
@@ -1268,6 +1269,7 @@ class Engine:
             policy = replace(current.sync_policy, automated=False)
             with self._lock:
                 state.app = replace(current, sync_policy=policy)
+            self.automation.clear(app)
             log.warning("automated sync turned off for %s before rollback", app)
         return self.sync(
             SyncRequest(app=app, prune=False, revision=entry.revision, initiated_by="rollback")
@@ -1282,58 +1284,41 @@ class Engine:
             if state is None or not isinstance(state.app, Application):
                 return
             app = state.app
-            comparison = state.comparison
+            snapshot = state.snapshot
             generated = state.generated
             busy = state.operation is not None and not state.operation.phase.done
+            # an App of Apps parent may hold nothing but child apps
+            empty = not state.desired and not state.child_docs
+        if not app.sync_policy.automated:
+            if self.automation.status(name) is not None:
+                self.automation.clear(name)
+                self._refresh_snapshot(state)
+            return
         if (
-            not app.sync_policy.automated
-            or comparison is None
+            snapshot is None
+            or state.comparison is None
             or generated is None
             or busy
-            or comparison.sync != SyncStatus.OUT_OF_SYNC
             or state.source_error is not None
+            or snapshot.sync == SyncStatus.UNKNOWN
         ):
             return
         if state.context and state.context in self.options.read_only_contexts:
             return
-        revision = generated.revision
-        now = time.monotonic()
-        if now < state.next_auto_at:
-            return
-        last = state.last_sync
-        same_revision = (
-            last is not None and last.revision == revision and last.initiated_by == "automated"
+        before = self.automation.status(name)
+        decision = self.automation.decide(
+            name,
+            app.sync_policy,
+            revision=generated.revision,
+            # the snapshot's verdict counts child apps (kept outside the cluster) too
+            out_of_sync=snapshot.sync == SyncStatus.OUT_OF_SYNC,
+            empty=empty,
+            last=state.last_sync,
         )
-        if same_revision and last is not None and last.phase == OperationPhase.SUCCEEDED:
-            if not app.sync_policy.self_heal:
-                return
-            base, factor, cap = SELF_HEAL_BACKOFF
-            wait = min(cap, base * factor**state.heal_attempts)
-            if state.heal_attempts and now < state.next_auto_at + wait:
-                return
-            state.heal_attempts += 1
-        elif same_revision and last is not None and last.phase != OperationPhase.SUCCEEDED:
-            limit = (
-                app.sync_policy.retry.limit if app.sync_policy.retry else AUTO_SYNC_RETRY_DEFAULT
-            )
-            if 0 <= limit <= state.auto_attempts:
-                return
-            policy = app.sync_policy.retry
-            wait = policy.wait(state.auto_attempts) if policy else 5.0 * 2**state.auto_attempts
-            if now < state.next_auto_at + wait:
-                return
-        else:
-            state.auto_attempts = 0
-            state.heal_attempts = 0
-        if app.sync_policy.prune and not app.sync_policy.allow_empty and not state.desired:
-            with self._lock:
-                state.source_error = SourceError(
-                    "render",
-                    "automated sync refused: it would delete every resource (allowEmpty is off)",
-                )
+        if decision.status != before:
+            self._refresh_snapshot(state)
+        if not decision.starts_sync:
             return
-        state.auto_attempts += 1
-        state.next_auto_at = now
         try:
             # selfHeal means Git wins over live edits: take fields back from other managers
             self.sync(
@@ -1347,13 +1332,19 @@ class Engine:
         except (EngineError, ReadOnlyError) as exc:
             log.info("automated sync of %s not started: %s", name, exc)
 
+    def _refresh_snapshot(self, state: _AppState) -> None:
+        with self._lock:
+            state.snapshot = self._app_snapshot(state)
+        self._mark_dirty()
+
     def _automation_loop(self) -> None:
         """Re-check automated apps periodically (self-heal and retry backoffs expire)."""
-        while not self._stopped.wait(2.0):
+        while not self._stopped.wait(AUTOMATION_PERIOD_S):
             for name, state in list(self._states.items()):
                 app = state.app
                 if isinstance(app, Application) and app.sync_policy.automated and not state.running:
                     self._after_compare(name)
+            self.automation.note_pass()
 
     # ------------------------------------------------------------------ git watching
     def _repo_apps(self) -> dict[str, list[str]]:
