@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitops_tui.engine.annotations import parse_sync_option_list
+from gitops_tui.engine.appfiles import group_by_name, watch_app_files
 from gitops_tui.engine.appofapps import (
     APPLICATION_GROUP,
     APPLICATION_KIND,
@@ -187,22 +188,13 @@ class Engine:
         self._projects_known = False  # only with --from-cluster are AppProjects read
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
-        for app in loaded:
-            first = self._states.get(app.name)
-            if first is None:
-                self._states[app.name] = _AppState(app=app)
-                continue
-            # a second definition of a name never replaces the first: it is reported on it
-            problems = app.conditions if isinstance(app, InvalidApplication) else ()
-            first.load_problems.extend(
-                problems
-                or (
-                    Condition(
-                        ConditionType.INVALID_SPEC,
-                        f"duplicate application name, also defined in {app.origin} (ignored)",
-                    ),
-                )
-            )
+        # a second definition of a name never replaces the first: it is reported on it
+        first, problems = group_by_name(loaded)
+        for name, app in first.items():
+            self._states[name] = _AppState(app=app, load_problems=list(problems.get(name, [])))
+        # apps read from --apps files (re-read when the files change, and on hard refresh)
+        self._file_apps: set[str] = set(first) if apps is None else set()
+        self.app_files_watched = threading.Event()  # set once the --apps watch is in place
         for state in self._states.values():
             state.last_sync = self._last_sync_from_history(state.app.name)
 
@@ -215,6 +207,16 @@ class Engine:
             self._spawn(self._local_repo_watcher, "git-watch")
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
+        if self.options.app_paths and self.options.watch:
+            self._spawn(
+                lambda: watch_app_files(
+                    self.options.app_paths,
+                    self.reload_app_files,
+                    self._stopped,
+                    self.app_files_watched,
+                ),
+                "app-files",
+            )
         for name in list(self._states):
             if self.options.only_apps is None or name in self.options.only_apps:
                 self._schedule(name, render=True, fetch=True)
@@ -350,10 +352,45 @@ class Engine:
         if hard:
             for name in names:
                 self.manifests.drop_app(name)
+            if self.options.app_paths:
+                self._spawn(self.reload_app_files, "app-files-reload")
         if app:
             self._schedule(app, render=True, fetch=True, hard=hard)
         else:
             self._fetch_then_render(names, hard=hard)
+
+    def reload_app_files(self) -> None:
+        """Re-read the ``--apps`` files: new apps appear, edited ones re-render, removed go."""
+        if not self.options.app_paths or self._stopped.is_set():
+            return
+        first, problems = group_by_name(load_application_files(list(self.options.app_paths)))
+        changed: list[str] = []
+        with self._lock:
+            for name, app in first.items():
+                state = self._states.get(name)
+                if state is None:
+                    state = self._states[name] = _AppState(app=app)
+                    state.last_sync = self._last_sync_from_history(name)
+                    changed.append(name)
+                elif name not in self._file_apps:
+                    continue  # a child or cluster app of that name keeps it
+                elif state.app != app:
+                    state.app = app
+                    changed.append(name)
+                if state.load_problems != problems.get(name, []):
+                    state.load_problems = list(problems.get(name, []))
+                    state.snapshot = self._app_snapshot(state)
+                self._file_apps.add(name)
+            for name in sorted(self._file_apps - set(first)):
+                self._file_apps.discard(name)
+                self._states.pop(name, None)
+                self.automation.forget(name)
+                self._index_desired(name, "", [])
+                self._desired_by_app.pop(name, None)
+        for name in changed:
+            if self.options.only_apps is None or name in self.options.only_apps:
+                self._schedule(name, render=True, fetch=True)
+        self._mark_dirty()
 
     def _fetch_then_render(self, names: list[str], *, hard: bool = False) -> None:
         """Fetch each repository of ``names`` once, then re-render them without fetching.
