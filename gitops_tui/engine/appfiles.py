@@ -65,7 +65,7 @@ def concerns(changed: str, paths: Sequence[Path]) -> bool:
     return False
 
 
-def watch_app_files(
+def watch_files(
     paths: Sequence[Path],
     on_change: Callable[[], None],
     stop: threading.Event,

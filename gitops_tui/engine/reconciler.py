@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitops_tui.engine.annotations import parse_sync_option_list
-from gitops_tui.engine.appfiles import group_by_name, watch_app_files
+from gitops_tui.engine.appfiles import group_by_name, watch_files
 from gitops_tui.engine.appofapps import (
     APPLICATION_GROUP,
     APPLICATION_KIND,
@@ -195,6 +195,7 @@ class Engine:
         # apps read from --apps files (re-read when the files change, and on hard refresh)
         self._file_apps: set[str] = set(first) if apps is None else set()
         self.app_files_watched = threading.Event()  # set once the --apps watch is in place
+        self.kubeconfig_watched = threading.Event()  # set once the kubeconfig watch is
         for state in self._states.values():
             state.last_sync = self._last_sync_from_history(state.app.name)
 
@@ -207,9 +208,19 @@ class Engine:
             self._spawn(self._local_repo_watcher, "git-watch")
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
+        if self.options.watch:
+            self._spawn(
+                lambda: watch_files(
+                    self.clusters.files,
+                    self.reload_kubeconfig,
+                    self._stopped,
+                    self.kubeconfig_watched,
+                ),
+                "kubeconfig",
+            )
         if self.options.app_paths and self.options.watch:
             self._spawn(
-                lambda: watch_app_files(
+                lambda: watch_files(
                     self.options.app_paths,
                     self.reload_app_files,
                     self._stopped,
@@ -358,6 +369,20 @@ class Engine:
             self._schedule(app, render=True, fetch=True, hard=hard)
         else:
             self._fetch_then_render(names, hard=hard)
+
+    def reload_kubeconfig(self) -> None:
+        """The kubeconfig changed: reconnect the contexts whose entry changed."""
+        changed = self.clusters.reload()
+        if not changed or self._stopped.is_set():
+            return
+        log.info("kubeconfig changed for %s: reconnecting", ", ".join(sorted(changed)))
+        with self._cluster_lock:
+            self._cluster_ready -= changed
+            for context in changed:
+                self._cluster_errors.pop(context, None)
+        for name in list(self._states):
+            # a destination may also resolve differently now (a server moved contexts)
+            self._schedule(name)
 
     def reload_app_files(self) -> None:
         """Re-read the ``--apps`` files: new apps appear, edited ones re-render, removed go."""
