@@ -195,6 +195,8 @@ class Engine:
         # apps read from --apps files (re-read when the files change, and on hard refresh)
         self._file_apps: set[str] = set(first) if apps is None else set()
         self.app_files_watched = threading.Event()  # set once the --apps watch is in place
+        self._apps_changed = threading.Event()  # the local-repository watch starts over
+        self.local_repos_watched = threading.Event()  # set while that watch is in place
         self.kubeconfig_watched = threading.Event()  # set once the kubeconfig watch is
         for state in self._states.values():
             state.last_sync = self._last_sync_from_history(state.app.name)
@@ -406,12 +408,15 @@ class Engine:
                     state.load_problems = list(problems.get(name, []))
                     state.snapshot = self._app_snapshot(state)
                 self._file_apps.add(name)
-            for name in sorted(self._file_apps - set(first)):
+            removed = sorted(self._file_apps - set(first))
+            for name in removed:
                 self._file_apps.discard(name)
                 self._states.pop(name, None)
                 self.automation.forget(name)
                 self._index_desired(name, "", [])
                 self._desired_by_app.pop(name, None)
+        if changed or removed:
+            self._apps_changed.set()
         for name in changed:
             if self.options.only_apps is None or name in self.options.only_apps:
                 self._schedule(name, render=True, fetch=True)
@@ -753,6 +758,8 @@ class Engine:
                             owners.discard(name)
             pstate.child_problems = [*plan.cycles, *plan.conflicts]
             pstate.snapshot = self._app_snapshot(pstate)
+        if changed or plan.remove:
+            self._apps_changed.set()
         for name in changed:
             self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
@@ -1427,6 +1434,16 @@ class Engine:
                 self._fetch_then_render(names)
 
     def _local_repo_watcher(self) -> None:
+        """Watch the local repositories of the apps; start over when the set of apps
+        changes (app files re-read, child apps registered), so new apps are watched."""
+        stop = _EitherEvent(self._stopped, self._apps_changed)
+        while not self._stopped.is_set():
+            self._apps_changed.clear()
+            self.local_repos_watched.clear()
+            if not self._watch_local_repos_once(stop):
+                stop.wait()
+
+    def _watch_local_repos_once(self, stop: _EitherEvent) -> bool:
         from watchfiles import watch
 
         paths: dict[Path, list[str]] = {}
@@ -1436,18 +1453,19 @@ class Engine:
             for path in self.repos.watch_paths(url):
                 paths.setdefault(path, []).extend(names)
         if not paths:
-            return
+            return False
         try:
             for changes in watch(
                 *paths,
-                stop_event=self._stopped,
+                stop_event=stop,
                 debounce=50,
                 step=20,
-                rust_timeout=500,
+                rust_timeout=200,
                 watch_filter=None,  # the default filter ignores .git, which is all we watch
-                yield_on_timeout=False,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
+                self.local_repos_watched.set()
                 touched: set[str] = set()
                 for _change, changed in changes:
                     for root, names in paths.items():
@@ -1457,6 +1475,8 @@ class Engine:
                     self._fetch_then_render(sorted(touched))
         except Exception:
             log.exception("local repository watcher stopped")
+            self._stopped.wait()
+        return True
 
     # ------------------------------------------------------------------ Application objects in a cluster
     def _cluster_apps_loader(self) -> None:
@@ -1516,6 +1536,8 @@ class Engine:
                     del self._states[name]
                 if projects_changed:
                     changed = sorted(set(changed) | set(self._states))
+            if changed or gone:
+                self._apps_changed.set()
             for name in changed:
                 self._schedule(name, render=True)
             self._mark_dirty()
@@ -1595,3 +1617,17 @@ def _children(conn: ClusterConnection, obj: Manifest, depth: int = 0) -> tuple[R
 
 def parse_options_list(items: Iterable[str]) -> dict[str, str]:
     return parse_sync_option_list(items)
+
+
+class _EitherEvent:
+    """``is_set`` when either event is (a stop signal for watchfiles)."""
+
+    def __init__(self, first: threading.Event, second: threading.Event) -> None:
+        self._events = (first, second)
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+    def wait(self, step: float = 0.2) -> None:
+        while not self.is_set():
+            self._events[0].wait(step)

@@ -98,3 +98,46 @@ def test_hard_refresh_rereads_the_app_files(tmp_path: Path) -> None:
         engine.refresh("web")
         engine.refresh(hard=True)
         wait_for(lambda: paths(engine) == {"web": "v2"}, "hard refresh re-read the file")
+
+
+def test_an_app_added_while_running_has_its_local_repository_watched(tmp_path: Path) -> None:
+    from gitrepo import commit, make_repo
+
+    repo = make_repo(
+        tmp_path / "repo",
+        {"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"},
+    )
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    write(apps, "web", "v1")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    engine = Engine(
+        EngineOptions(
+            app_paths=(apps,),
+            kubeconfig=kubeconfig,
+            repo_cache_dir=tmp_path / "cache",
+            history_path=tmp_path / "history.sqlite3",
+            automation=False,
+        )
+    ).start()
+    try:
+        assert engine.app_files_watched.wait(15)
+        doc = app_doc("late", "app")
+        doc["spec"]["source"]["repoURL"] = f"file://{repo.working_tree_dir}"
+        (apps / "late.yaml").write_text(yaml.safe_dump(doc))
+        first = repo.head.commit.hexsha
+
+        def revision() -> str:
+            found = engine.snapshot().by_name.get("late")
+            return found.revision if found else ""
+
+        wait_for(lambda: revision() == first, "the new app rendered")
+        assert engine.local_repos_watched.wait(15), "the new app's repository is not watched"
+        # a commit to the new app's local repository re-renders it with no refresh
+        second = commit(
+            repo, {"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c2\n"}, "v2"
+        )
+        wait_for(lambda: revision() == second, "the new app's repository watched")
+    finally:
+        engine.close()
