@@ -293,11 +293,13 @@ def cmd_history(
         json.dump(
             [
                 {
+                    **_operation_json(e.operation),
+                    "operationId": e.operation.id,
+                    # the history entry's id (what `rollback APP ID` takes), not the operation's
                     "id": e.id,
                     "revision": e.revision,
                     "repoURL": e.repo_url,
                     "path": e.path,
-                    **_operation_json(e.operation),
                 }
                 for e in entries
             ],

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from gitops_tui.engine.apps import Destination
 from gitops_tui.engine.cluster import ClusterConnection
-from gitops_tui.engine.kubeclient import ContextInfo, KubeTarget, list_contexts
+from gitops_tui.engine.kubeclient import (
+    ContextInfo,
+    KubeTarget,
+    context_fingerprints,
+    kubeconfig_files,
+    list_contexts,
+)
 from gitops_tui.engine.snapshot import IN_CLUSTER
 from gitops_tui.engine.tracking import TrackingMethod
 
@@ -44,9 +50,32 @@ class ClusterRegistry:
         self.tracking: TrackingMethod = tracking
         self._read_only = read_only  # context -> its connection refuses every write
         self._contexts, current = list_contexts(kubeconfig)
+        self._fingerprints = context_fingerprints(kubeconfig)
         self.default_context = context or current
         self._connections: dict[str, ClusterConnection] = {}
         self._lock = threading.Lock()
+
+    @property
+    def files(self) -> list[Path]:
+        """The kubeconfig files read (watched for changes)."""
+        return kubeconfig_files(self.kubeconfig)
+
+    def reload(self) -> set[str]:
+        """Re-read the kubeconfig; close the connections of contexts whose entry changed
+        (address, credentials, or gone). Returns the changed contexts' names."""
+        contexts, _current = list_contexts(self.kubeconfig)
+        prints = context_fingerprints(self.kubeconfig)
+        with self._lock:
+            changed = {
+                name
+                for name in set(prints) | set(self._fingerprints)
+                if prints.get(name) != self._fingerprints.get(name)
+            }
+            self._contexts, self._fingerprints = contexts, prints
+            dropped = [self._connections.pop(n) for n in changed if n in self._connections]
+        for conn in dropped:
+            conn.close()
+        return changed
 
     @property
     def contexts(self) -> list[ContextInfo]:

@@ -7,6 +7,7 @@ so that objects stay dicts (no model round-trips) and every call has a timeout.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -141,6 +142,39 @@ def list_contexts(kubeconfig: Path | None) -> tuple[list[ContextInfo], str | Non
         for name, spec in contexts.items()
     ]
     return out, current
+
+
+def context_fingerprints(kubeconfig: Path | None) -> dict[str, str]:
+    """Per context, a digest of everything that shapes its connection (its context,
+    cluster and user entries, merged as kubectl does): a changed digest means a new
+    address or new credentials. Secrets never leave this function, only digests."""
+    sections: dict[str, dict[str, Any]] = {"clusters": {}, "contexts": {}, "users": {}}
+    for path in kubeconfig_files(kubeconfig):
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        for section, entries in sections.items():
+            for item in doc.get(section) or []:
+                if isinstance(item, dict):
+                    key = "context" if section == "contexts" else section[:-1]
+                    entries.setdefault(str(item.get("name")), item.get(key) or {})
+    out: dict[str, str] = {}
+    for name, spec in sections["contexts"].items():
+        spec = spec if isinstance(spec, dict) else {}
+        material = json.dumps(
+            [
+                spec,
+                sections["clusters"].get(str(spec.get("cluster", ""))),
+                sections["users"].get(str(spec.get("user", ""))),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        out[name] = hashlib.sha256(material.encode()).hexdigest()
+    return out
 
 
 class KubeClient:

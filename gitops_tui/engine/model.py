@@ -108,3 +108,4 @@ class ConditionType(enum.StrEnum):
     ORPHANED_RESOURCE = "OrphanedResourceWarning"
     UNKNOWN_KIND = "UnknownKind"
     REPEATED_RESOURCE = "RepeatedResourceWarning"
+    SELF_HEAL_BACKOFF = "SelfHealBackoffWarning"  # not Argo CD's: a self-heal waits

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitops_tui.engine.annotations import parse_sync_option_list
+from gitops_tui.engine.appfiles import group_by_name, watch_files
 from gitops_tui.engine.appofapps import (
     APPLICATION_GROUP,
     APPLICATION_KIND,
@@ -40,6 +41,7 @@ from gitops_tui.engine.apps import (
     load_application_files,
     parse_application,
 )
+from gitops_tui.engine.automation import Automation
 from gitops_tui.engine.cluster import BASELINE_KINDS, ClusterConnection, owner_chain_root
 from gitops_tui.engine.commands import (
     EngineError,
@@ -96,8 +98,7 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 PUBLISH_BATCH_S = 0.1
 CLUSTER_RETRY_S = 5.0
-SELF_HEAL_BACKOFF = (2.0, 3.0, 300.0)  # 2s * 3^n up to 300 s
-AUTO_SYNC_RETRY_DEFAULT = 5
+AUTOMATION_PERIOD_S = 2.0  # the automation loop's pass interval (backoffs expire)
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,6 @@ class _AppState:
     need_render: bool = True
     fetch: bool = True
     hard: bool = False
-    # automation
-    auto_revision: str = ""
-    auto_attempts: int = 0
-    heal_attempts: int = 0
-    next_auto_at: float = 0.0
     compared_at: float = 0.0
     # App of Apps
     parent: str | None = None
@@ -206,6 +202,7 @@ class Engine:
             read_only=self.read_only_policy.covers,
         )
         self.history_store = HistoryStore(options.history_path)
+        self.automation = Automation()
         self._cluster_errors: dict[str, str] = {}
         self._cluster_ready: set[str] = set()
         self._cluster_lock = threading.Lock()
@@ -218,22 +215,16 @@ class Engine:
             self._cluster_apps_read.set()
         self._threads: list[threading.Thread] = []
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
-        for app in loaded:
-            first = self._states.get(app.name)
-            if first is None:
-                self._states[app.name] = _AppState(app=app)
-                continue
-            # a second definition of a name never replaces the first: it is reported on it
-            problems = app.conditions if isinstance(app, InvalidApplication) else ()
-            first.load_problems.extend(
-                problems
-                or (
-                    Condition(
-                        ConditionType.INVALID_SPEC,
-                        f"duplicate application name, also defined in {app.origin} (ignored)",
-                    ),
-                )
-            )
+        # a second definition of a name never replaces the first: it is reported on it
+        first, problems = group_by_name(loaded)
+        for name, app in first.items():
+            self._states[name] = _AppState(app=app, load_problems=list(problems.get(name, [])))
+        # apps read from --apps files (re-read when the files change, and on hard refresh)
+        self._file_apps: set[str] = set(first) if apps is None else set()
+        self.app_files_watched = threading.Event()  # set once the --apps watch is in place
+        self._apps_changed = threading.Event()  # the local-repository watch starts over
+        self.local_repos_watched = threading.Event()  # set while that watch is in place
+        self.kubeconfig_watched = threading.Event()  # set once the kubeconfig watch is
         for state in self._states.values():
             state.last_sync = self._last_sync_from_history(state.app.name)
 
@@ -246,6 +237,26 @@ class Engine:
             self._spawn(self._local_repo_watcher, "git-watch")
         if self.options.from_cluster:
             self._spawn(self._cluster_apps_loader, "cluster-apps")
+        if self.options.watch:
+            self._spawn(
+                lambda: watch_files(
+                    self.clusters.files,
+                    self.reload_kubeconfig,
+                    self._stopped,
+                    self.kubeconfig_watched,
+                ),
+                "kubeconfig",
+            )
+        if self.options.app_paths and self.options.watch:
+            self._spawn(
+                lambda: watch_files(
+                    self.options.app_paths,
+                    self.reload_app_files,
+                    self._stopped,
+                    self.app_files_watched,
+                ),
+                "app-files",
+            )
         for name in list(self._states):
             self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
@@ -415,10 +426,62 @@ class Engine:
         if hard:
             for name in names:
                 self.manifests.drop_app(name)
+            if self.options.app_paths:
+                self._spawn(self.reload_app_files, "app-files-reload")
         if app:
             self._schedule(app, render=True, fetch=True, hard=hard)
         else:
             self._fetch_then_render(names, hard=hard)
+
+    def reload_kubeconfig(self) -> None:
+        """The kubeconfig changed: reconnect the contexts whose entry changed."""
+        changed = self.clusters.reload()
+        if not changed or self._stopped.is_set():
+            return
+        log.info("kubeconfig changed for %s: reconnecting", ", ".join(sorted(changed)))
+        with self._cluster_lock:
+            self._cluster_ready -= changed
+            for context in changed:
+                self._cluster_errors.pop(context, None)
+        for name in list(self._states):
+            # a destination may also resolve differently now (a server moved contexts)
+            self._schedule(name)
+
+    def reload_app_files(self) -> None:
+        """Re-read the ``--apps`` files: new apps appear, edited ones re-render, removed go."""
+        if not self.options.app_paths or self._stopped.is_set():
+            return
+        first, problems = group_by_name(load_application_files(list(self.options.app_paths)))
+        changed: list[str] = []
+        with self._lock:
+            for name, app in first.items():
+                state = self._states.get(name)
+                if state is None:
+                    state = self._states[name] = _AppState(app=app)
+                    state.last_sync = self._last_sync_from_history(name)
+                    changed.append(name)
+                elif name not in self._file_apps:
+                    continue  # a child or cluster app of that name keeps it
+                elif state.app != app:
+                    state.app = app
+                    changed.append(name)
+                if state.load_problems != problems.get(name, []):
+                    state.load_problems = list(problems.get(name, []))
+                    state.snapshot = self._app_snapshot(state)
+                self._file_apps.add(name)
+            removed = sorted(self._file_apps - set(first))
+            for name in removed:
+                self._file_apps.discard(name)
+                self._states.pop(name, None)
+                self.automation.forget(name)
+                self._index_desired(name, "", [])
+                self._desired_by_app.pop(name, None)
+        if changed or removed:
+            self._apps_changed.set()
+        for name in changed:
+            if self.options.only_apps is None or name in self.options.only_apps:
+                self._schedule(name, render=True, fetch=True)
+        self._mark_dirty()
 
     def _fetch_then_render(self, names: list[str], *, hard: bool = False) -> None:
         """Fetch each repository of ``names`` once, then re-render them without fetching.
@@ -775,6 +838,8 @@ class Engine:
                             owners.discard(name)
             pstate.child_problems = [*plan.cycles, *plan.conflicts]
             pstate.snapshot = self._app_snapshot(pstate)
+        if changed or plan.remove:
+            self._apps_changed.set()
         for name in changed:
             self._schedule(name, render=True, fetch=True)
         self._mark_dirty()
@@ -920,6 +985,7 @@ class Engine:
         conditions.extend(state.load_problems)
         if state.process_error is not None:
             conditions.append(state.process_error)
+        conditions.extend(self.automation.conditions(app.name))
         conditions.extend(
             Condition(ConditionType.INVALID_SPEC, p)
             for p in (*state.project_problems, *state.refused_kinds)
@@ -989,7 +1055,10 @@ class Engine:
             repo_url=redact_url(app.source.repo_url),
             path=app.source.path or app.source.chart,
             destination=Destination(
-                app.destination.server, app.destination.name, app.destination.namespace
+                app.destination.server,
+                app.destination.name,
+                app.destination.namespace,
+                state.context or "",
             ),
             automated=app.sync_policy.automated,
             auto_prune=app.sync_policy.prune,
@@ -1004,6 +1073,7 @@ class Engine:
             parent=state.parent,
             read_only=self.read_only_policy.covers(self._context_of(state)),
             sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
+            automation=self.automation.status(app.name),
         )
 
     # ------------------------------------------------------------------ diffs
@@ -1377,6 +1447,7 @@ class Engine:
             policy = replace(current.sync_policy, automated=False)
             with self._lock:
                 state.app = replace(current, sync_policy=policy)
+            self.automation.clear(app)
             log.warning("automated sync turned off for %s before rollback", app)
         return self.sync(
             SyncRequest(app=app, prune=False, revision=entry.revision, initiated_by="rollback")
@@ -1391,58 +1462,41 @@ class Engine:
             if state is None or not isinstance(state.app, Application):
                 return
             app = state.app
-            comparison = state.comparison
+            snapshot = state.snapshot
             generated = state.generated
             busy = state.operation is not None and not state.operation.phase.done
+            # an App of Apps parent may hold nothing but child apps
+            empty = not state.desired and not state.child_docs
+        if not app.sync_policy.automated:
+            if self.automation.status(name) is not None:
+                self.automation.clear(name)
+                self._refresh_snapshot(state)
+            return
         if (
-            not app.sync_policy.automated
-            or comparison is None
+            snapshot is None
+            or state.comparison is None
             or generated is None
             or busy
-            or comparison.sync != SyncStatus.OUT_OF_SYNC
             or state.source_error is not None
+            or snapshot.sync == SyncStatus.UNKNOWN
         ):
             return
         if self.read_only_policy.covers(self._context_of(state)):
             return  # automation is off wherever read-only applies
-        revision = generated.revision
-        now = time.monotonic()
-        if now < state.next_auto_at:
-            return
-        last = state.last_sync
-        same_revision = (
-            last is not None and last.revision == revision and last.initiated_by == "automated"
+        before = self.automation.status(name)
+        decision = self.automation.decide(
+            name,
+            app.sync_policy,
+            revision=generated.revision,
+            # the snapshot's verdict counts child apps (kept outside the cluster) too
+            out_of_sync=snapshot.sync == SyncStatus.OUT_OF_SYNC,
+            empty=empty,
+            last=state.last_sync,
         )
-        if same_revision and last is not None and last.phase == OperationPhase.SUCCEEDED:
-            if not app.sync_policy.self_heal:
-                return
-            base, factor, cap = SELF_HEAL_BACKOFF
-            wait = min(cap, base * factor**state.heal_attempts)
-            if state.heal_attempts and now < state.next_auto_at + wait:
-                return
-            state.heal_attempts += 1
-        elif same_revision and last is not None and last.phase != OperationPhase.SUCCEEDED:
-            limit = (
-                app.sync_policy.retry.limit if app.sync_policy.retry else AUTO_SYNC_RETRY_DEFAULT
-            )
-            if 0 <= limit <= state.auto_attempts:
-                return
-            policy = app.sync_policy.retry
-            wait = policy.wait(state.auto_attempts) if policy else 5.0 * 2**state.auto_attempts
-            if now < state.next_auto_at + wait:
-                return
-        else:
-            state.auto_attempts = 0
-            state.heal_attempts = 0
-        if app.sync_policy.prune and not app.sync_policy.allow_empty and not state.desired:
-            with self._lock:
-                state.source_error = SourceError(
-                    "render",
-                    "automated sync refused: it would delete every resource (allowEmpty is off)",
-                )
+        if decision.status != before:
+            self._refresh_snapshot(state)
+        if not decision.starts_sync:
             return
-        state.auto_attempts += 1
-        state.next_auto_at = now
         try:
             # selfHeal means Git wins over live edits: take fields back from other managers
             self.sync(
@@ -1456,13 +1510,19 @@ class Engine:
         except (EngineError, ReadOnlyError) as exc:
             log.info("automated sync of %s not started: %s", name, exc)
 
+    def _refresh_snapshot(self, state: _AppState) -> None:
+        with self._lock:
+            state.snapshot = self._app_snapshot(state)
+        self._mark_dirty()
+
     def _automation_loop(self) -> None:
         """Re-check automated apps periodically (self-heal and retry backoffs expire)."""
-        while not self._stopped.wait(2.0):
+        while not self._stopped.wait(AUTOMATION_PERIOD_S):
             for name, state in list(self._states.items()):
                 app = state.app
                 if isinstance(app, Application) and app.sync_policy.automated and not state.running:
                     self._after_compare(name)
+            self.automation.note_pass()
 
     # ------------------------------------------------------------------ git watching
     def _repo_apps(self) -> dict[str, list[str]]:
@@ -1483,6 +1543,16 @@ class Engine:
                 self._fetch_then_render(names)
 
     def _local_repo_watcher(self) -> None:
+        """Watch the local repositories of the apps; start over when the set of apps
+        changes (app files re-read, child apps registered), so new apps are watched."""
+        stop = _EitherEvent(self._stopped, self._apps_changed)
+        while not self._stopped.is_set():
+            self._apps_changed.clear()
+            self.local_repos_watched.clear()
+            if not self._watch_local_repos_once(stop):
+                stop.wait()
+
+    def _watch_local_repos_once(self, stop: _EitherEvent) -> bool:
         from watchfiles import watch
 
         paths: dict[Path, list[str]] = {}
@@ -1492,18 +1562,19 @@ class Engine:
             for path in self.repos.watch_paths(url):
                 paths.setdefault(path, []).extend(names)
         if not paths:
-            return
+            return False
         try:
             for changes in watch(
                 *paths,
-                stop_event=self._stopped,
+                stop_event=stop,
                 debounce=50,
                 step=20,
-                rust_timeout=500,
+                rust_timeout=200,
                 watch_filter=None,  # the default filter ignores .git, which is all we watch
-                yield_on_timeout=False,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
+                self.local_repos_watched.set()
                 touched: set[str] = set()
                 for _change, changed in changes:
                     for root, names in paths.items():
@@ -1513,6 +1584,8 @@ class Engine:
                     self._fetch_then_render(sorted(touched))
         except Exception:
             log.exception("local repository watcher stopped")
+            self._stopped.wait()
+        return True
 
     # ------------------------------------------------------------------ Application objects in a cluster
     def _cluster_apps_loader(self) -> None:
@@ -1578,6 +1651,8 @@ class Engine:
                     del self._states[name]
                 if projects_changed:
                     changed = sorted(set(changed) | set(self._states))
+            if changed or gone:
+                self._apps_changed.set()
             for name in changed:
                 self._schedule(name, render=True)
             self._mark_dirty()
@@ -1612,3 +1687,17 @@ def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
 
 def parse_options_list(items: Iterable[str]) -> dict[str, str]:
     return parse_sync_option_list(items)
+
+
+class _EitherEvent:
+    """``is_set`` when either event is (a stop signal for watchfiles)."""
+
+    def __init__(self, first: threading.Event, second: threading.Event) -> None:
+        self._events = (first, second)
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+    def wait(self, step: float = 0.2) -> None:
+        while not self.is_set():
+            self._events[0].wait(step)

@@ -91,14 +91,32 @@ class Destination:
     server: str
     name: str
     namespace: str
+    context: str = ""  # the kubeconfig context it resolved to ("" when unresolved)
 
     @property
     def label(self) -> str:
-        """``in-cluster/ns`` for Argo CD's in-cluster address, else ``name-or-server/ns``."""
+        """``in-cluster (ctx)/ns`` for Argo CD's in-cluster address, else ``name-or-server/ns``."""
         where = self.name or (
-            "in-cluster" if self.server.rstrip("/") == IN_CLUSTER else self.server
+            self.in_cluster_label if self.server.rstrip("/") == IN_CLUSTER else self.server
         )
         return f"{where}/{self.namespace}" if self.namespace else where
+
+    @property
+    def in_cluster_label(self) -> str:
+        """``in-cluster``, naming the kube context it means when known."""
+        return f"in-cluster ({self.context})" if self.context else "in-cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationStatus:
+    """What holds an automated app back: ``kind`` is ``self-heal`` (backoff), ``retry``
+    (a failed automated sync waits for its retry), ``failed`` (retries exhausted) or
+    ``refused`` (allowEmpty). ``next_at`` is wall-clock seconds, or None."""
+
+    kind: str
+    message: str
+    attempt: int = 0
+    next_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +146,7 @@ class AppSnapshot:
     comparing: bool = False
     read_only: bool = False  # the engine refuses mutations of this app (global or per context)
     sync_options: tuple[str, ...] = ()  # spec.syncPolicy.syncOptions as written
+    automation: AutomationStatus | None = None  # what holds automated sync back
 
     @property
     def short_revision(self) -> str:

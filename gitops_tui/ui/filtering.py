@@ -5,8 +5,9 @@ Filter text is whitespace-separated terms, all of which must match:
 * ``web``: the app name contains ``web`` (case-insensitive);
 * ``sync:OutOfSync``, ``health:Degraded``: the status starts with the value
   (``sync:out`` works too);
-* ``project:x``, ``cluster:x``: the project / destination cluster (name,
-  server, or ``in-cluster`` for Argo CD's in-cluster address) contains ``x``;
+* ``project:x``, ``cluster:x``: the project / destination cluster contains
+  ``x``: its name, server, ``in-cluster`` for Argo CD's in-cluster address, or
+  the kubeconfig context the destination resolved to (however it was named);
   ``ns:x`` the destination namespace;
 * ``!term`` negates a term.
 
@@ -28,10 +29,11 @@ _ALIASES = {"namespace": "ns", "proj": "project", "dest": "cluster", "app": "nam
 
 
 def cluster_label(dest: Destination) -> str:
-    """The destination's cluster: its name, ``in-cluster`` for the in-cluster address, or the server."""
+    """The destination's cluster: its name, ``in-cluster (context)`` for the in-cluster
+    address, or the server."""
     if dest.name:
         return dest.name
-    return "in-cluster" if dest.server.rstrip("/") == IN_CLUSTER else dest.server
+    return dest.in_cluster_label if dest.server.rstrip("/") == IN_CLUSTER else dest.server
 
 
 class FilterError(ValueError):
@@ -63,6 +65,7 @@ def _term_matches(key: str, value: str, app: AppSnapshot) -> bool:
             value in dest.name.lower()
             or value in dest.server.lower()
             or value in cluster_label(dest).lower()
+            or value in dest.context.lower()
         )
     if key == "ns":
         return value in app.destination.namespace.lower()

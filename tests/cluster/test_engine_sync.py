@@ -175,7 +175,8 @@ def test_rollback_turns_automation_off_and_syncs_the_recorded_revision(
         assert json.loads(live)["data"]["version"] == "1"
         app = engine.snapshot().by_name[namespace]
         assert not app.automated  # automation turned off, so it does not sync v2 right back
-        time.sleep(3)
+        # measured: the automation loop re-decides every app three times
+        assert engine.automation.wait_passes(3, timeout=60)
         assert len(engine.history(namespace)) == 3
 
 

@@ -231,3 +231,48 @@ def test_fleet_snapshot_sample_is_consistent() -> None:
     fleet = FakeEngine().snapshot()
     assert isinstance(fleet, FleetSnapshot)
     assert guestbook().snapshot.health is HealthStatus.HEALTHY
+
+
+# -- resolved clusters and automation status (issue 18) ----------------------------------
+
+
+def test_cluster_filter_matches_the_resolved_context_of_a_server_destination() -> None:
+    from gitops_tui.engine.snapshot import Destination
+
+    base = APPS[0]
+    by_server = replace(
+        base,
+        name="by-server",
+        destination=Destination("https://10.0.0.7:6443", "", "web", context="staging"),
+    )
+    in_cluster = replace(
+        base,
+        name="in-cluster-app",
+        destination=Destination("https://kubernetes.default.svc", "", "web", context="dev"),
+    )
+    apps = [by_server, in_cluster]
+    assert names(AppFilter.parse("cluster:staging").apply(apps)) == ["by-server"]
+    assert names(AppFilter.parse("cluster:dev").apply(apps)) == ["in-cluster-app"]
+    assert names(AppFilter.parse("cluster:in-cluster").apply(apps)) == ["in-cluster-app"]
+    # the in-cluster address names the kube context it means
+    assert "in-cluster (dev)/web" in app_cells(in_cluster, UNICODE)
+
+
+def test_app_view_summary_says_what_holds_automation_back() -> None:
+    import time
+
+    from gitops_tui.engine.snapshot import AutomationStatus
+    from gitops_tui.ui.screens.app_view import app_summary
+
+    at = 1_800_000_000.0
+    waiting = replace(
+        APPS[0],
+        automation=AutomationStatus("self-heal", "self-heal attempt 3 waits", 3, next_at=at),
+    )
+    clock = time.strftime("%H:%M:%S", time.localtime(at))
+    assert (
+        f"self-heal attempt 3 waits (backoff) until {clock}" in app_summary(waiting, UNICODE).plain
+    )
+    refused = replace(APPS[0], automation=AutomationStatus("refused", "x"))
+    assert "allowEmpty is off" in app_summary(refused, UNICODE).plain
+    assert "self-heal" not in app_summary(APPS[0], UNICODE).plain

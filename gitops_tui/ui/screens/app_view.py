@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.widgets import ContentSwitcher, Footer, Tree
 from gitops_tui.engine.commands import EngineAPI
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
-from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot, ResourceNode
+from gitops_tui.engine.snapshot import AppSnapshot, AutomationStatus, FleetSnapshot, ResourceNode
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
@@ -48,7 +49,21 @@ def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
         text.append(f"\n{source}", style="bright_black")
     if app.health_message:
         text.append(f"\n{app.health_message}", style="bright_black")
+    if app.automation is not None:
+        text.append(f"\n{glyphs.warning} {automation_line(app.automation)}", style="yellow")
     return text
+
+
+def automation_line(status: AutomationStatus) -> str:
+    """What holds automated sync back, with the attempt and when it runs next."""
+    at = time.strftime("%H:%M:%S", time.localtime(status.next_at)) if status.next_at else ""
+    if status.kind == "self-heal":
+        return f"self-heal attempt {status.attempt} waits (backoff) until {at}"
+    if status.kind == "retry":
+        return f"automated sync failed; attempt {status.attempt} at {at} (see SyncError)"
+    if status.kind == "failed":
+        return f"automated sync failed {status.attempt}x; no more retries (see SyncError)"
+    return "automated sync refused: it would delete every resource (allowEmpty is off)"
 
 
 def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
