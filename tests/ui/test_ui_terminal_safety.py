@@ -20,11 +20,13 @@ checked:
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import re
 import unicodedata
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from hostile_fleet import EVIL_APP, MARKUP, SHOWN, HostileEngine, evil
@@ -247,3 +249,67 @@ def test_payload_is_hostile_without_the_gates() -> None:
     console.print(Text(evil("x")))
     raw = console.file.getvalue()  # type: ignore[attr-defined]
     assert re.search(r"\x1b\]0;pwned", raw) and "\x1b[2J" in raw and "\x9b" in raw
+
+
+# --------------------------------------------------------------------------- the gates stay
+
+UI_PACKAGE = Path(__file__).resolve().parents[2] / "gitops_tui" / "ui"
+GATED_ELSEWHERE = {
+    ("safe.py", "Static"): "SafeStatic is the console's Static",
+    ("widgets/tables.py", "DataTable"): "KeyedTable: cells through display_cell",
+    ("widgets/resource_tree.py", "Tree"): "ResourceTree.process_label",
+    ("screens/app_list.py", "DataTable"): "its RowSelected event only",
+    ("screens/app_view.py", "Tree"): "its NodeHighlighted event only",
+    ("modals/command_line.py", "Label"): "the constant ':' prompt",
+}
+"""Textual widgets that show text, allowed only where a gate covers them."""
+TEXT_WIDGETS = {
+    "Static",
+    "Label",
+    "DataTable",
+    "Tree",
+    "DirectoryTree",
+    "Log",
+    "RichLog",
+    "Markdown",
+    "MarkdownViewer",
+    "Pretty",
+    "OptionList",
+    "SelectionList",
+    "ListItem",
+    "Select",
+    "RadioButton",
+    "Checkbox",
+    "Button",
+    "Link",
+    "Digits",
+    "Collapsible",
+    "TabbedContent",
+    "TabPane",
+    "Tab",
+    "Tabs",
+}
+
+
+def ungated_widgets(relative: str, source: str) -> list[str]:
+    """Text widgets imported from textual by a module without a gate for them."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textual.widgets"):
+            for alias in node.names:
+                if alias.name in TEXT_WIDGETS and (relative, alias.name) not in GATED_ELSEWHERE:
+                    found.append(f"{relative}: {alias.name}")
+    return found
+
+
+def test_every_text_widget_of_the_console_goes_through_a_gate() -> None:
+    """A new Static, Label, table or log in the console must use a gate of ui/safe.py."""
+    found = []
+    for path in sorted(UI_PACKAGE.rglob("*.py")):
+        relative = path.relative_to(UI_PACKAGE).as_posix()
+        found += ungated_widgets(relative, path.read_text(encoding="utf-8"))
+    assert found == []
+    # the scan finds what it looks for
+    assert ungated_widgets("screens/x.py", "from textual.widgets import Footer, Static") == [
+        "screens/x.py: Static"
+    ]
