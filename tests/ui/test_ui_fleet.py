@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from fake_engine import FakeApp, FakeEngine, monitoring
-from uitest import screen_text, wait_for
+from uitest import run_from_palette, screen_text, settles, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncPreview, SyncRequest
+from gitops_tui.engine.commands import EngineError, SyncRequest
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
@@ -32,7 +32,6 @@ from gitops_tui.ui.messages import FleetPlanReady
 from gitops_tui.ui.modals.fleet_sync import FleetPlanTable, FleetSyncModal
 from gitops_tui.ui.screens.app_list import AppListScreen, AppTable
 from gitops_tui.ui.screens.help import HelpScreen
-from gitops_tui.ui.symbols import UNICODE
 
 SIZE = (80, 24)
 TREE = ["frontend", "guestbook", "legacy-batch", "monitoring", "payments"]
@@ -528,14 +527,14 @@ async def test_a_stale_plan_is_dropped_and_confirm_waits_for_the_plan(engine: Fa
         )
         modal = app.screen
         assert isinstance(modal, FleetSyncModal)
-        await pilot.press("y", "enter")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y", "enter")
         assert engine.names("sync") == [] and "computing the plan" in screen_text(app)
         engine.gate.set()
         await wait_for(pilot, lambda: modal.ready)
         shown = modal.previews
-        modal.post_message(FleetPlanReady(modal.plan_token - 1, {"frontend": "stale"}))
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            modal.post_message(FleetPlanReady(modal.plan_token - 1, {"frontend": "stale"}))
         assert modal.previews is shown
 
 
@@ -545,8 +544,8 @@ async def test_a_failing_plan_is_shown_and_blocks_the_sync(engine: FakeEngine) -
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "s")
         await wait_for(pilot, lambda: "Plan failed" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
         assert ("error", "plan: the engine is shutting down") in app.notices
 
@@ -567,11 +566,7 @@ async def test_plan_command_previews_every_out_of_sync_app(engine: FakeEngine) -
         await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
         # the palette entry opens the same dialog
         assert "Plan: every OutOfSync app" in await palette_hits(app, "plan")
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"plan: every")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "plan: every", "Plan: every OutOfSync app")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetSyncModal))
         await wait_for(pilot, lambda: len(engine.names("fleet_preview")) == 2)
         assert engine.names("fleet_preview")[-1] == (None, False)
@@ -585,8 +580,8 @@ async def test_nothing_out_of_sync(engine: FakeEngine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.run_command_line("plan")
         await wait_for(pilot, lambda: "Nothing to sync" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
 
 
@@ -614,11 +609,11 @@ async def test_read_only_hides_marks_and_the_fleet_dialog() -> None:
         actions = bound_actions(app)
         assert FLEET_KEYS.isdisjoint(actions) and "s" not in actions
         assert {"minus", "T"} <= set(actions)  # the tree is not a mutation
-        await pilot.press("space", "s", "u")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("space", "s", "u")
         assert list_screen(app).marked == set()
-        app.run_command_line("plan")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            app.run_command_line("plan")
         assert isinstance(app.screen, AppListScreen)
         assert ("warning", "read-only mode: fleet sync is disabled.") in app.notices
         assert not any(h.startswith("Plan") for h in await palette_hits(app, "plan"))
@@ -667,13 +662,15 @@ async def test_ctx_shows_and_sets_the_default_context(engine: FakeEngine) -> Non
         await wait_for(pilot, lambda: app.default_context == "prod")
         assert engine.names("set_default_context") == ["prod"]
         assert any(t.startswith("Context: prod (in-cluster") for _, t in app.notices)
-        await pilot.press("colon", *"ctx nope", "enter")
-        await wait_for(pilot, lambda: any(s == "error" for s, _ in app.notices))
+        async with settles(pilot):
+            await pilot.press("colon", *"ctx nope", "enter")
         assert (
             "error",
             "ctx: unknown context 'nope' (known: kind-dev, prod, edge-1)",
         ) in app.notices
-        assert engine.default_context == "prod"
+        # the console did not switch (nor claim to) on a refusal
+        assert not any(t.startswith("Context: nope") for _, t in app.notices)
+        assert app.default_context == "prod"
 
 
 async def test_palette_offers_one_entry_per_context(engine: FakeEngine) -> None:
@@ -682,17 +679,6 @@ async def test_palette_offers_one_entry_per_context(engine: FakeEngine) -> None:
         await wait_for(pilot, lambda: app.contexts)
         hits = await palette_hits(app, "context")
         assert {"Context: kind-dev", "Context: prod", "Context: edge-1"} <= set(hits)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"context: edge-1")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "context: edge-1", "Context: edge-1")
         await wait_for(pilot, lambda: engine.names("set_default_context"))
         assert engine.names("set_default_context") == ["edge-1"]
-
-
-def test_fleet_previews_are_engine_previews() -> None:
-    previews = FakeEngine().fleet_preview(["guestbook", "nope"])
-    assert isinstance(previews["guestbook"], SyncPreview)
-    assert previews["nope"] == "no application named 'nope'"
-    assert UNICODE.expanded == "▾"

@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 from fake_engine import FakeEngine
-from uitest import screen_text, wait_for
+from uitest import screen_text, settles, wait_for
 
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.model import ResourceKey
@@ -92,8 +92,8 @@ async def test_confirm_is_impossible_while_the_plan_is_computing(engine: FakeEng
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "s")
         await wait_for(pilot, lambda: isinstance(app.screen, SyncModal) and engine.names("preview"))
-        await pilot.press("y", "enter")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y", "enter")
         assert engine.names("sync") == []
         assert "computing the plan" in screen_text(app)
         engine.gate.set()
@@ -106,8 +106,8 @@ async def test_stale_preview_is_dropped(engine: FakeEngine) -> None:
         modal = await open_sync(pilot, app)
         shown = modal.preview
         old = engine.preview(SyncRequest("guestbook", prune=True, force=True))
-        modal.post_message(PreviewReady(old.request, old))
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            modal.post_message(PreviewReady(old.request, old))
         assert modal.preview is shown
         await pilot.press("y")
         await wait_for(pilot, lambda: engine.names("sync"))
@@ -202,8 +202,8 @@ async def test_preview_errors_block_the_sync(engine: FakeEngine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "s")
         await wait_for(pilot, lambda: "Preview failed" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
         assert ("error", "preview: cannot render: kustomize failed") in app.notices
 
