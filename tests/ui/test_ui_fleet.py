@@ -388,6 +388,7 @@ async def test_space_marks_and_s_opens_the_fleet_dialog(engine: FakeEngine) -> N
 
 
 async def test_toggles_re_plan_and_confirm_sends_one_sync_per_app(engine: FakeEngine) -> None:
+    engine.update_app("frontend", operation=None)  # not busy: the engine would refuse a sync
     app = GitOpsApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         modal = await open_fleet(pilot, app, "frontend", "guestbook")
@@ -407,7 +408,7 @@ async def test_toggles_re_plan_and_confirm_sends_one_sync_per_app(engine: FakeEn
             SyncRequest("guestbook", prune=True, dry_run=True),
         ]
         assert "p" not in bound_actions(app) and "y" not in bound_actions(app)
-        assert plan_status(modal, "guestbook").startswith("started op-")
+        await wait_for(pilot, lambda: plan_status(modal, "guestbook") == "⟳ Running starting")
         # once confirmed: one row per app, the status column gets the room
         assert plan.keys == ["app|frontend", "app|guestbook"]
         # per-app results, live from the snapshots
@@ -452,30 +453,26 @@ async def test_enter_confirms_and_escape_cancels(engine: FakeEngine) -> None:
 
 
 async def test_one_failing_sync_does_not_stop_the_others(engine: FakeEngine) -> None:
-    engine.fail_sync["guestbook"] = EngineError("an operation is already running on guestbook")
+    # frontend's operation is still running (the sample's op-88): the engine refuses it
     app = GitOpsApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         modal = await open_fleet(pilot, app, "frontend", "guestbook", "payments")
         await pilot.press("y")
         await wait_for(pilot, lambda: not modal.sending and modal.confirmed)
         assert [r.app for r in engine.names("sync")] == ["frontend", "guestbook", "payments"]
-        assert set(modal.operations) == {"frontend", "payments"}
-        assert plan_status(modal, "guestbook") == "▲ not started"
-        failed = modal.query_one(FleetPlanTable).cells("failed|guestbook")
+        assert set(modal.operations) == {"guestbook", "payments"}
+        assert plan_status(modal, "frontend") == "▲ not started"
+        failed = modal.query_one(FleetPlanTable).cells("failed|frontend")
         assert failed is not None
-        assert str(failed[2]) == "sync guestbook: an operation is already running on guestbook"
+        assert str(failed[2]) == "sync frontend: an operation is already running on frontend"
         assert (
             "error",
-            "sync guestbook: an operation is already running on guestbook",
+            "sync frontend: an operation is already running on frontend",
         ) in app.notices
         assert "1 ▲ not started" in screen_text(app)
-        for name in ("frontend", "payments"):
-            engine.update_app(
-                name,
-                last_sync=operation(modal.operations[name], name, OperationPhase.SUCCEEDED),
-                operation=None,
-            )
+        engine.operations_end.set()  # the engine ends the two started operations
         await wait_for(pilot, lambda: modal.finished)
+        assert plan_status(modal, "payments") == "✓ Succeeded successfully synced"
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
         assert ("information", "Fleet sync: 2 syncs started.") in app.notices

@@ -157,28 +157,25 @@ async def test_progress_is_live_and_t_terminates(engine: FakeEngine) -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: modal.operation_id is not None)
         op_id = modal.operation_id
-        assert "Waiting for operation" in screen_text(app)
-        running = replace(
-            engine.apps["frontend"].snapshot.operation,  # a running operation to copy
-            id=op_id,
-            app="guestbook",
-            results=(ResourceResult(DEPLOYMENT, ResultCode.RUNNING, "rolling out"),),
-        )
-        engine.update_app("guestbook", operation=running)
         await wait_for(pilot, lambda: "⟳ Running" in screen_text(app))
+        running = engine.apps["guestbook"].snapshot.operation
+        assert running is not None and running.id == op_id
+        engine.update_app(
+            "guestbook",
+            operation=replace(
+                running, results=(ResourceResult(DEPLOYMENT, ResultCode.RUNNING, "rolling out"),)
+            ),
+        )
         results = modal.query_one("#operation-results", KeyedTable)
-        assert [results.cells(k)[2] for k in results.keys] == ["rolling out"]
+        await wait_for(
+            pilot, lambda: [results.cells(k)[2] for k in results.keys] == ["rolling out"]
+        )
         await pilot.press("t")
         await wait_for(pilot, lambda: engine.names("terminate"))
         assert engine.names("terminate") == ["guestbook"]
-        finished = replace(
-            running,
-            phase=OperationPhase.FAILED,
-            finished_at=running.started_at + 1,
-            message="terminated",
-        )
-        engine.update_app("guestbook", operation=None, last_sync=finished)
+        engine.operations_end.set()  # the engine ends the operation: Failed, terminated
         await wait_for(pilot, lambda: "✗ Failed" in screen_text(app))
+        assert "terminated by user" in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SyncModal)
