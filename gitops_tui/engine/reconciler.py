@@ -89,6 +89,8 @@ PUBLISH_BATCH_S = 0.1
 CLUSTER_RETRY_S = 5.0
 SELF_HEAL_BACKOFF = (2.0, 3.0, 300.0)  # 2s * 3^n up to 300 s
 AUTO_SYNC_RETRY_DEFAULT = 5
+AUTOMATION_PERIOD_S = 2.0
+"""How often automated apps are re-checked besides after each compare (backoffs expire)."""
 
 
 @dataclass(frozen=True)
@@ -1349,7 +1351,7 @@ class Engine:
 
     def _automation_loop(self) -> None:
         """Re-check automated apps periodically (self-heal and retry backoffs expire)."""
-        while not self._stopped.wait(2.0):
+        while not self._stopped.wait(AUTOMATION_PERIOD_S):
             for name, state in list(self._states.items()):
                 app = state.app
                 if isinstance(app, Application) and app.sync_policy.automated and not state.running:

@@ -18,6 +18,7 @@ from helpers import application, dump_all, kubectl, running_engine, wait_for
 
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.model import SyncStatus
+from gitops_tui.engine.reconciler import AUTOMATION_PERIOD_S
 from gitops_tui.engine.snapshot import OperationPhase
 
 pytestmark = pytest.mark.cluster
@@ -175,8 +176,25 @@ def test_rollback_turns_automation_off_and_syncs_the_recorded_revision(
         assert json.loads(live)["data"]["version"] == "1"
         app = engine.snapshot().by_name[namespace]
         assert not app.automated  # automation turned off, so it does not sync v2 right back
-        time.sleep(3)
+        # The negative check. Automation decides after every compare and every
+        # AUTOMATION_PERIOD_S: make a compare that sees Git (v2) differ from live (v1),
+        # then wait past two of the loop's own periods.
+        engine.refresh(namespace)
+        wait_for(
+            lambda: (
+                engine.snapshot().by_name[namespace].compared_at > app.compared_at
+                and engine.snapshot().by_name[namespace].sync == SyncStatus.OUT_OF_SYNC
+            ),
+            timeout=30,
+            what="a compare after the rollback that sees v2 in Git",
+        )
+        time.sleep(2 * AUTOMATION_PERIOD_S + 0.5)
         assert len(engine.history(namespace)) == 3
+        assert engine.snapshot().by_name[namespace].operation is None or (
+            engine.snapshot().by_name[namespace].operation.id == op  # type: ignore[union-attr]
+        )
+        live = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "cm", "cfg", "-o", "json").stdout
+        assert json.loads(live)["data"]["version"] == "1"
 
 
 def test_self_heal_reverts_drift_within_seconds(sandbox, namespace, tmp_path) -> None:
