@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test tools lint unit bench screenshots clean
+.PHONY: demo test test-deps tools lint unit bench screenshots clean
 
 $(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -28,10 +28,26 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+# The unit tier includes the render tests over the real kustomize and helm: build them.
+unit: tools
 	$(BIN)/pytest -q tests/unit
 
-test: tools lint
+# What the tests need beyond Python and the built tools: tmux for the real-terminal
+# test. Installed from Debian packages when missing (as root); otherwise a clear error.
+test-deps:
+	@command -v tmux >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing tmux (Debian package) for the real-terminal test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; \
+	  fi; \
+	  command -v tmux >/dev/null 2>&1 || { \
+	    echo "make test: tmux is needed by tests/cluster/test_tui_e2e.py and could not be" \
+	         "installed (not root, or no apt-get): install tmux (e.g. sudo apt-get install tmux)" \
+	         "and run make test again" >&2; exit 1; }; \
+	}
+
+# CI=true turns any skipped test into a failure (tests/conftest.py).
+test: tools test-deps lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: tools

@@ -83,10 +83,22 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    """On a failed test that used the sandbox, attach the tails of the component logs."""
+    """On a failed test that used the sandbox, attach the tails of the component logs.
+
+    On CI (``CI=true``) a skipped test is a failed one: what a test needs is installed
+    by ``make test``, so a skip there means a check silently did not run.
+    """
     report = yield
+    if report.skipped and _on_ci() and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped on CI (CI=true), which counts as a failure: {reason}"
     if report.failed and "sandbox" in getattr(item, "fixturenames", ()):
         box = item.config.stash.get(_SANDBOX_KEY, None)
         if box is not None:

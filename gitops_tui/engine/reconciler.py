@@ -98,7 +98,8 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 PUBLISH_BATCH_S = 0.1
 CLUSTER_RETRY_S = 5.0
-AUTOMATION_PERIOD_S = 2.0  # the automation loop's pass interval (backoffs expire)
+AUTOMATION_PERIOD_S = 2.0
+"""How often automated apps are re-checked besides after each compare (backoffs expire)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """The engine's comparison against a real cluster and real Git repositories.
 
-Each scenario also asks ``kubectl diff --server-side`` about the same manifests:
-our OutOfSync verdict must agree with it.
+The sync-status scenarios (synced, scale drift, extra/missing object, new commit) also
+ask ``kubectl diff --server-side`` about the same manifests. The normalisation rules
+themselves (stringData vs data, int/float quantities, defaulted fields, fields of
+other managers, ignoreDifferences) are cross-checked case by case, each rule with a
+Synced and an OutOfSync case, in ``test_normalisation_rules_agree_with_kubectl_diff_server_side``.
 """
 
 from __future__ import annotations
@@ -353,3 +356,189 @@ def test_broken_app_and_unreachable_repo_beside_a_good_one(
         assert "broken.yaml" in snap["broken-yaml"].conditions[0].message
         assert snap["no-repo"].conditions[0].type == "RepoError"
         assert "no-such-branch" in snap["bad-rev"].conditions[0].message
+
+
+# -- the normalisation rules themselves, against kubectl diff --server-side ---------------
+
+
+def secret(name: str, **fields: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, **fields}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def with_resources(dep: dict[str, Any], **limits: Any) -> dict[str, Any]:
+    out = copy.deepcopy(dep)
+    out["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": limits}
+    return out
+
+
+def with_spec(dep: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    out = copy.deepcopy(dep)
+    out["spec"].update(spec)
+    return out
+
+
+# name -> (live as applied by us, desired in Git, what another field manager then
+# changes on the live object (a kubectl argv or None), ignoreDifferences, expected)
+NORMALISATION_CASES: dict[str, tuple[Any, Any, list[str] | None, list[Any], SyncStatus]] = {
+    "stringdata-same": (
+        secret("s1", data={"a": b64("x")}),
+        secret("s1", stringData={"a": "x"}),
+        None,
+        [],
+        SyncStatus.SYNCED,
+    ),
+    "stringdata-differs": (
+        secret("s2", data={"a": b64("x")}),
+        secret("s2", stringData={"a": "other"}),
+        None,
+        [],
+        SyncStatus.OUT_OF_SYNC,
+    ),
+    "quantity-float-vs-milli": (
+        with_resources(deployment("q1"), cpu="500m", memory="1Gi"),
+        with_resources(deployment("q1"), cpu=0.5, memory="1024Mi"),
+        None,
+        [],
+        SyncStatus.SYNCED,
+    ),
+    "quantity-int-differs": (
+        with_resources(deployment("q2"), cpu="500m"),
+        with_resources(deployment("q2"), cpu=1),
+        None,
+        [],
+        SyncStatus.OUT_OF_SYNC,
+    ),
+    "default-left-out": (
+        deployment("d1"),
+        deployment("d1"),  # strategy, revisionHistoryLimit, ... defaulted live only
+        None,
+        [],
+        SyncStatus.SYNCED,
+    ),
+    "default-written-out": (
+        deployment("d2"),
+        with_spec(deployment("d2"), revisionHistoryLimit=10, progressDeadlineSeconds=600),
+        None,
+        [],
+        SyncStatus.SYNCED,
+    ),
+    "default-overridden": (
+        deployment("d3"),
+        with_spec(deployment("d3"), revisionHistoryLimit=3),
+        None,
+        [],
+        SyncStatus.OUT_OF_SYNC,
+    ),
+    "managed-by-another-manager": (  # a label only another manager owns: not ours to diff
+        configmap("m1"),
+        configmap("m1"),
+        ["label", "configmap", "m1", "team=other", "--field-manager=someone-else"],
+        [],
+        SyncStatus.SYNCED,
+    ),
+    "ours-changed-by-another-manager": (
+        configmap("m2"),
+        configmap("m2"),
+        [
+            "patch",
+            "configmap",
+            "m2",
+            "--field-manager=someone-else",
+            "-p",
+            '{"data":{"mode":"dev"}}',
+        ],
+        [],
+        SyncStatus.OUT_OF_SYNC,
+    ),
+    "ignored-field-drifts": (
+        deployment("i1"),
+        deployment("i1"),
+        ["scale", "deployment/i1", "--replicas=4"],
+        [{"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}],
+        SyncStatus.SYNCED,
+    ),
+    "ignored-field-and-another-drift": (
+        deployment("i2"),
+        deployment("i2"),
+        [
+            "patch",
+            "deployment",
+            "i2",
+            "--field-manager=someone-else",
+            "-p",
+            '{"spec":{"replicas":4,"template":{"spec":{"containers":[{"name":"i2","image":"nginx:1.29"}]}}}}',
+        ],
+        [{"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}],
+        SyncStatus.OUT_OF_SYNC,
+    ),
+}
+
+
+def _ignored(desired: dict[str, Any], live: dict[str, Any], rules: list[Any]) -> dict[str, Any]:
+    """``desired`` with every ignored JSON pointer set to the live value (what
+    ignoreDifferences means), so kubectl can be asked the same question."""
+    out = copy.deepcopy(desired)
+    for rule in rules:
+        for pointer in rule.get("jsonPointers", []):
+            parts = pointer.strip("/").split("/")
+            src: Any = live
+            for part in parts:
+                src = src[part]
+            dst = out
+            for part in parts[:-1]:
+                dst = dst.setdefault(part, {})
+            dst[parts[-1]] = src
+    return out
+
+
+def test_normalisation_rules_agree_with_kubectl_diff_server_side(
+    sandbox, namespace, tmp_path
+) -> None:
+    """Each rule (stringData vs data, int/float quantities, defaulted fields, fields of
+    other managers, ignoreDifferences) gets a Synced and an OutOfSync case; the engine's
+    verdict must be the expected one AND kubectl diff --server-side's."""
+    files, docs = {}, []
+    for index, (case, (live, desired, _change, ignore, _want)) in enumerate(
+        NORMALISATION_CASES.items()
+    ):
+        app = f"{namespace}-n{index}"
+        apply(sandbox.kubeconfig, as_applied([live], app, namespace))
+        files[f"{case}/obj.yaml"] = dump_all([desired])
+        extra = {"ignoreDifferences": ignore} if ignore else None
+        docs.append((case, app, application(app, "", case, namespace, extra_spec=extra)))
+    for _live, _desired, change, _ignore, _want in NORMALISATION_CASES.values():
+        if change:
+            kubectl(sandbox.kubeconfig, "-n", namespace, *change)
+    repo = make_repo(tmp_path / "repo", files)
+    url = f"file://{repo.working_tree_dir}"
+    for _case, _app, doc in docs:
+        doc["spec"]["source"]["repoURL"] = url
+    verdicts: dict[str, tuple[SyncStatus, SyncStatus, bool]] = {}
+    with running_engine(sandbox.kubeconfig, tmp_path, [d for _c, _a, d in docs]) as engine:
+        for case, app, _doc in docs:
+            live, desired, _change, ignore, want = NORMALISATION_CASES[case]
+            [applied] = as_applied([desired], app, namespace)
+            key = ResourceKey.of(applied)
+            current = json.loads(
+                kubectl(
+                    sandbox.kubeconfig, "-n", namespace, "get", key.kind, key.name, "-o", "json"
+                ).stdout
+            )
+            asked = _ignored(applied, current, ignore)
+            verdicts[case] = (
+                want,
+                engine.snapshot().by_name[app].sync,
+                kubectl_diff_says_out_of_sync(sandbox.kubeconfig, [asked]),
+            )
+    wrong = {
+        case: (str(want), str(ours), "kubectl: OutOfSync" if theirs else "kubectl: Synced")
+        for case, (want, ours, theirs) in verdicts.items()
+        if ours != want or theirs != (want == SyncStatus.OUT_OF_SYNC)
+    }
+    assert wrong == {}, wrong
+    both = {want for want, _o, _t in verdicts.values()}
+    assert both == {SyncStatus.SYNCED, SyncStatus.OUT_OF_SYNC}  # not trivially agreeing

@@ -175,9 +175,26 @@ def test_rollback_turns_automation_off_and_syncs_the_recorded_revision(
         assert json.loads(live)["data"]["version"] == "1"
         app = engine.snapshot().by_name[namespace]
         assert not app.automated  # automation turned off, so it does not sync v2 right back
-        # measured: the automation loop re-decides every app three times
+        # The negative check. Automation decides after every compare and every
+        # automation period: make a compare that sees Git (v2) differ from live (v1),
+        # then wait for three passes of the loop itself.
+        engine.refresh(namespace)
+        wait_for(
+            lambda: (
+                engine.snapshot().by_name[namespace].compared_at > app.compared_at
+                and engine.snapshot().by_name[namespace].sync == SyncStatus.OUT_OF_SYNC
+            ),
+            timeout=30,
+            what="a compare after the rollback that sees v2 in Git",
+        )
+        # measured, not guessed: the automation loop re-decides every app three times
         assert engine.automation.wait_passes(3, timeout=60)
         assert len(engine.history(namespace)) == 3
+        assert engine.snapshot().by_name[namespace].operation is None or (
+            engine.snapshot().by_name[namespace].operation.id == op  # type: ignore[union-attr]
+        )
+        live = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "cm", "cfg", "-o", "json").stdout
+        assert json.loads(live)["data"]["version"] == "1"
 
 
 def test_self_heal_reverts_drift_within_seconds(sandbox, namespace, tmp_path) -> None:

@@ -30,12 +30,12 @@ from typing import Any
 
 import pytest
 import yaml
+from audit import audit_events, writes
 from gitrepo import GitDaemon, Symlink, commit, free_port, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
 from gitops_tui import headless
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
-from gitops_tui.engine.kubeclient import KubeApiError, KubeClient, KubeTarget
 from gitops_tui.engine.model import ConditionType, ResourceKey, SyncStatus
 from gitops_tui.engine.reconciler import Engine
 from gitops_tui.engine.snapshot import FleetSnapshot
@@ -43,61 +43,10 @@ from gitops_tui.engine.tracking import with_tracking
 
 pytestmark = pytest.mark.cluster
 
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def audit_events(box, kubeconfig: Path, since: int, namespace: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Completed ``gitops-tui/...`` requests in (or on) ``namespace`` after byte ``since``.
-
-    A marker GET is made last and waited for, so every earlier request is in the log.
-    """
-    marker = f"audit-marker-{uuid.uuid4().hex[:10]}"
-    client = KubeClient(KubeTarget(kubeconfig, None))
-    try:
-        client.request("GET", f"/api/v1/namespaces/default/configmaps/{marker}")
-    except KubeApiError as exc:
-        assert exc.status == 404, exc
-    finally:
-        client.close()
-    path = Path(box.audit_log)
-
-    def read() -> tuple[list[dict[str, Any]]] | None:
-        with path.open("rb") as handle:
-            handle.seek(since)
-            data = handle.read()
-        found = []
-        for line in data.splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("stage") != "ResponseComplete" or not str(
-                event.get("userAgent", "")
-            ).startswith("gitops-tui/"):
-                continue
-            ref = event.get("objectRef") or {}
-            if ref.get("name") == marker:
-                return (found,)
-            if ref.get("namespace") == namespace or (
-                ref.get("resource") == "namespaces" and ref.get("name") == namespace
-            ):
-                found.append(event)
-        return None
-
-    return wait_for(read, timeout=15, what="the audit log to catch up")[0]
-
-
-def writes(events: list[dict[str, Any]], *, dry_run: bool) -> list[str]:
-    return [
-        f"{e['verb']} {e.get('requestURI')}"
-        for e in events
-        if e.get("verb") in WRITE_VERBS
-        and ("dryRun=All" in str(e.get("requestURI", ""))) == dry_run
-    ]
 
 
 def secret(name: str, **fields: Any) -> dict[str, Any]:
@@ -516,8 +465,10 @@ def test_read_only_session_sends_no_mutation(  # type: ignore[no-untyped-def]
         with pytest.raises(ReadOnlyError):
             engine.terminate(manual)
         assert refused[1].startswith("read-only mode: sync with prune refused")
-        # automation would sync and self-heal `auto` by now; it must not
+        # automation would sync and self-heal `auto` by now; it must not: wait for
+        # three passes of the automation loop itself (measured, not a guessed sleep)
         wait_for(lambda: engine.snapshot().by_name[auto].sync == SyncStatus.OUT_OF_SYNC)
+        assert engine.automation.wait_passes(3, timeout=60)
         assert engine.snapshot().by_name[auto].operation is None
     events = audit_events(sandbox_box, sandbox.kubeconfig, mark, namespace)
     # zero mutating requests: no write, and not even a dry-run PATCH (read-only mode

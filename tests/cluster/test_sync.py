@@ -30,7 +30,7 @@ from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
 from gitops_tui.engine.sync import SyncSettings, run_sync
 from gitops_tui.engine.tracking import TRACKING_ANNOTATION, tracking_id, with_tracking
-from gitops_tui.sandbox.toolchain import find_tool
+from gitops_tui.sandbox.toolchain import require_tool
 
 pytestmark = pytest.mark.cluster
 
@@ -767,8 +767,7 @@ def test_terminate_during_a_wave_wait_stops_before_later_waves(  # type: ignore[
     )
     runner.start()
     assert waiting.wait(30), "the sync never waited for the load balancer"
-    time.sleep(0.5)
-    cancel.set()
+    cancel.set()  # while the wave waits (the progress message says so)
     cancelled_at = time.monotonic()
     runner.join(15)
     assert not runner.is_alive()
@@ -868,8 +867,7 @@ def test_dry_run_mode_changes_nothing(conn, sandbox_box, namespace, core) -> Non
 
 
 def test_client_side_apply_replace_and_validate_options(conn, sandbox_box, namespace, core) -> None:  # type: ignore[no-untyped-def]
-    if find_tool("kubectl") is None:
-        pytest.skip("kubectl not available for client-side apply")
+    require_tool("kubectl")  # fails with how to get it; never a silent skip
     app = f"app-{namespace}"
     desired = [
         cm(
@@ -920,22 +918,44 @@ def test_messages_never_echo_secret_content(conn, namespace) -> None:  # type: i
     assert all("987654321" not in text for text in texts), texts
 
 
-def test_an_unexpected_exception_ends_in_error_without_a_traceback(  # type: ignore[no-untyped-def]
-    conn, namespace, core, monkeypatch
+def test_a_rejection_at_apply_after_a_clean_dry_run_stops_before_later_waves(  # type: ignore[no-untyped-def]
+    conn, sandbox_box, namespace, core
 ) -> None:
+    """The server, not a mock, refuses: wave 0 creates a ResourceQuota allowing one
+    ConfigMap (the namespace already holds ``kube-root-ca.crt``). Every dry run passes
+    (no quota yet), then the API server's quota admission rejects wave 1's ``b``;
+    wave 2's ``c`` is never sent."""
     app = f"app-{namespace}"
-    plan = plan_for(conn, app, [cm("a", namespace), cm("b", namespace, wave=1)])
-
-    def broken_apply(obj: Manifest, **kwargs: Any) -> Manifest:
-        if not kwargs.get("dry_run"):
-            raise RuntimeError("boom")
-        return {}
-
-    monkeypatch.setattr(conn, "apply", broken_apply)
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {
+            "name": "one-configmap",
+            "namespace": namespace,
+            "annotations": {"argocd.argoproj.io/sync-wave": "0"},
+        },
+        "spec": {"hard": {"count/configmaps": "1"}},
+    }
+    _wait(lambda: cm_exists(core, "kube-root-ca.crt", namespace), what="kube-root-ca.crt")
+    plan = plan_for(conn, app, [quota, cm("b", namespace, wave=1), cm("c", namespace, wave=2)])
     recorder = Recorder()
     state = sync(conn, plan, settings(app, namespace), recorder=recorder)
-    assert state.phase is OperationPhase.ERROR
-    assert state.message == "sync error: RuntimeError: boom"
-    assert "Traceback" not in state.message
-    assert all(s.phase is OperationPhase.RUNNING for s in recorder.states)
+    assert state.phase is OperationPhase.FAILED, (state.phase, state.message)
+    assert f"ConfigMap {namespace}/b" in state.message
+    assert "quota" in state.message.lower() and "Traceback" not in state.message
+    results = results_by_name(state)
+    assert results["one-configmap"].status is ResultCode.SYNCED
+    assert results["b"].status is ResultCode.SYNC_FAILED
+    assert "c" not in results or results["c"].status is not ResultCode.SYNCED
     assert not cm_exists(core, "b", namespace)
+    assert not cm_exists(core, "c", namespace)
+    # the dry run of b passed (2xx); the real apply of b was refused (403); c never sent
+    codes = {
+        (e["objectRef"]["name"], "dryRun=All" in e["requestURI"]): e["responseStatus"]["code"]
+        for e in writes(audit(sandbox_box, conn, namespace), dry_run=None)
+        if e["objectRef"].get("resource") == "configmaps"
+    }
+    assert codes[("b", True)] in (200, 201) and codes[("c", True)] in (200, 201), codes
+    assert codes[("b", False)] == 403, codes
+    assert ("c", False) not in codes, codes
+    assert all(s.phase is OperationPhase.RUNNING for s in recorder.states)

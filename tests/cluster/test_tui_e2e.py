@@ -16,10 +16,14 @@ import yaml
 from gitrepo import make_repo
 from helpers import application, dump_all, kubectl
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-]
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tmux_available() -> None:
+    """No silent skip: `make test` installs tmux (scripts/ensure-test-deps.sh)."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed: run `make test` (it installs tmux) or install tmux")
 
 
 def cm(name: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ the real engine would compute for the same objects. Snapshots are published
 from a thread, as the real reconciler does. Every call is recorded in
 ``calls``; mutations raise ``ReadOnlyError`` when ``read_only`` is set, like the
 real engine. ``gate`` makes blocking calls (preview, fleet_preview, diffs,
-history, sync) wait for an event, to test a slow engine; ``fail`` makes a call
+history, sync) wait for an event, to test a slow engine; ``sync`` publishes a
+``Running`` operation, then its end once ``operations_end`` is set; ``fail`` makes a call
 raise, ``fail_sync`` one app's sync, ``plan_errors`` one app's fleet plan.
 
 App of Apps: ``frontend`` registered ``guestbook`` and ``monitoring``, and
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitops_tui.engine.commands import (
+    EngineAPI,
     EngineError,
     HistoryEntry,
     ReadOnlyError,
@@ -416,6 +418,7 @@ class FakeEngine:
         self.calls: list[tuple[str, Any]] = []
         self.subscribers: list[Callable[[FleetSnapshot], None]] = []
         self.gate: threading.Event | None = None
+        self.operations_end = threading.Event()  # set it to let started operations end
         self.closed = threading.Event()
         self.fail: dict[str, BaseException] = {}
         self.fail_sync: dict[str, BaseException] = {}
@@ -542,20 +545,84 @@ class FakeEngine:
         return SyncPreview(request=request, plan=plan, revision=fake.snapshot.revision)
 
     def sync(self, request: SyncRequest) -> str:
+        """Like the real engine: refused while the app's operation runs; otherwise a
+        ``Running`` operation is published at once, then (once ``operations_end`` is set)
+        ``Succeeded`` with a result per planned task, or ``Failed`` if terminated."""
         self._record("sync", request)
-        self._mutation("sync")
+        self._mutation("sync" if not request.prune else "sync with prune")
         self._blocking("sync")
-        self._app(request.app)
+        fake = self._app(request.app)
         if request.app in self.fail_sync:
             raise self.fail_sync[request.app]
-        self._op_counter += 1
-        return f"op-{self._op_counter}"
+        with self._lock:
+            current = fake.snapshot.operation
+            if current is not None and not current.phase.done:
+                raise EngineError(f"an operation is already running on {request.app}")
+            self._op_counter += 1
+            op_id = f"op-{self._op_counter}"
+            running = OperationState(
+                id=op_id,
+                app=request.app,
+                phase=OperationPhase.RUNNING,
+                message="starting",
+                revision=fake.snapshot.revision,
+                started_at=T0,
+                initiated_by=request.initiated_by,
+                dry_run=request.dry_run,
+                prune=request.prune,
+            )
+            fake.snapshot = replace(fake.snapshot, operation=running)
+        self.publish(wait=False)
+        tasks = self._plan(request).plan.tasks
+        results = tuple(
+            ResourceResult(
+                key=t.key,
+                status=ResultCode.PRUNED if t.is_prune else ResultCode.SYNCED,
+                message="pruned" if t.is_prune else "configured",
+                wave=t.wave,
+            )
+            for t in tasks
+        )
+        threading.Thread(
+            target=self._finish, args=(fake, op_id, results), name="fake-engine-sync", daemon=True
+        ).start()
+        return op_id
+
+    def _finish(self, fake: FakeApp, op_id: str, results: tuple[ResourceResult, ...]) -> None:
+        self.operations_end.wait(60)
+        with self._lock:
+            op = fake.snapshot.operation
+            if op is None or op.id != op_id:
+                return
+            if op.phase is OperationPhase.TERMINATING:
+                done = replace(
+                    op, phase=OperationPhase.FAILED, message="terminated by user", finished_at=T0
+                )
+            else:
+                done = replace(
+                    op,
+                    phase=OperationPhase.SUCCEEDED,
+                    message="successfully synced",
+                    finished_at=T0,
+                    results=results,
+                )
+            fake.snapshot = replace(fake.snapshot, operation=done)
+        self.publish(wait=False)
 
     def terminate(self, app: str) -> bool:
         self._record("terminate", app)
         self._mutation("terminate")
-        op = self._app(app).snapshot.operation
-        return op is not None and not op.phase.done
+        fake = self._app(app)
+        with self._lock:
+            op = fake.snapshot.operation
+            if op is None or op.phase.done:
+                return False
+            fake.snapshot = replace(
+                fake.snapshot,
+                operation=replace(op, phase=OperationPhase.TERMINATING, message="terminating"),
+            )
+        self.publish(wait=False)
+        return True
 
     def history(self, app: str) -> list[HistoryEntry]:
         self._record("history", app)
@@ -621,3 +688,8 @@ class FakeEngine:
             return self.apps[name]
         except KeyError:
             raise EngineError(f"no application named {name!r}") from None
+
+
+def _conforms(engine: FakeEngine) -> EngineAPI:
+    """mypy checks here that ``FakeEngine`` implements the ``EngineAPI`` protocol."""
+    return engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fake_engine import FakeEngine, monitoring
-from uitest import screen_text, wait_for
+from uitest import screen_text, settles, wait_for
 
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import FleetSnapshot
@@ -127,8 +127,8 @@ async def test_stale_snapshot_is_dropped(engine: FakeEngine) -> None:
         older = FleetSnapshot.build(5, [], read_only=False)
         engine.publish(newer)
         engine.publish(older)
-        await wait_for(pilot, lambda: app.fleet.generation == 10)
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await wait_for(pilot, lambda: app.fleet.generation == 10)
         assert app.fleet.generation == 10
         assert app.dropped_snapshots >= 1
         assert len(table(app).keys) == 5

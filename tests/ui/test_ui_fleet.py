@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from fake_engine import FakeApp, FakeEngine, monitoring
-from uitest import screen_text, wait_for
+from uitest import run_from_palette, screen_text, settles, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncPreview, SyncRequest
+from gitops_tui.engine.commands import EngineError, SyncRequest
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
@@ -32,7 +32,6 @@ from gitops_tui.ui.messages import FleetPlanReady
 from gitops_tui.ui.modals.fleet_sync import FleetPlanTable, FleetSyncModal
 from gitops_tui.ui.screens.app_list import AppListScreen, AppTable
 from gitops_tui.ui.screens.help import HelpScreen
-from gitops_tui.ui.symbols import UNICODE
 
 SIZE = (80, 24)
 TREE = ["frontend", "guestbook", "legacy-batch", "monitoring", "payments"]
@@ -389,6 +388,7 @@ async def test_space_marks_and_s_opens_the_fleet_dialog(engine: FakeEngine) -> N
 
 
 async def test_toggles_re_plan_and_confirm_sends_one_sync_per_app(engine: FakeEngine) -> None:
+    engine.update_app("frontend", operation=None)  # not busy: the engine would refuse a sync
     app = GitOpsApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         modal = await open_fleet(pilot, app, "frontend", "guestbook")
@@ -408,7 +408,7 @@ async def test_toggles_re_plan_and_confirm_sends_one_sync_per_app(engine: FakeEn
             SyncRequest("guestbook", prune=True, dry_run=True),
         ]
         assert "p" not in bound_actions(app) and "y" not in bound_actions(app)
-        assert plan_status(modal, "guestbook").startswith("started op-")
+        await wait_for(pilot, lambda: plan_status(modal, "guestbook") == "⟳ Running starting")
         # once confirmed: one row per app, the status column gets the room
         assert plan.keys == ["app|frontend", "app|guestbook"]
         # per-app results, live from the snapshots
@@ -453,30 +453,26 @@ async def test_enter_confirms_and_escape_cancels(engine: FakeEngine) -> None:
 
 
 async def test_one_failing_sync_does_not_stop_the_others(engine: FakeEngine) -> None:
-    engine.fail_sync["guestbook"] = EngineError("an operation is already running on guestbook")
+    # frontend's operation is still running (the sample's op-88): the engine refuses it
     app = GitOpsApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         modal = await open_fleet(pilot, app, "frontend", "guestbook", "payments")
         await pilot.press("y")
         await wait_for(pilot, lambda: not modal.sending and modal.confirmed)
         assert [r.app for r in engine.names("sync")] == ["frontend", "guestbook", "payments"]
-        assert set(modal.operations) == {"frontend", "payments"}
-        assert plan_status(modal, "guestbook") == "▲ not started"
-        failed = modal.query_one(FleetPlanTable).cells("failed|guestbook")
+        assert set(modal.operations) == {"guestbook", "payments"}
+        assert plan_status(modal, "frontend") == "▲ not started"
+        failed = modal.query_one(FleetPlanTable).cells("failed|frontend")
         assert failed is not None
-        assert str(failed[2]) == "sync guestbook: an operation is already running on guestbook"
+        assert str(failed[2]) == "sync frontend: an operation is already running on frontend"
         assert (
             "error",
-            "sync guestbook: an operation is already running on guestbook",
+            "sync frontend: an operation is already running on frontend",
         ) in app.notices
         assert "1 ▲ not started" in screen_text(app)
-        for name in ("frontend", "payments"):
-            engine.update_app(
-                name,
-                last_sync=operation(modal.operations[name], name, OperationPhase.SUCCEEDED),
-                operation=None,
-            )
+        engine.operations_end.set()  # the engine ends the two started operations
         await wait_for(pilot, lambda: modal.finished)
+        assert plan_status(modal, "payments") == "✓ Succeeded successfully synced"
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
         assert ("information", "Fleet sync: 2 syncs started.") in app.notices
@@ -528,14 +524,14 @@ async def test_a_stale_plan_is_dropped_and_confirm_waits_for_the_plan(engine: Fa
         )
         modal = app.screen
         assert isinstance(modal, FleetSyncModal)
-        await pilot.press("y", "enter")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y", "enter")
         assert engine.names("sync") == [] and "computing the plan" in screen_text(app)
         engine.gate.set()
         await wait_for(pilot, lambda: modal.ready)
         shown = modal.previews
-        modal.post_message(FleetPlanReady(modal.plan_token - 1, {"frontend": "stale"}))
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            modal.post_message(FleetPlanReady(modal.plan_token - 1, {"frontend": "stale"}))
         assert modal.previews is shown
 
 
@@ -545,8 +541,8 @@ async def test_a_failing_plan_is_shown_and_blocks_the_sync(engine: FakeEngine) -
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "s")
         await wait_for(pilot, lambda: "Plan failed" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
         assert ("error", "plan: the engine is shutting down") in app.notices
 
@@ -567,11 +563,7 @@ async def test_plan_command_previews_every_out_of_sync_app(engine: FakeEngine) -
         await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
         # the palette entry opens the same dialog
         assert "Plan: every OutOfSync app" in await palette_hits(app, "plan")
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"plan: every")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "plan: every", "Plan: every OutOfSync app")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetSyncModal))
         await wait_for(pilot, lambda: len(engine.names("fleet_preview")) == 2)
         assert engine.names("fleet_preview")[-1] == (None, False)
@@ -585,8 +577,8 @@ async def test_nothing_out_of_sync(engine: FakeEngine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.run_command_line("plan")
         await wait_for(pilot, lambda: "Nothing to sync" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
 
 
@@ -614,11 +606,11 @@ async def test_read_only_hides_marks_and_the_fleet_dialog() -> None:
         actions = bound_actions(app)
         assert FLEET_KEYS.isdisjoint(actions) and "s" not in actions
         assert {"minus", "T"} <= set(actions)  # the tree is not a mutation
-        await pilot.press("space", "s", "u")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("space", "s", "u")
         assert list_screen(app).marked == set()
-        app.run_command_line("plan")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            app.run_command_line("plan")
         assert isinstance(app.screen, AppListScreen)
         assert ("warning", "read-only mode: fleet sync is disabled.") in app.notices
         assert not any(h.startswith("Plan") for h in await palette_hits(app, "plan"))
@@ -667,13 +659,15 @@ async def test_ctx_shows_and_sets_the_default_context(engine: FakeEngine) -> Non
         await wait_for(pilot, lambda: app.default_context == "prod")
         assert engine.names("set_default_context") == ["prod"]
         assert any(t.startswith("Context: prod (in-cluster") for _, t in app.notices)
-        await pilot.press("colon", *"ctx nope", "enter")
-        await wait_for(pilot, lambda: any(s == "error" for s, _ in app.notices))
+        async with settles(pilot):
+            await pilot.press("colon", *"ctx nope", "enter")
         assert (
             "error",
             "ctx: unknown context 'nope' (known: kind-dev, prod, edge-1)",
         ) in app.notices
-        assert engine.default_context == "prod"
+        # the console did not switch (nor claim to) on a refusal
+        assert not any(t.startswith("Context: nope") for _, t in app.notices)
+        assert app.default_context == "prod"
 
 
 async def test_palette_offers_one_entry_per_context(engine: FakeEngine) -> None:
@@ -682,17 +676,6 @@ async def test_palette_offers_one_entry_per_context(engine: FakeEngine) -> None:
         await wait_for(pilot, lambda: app.contexts)
         hits = await palette_hits(app, "context")
         assert {"Context: kind-dev", "Context: prod", "Context: edge-1"} <= set(hits)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"context: edge-1")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "context: edge-1", "Context: edge-1")
         await wait_for(pilot, lambda: engine.names("set_default_context"))
         assert engine.names("set_default_context") == ["edge-1"]
-
-
-def test_fleet_previews_are_engine_previews() -> None:
-    previews = FakeEngine().fleet_preview(["guestbook", "nope"])
-    assert isinstance(previews["guestbook"], SyncPreview)
-    assert previews["nope"] == "no application named 'nope'"
-    assert UNICODE.expanded == "▾"

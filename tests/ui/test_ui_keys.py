@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fake_engine import FakeEngine
-from uitest import screen_text, wait_for
+from uitest import run_from_palette, screen_text, settles, wait_for
 
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.commands import GitOpsCommands
@@ -39,15 +39,15 @@ async def test_read_only_hides_mutations_everywhere_and_never_calls_the_engine()
         actions = bound_actions(app)
         assert MUTATING_KEYS.isdisjoint(actions)
         assert {"d", "slash", "H", "r", "R"} <= set(actions)
-        await pilot.press("j", *MUTATING_KEYS)
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("j", *MUTATING_KEYS)
         assert isinstance(app.screen, AppListScreen)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
         assert MUTATING_KEYS.isdisjoint(bound_actions(app))
         assert "READ-ONLY" in screen_text(app)
-        await pilot.press(*MUTATING_KEYS)
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press(*MUTATING_KEYS)
         assert isinstance(app.screen, AppViewScreen)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
@@ -57,8 +57,8 @@ async def test_read_only_hides_mutations_everywhere_and_never_calls_the_engine()
         await pilot.press("escape", "H")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.loaded)
         assert "rollback" not in bound_actions(app).values()
-        await pilot.press("enter", "R")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("enter", "R")
         assert isinstance(app.screen, HistoryScreen)
         hits = await palette_hits(app, "guestbook")
         assert hits and not any(h.startswith(("Sync", "Prune", "Terminate")) for h in hits)
@@ -138,11 +138,7 @@ async def test_palette_offers_verbs_for_every_app(engine: FakeEngine) -> None:
         await pilot.pause()
         hits = await palette_hits(app, "sync guestbook")
         assert "Sync guestbook" in hits
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"sync guestbook")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "sync guestbook", "Sync guestbook")
         await wait_for(pilot, lambda: isinstance(app.screen, SyncModal))
         assert app.screen.app_name == "guestbook"
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
+import pytest
 from fake_engine import FakeEngine
 from uitest import wait_for
 
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.sync import SyncModal
+from gitops_tui.ui.screens import app_view
 from gitops_tui.ui.screens.app_list import AppTable
 from gitops_tui.ui.screens.app_view import AppViewScreen
+from gitops_tui.ui.workers import Cancelled, call_blocking
 
 SIZE = (80, 24)
 
@@ -69,16 +73,36 @@ async def test_a_burst_of_snapshots_from_an_engine_thread(engine: FakeEngine) ->
         assert len(app.screen.query_one(AppTable).keys) == 5
 
 
-async def test_closing_the_view_cancels_its_worker(engine: FakeEngine) -> None:
+async def test_closing_the_view_cancels_its_worker(
+    engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff worker of a closed view gives up; the late result is never delivered."""
+    outcomes: list[str] = []
+
+    def recording(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = call_blocking(fn, *args, **kwargs)
+        except Cancelled:
+            outcomes.append("cancelled")
+            raise
+        outcomes.append("returned")
+        return result
+
+    monkeypatch.setattr(app_view, "call_blocking", recording)
     engine.gate = threading.Event()
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "enter")
         await wait_for(pilot, lambda: engine.names("diffs"))
         view = app.screen
+        assert isinstance(view, AppViewScreen)
+        workers = [w for w in app.workers if w.group == "diffs"]
+        assert len(workers) == 1 and not workers[0].is_finished
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert all(w.is_cancelled or w.is_finished for w in view.workers)
-        engine.gate.set()
-        await pilot.pause(0.2)
-        assert view.diffs is None  # the late result went nowhere
+        await wait_for(pilot, lambda: workers[0].is_cancelled)
+        assert not isinstance(app.screen, AppViewScreen)
+        engine.gate.set()  # the engine call now returns; the worker must drop the result
+        await wait_for(pilot, lambda: outcomes)
+        assert outcomes == ["cancelled"]
+        await pilot.pause()
+        assert view.diffs is None

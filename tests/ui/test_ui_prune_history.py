@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from fake_engine import FakeEngine
 from textual.widgets import Static
-from uitest import screen_text, wait_for
+from uitest import screen_text, settles, wait_for
 
 from gitops_tui.engine.commands import SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
@@ -49,8 +49,8 @@ async def test_wrong_name_refuses(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         modal = await open_prune(pilot, app)
-        await pilot.press(*"guestbok", "enter")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press(*"guestbok", "enter")
         assert engine.names("sync") == []
         assert isinstance(app.screen, PruneModal)
         assert ("error", "The name does not match 'guestbook': nothing was pruned.") in app.notices
@@ -109,8 +109,8 @@ async def test_rollback_asks_first_and_can_be_declined(engine: FakeEngine) -> No
         await pilot.press("j", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "history #40" in screen_text(app)
-        await pilot.press("n")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("n")
         assert isinstance(app.screen, HistoryScreen)
         assert engine.names("rollback") == []
 

@@ -6,7 +6,7 @@ import threading
 from dataclasses import replace
 
 from fake_engine import FakeEngine
-from uitest import screen_text, wait_for
+from uitest import screen_text, settles, wait_for
 
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.model import ResourceKey
@@ -92,8 +92,8 @@ async def test_confirm_is_impossible_while_the_plan_is_computing(engine: FakeEng
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "s")
         await wait_for(pilot, lambda: isinstance(app.screen, SyncModal) and engine.names("preview"))
-        await pilot.press("y", "enter")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y", "enter")
         assert engine.names("sync") == []
         assert "computing the plan" in screen_text(app)
         engine.gate.set()
@@ -106,8 +106,8 @@ async def test_stale_preview_is_dropped(engine: FakeEngine) -> None:
         modal = await open_sync(pilot, app)
         shown = modal.preview
         old = engine.preview(SyncRequest("guestbook", prune=True, force=True))
-        modal.post_message(PreviewReady(old.request, old))
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            modal.post_message(PreviewReady(old.request, old))
         assert modal.preview is shown
         await pilot.press("y")
         await wait_for(pilot, lambda: engine.names("sync"))
@@ -157,28 +157,25 @@ async def test_progress_is_live_and_t_terminates(engine: FakeEngine) -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: modal.operation_id is not None)
         op_id = modal.operation_id
-        assert "Waiting for operation" in screen_text(app)
-        running = replace(
-            engine.apps["frontend"].snapshot.operation,  # a running operation to copy
-            id=op_id,
-            app="guestbook",
-            results=(ResourceResult(DEPLOYMENT, ResultCode.RUNNING, "rolling out"),),
-        )
-        engine.update_app("guestbook", operation=running)
         await wait_for(pilot, lambda: "⟳ Running" in screen_text(app))
+        running = engine.apps["guestbook"].snapshot.operation
+        assert running is not None and running.id == op_id
+        engine.update_app(
+            "guestbook",
+            operation=replace(
+                running, results=(ResourceResult(DEPLOYMENT, ResultCode.RUNNING, "rolling out"),)
+            ),
+        )
         results = modal.query_one("#operation-results", KeyedTable)
-        assert [results.cells(k)[2] for k in results.keys] == ["rolling out"]
+        await wait_for(
+            pilot, lambda: [results.cells(k)[2] for k in results.keys] == ["rolling out"]
+        )
         await pilot.press("t")
         await wait_for(pilot, lambda: engine.names("terminate"))
         assert engine.names("terminate") == ["guestbook"]
-        finished = replace(
-            running,
-            phase=OperationPhase.FAILED,
-            finished_at=running.started_at + 1,
-            message="terminated",
-        )
-        engine.update_app("guestbook", operation=None, last_sync=finished)
+        engine.operations_end.set()  # the engine ends the operation: Failed, terminated
         await wait_for(pilot, lambda: "✗ Failed" in screen_text(app))
+        assert "terminated by user" in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SyncModal)
@@ -202,8 +199,8 @@ async def test_preview_errors_block_the_sync(engine: FakeEngine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "s")
         await wait_for(pilot, lambda: "Preview failed" in screen_text(app))
-        await pilot.press("y")
-        await pilot.pause(0.1)
+        async with settles(pilot):
+            await pilot.press("y")
         assert engine.names("sync") == []
         assert ("error", "preview: cannot render: kustomize failed") in app.notices
 

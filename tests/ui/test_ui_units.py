@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fake_engine import FakeEngine, guestbook, payments
+from fake_engine import FakeEngine, payments
 
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.diff import ResourceDiff, diff_resource
-from gitops_tui.engine.model import HealthStatus, ResourceKey, SyncStatus
-from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.ui.commands import CommandError, available_verbs, parse_command_line
 from gitops_tui.ui.filtering import SORT_ORDER, SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.modals.prune import deletions, prune_rows
@@ -225,12 +224,6 @@ def test_stylesheets_are_found() -> None:
 
 def test_glyphs_for() -> None:
     assert glyphs_for(True) is ASCII and glyphs_for(False) is UNICODE
-
-
-def test_fleet_snapshot_sample_is_consistent() -> None:
-    fleet = FakeEngine().snapshot()
-    assert isinstance(fleet, FleetSnapshot)
-    assert guestbook().snapshot.health is HealthStatus.HEALTHY
 
 
 # -- resolved clusters and automation status (issue 18) ----------------------------------

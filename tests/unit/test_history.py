@@ -375,6 +375,7 @@ def test_two_processes_write_the_same_app_at_once(tmp_path: Path) -> None:
     go = tmp_path / "go"
     body = """
         go = Path(sys.argv[2])
+        Path(f"{go}.{sys.argv[3]}-ready").touch()
         while not go.exists():
             time.sleep(0.001)
         for i in range(40):
@@ -383,7 +384,12 @@ def test_two_processes_write_the_same_app_at_once(tmp_path: Path) -> None:
             store.update(entry, op("shared", f"{sys.argv[3]}-{i}", 2, OperationPhase.SUCCEEDED))
         """
     children = [run_child(body, path, str(go), name) for name in ("tui", "cli")]
-    time.sleep(0.3)
+    ready = [tmp_path / f"go.{name}-ready" for name in ("tui", "cli")]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready):  # both children are waiting: start together
+        assert time.monotonic() < deadline, "the writer processes never became ready"
+        assert all(c.poll() is None for c in children), [c.communicate() for c in children]
+        time.sleep(0.01)
     go.touch()
     for child in children:
         _, err = child.communicate(timeout=120)

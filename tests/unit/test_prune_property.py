@@ -247,12 +247,22 @@ def test_label_tracking_prunes_only_objects_labelled_with_the_app(
     history: list[tuple[str, Manifest]], claimed: frozenset[ResourceKey]
 ) -> None:
     world = build_world(history, "label")
-    for task in prune_tasks(world, frozenset(), claimed, "label", prune_last=False):
+    tasks = prune_tasks(world, frozenset(), claimed, "label", prune_last=False)
+    for task in tasks:
         assert task.live is not None
         meta = task.live["metadata"]
         assert (meta.get("labels") or {}).get(INSTANCE_LABEL) == APP
         assert not meta.get("ownerReferences")
         assert task.key not in claimed
+    # ... and every such object is in the plan (pruned, or skipped for Prune=false)
+    owned = {
+        k
+        for k, o in world.live.items()
+        if exactly_tracked(o, APP, "label")
+        and k not in claimed
+        and "argocd.argoproj.io/hook" not in (o["metadata"].get("annotations") or {})
+    }
+    assert {t.key for t in tasks} == owned
 
 
 def test_the_property_can_fail() -> None:

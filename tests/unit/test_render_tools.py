@@ -12,11 +12,25 @@ from gitops_tui.engine.apps import Source
 from gitops_tui.engine.render import RenderError, render_source
 from gitops_tui.sandbox.toolchain import find_tool
 
-needs_kustomize = pytest.mark.skipif(
-    find_tool("kustomize") is None and find_tool("kubectl") is None,
-    reason="neither kustomize nor kubectl (with built-in kustomize) is installed",
-)
-needs_helm = pytest.mark.skipif(find_tool("helm") is None, reason="helm is not installed")
+
+@pytest.fixture(scope="module")
+def kustomize_available() -> None:
+    """No silent skip: without the tools these tests fail and say how to get them."""
+    if find_tool("kustomize") is None and find_tool("kubectl") is None:
+        pytest.fail(
+            "neither kustomize nor kubectl is available: run `make tools` "
+            "(`make unit` and `make test` do it for you)"
+        )
+
+
+@pytest.fixture(scope="module")
+def helm_available() -> None:
+    if find_tool("helm") is None:
+        pytest.fail("helm is not available: run `make tools` (`make unit` and `make test` do it)")
+
+
+needs_kustomize = pytest.mark.usefixtures("kustomize_available")
+needs_helm = pytest.mark.usefixtures("helm_available")
 
 
 def write(path: Path, text: str) -> None:

@@ -242,9 +242,21 @@ def test_credentials_never_in_messages_logs_or_files(
         assert "s3cr3t" not in dirpath
 
 
+class SilentPort(int):
+    connected: threading.Event
+
+    def __new__(cls, value: int) -> SilentPort:
+        port = super().__new__(cls, value)
+        port.connected = threading.Event()
+        return port
+
+
 @pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+def silent_server() -> Iterator[SilentPort]:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers.
+
+    Its port (an ``int``) has ``connected``, set once a client has connected.
+    """
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind(("127.0.0.1", 0))
     server.listen(16)
@@ -259,10 +271,12 @@ def silent_server() -> Iterator[int]:
             except OSError:
                 continue
             held.append(conn)
+            port.connected.set()
 
+    port = SilentPort(server.getsockname()[1])
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield int(server.getsockname()[1])
+    yield port
     stop.set()
     thread.join(5)
     for conn in held:
@@ -271,7 +285,7 @@ def silent_server() -> Iterator[int]:
 
 
 @pytest.mark.parametrize("scheme", ["git", "http"])
-def test_fetch_times_out(tmp_path: Path, silent_server: int, scheme: str) -> None:
+def test_fetch_times_out(tmp_path: Path, silent_server: SilentPort, scheme: str) -> None:
     cache = RepoCache(tmp_path / "cache", fetch_timeout=2)
     url = f"{scheme}://127.0.0.1:{silent_server}/x.git"
     started = time.monotonic()
@@ -472,14 +486,22 @@ def test_concurrent_resolve_on_one_repo(tmp_path: Path, src: git.Repo) -> None:
 
 
 def test_different_repos_fetch_in_parallel(
-    tmp_path: Path, src: git.Repo, silent_server: int
+    tmp_path: Path, src: git.Repo, silent_server: SilentPort
 ) -> None:
     cache = RepoCache(tmp_path / "cache", fetch_timeout=2.5)
-    hanging = threading.Thread(
-        target=lambda: pytest.raises(RepoError, cache.resolve, f"git://127.0.0.1:{silent_server}/x")
-    )
+    outcome: list[BaseException | str] = []
+
+    def hang() -> None:
+        try:
+            cache.resolve(f"git://127.0.0.1:{silent_server}/x")
+        except BaseException as exc:  # checked in the test's thread below
+            outcome.append(exc)
+        else:
+            outcome.append("resolved")
+
+    hanging = threading.Thread(target=hang)
     hanging.start()
-    time.sleep(0.3)
+    assert silent_server.connected.wait(10), "the hanging fetch never connected"
     started = time.monotonic()
     assert cache.resolve(str(src_dir(src))) == src.head.commit.hexsha
     assert time.monotonic() - started < 3
@@ -488,6 +510,8 @@ def test_different_repos_fetch_in_parallel(
     assert cache.last_fetch_error(f"git://127.0.0.1:{silent_server}/x") is None
     assert time.monotonic() - started < 1  # never waits for the running fetch
     hanging.join(15)
+    assert not hanging.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], RepoError), outcome
 
 
 def test_concurrent_checkout_of_one_sha_extracts_once(tmp_path: Path, src: git.Repo) -> None:
