@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from audit import WRITE_VERBS, audit_events
 from gitrepo import make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
-from test_security import WRITE_VERBS, apply_tracked, audit_events, cm
+from test_security import apply_tracked, cm
 
 from gitops_tui.engine.commands import ReadOnlyError, SyncRequest
 from gitops_tui.engine.model import ResourceKey, SyncStatus
