@@ -227,6 +227,12 @@ def predict(
         message = _without_values(exc.message, key)
         note = f"server-side dry run unavailable ({reason}: {message}); compared without server defaults"
         return overlay(live, desired), note
+    if _rv(predicted) and _rv(live) and _rv(predicted) != _rv(live):
+        # The server's object moved on since the cache's copy (another writer, e.g.
+        # the deployment controller bumping its revision annotation): a diff of the
+        # two would show that writer's change as ours. Compare with the cached copy
+        # consistently; the watch event of the newer object brings a fresh comparison.
+        return overlay(live, desired), ""
     cache.put(conn.name, key, fp, _rv(live), predicted)
     return predicted, ""
 

@@ -33,15 +33,15 @@ class HeadlessHostileEngine(HostileEngine):
 
     def sync(self, request: SyncRequest) -> str:
         op_id = super().sync(request)
-        self._finish(request.app, op_id)
+        self._end_with_recorded_operation(request.app, op_id)
         return op_id
 
     def rollback(self, app: str, history_id: int) -> str:
         op_id = super().rollback(app, history_id)
-        self._finish(app, op_id)
+        self._end_with_recorded_operation(app, op_id)
         return op_id
 
-    def _finish(self, app: str, op_id: str) -> None:
+    def _end_with_recorded_operation(self, app: str, op_id: str) -> None:
         template = self.apps[EVIL_APP].snapshot.last_sync
         assert template is not None
         self.update_app(app, operation=replace(template, id=op_id, app=app))
