@@ -27,9 +27,6 @@ SCENARIOS = (1, 2, 3, 4, 5, 6, 7, 8)
 RUN_ORDER = (6, 1, 2, 3, 8, 4, 5, 7)  # 6 is the setup of 1/2/3/8; 8 needs no engine of ours
 
 
-# ----------------------------------------------------------------------------- driver
-
-
 SCENARIO_FUNCS: dict[int, Callable[[Bench], None]] = {
     1: scenario_1,
     2: scenario_2,

@@ -55,9 +55,6 @@ class Sizes:
         )
 
 
-# ----------------------------------------------------------------------------- the run
-
-
 class Bench:
     """Shared state of one run: sandbox, repositories, engines, figures."""
 

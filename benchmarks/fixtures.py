@@ -17,9 +17,6 @@ NAMESPACES = 20
 SINGLE_OBJECTS = 50
 
 
-# ----------------------------------------------------------------------------- git and manifests
-
-
 def git_repo(path: Path) -> Any:
     import git
 

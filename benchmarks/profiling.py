@@ -15,9 +15,6 @@ from typing import Any
 
 from benchmarks.timing import now
 
-# ----------------------------------------------------------------------------- all-thread profiler
-
-
 _IDLE_LEAVES = (
     ("threading.py", "wait"),
     ("threading.py", "_wait_for_tstate_lock"),

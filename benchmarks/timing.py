@@ -10,8 +10,6 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# ----------------------------------------------------------------------------- timing helpers
-
 
 def now() -> float:
     return time.perf_counter()

@@ -19,8 +19,6 @@ from benchmarks.fixtures import (
 )
 from benchmarks.timing import log, median, now, run, summary
 
-# ----------------------------------------------------------------------------- scenarios 4 and 5
-
 
 @dataclass
 class Single:

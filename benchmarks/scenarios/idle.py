@@ -20,9 +20,6 @@ from benchmarks.timing import log, now
 NEAR_ZERO_BYTES_PER_MIN = 1024.0
 
 
-# ----------------------------------------------------------------------------- scenario 8
-
-
 class AuditTail:
     """New entries of the API server's audit log (JSON lines), parsed incrementally."""
 

@@ -20,9 +20,6 @@ from benchmarks.timing import now, run, summary
 TUI_APPS = 2000
 
 
-# ----------------------------------------------------------------------------- scenario 7
-
-
 def proc_status_kib(field_name: str, pid: str = "self") -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field_name + ":"):
