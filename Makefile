@@ -51,7 +51,7 @@ test: tools test-deps lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: tools
-	$(BIN)/python -m gitops_tui.bench
+	$(BIN)/python -m benchmarks
 
 screenshots: tools
 	$(BIN)/python scripts/export_screenshots.py

@@ -43,16 +43,17 @@ def _deployment(name: str, image: str, replicas: int = 2, **annotations: str) ->
     }
 
 
-def _service(name: str) -> dict[str, Any]:
+def service(name: str, target_port: int = 80) -> dict[str, Any]:
+    """A Service on port 80 selecting ``app: <name>`` (the benchmarks build theirs here too)."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name},
-        "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 80}]},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": target_port}]},
     }
 
 
-def _configmap(name: str, **data: str) -> dict[str, Any]:
+def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
 
 
@@ -80,19 +81,21 @@ def _hook_job(name: str, phase: str) -> dict[str, Any]:
     }
 
 
-def _dump(*docs: dict[str, Any]) -> str:
+def dump_manifests(*docs: dict[str, Any]) -> str:
     return yaml.safe_dump_all(list(docs), sort_keys=False)
 
 
 def repo_files() -> dict[str, str]:
     """The sample apps' manifests, first commit."""
     return {
-        "guestbook/deployment.yaml": _dump(_deployment("guestbook", "nginx:1.27")),
-        "guestbook/service.yaml": _dump(_service("guestbook")),
+        "guestbook/deployment.yaml": dump_manifests(_deployment("guestbook", "nginx:1.27")),
+        "guestbook/service.yaml": dump_manifests(service("guestbook")),
         "kustomize-app/kustomization.yaml": "resources:\n- deployment.yaml\n- config.yaml\nnamePrefix: kz-\n"
         "commonLabels:\n  team: platform\n",
-        "kustomize-app/deployment.yaml": _dump(_deployment("api", "nginx:1.27", replicas=1)),
-        "kustomize-app/config.yaml": _dump(_configmap("api-config", LOG_LEVEL="info")),
+        "kustomize-app/deployment.yaml": dump_manifests(
+            _deployment("api", "nginx:1.27", replicas=1)
+        ),
+        "kustomize-app/config.yaml": dump_manifests(configmap("api-config", LOG_LEVEL="info")),
         "helm-app/Chart.yaml": "apiVersion: v2\nname: podinfo\nversion: 0.1.0\n",
         "helm-app/values.yaml": "replicas: 2\nimage: nginx:1.27\ngreeting: hello\n",
         "helm-app/templates/deployment.yaml": (
@@ -105,27 +108,29 @@ def repo_files() -> dict[str, str]:
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-greeting\n"
             "data:\n  greeting: {{ .Values.greeting | quote }}\n"
         ),
-        "waves/00-config.yaml": _dump(
+        "waves/00-config.yaml": dump_manifests(
             {
-                **_configmap("db-config", URL="postgres://db"),
+                **configmap("db-config", URL="postgres://db"),
                 "metadata": {
                     "name": "db-config",
                     "annotations": {"argocd.argoproj.io/sync-wave": "-1"},
                 },
             }
         ),
-        "waves/10-backend.yaml": _dump(
+        "waves/10-backend.yaml": dump_manifests(
             _deployment("backend", "nginx:1.27", 1, **{"argocd.argoproj.io/sync-wave": "1"})
         ),
-        "waves/20-frontend.yaml": _dump(
+        "waves/20-frontend.yaml": dump_manifests(
             _deployment("frontend", "nginx:1.27", 1, **{"argocd.argoproj.io/sync-wave": "2"})
         ),
-        "waves/hooks.yaml": _dump(
+        "waves/hooks.yaml": dump_manifests(
             _hook_job("migrate-db", "PreSync"), _hook_job("smoke-test", "PostSync")
         ),
-        "drifted/deployment.yaml": _dump(_deployment("drifted", "nginx:1.27", replicas=2)),
-        "prune-me/keep.yaml": _dump(_configmap("keep-me", state="wanted")),
-        "prune-me/stale.yaml": _dump(_configmap("stale-config", state="soon removed from Git")),
+        "drifted/deployment.yaml": dump_manifests(_deployment("drifted", "nginx:1.27", replicas=2)),
+        "prune-me/keep.yaml": dump_manifests(configmap("keep-me", state="wanted")),
+        "prune-me/stale.yaml": dump_manifests(
+            configmap("stale-config", state="soon removed from Git")
+        ),
         "broken/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [this is not valid\n",
     }
 

@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from gitops_tui.engine.annotations import parse_sync_option_list
 from gitops_tui.engine.appfiles import group_by_name, watch_files
 from gitops_tui.engine.appofapps import (
     APPLICATION_GROUP,
@@ -1684,10 +1683,6 @@ def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
         except ValueError:
             continue
     return rules
-
-
-def parse_options_list(items: Iterable[str]) -> dict[str, str]:
-    return parse_sync_option_list(items)
 
 
 class _EitherEvent:

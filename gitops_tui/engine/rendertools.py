@@ -17,7 +17,7 @@ from typing import Any
 
 from gitops_tui.engine.apps import ManifestFileError, decode_manifest_bytes, load_manifest_documents
 from gitops_tui.engine.model import Manifest
-from gitops_tui.sandbox.toolchain import find_tool
+from gitops_tui.engine.tools import find_tool
 
 DEFAULT_TIMEOUT_S = 90.0
 MAX_TOOL_OUTPUT_BYTES = 256 * 1024 * 1024

@@ -28,8 +28,8 @@ Differences from upstream, on purpose:
   values; the plan names the fields taken, ``takeover.py``); refusing is opt-in
   (``force_conflicts=False``, ``ServerSideApplyForceConflicts=false``);
   ``ServerSideApply=false`` uses ``kubectl apply`` (client-side), found with
-  ``find_tool``; ``Force=true`` there is *not* ``kubectl apply --force`` (which
-  deletes and re-creates objects), it only forces server-side apply conflicts;
+  ``find_tool`` (``tools.py``); ``Force=true`` there is *not* ``kubectl apply --force``
+  (which deletes and re-creates objects), it only forces server-side apply conflicts;
 * a hook replaces only a live namesake that is this app's own hook (``hooks.py``);
   every kind is checked before anything is applied, also in a namespace the sync
   creates; a sync whose applied objects are being deleted (their namespace pruned
@@ -75,6 +75,7 @@ from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, Task
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
 from gitops_tui.engine.takeover import conflict_message, forces_conflicts
+from gitops_tui.engine.tools import find_tool
 from gitops_tui.engine.tracking import TrackingMethod
 
 log = logging.getLogger(__name__)
@@ -769,8 +770,6 @@ class _SyncRun:
 
     def kubectl_apply(self, work: _Work, *, dry_run: bool, validate: bool) -> Manifest:
         """Client-side ``kubectl apply -f -`` (``ServerSideApply=false``)."""
-        from gitops_tui.sandbox.toolchain import find_tool
-
         kubectl = find_tool("kubectl")
         if kubectl is None:
             raise _TaskError(

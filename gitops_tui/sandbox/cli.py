@@ -7,15 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+from gitops_tui.engine.tools import find_tool
 from gitops_tui.paths import state_dir
 from gitops_tui.sandbox.controlplane import Sandbox, SandboxError
-from gitops_tui.sandbox.toolchain import (
-    ALL_TOOLS,
-    SANDBOX_TOOLS,
-    ToolError,
-    ensure_tools,
-    find_tool,
-)
+from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ToolError, ensure_tools
 
 
 def default_dir() -> Path:

@@ -4,7 +4,9 @@ Nothing here downloads a prebuilt binary: each component is compiled from its Go
 module through the module proxy, in a small wrapper module kept in the cache
 (``<cache>/src/<component>-<version>``). Module and build caches live in
 ``<cache>/go`` and finished binaries in ``<cache>/tools/<component>-<version>/``,
-so a version bump builds anew while an unchanged one costs nothing.
+so a version bump builds anew while an unchanged one costs nothing. The pinned
+versions, that layout and ``find_tool`` live in ``gitops_tui.engine.tools`` (the
+engine looks tools up without importing the sandbox).
 """
 
 from __future__ import annotations
@@ -20,16 +22,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitops_tui.engine.tools import (
+    COMPLETE_MARKER,
+    ETCD_VERSION,
+    HELM_VERSION,
+    KUBERNETES_VERSION,
+    KUSTOMIZE_VERSION,
+    KWOK_VERSION,
+    component_key,
+    find_tool,
+    tools_dir,
+)
 from gitops_tui.paths import cache_dir
 
-KUBERNETES_VERSION = "v1.34.4"
-ETCD_VERSION = "v3.6.4"  # what k8s.io/apiserver v0.34 requires
-KWOK_VERSION = "v0.7.0"  # the last release with built-in default stages
-KUSTOMIZE_VERSION = "v5.8.1"
-HELM_VERSION = "v3.19.5"
-
 BUILD_TIMEOUT_S = 60 * 60
-_COMPLETE = ".complete"
+_COMPLETE = COMPLETE_MARKER
 
 # The staging modules k8s.io/kubernetes requires at v0.0.0 (its go.mod replaces
 # them with ./staging/...); the wrapper points each at the published v0.x tag.
@@ -85,7 +92,7 @@ class Component:
 
     @property
     def key(self) -> str:
-        return f"{self.name}-{self.version}"
+        return component_key(self.name, self.version)
 
 
 def _kube_version_ldflags(version: str) -> tuple[str, ...]:
@@ -157,10 +164,6 @@ RENDER_TOOLS = ("kustomize", "helm")
 ALL_TOOLS = (*SANDBOX_TOOLS, "kubectl", *RENDER_TOOLS)
 
 
-def tools_dir() -> Path:
-    return cache_dir() / "tools"
-
-
 def _component_for(binary: str) -> Component:
     for comp in components():
         if binary in comp.binaries:
@@ -171,21 +174,6 @@ def _component_for(binary: str) -> Component:
 def built_path(binary: str) -> Path:
     """Where the cache keeps ``binary`` for the pinned version."""
     return tools_dir() / _component_for(binary).key / binary
-
-
-def find_tool(name: str) -> Path | None:
-    """Locate ``name``: ``KUBEBUILDER_ASSETS``, the pinned build in the cache, then PATH."""
-    assets = os.environ.get("KUBEBUILDER_ASSETS")
-    if assets and os.access(Path(assets) / name, os.X_OK):
-        return Path(assets) / name
-    try:
-        pinned = built_path(name)
-    except ToolError:
-        pinned = None
-    if pinned is not None and (pinned.parent / _COMPLETE).exists() and os.access(pinned, os.X_OK):
-        return pinned
-    found = shutil.which(name)
-    return Path(found) if found else None
 
 
 def require_tool(name: str) -> Path:

@@ -19,7 +19,7 @@ from helpers import application, dump_all, running_engine, wait_for
 
 from gitops_tui.engine.commands import SyncRequest
 from gitops_tui.engine.snapshot import OperationPhase
-from gitops_tui.sandbox.toolchain import find_tool
+from gitops_tui.engine.tools import find_tool
 
 pytestmark = [
     pytest.mark.cluster,

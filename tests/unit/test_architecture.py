@@ -126,3 +126,57 @@ def test_the_shell_scan_finds_what_it_looks_for() -> None:
     )
     assert len(shell_offenders(bad, "bad.py")) == 6
     assert shell_offenders(good, "good.py") == []
+
+
+_POSIX_ONLY = frozenset({"fcntl", "termios"})
+# engine/repo.py takes a file lock with fcntl at module level; another change owns that
+# module (issue 12): drop this entry once its import moves into the locking function.
+_POSIX_IMPORT_PENDING = frozenset({"engine/repo.py"})
+
+
+def posix_only_imports(source: str, filename: str) -> list[str]:
+    """Imports of ``fcntl``/``termios`` that run when the module is imported.
+
+    Those inside a function or method (imported on first use) are allowed; those
+    at module level, even under ``if``/``try``, would break importing on Windows.
+    """
+    offenders: list[str] = []
+    pending: list[ast.AST] = [ast.parse(source, filename)]
+    while pending:
+        node = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(child, ast.Import):
+                names = [alias.name.split(".")[0] for alias in child.names]
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                names = [child.module.split(".")[0]]
+            else:
+                pending.append(child)
+                continue
+            offenders += [f"{filename}:{child.lineno}: {n}" for n in names if n in _POSIX_ONLY]
+    return offenders
+
+
+def test_no_posix_only_import_at_module_level_in_the_package() -> None:
+    paths = sorted(PACKAGE.rglob("*.py"))  # every sub-package, not only the top level
+    assert any(path.parent.parent != PACKAGE.parent for path in paths)  # sub-packages seen
+    offenders = [
+        offender
+        for path in paths
+        if str(path.relative_to(PACKAGE)) not in _POSIX_IMPORT_PENDING
+        for offender in posix_only_imports(path.read_text(), str(path.relative_to(PACKAGE)))
+    ]
+    assert offenders == []
+
+
+def test_the_posix_import_scan_finds_what_it_looks_for() -> None:
+    bad = (
+        "import os, fcntl\n"
+        "from termios import TIOCSWINSZ\n"
+        "try:\n    import termios.x as t\nexcept ImportError:\n    pass\n"
+        "class Pty:\n    import fcntl\n"
+    )
+    good = "import os\ndef resize():\n    import fcntl, termios\nclass T:\n    def m(self):\n        import termios\n"
+    assert len(posix_only_imports(bad, "bad.py")) == 4
+    assert posix_only_imports(good, "good.py") == []

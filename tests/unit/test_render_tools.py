@@ -10,7 +10,7 @@ import pytest
 
 from gitops_tui.engine.apps import Source
 from gitops_tui.engine.render import RenderError, render_source
-from gitops_tui.sandbox.toolchain import find_tool
+from gitops_tui.engine.tools import find_tool
 
 
 @pytest.fixture(scope="module")

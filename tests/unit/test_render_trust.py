@@ -25,7 +25,7 @@ from gitops_tui.engine.kustomize_refs import check_kustomization_tree, remote_re
 from gitops_tui.engine.render import RenderError, RenderPolicy, render_source
 from gitops_tui.engine.repo import RepoCache
 from gitops_tui.engine.sources import ManifestCache, SourceError, generate, resolve_revisions
-from gitops_tui.sandbox.toolchain import find_tool
+from gitops_tui.engine.tools import find_tool
 
 needs_kustomize = pytest.mark.skipif(
     find_tool("kustomize") is None and find_tool("kubectl") is None,
