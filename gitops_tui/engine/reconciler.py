@@ -1058,7 +1058,7 @@ class Engine:
                 app.destination.server,
                 app.destination.name,
                 app.destination.namespace,
-                state.context or "",
+                "" if state.destination_error else (state.context or ""),  # resolved now
             ),
             automated=app.sync_policy.automated,
             auto_prune=app.sync_policy.prune,

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+import yaml
 from fake_engine import FakeEngine
+from helpers import application
 
 from gitops_tui import headless
+from gitops_tui.engine.apps import parse_application
+from gitops_tui.engine.reconciler import Engine, EngineOptions
 from gitops_tui.engine.snapshot import AutomationStatus, ClusterState, Destination
 
 ODD = "ev\x1b[31mil\u202e\nname"  # control, bidi and newline characters stay exact in JSON
@@ -144,3 +149,55 @@ def test_every_listed_app_has_the_documented_keys() -> None:
         assert set(app) == documented
     for key in documented:
         assert f"    {key}" in (headless.__doc__ or "") or f", {key}" in (headless.__doc__ or "")
+
+
+def test_a_destination_that_no_longer_resolves_lists_no_cluster(tmp_path: Path) -> None:
+    """The real engine (not started): a context gone from the kubeconfig is not shown as
+    the app's resolved cluster any more."""
+
+    def write_kubeconfig(*contexts: str) -> None:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": contexts[0],
+            "clusters": [
+                {"name": c, "cluster": {"server": f"https://127.0.0.1:{i + 1}"}}
+                for i, c in enumerate(contexts)
+            ],
+            "users": [{"name": c, "user": {"token": "t"}} for c in contexts],
+            "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
+        }
+        (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+
+    write_kubeconfig("home", "edge")
+    doc = application("web", "file:///nowhere", "web", "prod")
+    doc["spec"]["destination"] = {"name": "edge", "namespace": "prod"}
+    engine = Engine(
+        EngineOptions(
+            kubeconfig=tmp_path / "kubeconfig",
+            repo_cache_dir=tmp_path / "repos",
+            history_path=tmp_path / "history.sqlite3",
+        ),
+        apps=[parse_application(doc, "test")],
+    )
+    try:
+        state = engine._states["web"]
+        state.context = engine.clusters.resolve(state.app.destination).context  # type: ignore[union-attr]
+        with engine._lock:
+            state.snapshot = engine._app_snapshot(state)
+        engine._mark_dirty()
+        assert engine.snapshot().by_name["web"].destination.context == "edge"
+
+        write_kubeconfig("home")
+        engine.clusters.reload()
+        assert engine._connection_for(state) is None  # destination.name matches no context
+        with engine._lock:
+            state.snapshot = engine._app_snapshot(state)
+        engine._mark_dirty()
+        out = io.StringIO()
+        headless.cmd_list(engine, output="json", out=out)
+        [listed] = json.loads(out.getvalue())
+        assert listed["cluster"] == {"context": None, "server": None, "reachable": None}
+        assert "matches no kubeconfig context" in listed["conditions"][0]["message"]
+    finally:
+        engine.close()
