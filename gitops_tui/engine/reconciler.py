@@ -1189,6 +1189,8 @@ class Engine:
                 raise EngineError(
                     f"{app.name} has not been compared yet (Git or cluster unavailable)"
                 )
+            if not revision:  # a failed fetch keeps the last manifests, a failed checkout none
+                raise EngineError(f"cannot sync {app.name}: {source_error or 'no manifests'}")
         by_key = comparison.by_key()
         live = {k: r.live for k, r in by_key.items() if r.live is not None}
         modified = {k: r.modified for k, r in by_key.items()}

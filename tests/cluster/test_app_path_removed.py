@@ -11,12 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import git
 import pytest
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
+from gitops_tui.engine.commands import EngineError, SyncRequest
 from gitops_tui.engine.model import ConditionType, SyncStatus
 from gitops_tui.engine.reconciler import AUTOMATION_PERIOD_S, Engine
+from gitops_tui.engine.snapshot import OperationPhase
 
 pytestmark = pytest.mark.cluster
 
@@ -102,3 +105,38 @@ def test_removed_app_path_is_a_clear_error_prunes_nothing_and_clears_when_back(
         )
         wait_for(lambda: missing(engine, b, "b", back), timeout=60, what="b still missing")
         assert live_value(kc, namespace, "b-1") == "v2"
+
+
+def test_a_failed_checkout_refuses_a_manual_sync(sandbox, namespace, tmp_path) -> None:
+    """A checkout that fails (here: a file stands where the commit's tree goes in the
+    cache) leaves no manifests: a sync must be refused, not run with nothing desired."""
+    repo = make_repo(tmp_path / "repo", {"a/cm.yaml": dump_all([cm("a-1"), cm("a-2")])})
+    url = f"file://{repo.working_tree_dir}"
+    kc = sandbox.kubeconfig
+    with running_engine(kc, tmp_path, [application(namespace, url, "a", namespace)]) as engine:
+        op = engine.sync(SyncRequest(app=namespace))
+        final = engine.wait_for_operation(namespace, op, timeout=60)
+        assert final is not None and final.phase == OperationPhase.SUCCEEDED, final
+        [trees] = (tmp_path / "repo-cache").glob("*/trees")
+        head = repo.head.commit.hexsha
+        # the next commit is made in a clone, so that the file standing where its tree
+        # goes is in place before the engine can see it
+        clone = git.Repo.clone_from(str(repo.working_tree_dir), tmp_path / "clone")
+        with clone.config_writer() as cfg:
+            cfg.set_value("user", "name", "Test Author")
+            cfg.set_value("user", "email", "author@example.com")
+        nxt = commit(clone, {"a/cm.yaml": dump_all([cm("a-1")])}, "drop a-2")
+        (trees / nxt).write_text("in the way\n")
+        repo.git.fetch(str(tmp_path / "clone"), "main")
+        repo.git.merge("--ff-only", "--quiet", "FETCH_HEAD")
+        assert repo.head.commit.hexsha == nxt
+        message = wait_for(
+            lambda: conditions(engine, namespace).get(ConditionType.REPO_ERROR),
+            timeout=60,
+            what="the checkout failure",
+        )
+        assert f"could not extract {nxt[:12]}" in message
+        with pytest.raises(EngineError, match="cannot sync"):
+            engine.sync(SyncRequest(app=namespace, prune=True))
+        assert live_value(kc, namespace, "a-2") == "v"
+        assert [e.operation.revision for e in engine.history(namespace)] == [head]
