@@ -10,6 +10,34 @@ its errors through ``error``; table cells and the messages of one-line status
 rows are made one line (``printable``) so that a newline in them cannot forge
 rows. JSON output is exact: ``json.dump`` escapes every control character and,
 with ``ensure_ascii``, every non-ASCII one, so the gate leaves it unchanged.
+
+``list --output json``: a list of apps, each an object with these keys (stable;
+new keys may be added, none renamed or removed)::
+
+    name, project, origin          strings (origin: where the app was read from)
+    sync, health, healthMessage    Argo CD's status words, and the health message
+    revision                       resolved commit SHA ("" when unknown)
+    targetRevision, repoURL, path  the source as written (repoURL without credentials)
+    destination                    {server, name, namespace} as written in the app
+    cluster                        what the destination resolved to: {context, server,
+                                   reachable}; context and server are the kubeconfig
+                                   context and its cluster's server (credentials
+                                   redacted), null (and reachable null) while
+                                   unresolved
+    parent                         the App of Apps parent's name, or null
+    automated                      {enabled, prune, selfHeal} (spec.syncPolicy.automated)
+    automation                     null, or what holds automated sync back:
+                                   {kind, message, attempt, nextAt}; kind is
+                                   "self-heal", "retry", "failed" or "refused",
+                                   nextAt the epoch seconds of the next attempt or null
+    syncOptions                    ["Name=value", ...] as written
+    readOnly                       true when the engine refuses to change this app
+    conditions                     [{type, message}]
+    resources                      [{group, version, kind, namespace, name, status,
+                                   health, requiresPruning, syncWave, hook}]
+    operation, lastSync            the running (or last) operation, the last finished
+                                   sync: {id, phase, message, revision, startedAt,
+                                   finishedAt, initiatedBy, dryRun, results} or null
 """
 
 from __future__ import annotations
@@ -17,14 +45,22 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.reconciler import Engine
-from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase, OperationState, ResourceNode
+from gitops_tui.engine.redact import redact_url
+from gitops_tui.engine.snapshot import (
+    AppSnapshot,
+    AutomationStatus,
+    ClusterState,
+    OperationPhase,
+    OperationState,
+    ResourceNode,
+)
 from gitops_tui.engine.textsafe import printable
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
@@ -52,11 +88,19 @@ def error(message: str) -> None:
     sys.stderr.write(printable(f"error: {message}", multiline=True) + "\n")
 
 
-def app_to_json(app: AppSnapshot) -> dict[str, Any]:
-    """The ``list --output json`` shape (Argo CD's status vocabulary)."""
+def app_to_json(
+    app: AppSnapshot, clusters: Mapping[str, ClusterState] | None = None
+) -> dict[str, Any]:
+    """The ``list --output json`` shape (Argo CD's status vocabulary; see the module doc).
+
+    ``clusters``: the fleet's cluster states by kube context, for the resolved server.
+    """
+    context = app.destination.context or None
+    cluster = (clusters or {}).get(context) if context else None
     return {
         "name": app.name,
         "project": app.project,
+        "origin": app.origin,
         "sync": app.sync.value,
         "health": app.health.value,
         "healthMessage": app.health_message,
@@ -69,10 +113,29 @@ def app_to_json(app: AppSnapshot) -> dict[str, Any]:
             "name": app.destination.name,
             "namespace": app.destination.namespace,
         },
+        "cluster": {
+            "context": context,
+            "server": redact_url(cluster.server) if cluster is not None else None,
+            "reachable": cluster.reachable if cluster is not None else None,
+        },
+        "parent": app.parent,
         "automated": {"enabled": app.automated, "prune": app.auto_prune, "selfHeal": app.self_heal},
+        "automation": _automation_json(app.automation) if app.automation else None,
+        "syncOptions": list(app.sync_options),
+        "readOnly": app.read_only,
         "conditions": [{"type": c.type, "message": c.message} for c in app.conditions],
         "resources": [_resource_json(r) for r in app.resources],
+        "operation": _operation_json(app.operation) if app.operation else None,
         "lastSync": _operation_json(app.last_sync) if app.last_sync else None,
+    }
+
+
+def _automation_json(status: AutomationStatus) -> dict[str, Any]:
+    return {
+        "kind": status.kind,
+        "message": status.message,
+        "attempt": status.attempt,
+        "nextAt": status.next_at,
     }
 
 
@@ -115,9 +178,11 @@ def _table(rows: list[list[str]], out: SafeOutput) -> None:
 
 def cmd_list(engine: Engine, *, output: str, out: TextIO | SafeOutput = sys.stdout) -> int:
     out = safe_output(out)
-    apps = engine.snapshot().apps
+    snapshot = engine.snapshot()
+    apps = snapshot.apps
     if output == "json":
-        json.dump([app_to_json(a) for a in apps], out, indent=2)
+        clusters = {c.name: c for c in snapshot.clusters}
+        json.dump([app_to_json(a, clusters) for a in apps], out, indent=2)
         out.write("\n")
         return EXIT_OK
     rows = [["NAME", "PROJECT", "SYNC", "HEALTH", "REVISION", "DESTINATION", "CONDITIONS"]]

@@ -1058,7 +1058,7 @@ class Engine:
                 app.destination.server,
                 app.destination.name,
                 app.destination.namespace,
-                state.context or "",
+                "" if state.destination_error else (state.context or ""),  # resolved now
             ),
             automated=app.sync_policy.automated,
             auto_prune=app.sync_policy.prune,
@@ -1189,6 +1189,8 @@ class Engine:
                 raise EngineError(
                     f"{app.name} has not been compared yet (Git or cluster unavailable)"
                 )
+            if not revision:  # a failed fetch keeps the last manifests, a failed checkout none
+                raise EngineError(f"cannot sync {app.name}: {source_error or 'no manifests'}")
         by_key = comparison.by_key()
         live = {k: r.live for k, r in by_key.items() if r.live is not None}
         modified = {k: r.modified for k, r in by_key.items()}

@@ -55,18 +55,24 @@ def render_source(
     ref_roots: Mapping[str, Path] = _NO_REFS,
     timeout: float = DEFAULT_TIMEOUT_S,
     policy: RenderPolicy = DEFAULT_POLICY,
+    revision: str = "",
 ) -> list[Manifest]:
     """The manifests ``source`` describes inside checkout ``root``.
 
     ``namespace`` is the destination namespace (Helm's ``--namespace`` unless the
     source sets one); ``ref_roots`` maps ``ref`` names of other sources to their
     checkouts, for ``$ref/...`` Helm value files; ``policy`` says what may be
-    fetched from elsewhere (remote Kustomize bases, Helm chart repositories).
+    fetched from elsewhere (remote Kustomize bases, Helm chart repositories);
+    ``revision``: the commit ``root`` holds, named when the app path is missing there.
+    An app path that exists but holds no manifests is a valid, empty app.
     """
     real_root = root.resolve()
     app_dir = resolve_inside(real_root, source.path or ".", what="path")
     if not app_dir.is_dir():
-        raise RenderError("app path does not exist or is not a directory", path=source.path)
+        at = f" at revision {revision[:12]}" if revision else ""
+        if os.path.lexists(app_dir):
+            raise RenderError(f"app path is not a directory{at}", path=source.path)
+        raise RenderError(f"app path does not exist{at}", path=source.path)
     tool = detect_tool(app_dir, source)
     if tool == "helm":
         return render_helm(

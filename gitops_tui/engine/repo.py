@@ -902,8 +902,11 @@ class RepoCache:
                     RepoErrorKind.FAILED,
                 )
             tmp.mkdir()
-            with tarfile.open(archive, "r:") as tar:
-                tar.extractall(tmp, filter="tar")
+            if not self._tree_is_empty(state, sha):
+                # git writes a lone pax header for an empty tree, which tarfile
+                # cannot read ("end of file header"): the empty directory is right.
+                with tarfile.open(archive, "r:") as tar:
+                    tar.extractall(tmp, filter="tar")
             _make_read_only(tmp)
             try:
                 os.rename(tmp, final)
@@ -921,6 +924,13 @@ class RepoCache:
             if tmp.exists():
                 _rmtree(tmp)
             self._tmp_done(name)
+
+    def _tree_is_empty(self, state: _RepoState, sha: str) -> bool:
+        """True when commit ``sha`` holds no files at all (every file was removed)."""
+        out = self._git_ok(
+            state, ["ls-tree", "--name-only", sha], what=f"listing the tree of {sha[:12]}"
+        )
+        return not out.strip()
 
     def _clean_tmp(self, directory: Path) -> None:
         """Remove temp entries left by crashed processes (or stale for a day)."""

@@ -149,7 +149,16 @@ def generate(
                 all_cached = False
                 budget.before_render(source, roots[index])
                 found = tuple(
-                    _render(source, roots[index], app, namespace, ref_roots, timeout, policy)
+                    _render(
+                        source,
+                        roots[index],
+                        app,
+                        namespace,
+                        ref_roots,
+                        timeout,
+                        policy,
+                        revisions[index],
+                    )
                 )
                 _check_sizes(found, namespace)
                 budget.add(found)  # over the limits: not kept in the cache either
@@ -182,6 +191,7 @@ def _render(
     ref_roots: dict[str, Path],
     timeout: float,
     policy: RenderPolicy,
+    revision: str,
 ) -> list[Manifest]:
     try:
         return render_source(
@@ -192,6 +202,7 @@ def _render(
             ref_roots=ref_roots,
             timeout=timeout,
             policy=policy,
+            revision=revision,
         )
     except RenderError as exc:
         raise SourceError("render", str(exc)) from None

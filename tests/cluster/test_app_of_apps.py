@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from helpers import application, dump_all, running_engine, wait_for
 from gitops_tui.engine.commands import SyncRequest
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
+from gitops_tui.headless import cmd_list
 
 pytestmark = pytest.mark.cluster
 
@@ -24,6 +28,21 @@ def sync(engine, name: str, *, prune: bool = False) -> None:  # type: ignore[no-
     op = engine.sync(SyncRequest(app=name, prune=prune))
     final = engine.wait_for_operation(name, op, timeout=60)
     assert final is not None and final.phase == OperationPhase.SUCCEEDED, final
+
+
+def listing(engine) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    assert cmd_list(engine, output="json", out=out) == 0
+    return {app["name"]: app for app in json.loads(out.getvalue())}
+
+
+def current_cluster(kubeconfig: Path) -> tuple[str, str]:
+    """The kubeconfig's current context and its cluster's server."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    context = config["current-context"]
+    [entry] = [c for c in config["contexts"] if c["name"] == context]
+    [cluster] = [c for c in config["clusters"] if c["name"] == entry["context"]["cluster"]]
+    return context, cluster["cluster"]["server"]
 
 
 def test_plain_yaml_parent_registers_updates_and_prunes_children(
@@ -64,6 +83,20 @@ def test_plain_yaml_parent_registers_updates_and_prunes_children(
         parent_snap = engine.snapshot().by_name[namespace]
         nodes = {n.key.name: n for n in parent_snap.resources if n.key.kind == "Application"}
         assert all(n.exists and n.status == SyncStatus.SYNCED for n in nodes.values())
+
+        # list -o json names each app's parent and the cluster its destination resolved to
+        listed = listing(engine)
+        context, server = current_cluster(sandbox.kubeconfig)
+        assert listed[namespace]["parent"] is None
+        for name in (namespace, f"{namespace}-a", f"{namespace}-b"):
+            assert listed[name]["cluster"] == {
+                "context": context,
+                "server": server,
+                "reachable": True,
+            }, name
+        assert listed[f"{namespace}-a"]["parent"] == namespace
+        assert listed[f"{namespace}-b"]["parent"] == namespace
+        assert listed[f"{namespace}-a"]["automation"] is None
 
         # Git drops child b: without prune it stays (and the parent says so), with prune it goes
         commit(repo, {"parent/apps.yaml": dump_all([child_a])}, "drop b")

@@ -515,7 +515,7 @@ CASES: tuple[Case, ...] = (
         "path-missing",
         "path that does not exist",
         COMPARISON,
-        ("no/such/dir: app path does not exist or is not a directory",),
+        ("no/such/dir: app path does not exist at revision ",),
         ("cannot sync", "does not exist"),
     ),
     Case(

@@ -427,6 +427,22 @@ def test_checkout_is_the_commits_tree_not_the_work_tree(cache: RepoCache, tmp_pa
     assert cache.checkout(url, "main") == d2
 
 
+def test_checkout_of_a_commit_that_removed_every_file_is_an_empty_tree(
+    cache: RepoCache, src: git.Repo
+) -> None:
+    """git archive gives a lone pax header for an empty tree; that is no error."""
+    url = str(src_dir(src))
+    emptied = commit(src, {}, "remove everything", delete=["apps", "README.md"])
+    tree = cache.checkout(url, emptied)
+    assert tree.is_dir() and list(tree.iterdir()) == []
+    assert tree.is_relative_to(cache.root)
+    assert stat.S_IMODE(tree.stat().st_mode) == 0o555
+    back = commit(src, {"apps/web/deploy.yaml": FILES["apps/web/deploy.yaml"]}, "back")
+    assert cache.resolve(url, "main", refresh=True) == back
+    assert (cache.checkout(url, back) / "apps/web/deploy.yaml").is_file()
+    assert cache.checkout(url, emptied) == tree  # the empty tree stays cached as such
+
+
 class CountingCache(RepoCache):
     """Counts (and checks the exclusivity of) extractions and fetches. Git still runs."""
 
