@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
-import fcntl
 import hashlib
 import logging
 import math
@@ -769,6 +768,8 @@ class RepoCache:
 
     @contextlib.contextmanager
     def _file_lock(self, state: _RepoState) -> Iterator[None]:
+        import fcntl  # POSIX only: imported where used, so the package imports elsewhere
+
         state.dir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._fetch_timeout
         with open(state.dir / "lock", "a+b") as handle:

@@ -129,9 +129,6 @@ def test_the_shell_scan_finds_what_it_looks_for() -> None:
 
 
 _POSIX_ONLY = frozenset({"fcntl", "termios"})
-# engine/repo.py takes a file lock with fcntl at module level; another change owns that
-# module (issue 12): drop this entry once its import moves into the locking function.
-_POSIX_IMPORT_PENDING = frozenset({"engine/repo.py"})
 
 
 def posix_only_imports(source: str, filename: str) -> list[str]:
@@ -164,7 +161,6 @@ def test_no_posix_only_import_at_module_level_in_the_package() -> None:
     offenders = [
         offender
         for path in paths
-        if str(path.relative_to(PACKAGE)) not in _POSIX_IMPORT_PENDING
         for offender in posix_only_imports(path.read_text(), str(path.relative_to(PACKAGE)))
     ]
     assert offenders == []
