@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,3 +106,35 @@ def kubectl(
 
 def dump_all(docs: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    args: list[str],
+    tmp_path: Path,
+    *,
+    timeout: float = 180,
+    state: Path | None = None,
+    **run_options: Any,
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, its state and config under ``tmp_path``.
+
+    The user's cache (built tools, Git mirrors) is shared, as a user's would be.
+    """
+    env = {
+        **os.environ,
+        "GITOPS_TUI_STATE": str(state if state is not None else tmp_path / "state"),
+        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO_ROOT,
+        check=False,
+        **run_options,
+    )

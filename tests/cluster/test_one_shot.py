@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +22,7 @@ import pytest
 import yaml
 from gitrepo import make_repo
 from helpers import application, dump_all, kubectl, running_engine
+from helpers import run_cli as cli
 from test_from_cluster import argo_crds  # noqa: F401  (a fixture)
 
 from gitops_tui.engine.commands import SyncRequest
@@ -40,21 +38,6 @@ def cm(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}}
 
 
-def cli(args: list[str], tmp_path: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
 
 
 def parent_with_children(tmp_path: Path, namespace: str, count: int) -> tuple[str, list[str], Any]:

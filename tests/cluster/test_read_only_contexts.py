@@ -11,9 +11,6 @@ does get dry runs and automated syncs in the same session.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import yaml
 from audit import WRITE_VERBS, audit_events
 from gitrepo import make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
+from helpers import run_cli as _cli
 from test_security import apply_tracked, cm
 
 from gitops_tui.engine.commands import ReadOnlyError, SyncRequest
@@ -157,21 +155,6 @@ def test_read_only_context_gets_no_write_no_dry_run_and_no_automation(  # type: 
 # --------------------------------------------------------------------------- the CLI
 
 
-def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
 
 
 def test_cli_read_only_context_from_the_config_file(  # type: ignore[no-untyped-def]

@@ -7,15 +7,13 @@ The real helm renders a real Git repository; the engine runs against the sandbox
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gitrepo import commit, make_repo
-from helpers import application, dump_all, running_engine, wait_for
+from helpers import application, dump_all, run_cli, running_engine, wait_for
 
 from gitops_tui.engine.commands import SyncRequest
 from gitops_tui.engine.snapshot import OperationPhase
@@ -50,20 +48,7 @@ def evil_repo(tmp_path: Path, marker: Path) -> Any:
 
 
 def cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITOPS_TUI_STATE": str(tmp_path),  # the engine below keeps its history here too
-        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
+    return run_cli(args, tmp_path, state=tmp_path)  # the engine below keeps its history here too
 
 
 def messages(entry: dict[str, Any]) -> str:

@@ -18,9 +18,7 @@ import functools
 import io
 import json
 import logging
-import os
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,6 +31,7 @@ import yaml
 from audit import audit_events, writes
 from gitrepo import GitDaemon, Symlink, commit, free_port, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
+from helpers import run_cli as _cli
 
 from gitops_tui import headless
 from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
@@ -484,21 +483,6 @@ def test_read_only_session_sends_no_mutation(  # type: ignore[no-untyped-def]
     assert missing.returncode != 0
 
 
-def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
 
 
 @pytest.fixture

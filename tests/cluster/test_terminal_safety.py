@@ -14,16 +14,14 @@ form (``\\x1b]0;pwned``) where the data is shown.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
 from gitrepo import make_repo
-from helpers import application, kubectl
+from helpers import application, kubectl, run_cli
 
 from gitops_tui.sandbox.toolchain import require_tool
 
@@ -46,22 +44,8 @@ def unsafe(text: str) -> list[str]:
 
 
 def cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITOPS_TUI_STATE": str(tmp_path / "state"),
-        "GITOPS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "gitops_tui.cli", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="surrogateescape",
-        timeout=240,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
+    # bytes that are not UTF-8 would be output too: keep them to be checked
+    return run_cli(args, tmp_path, timeout=240, encoding="utf-8", errors="surrogateescape")
 
 
 def test_cli_text_output_of_hostile_repository_is_terminal_safe(  # type: ignore[no-untyped-def]
