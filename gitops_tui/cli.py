@@ -9,12 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
+
+if TYPE_CHECKING:  # imported where used: the sandbox commands need no engine
+    from gitops_tui.engine.reconciler import Engine
+    from gitops_tui.headless import HeadlessEngine
 
 DEFAULT_FROM_CLUSTER = "argocd"
 DEFAULT_COMPARE_TIMEOUT_S = 180.0
@@ -180,9 +184,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def make_engine(  # type: ignore[no-untyped-def]
+def make_engine(
     args: argparse.Namespace, *, interactive: bool, only_apps: frozenset[str] | None = None
-):
+) -> Engine:
     """The engine for this command. One-shot commands about named apps process only
     those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
     of starting cluster-wide watches."""
@@ -305,7 +309,7 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _one_shot(args: argparse.Namespace, engine: Any) -> int | None:
+def _one_shot(args: argparse.Namespace, engine: HeadlessEngine) -> int | None:
     """Run a headless command on a started engine; None for no command."""
     from gitops_tui import headless
 
