@@ -185,7 +185,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def make_engine(
-    args: argparse.Namespace, *, interactive: bool, only_apps: frozenset[str] | None = None
+    args: argparse.Namespace,
+    *,
+    interactive: bool,
+    only_apps: frozenset[str] | None = None,
+    settings: Settings | None = None,
 ) -> Engine:
     """The engine for this command. One-shot commands about named apps process only
     those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
@@ -193,7 +197,7 @@ def make_engine(
     from gitops_tui.engine.reconciler import Engine, EngineOptions
     from gitops_tui.engine.render import RenderPolicy
 
-    settings = _settings(args)
+    settings = settings if settings is not None else _settings(args)
     if not settings.apps and not settings.from_cluster:
         raise ConfigError(
             "no applications: pass --apps PATH (files or directories of Argo CD Application manifests), "
@@ -272,7 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "history":
         only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
-        engine = make_engine(args, interactive=args.command in (None, "ui"), only_apps=only_apps)
+        settings = _settings(args)
+        engine = make_engine(
+            args,
+            interactive=args.command in (None, "ui"),
+            only_apps=only_apps,
+            settings=settings,
+        )
     except (ConfigError, ValueError, OSError) as exc:
         headless.error(str(exc))
         return headless.EXIT_ERROR
@@ -280,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gitops_tui.ui.app import run
 
         try:
-            code = run(engine)
+            code = run(engine, keymap=dict(settings.keymap))
         except BaseException:
             engine.close()
             raise
