@@ -247,7 +247,7 @@ def _keymap(value: Any) -> tuple[tuple[str, str], ...]:
         message = str(exc)
         if message == "unknown binding id":
             message += (
-                _suggestion(exc.binding_id, BINDING_IDS) + " (the ids: see gitops_tui/keymap.py)"
+                _suggestion(exc.binding_id, BINDING_IDS) + " (the ids are listed in docs/keymap.md)"
             )
         raise _Invalid(message, where) from exc
 
