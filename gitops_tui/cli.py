@@ -9,12 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
+
+if TYPE_CHECKING:  # imported where used: the sandbox commands need no engine
+    from gitops_tui.engine.reconciler import Engine
+    from gitops_tui.headless import HeadlessEngine
 
 DEFAULT_FROM_CLUSTER = "argocd"
 DEFAULT_COMPARE_TIMEOUT_S = 180.0
@@ -180,16 +184,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def make_engine(  # type: ignore[no-untyped-def]
-    args: argparse.Namespace, *, interactive: bool, only_apps: frozenset[str] | None = None
-):
+def make_engine(
+    args: argparse.Namespace,
+    *,
+    interactive: bool,
+    only_apps: frozenset[str] | None = None,
+    settings: Settings | None = None,
+) -> Engine:
     """The engine for this command. One-shot commands about named apps process only
     those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
     of starting cluster-wide watches."""
     from gitops_tui.engine.reconciler import Engine, EngineOptions
     from gitops_tui.engine.render import RenderPolicy
 
-    settings = _settings(args)
+    settings = settings if settings is not None else _settings(args)
     if not settings.apps and not settings.from_cluster:
         raise ConfigError(
             "no applications: pass --apps PATH (files or directories of Argo CD Application manifests), "
@@ -268,7 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "history":
         only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
-        engine = make_engine(args, interactive=args.command in (None, "ui"), only_apps=only_apps)
+        settings = _settings(args)
+        engine = make_engine(
+            args,
+            interactive=args.command in (None, "ui"),
+            only_apps=only_apps,
+            settings=settings,
+        )
     except (ConfigError, ValueError, OSError) as exc:
         headless.error(str(exc))
         return headless.EXIT_ERROR
@@ -276,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gitops_tui.ui.app import run
 
         try:
-            code = run(engine)
+            code = run(engine, keymap=dict(settings.keymap))
         except BaseException:
             engine.close()
             raise
@@ -305,7 +319,7 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _one_shot(args: argparse.Namespace, engine: Any) -> int | None:
+def _one_shot(args: argparse.Namespace, engine: HeadlessEngine) -> int | None:
     """Run a headless command on a started engine; None for no command."""
     from gitops_tui import headless
 

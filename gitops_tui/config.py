@@ -26,6 +26,7 @@ from gitops_tui.engine.apps import (
 )
 from gitops_tui.engine.limits import ManifestLimits
 from gitops_tui.engine.readonly import ReadOnlyPolicy
+from gitops_tui.keymap import BINDING_IDS, KeymapError, parse_keymap
 from gitops_tui.paths import config_dir
 
 CONFIG_FILE = "config.yaml"
@@ -72,6 +73,8 @@ class Settings:
     force_conflicts: bool = True
     """``forceConflicts: false``: syncs refuse fields other managers own (opt-in)."""
     limits: ManifestLimits = ManifestLimits()
+    keymap: tuple[tuple[str, str], ...] = ()
+    """``keymap:``: (binding id, keys) pairs the console remaps (``gitops_tui.keymap``)."""
     # where settings came from, for messages (not part of what is asked for)
     path: Path | None = field(default=None, compare=False)
     read_only_flag: bool = field(default=False, compare=False)  # --read-only was given
@@ -236,6 +239,19 @@ def _limits(value: Any) -> ManifestLimits:
     return ManifestLimits(**values)
 
 
+def _keymap(value: Any) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_keymap(value).items())
+    except KeymapError as exc:
+        where = f".{exc.binding_id}" if exc.binding_id else ""
+        message = str(exc)
+        if message == "unknown binding id":
+            message += (
+                _suggestion(exc.binding_id, BINDING_IDS) + " (the ids are listed in docs/keymap.md)"
+            )
+        raise _Invalid(message, where) from exc
+
+
 def _suggestion(key: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -257,6 +273,8 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
     "limits": ("limits", lambda v, _base: _limits(v)),
     "forceConflicts": ("force_conflicts", lambda v, _base: _boolean(v)),
+    # binding id -> keys: the console's keys remapped (ids listed in gitops_tui/keymap.py)
+    "keymap": ("keymap", lambda v, _base: _keymap(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

@@ -46,12 +46,11 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.commands import EngineAPI, EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.reconciler import Engine
 from gitops_tui.engine.redact import redact_url
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
@@ -64,6 +63,41 @@ from gitops_tui.engine.snapshot import (
 from gitops_tui.engine.textsafe import printable
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+class HeadlessEngine(EngineAPI, Protocol):
+    """``EngineAPI`` plus what one-shot commands need: waiting for the first comparison
+    and for an operation's end, the app names, and a close that lets a running sync
+    finish its current step. The real ``Engine`` and the tests' fakes implement it
+    (mypy checks both: ``_conforms`` below and in ``tests/ui/fake_engine.py``)."""
+
+    def wait_until_compared(
+        self, timeout: float = 120.0, apps: Iterable[str] | None = None
+    ) -> bool:
+        """Block until every (named) app has been compared once; False on timeout."""
+        ...
+
+    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
+        """The (named) apps not compared yet."""
+        ...
+
+    def app_names(self) -> list[str]: ...
+
+    def wait_for_operation(
+        self, app: str, op_id: str, timeout: float = 600.0
+    ) -> OperationState | None:
+        """The operation ``op_id`` of ``app`` once it has ended; None on timeout."""
+        ...
+
+    def close(self, *, wait_for_operations: bool = False) -> None: ...
+
+
+if TYPE_CHECKING:
+    from gitops_tui.engine.reconciler import Engine
+
+    def _conforms(engine: Engine) -> HeadlessEngine:
+        """mypy checks here that the real ``Engine`` implements ``HeadlessEngine``."""
+        return engine
 
 
 class SafeOutput:
@@ -176,7 +210,7 @@ def _table(rows: list[list[str]], out: SafeOutput) -> None:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
 
 
-def cmd_list(engine: Engine, *, output: str, out: TextIO | SafeOutput = sys.stdout) -> int:
+def cmd_list(engine: HeadlessEngine, *, output: str, out: TextIO | SafeOutput = sys.stdout) -> int:
     out = safe_output(out)
     snapshot = engine.snapshot()
     apps = snapshot.apps
@@ -202,7 +236,7 @@ def cmd_list(engine: Engine, *, output: str, out: TextIO | SafeOutput = sys.stdo
     return EXIT_OK
 
 
-def _find(engine: Engine, name: str) -> AppSnapshot:
+def _find(engine: HeadlessEngine, name: str) -> AppSnapshot:
     app = engine.snapshot().by_name.get(name)
     if app is None:
         known = ", ".join(engine.app_names()) or "none"
@@ -211,7 +245,7 @@ def _find(engine: Engine, name: str) -> AppSnapshot:
 
 
 def cmd_diff(
-    engine: Engine,
+    engine: HeadlessEngine,
     name: str,
     *,
     exit_code: bool,
@@ -274,7 +308,7 @@ def _print_progress(
 
 
 def cmd_sync(
-    engine: Engine,
+    engine: HeadlessEngine,
     names: str | list[str],
     *,
     prune: bool,
@@ -350,7 +384,7 @@ def cmd_sync(
 
 
 def cmd_history(
-    engine: Engine, name: str, *, output: str, out: TextIO | SafeOutput = sys.stdout
+    engine: HeadlessEngine, name: str, *, output: str, out: TextIO | SafeOutput = sys.stdout
 ) -> int:
     out = safe_output(out)
     entries = engine.history(name)
@@ -403,7 +437,7 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> int:
 
 
 def cmd_rollback(
-    engine: Engine,
+    engine: HeadlessEngine,
     name: str,
     entry_id: int,
     *,
@@ -427,7 +461,7 @@ def cmd_rollback(
 
 
 def cmd_plan(
-    engine: Engine,
+    engine: HeadlessEngine,
     names: list[str],
     *,
     prune: bool,

@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
 from textual import work
@@ -57,9 +57,9 @@ class GitOpsApp(App[None]):
     CSS_PATH = [str(path) for path in css_paths()]
     COMMANDS = App.COMMANDS | {GitOpsCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help"),
-        Binding("colon", "command_line", "Command", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_line", "Command", show=False, id="app.command-line"),
+        Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(
@@ -69,8 +69,12 @@ class GitOpsApp(App[None]):
         ascii_symbols: bool | None = None,
         close_engine: bool = True,
         initial_app: str | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
+        """``keymap``: binding id -> keys (the config's ``keymap:``, validated there)."""
         super().__init__()
+        if keymap:
+            self.set_keymap(keymap)
         self.engine = engine
         self.read_only = bool(engine.read_only)
         self.glyphs = glyphs_for(want_ascii() if ascii_symbols is None else ascii_symbols)
@@ -520,6 +524,7 @@ def run(
     ascii_symbols: bool | None = None,
     initial_app: str | None = None,
     mouse: bool = False,
+    keymap: Mapping[str, str] | None = None,
 ) -> int:
     """Run the console until the user quits; the exit code for the CLI.
 
@@ -527,6 +532,6 @@ def run(
     events, and every action has a key. The engine is closed on a daemon
     thread as the app exits; this returns without waiting for it.
     """
-    app = GitOpsApp(engine, ascii_symbols=ascii_symbols, initial_app=initial_app)
+    app = GitOpsApp(engine, ascii_symbols=ascii_symbols, initial_app=initial_app, keymap=keymap)
     app.run(mouse=mouse)
     return app.return_code or 0

@@ -46,6 +46,7 @@ from gitops_tui.engine.snapshot import (
     ResourceResult,
     ResultCode,
 )
+from gitops_tui.headless import HeadlessEngine
 
 T0 = 1_700_000_000.0
 """A fixed clock: every timestamp in the sample fleet is relative to this."""
@@ -426,6 +427,7 @@ class FakeEngine:
         self.context_names: list[str] = list(SAMPLE_CONTEXTS)
         self._default_context: str | None = SAMPLE_CONTEXTS[0]
         self._lock = threading.Lock()
+        self._operation_ended = threading.Condition(self._lock)
         self._op_counter = 100
         self._current = self._build()
 
@@ -607,6 +609,7 @@ class FakeEngine:
                     results=results,
                 )
             fake.snapshot = replace(fake.snapshot, operation=done)
+            self._operation_ended.notify_all()
         self.publish(wait=False)
 
     def terminate(self, app: str) -> bool:
@@ -678,7 +681,32 @@ class FakeEngine:
             raise EngineError(f"unknown context {name!r} (known: {', '.join(self.context_names)})")
         self._default_context = name
 
-    def close(self) -> None:
+    # -- what the headless commands need beyond EngineAPI (HeadlessEngine) ----------
+
+    def app_names(self) -> list[str]:
+        return sorted(self.apps)
+
+    def wait_until_compared(
+        self, timeout: float = 120.0, apps: Iterable[str] | None = None
+    ) -> bool:
+        return True  # the fake's apps are compared from the start
+
+    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
+        return []
+
+    def wait_for_operation(
+        self, app: str, op_id: str, timeout: float = 600.0
+    ) -> OperationState | None:
+        """The operation once it has ended (``operations_end`` lets it end)."""
+
+        def ended() -> OperationState | None:
+            op = self._app(app).snapshot.operation
+            return op if op is not None and op.id == op_id and op.phase.done else None
+
+        with self._operation_ended:
+            return self._operation_ended.wait_for(ended, timeout)
+
+    def close(self, *, wait_for_operations: bool = False) -> None:
         self._record("close", None)
         self._blocking("close")
         self.closed.set()
@@ -692,4 +720,9 @@ class FakeEngine:
 
 def _conforms(engine: FakeEngine) -> EngineAPI:
     """mypy checks here that ``FakeEngine`` implements the ``EngineAPI`` protocol."""
+    return engine
+
+
+def _conforms_headless(engine: FakeEngine) -> HeadlessEngine:
+    """... and the ``HeadlessEngine`` one (what the headless commands need)."""
     return engine

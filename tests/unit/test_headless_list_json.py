@@ -24,7 +24,7 @@ ODD = "ev\x1b[31mil\u202e\nname"  # control, bidi and newline characters stay ex
 
 def listing(engine: FakeEngine) -> dict[str, dict[str, Any]]:
     out = io.StringIO()
-    assert headless.cmd_list(engine, output="json", out=out) == headless.EXIT_OK  # type: ignore[arg-type]
+    assert headless.cmd_list(engine, output="json", out=out) == headless.EXIT_OK
     text = out.getvalue()
     assert text.isascii()
     return {app["name"]: app for app in json.loads(text)}

@@ -25,11 +25,8 @@ from gitops_tui.engine.snapshot import OperationState
 
 
 class HeadlessHostileEngine(HostileEngine):
-    """What the headless commands need beyond ``EngineAPI``: a sync that finishes with the
-    hostile app's recorded operation, ``wait_for_operation`` and ``app_names``."""
-
-    def app_names(self) -> list[str]:
-        return sorted(self.apps)
+    """A sync that finishes at once with the hostile app's recorded operation (the rest
+    of ``HeadlessEngine`` is ``FakeEngine``'s)."""
 
     def sync(self, request: SyncRequest) -> str:
         op_id = super().sync(request)
@@ -46,7 +43,9 @@ class HeadlessHostileEngine(HostileEngine):
         assert template is not None
         self.update_app(app, operation=replace(template, id=op_id, app=app))
 
-    def wait_for_operation(self, app: str, op_id: str, timeout: float) -> OperationState | None:
+    def wait_for_operation(
+        self, app: str, op_id: str, timeout: float = 600.0
+    ) -> OperationState | None:
         op = self.apps[app].snapshot.operation
         return op if op is not None and op.id == op_id else None
 

@@ -20,7 +20,7 @@ class CommandLineModal(GitOpsModal[str | None]):
     """Returns the typed command (without the ``:``), or None on escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "cancel", "Cancel", show=False, id="command-line.cancel"),
     ]
 
     def __init__(self) -> None:

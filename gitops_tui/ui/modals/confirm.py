@@ -15,10 +15,10 @@ from gitops_tui.ui.screens.base import GitOpsModal
 
 class ConfirmModal(GitOpsModal[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("enter", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "No", show=False),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("enter", "answer(True)", "Yes", show=False, id="confirm.yes-enter"),
+        Binding("n", "answer(False)", "No", id="confirm.no"),
+        Binding("escape", "answer(False)", "No", show=False, id="confirm.no-escape"),
     ]
 
     def __init__(self, title: str, message: str, *, confirm_label: str = "yes") -> None:

@@ -150,7 +150,13 @@ class FleetPlanTable(KeyedTable):
     """The aggregated plan; enter confirms the dialog rather than selecting a row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.confirm_sync", "Sync these apps", show=False),
+        Binding(
+            "enter",
+            "screen.confirm_sync",
+            "Sync these apps",
+            show=False,
+            id="fleet-sync.confirm-enter",
+        ),
     ]
 
 
@@ -158,12 +164,14 @@ class FleetSyncModal(GitOpsModal[int]):
     """Returns how many syncs were started (0 when cancelled before confirming)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_prune", "Prune"),
-        Binding("d", "toggle_dry_run", "Dry run"),
-        Binding("y", "confirm_sync", "Sync these apps"),
-        Binding("enter", "confirm_sync", "Sync these apps", show=False),
-        Binding("escape", "close", "Close"),
-        Binding("question_mark", "app.help", "Help", show=False),
+        Binding("p", "toggle_prune", "Prune", id="fleet-sync.prune"),
+        Binding("d", "toggle_dry_run", "Dry run", id="fleet-sync.dry-run"),
+        Binding("y", "confirm_sync", "Sync these apps", id="fleet-sync.confirm"),
+        Binding(
+            "enter", "confirm_sync", "Sync these apps", show=False, id="fleet-sync.confirm-enter"
+        ),
+        Binding("escape", "close", "Close", id="fleet-sync.close"),
+        Binding("question_mark", "app.help", "Help", show=False, id="fleet-sync.help"),
     ]
 
     def __init__(self, apps: Sequence[str] | None = None) -> None:

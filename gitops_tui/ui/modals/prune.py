@@ -64,7 +64,7 @@ class PruneModal(GitOpsModal[str | None]):
     """Returns the started operation id, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Cancel", id="prune.cancel"),
     ]
 
     def __init__(self, app_name: str) -> None:

@@ -93,7 +93,7 @@ class PlanTable(KeyedTable):
     """The plan; enter confirms the dialog rather than selecting a row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.confirm_sync", "Sync", show=False),
+        Binding("enter", "screen.confirm_sync", "Sync", show=False, id="sync.confirm-enter"),
     ]
 
 
@@ -101,17 +101,22 @@ class SyncModal(GitOpsModal[str | None]):
     """Returns the started operation id, or None when cancelled before starting."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_option('prune')", "Prune"),
-        Binding("d", "toggle_option('dry_run')", "Dry run"),
-        Binding("o", "toggle_option('apply_out_of_sync_only')", "Out-of-sync only"),
-        Binding("f", "toggle_option('force')", "Force"),
-        Binding("m", "toggle_option('selected')", "Selected only"),
-        Binding("y", "confirm_sync", "Sync"),
-        Binding("enter", "confirm_sync", "Sync", show=False),
-        Binding("t", "terminate", "Terminate"),
-        Binding("ctrl+c", "terminate", "Terminate", show=False),
-        Binding("escape", "close", "Close"),
-        Binding("question_mark", "app.help", "Help", show=False),
+        Binding("p", "toggle_option('prune')", "Prune", id="sync.prune"),
+        Binding("d", "toggle_option('dry_run')", "Dry run", id="sync.dry-run"),
+        Binding(
+            "o",
+            "toggle_option('apply_out_of_sync_only')",
+            "Out-of-sync only",
+            id="sync.out-of-sync-only",
+        ),
+        Binding("f", "toggle_option('force')", "Force", id="sync.force"),
+        Binding("m", "toggle_option('selected')", "Selected only", id="sync.selected-only"),
+        Binding("y", "confirm_sync", "Sync", id="sync.confirm"),
+        Binding("enter", "confirm_sync", "Sync", show=False, id="sync.confirm-enter"),
+        Binding("t", "terminate", "Terminate", id="sync.terminate"),
+        Binding("ctrl+c", "terminate", "Terminate", show=False, id="sync.terminate-ctrl-c"),
+        Binding("escape", "close", "Close", id="sync.close"),
+        Binding("question_mark", "app.help", "Help", show=False, id="sync.help"),
     ]
 
     def __init__(self, app_name: str, marked: frozenset[ResourceKey] = frozenset()) -> None:

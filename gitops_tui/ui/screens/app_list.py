@@ -82,7 +82,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs) -> Cells:
 
 class AppTable(KeyedTable):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open"),
+        Binding("enter", "select_cursor", "Open", id="list.open"),
     ]
 
 
@@ -90,7 +90,9 @@ class FilterInput(Input):
     """The ``/`` filter box; escape clears it, enter goes back to the list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "screen.clear_filter", "Clear filter", show=False),
+        Binding(
+            "escape", "screen.clear_filter", "Clear filter", show=False, id="list.filter-clear"
+        ),
     ]
 
 
@@ -98,24 +100,40 @@ class AppListScreen(GitOpsScreen[None]):
     """Every app the engine knows, one row each."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sync", "Sync"),
-        Binding("d", "diff", "Diff"),
-        Binding("slash", "filter", "Filter"),
-        Binding("S", "cycle_sort", "Sort"),
-        Binding("I", "reverse_sort", "Reverse sort", show=False),
-        Binding("p", "prune", "Prune", show=False),
-        Binding("H", "history", "History / rollback", show=False),
-        Binding("r", "refresh", "Refresh app", show=False),
+        Binding("s", "sync", "Sync", id="list.sync"),
+        Binding("d", "diff", "Diff", id="list.diff"),
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("S", "cycle_sort", "Sort", id="list.sort"),
+        Binding("I", "reverse_sort", "Reverse sort", show=False, id="list.reverse-sort"),
+        Binding("p", "prune", "Prune", show=False, id="list.prune"),
+        Binding("H", "history", "History / rollback", show=False, id="list.history"),
+        Binding("r", "refresh", "Refresh app", show=False, id="list.refresh"),
         Binding(
-            "R", "hard_refresh", "Hard refresh: re-fetch Git (rollback: H, then R)", show=False
+            "R",
+            "hard_refresh",
+            "Hard refresh: re-fetch Git (rollback: H, then R)",
+            show=False,
+            id="list.hard-refresh",
         ),
-        Binding("ctrl+r", "refresh_all", "Refresh all apps", show=False),
-        Binding("t", "terminate", "Terminate sync", show=False),
-        Binding("space", "mark", "Mark / unmark for a fleet sync (s)", show=False),
-        Binding("u", "clear_marks", "Clear marks", show=False),
-        Binding("minus", "toggle_children", "Collapse / expand child apps", show=False),
-        Binding("T", "toggle_tree", "Tree / flat list", show=False),
-        Binding("escape", "escape", "Clear the filter (first the marks, if any)", show=False),
+        Binding("ctrl+r", "refresh_all", "Refresh all apps", show=False, id="list.refresh-all"),
+        Binding("t", "terminate", "Terminate sync", show=False, id="list.terminate"),
+        Binding("space", "mark", "Mark / unmark for a fleet sync (s)", show=False, id="list.mark"),
+        Binding("u", "clear_marks", "Clear marks", show=False, id="list.clear-marks"),
+        Binding(
+            "minus",
+            "toggle_children",
+            "Collapse / expand child apps",
+            show=False,
+            id="list.toggle-children",
+        ),
+        Binding("T", "toggle_tree", "Tree / flat list", show=False, id="list.toggle-tree"),
+        Binding(
+            "escape",
+            "escape",
+            "Clear the filter (first the marks, if any)",
+            show=False,
+            id="list.escape",
+        ),
     ]
 
     def __init__(self) -> None:

@@ -101,20 +101,24 @@ class AppViewScreen(GitOpsScreen[None]):
     """Drill-down into one app (``enter`` on the list)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("s", "sync", "Sync"),
-        Binding("d", "show_diff", "Diff"),
-        Binding("o", "show_operation", "Operation"),
-        Binding("c", "toggle_context", "Full/compact diff"),
-        Binding("v", "toggle_split", "Split/unified diff", show=False),
-        Binding("z", "zoom", "Zoom pane", show=False),
-        Binding("p", "prune", "Prune", show=False),
-        Binding("H", "history", "History / rollback", show=False),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "back", "Back", id="app-view.back"),
+        Binding("s", "sync", "Sync", id="app-view.sync"),
+        Binding("d", "show_diff", "Diff", id="app-view.diff"),
+        Binding("o", "show_operation", "Operation", id="app-view.operation"),
+        Binding("c", "toggle_context", "Full/compact diff", id="app-view.toggle-context"),
+        Binding("v", "toggle_split", "Split/unified diff", show=False, id="app-view.toggle-split"),
+        Binding("z", "zoom", "Zoom pane", show=False, id="app-view.zoom"),
+        Binding("p", "prune", "Prune", show=False, id="app-view.prune"),
+        Binding("H", "history", "History / rollback", show=False, id="app-view.history"),
+        Binding("r", "refresh", "Refresh", show=False, id="app-view.refresh"),
         Binding(
-            "R", "hard_refresh", "Hard refresh: re-fetch Git (rollback: H, then R)", show=False
+            "R",
+            "hard_refresh",
+            "Hard refresh: re-fetch Git (rollback: H, then R)",
+            show=False,
+            id="app-view.hard-refresh",
         ),
-        Binding("t", "terminate", "Terminate sync", show=False),
+        Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
     ]
 
     def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:

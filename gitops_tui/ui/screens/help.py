@@ -50,11 +50,14 @@ def scope_of(node: object) -> tuple[int, str]:
 
 
 def ours(node: object, binding: Binding) -> bool:
-    """Whether ``binding`` is declared by a gitops-tui class (not one of Textual's defaults)."""
+    """Whether ``binding`` is declared by a gitops-tui class (not one of Textual's defaults);
+    a binding the keymap moved to other keys is found by its id."""
     for cls in type(node).__mro__:
         declared = cls.__dict__.get("BINDINGS", ())
         if any(
-            isinstance(b, Binding) and b.key == binding.key and b.action == binding.action
+            isinstance(b, Binding)
+            and b.action == binding.action
+            and (b.key == binding.key or (b.id is not None and b.id == binding.id))
             for b in declared
         ):
             return cls.__module__.startswith("gitops_tui.")
@@ -103,9 +106,9 @@ def legend(glyphs: Glyphs) -> Text:
 
 class HelpScreen(GitOpsModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("question_mark", "close", "Close", show=False),
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("q", "close", "Close", show=False, id="help.close-q"),
+        Binding("question_mark", "close", "Close", show=False, id="help.close-question-mark"),
     ]
 
     def __init__(self, title: str, bindings: Mapping[str, ActiveBinding]) -> None:

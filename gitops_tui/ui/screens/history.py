@@ -51,7 +51,13 @@ def history_cells(entry: HistoryEntry, glyphs: Glyphs) -> Cells:
 
 class HistoryTable(KeyedTable):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.rollback", "Roll back to this revision (asks first)", show=False),
+        Binding(
+            "enter",
+            "screen.rollback",
+            "Roll back to this revision (asks first)",
+            show=False,
+            id="history.rollback-enter",
+        ),
     ]
 
 
@@ -59,9 +65,9 @@ class HistoryScreen(GitOpsScreen[None]):
     """``H`` from the list or the app view."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("R", "rollback", "Roll back to this revision (asks first)"),
-        Binding("r", "reload", "Reload"),
+        Binding("escape", "back", "Back", id="history.back"),
+        Binding("R", "rollback", "Roll back to this revision (asks first)", id="history.rollback"),
+        Binding("r", "reload", "Reload", id="history.reload"),
     ]
 
     def __init__(self, app_name: str) -> None:

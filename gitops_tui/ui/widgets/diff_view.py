@@ -135,14 +135,14 @@ class DiffView(ScrollView, can_focus=True):
     """Shows a list of ``ResourceDiff``s; ``compact`` folds context, ``split`` sets the layout."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", "Scroll down", show=False),
-        Binding("k", "scroll_up", "Scroll up", show=False),
-        Binding("h", "scroll_left", "Scroll left", show=False),
-        Binding("l", "scroll_right", "Scroll right", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
-        Binding("ctrl+f", "page_down", "Page down", show=False),
-        Binding("ctrl+b", "page_up", "Page up", show=False),
+        Binding("j", "scroll_down", "Scroll down", show=False, id="diff.scroll-down"),
+        Binding("k", "scroll_up", "Scroll up", show=False, id="diff.scroll-up"),
+        Binding("h", "scroll_left", "Scroll left", show=False, id="diff.scroll-left"),
+        Binding("l", "scroll_right", "Scroll right", show=False, id="diff.scroll-right"),
+        Binding("g", "scroll_home", "Top", show=False, id="diff.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="diff.bottom"),
+        Binding("ctrl+f", "page_down", "Page down", show=False, id="diff.page-down"),
+        Binding("ctrl+b", "page_up", "Page up", show=False, id="diff.page-up"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

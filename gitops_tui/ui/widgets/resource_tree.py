@@ -72,13 +72,13 @@ class ResourceTree(Tree[NodeData]):
     """App -> managed resources -> children; ``space`` marks a managed resource."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Cursor down", show=False),
-        Binding("k", "cursor_up", "Cursor up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
-        Binding("h", "cursor_parent", "Go to parent", show=False),
-        Binding("space", "mark", "Mark for sync", show=False),
-        Binding("enter", "select_cursor", "Expand / collapse", show=False),
+        Binding("j", "cursor_down", "Cursor down", show=False, id="tree.cursor-down"),
+        Binding("k", "cursor_up", "Cursor up", show=False, id="tree.cursor-up"),
+        Binding("g", "scroll_home", "Top", show=False, id="tree.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="tree.bottom"),
+        Binding("h", "cursor_parent", "Go to parent", show=False, id="tree.parent"),
+        Binding("space", "mark", "Mark for sync", show=False, id="tree.mark"),
+        Binding("enter", "select_cursor", "Expand / collapse", show=False, id="tree.toggle"),
     ]
 
     @dataclass

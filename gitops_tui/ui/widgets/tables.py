@@ -48,12 +48,12 @@ class KeyedTable(DataTable[Any]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Cursor down", show=False),
-        Binding("k", "cursor_up", "Cursor up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
-        Binding("ctrl+f", "page_down", "Page down", show=False),
-        Binding("ctrl+b", "page_up", "Page up", show=False),
+        Binding("j", "cursor_down", "Cursor down", show=False, id="table.cursor-down"),
+        Binding("k", "cursor_up", "Cursor up", show=False, id="table.cursor-up"),
+        Binding("g", "scroll_top", "Top", show=False, id="table.top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="table.bottom"),
+        Binding("ctrl+f", "page_down", "Page down", show=False, id="table.page-down"),
+        Binding("ctrl+b", "page_up", "Page up", show=False, id="table.page-up"),
     ]
 
     def __init__(
