@@ -65,10 +65,11 @@ from gitops_tui.engine.annotations import (
     option_is_true,
     sync_options,
 )
-from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
+from gitops_tui.engine.cluster import UnknownKindError
 from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.kubeops import KubeOps
 from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
 from gitops_tui.engine.ownership import namespaces_being_deleted
 from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, TaskAction
@@ -256,7 +257,7 @@ def _batches(works: Sequence[_Work]) -> list[list[_Work]]:
 class _SyncRun:
     def __init__(
         self,
-        conn: ClusterConnection,
+        conn: KubeOps,
         plan: SyncPlan,
         settings: SyncSettings,
         operation_id: str,
@@ -1005,7 +1006,7 @@ class _SyncRun:
 
 
 def run_sync(
-    conn: ClusterConnection,
+    conn: KubeOps,
     plan: SyncPlan,
     settings: SyncSettings,
     *,
