@@ -41,6 +41,10 @@ Differences from upstream, on purpose:
 * a running hook is left running on terminate (upstream deletes it): a half-run
   migration job is better finished than killed, and deleting would be a new write;
 * a hook that does not finish within ``hook_timeout_s`` fails (upstream waits forever).
+
+The run reaches the cluster only through ``KubeOps`` (``kubeops.py``): the real
+``ClusterConnection`` in production and in ``tests/cluster``, an in-memory fake in the
+unit tests of this state machine (``tests/unit/test_sync_machine.py``).
 """
 
 from __future__ import annotations
