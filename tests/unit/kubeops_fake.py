@@ -86,6 +86,12 @@ class FakeKube:
             self._changed.notify_all()
         return copy.deepcopy(stored)
 
+    def remove(self, key: ResourceKey) -> None:
+        """Take a live object away (someone else deleted it)."""
+        with self._changed:
+            self.objects.pop(key, None)
+            self._changed.notify_all()
+
     def set_status(self, key: ResourceKey, status: Manifest) -> None:
         with self._changed:
             self.objects[key]["status"] = copy.deepcopy(status)

@@ -365,3 +365,21 @@ def test_a_dry_run_sync_writes_nothing() -> None:
     assert state.phase is OperationPhase.SUCCEEDED, state.message
     assert state.message == "dry run: 1 objects would be applied, 1 pruned"
     assert fake.real_writes() == [] and len(fake.writes) == 2
+
+
+def test_a_prune_never_deletes_a_namesake_recreated_since_the_comparison() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x", wave=1))
+
+    def recreate_x(write: Write, written: Manifest | None) -> None:
+        if write.key.name == "a":  # between the dry run and x's wave: x is re-created
+            fake.remove(key("ConfigMap", "x"))
+            fake.add(obj("ConfigMap", "x", wave=1))
+
+    fake.on_write = recreate_x
+    plan = plan_of([obj("ConfigMap", "a", wave=0)], prune=[old])
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "not pruned: the object was deleted and re-created" in state.message, state.message
+    assert fake.real_writes("delete")[0].uid == old["metadata"]["uid"]
+    assert key("ConfigMap", "x") in fake.objects  # the new one is untouched
