@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gitops_tui.engine.cluster import ApiResource, ClusterConnection
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.kubeops import KubeOps
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.plan import NamespaceCascade, SyncPlan, TaskAction
 from gitops_tui.engine.tracking import TrackingMethod, tracked_app
@@ -122,7 +123,7 @@ def with_namespace_cascades(
     )
 
 
-def namespaces_being_deleted(conn: ClusterConnection, applied: list[ResourceKey]) -> str | None:
+def namespaces_being_deleted(conn: KubeOps, applied: list[ResourceKey]) -> str | None:
     """Why a sync that applied ``applied`` cannot count as succeeded, or None.
 
     A namespace being deleted takes the objects just applied in it along (fresh

@@ -41,6 +41,10 @@ Differences from upstream, on purpose:
 * a running hook is left running on terminate (upstream deletes it): a half-run
   migration job is better finished than killed, and deleting would be a new write;
 * a hook that does not finish within ``hook_timeout_s`` fails (upstream waits forever).
+
+The run reaches the cluster only through ``KubeOps`` (``kubeops.py``): the real
+``ClusterConnection`` in production and in ``tests/cluster``, an in-memory fake in the
+unit tests of this state machine (``tests/unit/test_sync_machine.py``).
 """
 
 from __future__ import annotations
@@ -65,10 +69,11 @@ from gitops_tui.engine.annotations import (
     option_is_true,
     sync_options,
 )
-from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
+from gitops_tui.engine.cluster import UnknownKindError
 from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.kubeops import KubeOps
 from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
 from gitops_tui.engine.ownership import namespaces_being_deleted
 from gitops_tui.engine.plan import CRD_GROUP, CRD_KIND, SyncPlan, SyncTask, TaskAction
@@ -256,7 +261,7 @@ def _batches(works: Sequence[_Work]) -> list[list[_Work]]:
 class _SyncRun:
     def __init__(
         self,
-        conn: ClusterConnection,
+        conn: KubeOps,
         plan: SyncPlan,
         settings: SyncSettings,
         operation_id: str,
@@ -1005,7 +1010,7 @@ class _SyncRun:
 
 
 def run_sync(
-    conn: ClusterConnection,
+    conn: KubeOps,
     plan: SyncPlan,
     settings: SyncSettings,
     *,

@@ -1,0 +1,385 @@
+"""The sync state machine (``engine/sync.py``) over an in-memory ``KubeOps`` fake.
+
+These check OUR ordering and bookkeeping fast: waves in order, waits between waves,
+hooks and their delete policies, failure handling, terminate, prune order, the dry
+run gate. What the server decides (dry runs, conflicts, deletion, health from real
+controllers) is checked against the real control plane in tests/cluster/test_sync.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from kubeops_fake import FakeKube, Write
+
+from gitops_tui.engine import sync
+from gitops_tui.engine.annotations import HOOK, HOOK_DELETE_POLICY, SYNC_WAVE
+from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.plan import SyncPlan, build_plan
+from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
+from gitops_tui.engine.sync import SyncSettings, run_sync
+from gitops_tui.engine.tracking import with_tracking
+
+NS = "default"
+READY_POD: Manifest = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+
+
+@pytest.fixture(autouse=True)
+def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "POLL_SECONDS", 0.01)
+
+
+def obj(
+    kind: str,
+    name: str,
+    *,
+    wave: int | None = None,
+    hook: str | None = None,
+    policy: str | None = None,
+) -> Manifest:
+    annotations: dict[str, str] = {}
+    if wave is not None:
+        annotations[SYNC_WAVE] = str(wave)
+    if hook is not None:
+        annotations[HOOK] = hook
+    if policy is not None:
+        annotations[HOOK_DELETE_POLICY] = policy
+    out: Manifest = {
+        "apiVersion": "v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": NS, "annotations": annotations},
+    }
+    if kind == "Pod":
+        policy_ = "Never" if hook else "Always"  # a hook runs to completion
+        out["spec"] = {"restartPolicy": policy_, "containers": [{"name": "c", "image": "x"}]}
+    return out
+
+
+def key(kind: str, name: str) -> ResourceKey:
+    return ResourceKey("", kind, NS, name)
+
+
+def plan_of(
+    desired: Sequence[Manifest],
+    *,
+    live: Sequence[Manifest] = (),
+    prune: Sequence[Manifest] = (),
+    app_options: Mapping[str, str] | None = None,
+) -> SyncPlan:
+    plan = build_plan(
+        list(desired),
+        {ResourceKey.of(o): o for o in live},
+        {},
+        list(prune),
+        app_options=dict(app_options or {}),
+        prune=True,
+    )
+    assert plan.ok, plan.errors
+    return plan
+
+
+def settings(**overrides: Any) -> SyncSettings:
+    values: dict[str, Any] = {
+        "app": "web",
+        "revision": "abc1234",
+        "destination_namespace": NS,
+        "app_options": {},
+        "wave_timeout_s": 10.0,
+        "hook_timeout_s": 10.0,
+    }
+    values.update(overrides)
+    return SyncSettings(**values)
+
+
+class Run:
+    """``run_sync`` on a thread; the test waits on its progress, never on time."""
+
+    def __init__(self, fake: FakeKube, plan: SyncPlan, s: SyncSettings) -> None:
+        self.cancel = threading.Event()
+        self.states: list[OperationState] = []
+        self.result: OperationState | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(fake, plan, s), daemon=True)
+        self._thread.start()
+
+    def _progress(self, state: OperationState) -> None:
+        with self._cond:
+            self.states.append(state)
+            self._cond.notify_all()
+
+    def _run(self, fake: FakeKube, plan: SyncPlan, s: SyncSettings) -> None:
+        self.result = run_sync(
+            fake, plan, s, operation_id="op", on_progress=self._progress, cancel=self.cancel
+        )
+
+    def wait_message(self, part: str, timeout: float = 10.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: any(part in st.message for st in self.states), timeout
+            ):
+                raise AssertionError(f"no progress message with {part!r}: {self.states[-1:]}")
+
+    def join(self, timeout: float = 15.0) -> OperationState:
+        self._thread.join(timeout)
+        assert self.result is not None, "the sync did not end"
+        return self.result
+
+
+def run(fake: FakeKube, plan: SyncPlan, s: SyncSettings | None = None) -> OperationState:
+    return Run(fake, plan, s or settings()).join()
+
+
+def names(writes: Sequence[Write]) -> list[str]:
+    return [f"{w.verb} {w.key.name}" for w in writes]
+
+
+def result(state: OperationState, name: str, phase: str = "Sync") -> Any:
+    found = [r for r in state.results if r.key.name == name and r.phase == phase]
+    assert len(found) == 1, (name, state.results)
+    return found[0]
+
+
+def play_pods(fake: FakeKube, status: Manifest) -> None:
+    """A stand-in for the kubelet: every Pod written gets ``status``."""
+
+    def react(write: Write, written: Manifest | None) -> None:
+        if written is not None and write.key.kind == "Pod":
+            fake.set_status(write.key, status)
+
+    fake.on_write = react
+
+
+# -- waves -----------------------------------------------------------------------------
+
+
+def test_dry_run_of_everything_then_waves_in_order() -> None:
+    fake = FakeKube()
+    plan = plan_of([obj("ConfigMap", "c", wave=2), obj("ConfigMap", "a", wave=-1),
+                    obj("ConfigMap", "b")])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert [w.dry_run for w in fake.writes] == [True] * 3 + [False] * 3
+    assert names(fake.real_writes()) == ["apply a", "apply b", "apply c"]
+    assert {r.key.name: r.status for r in state.results} == {n: ResultCode.SYNCED for n in "abc"}
+
+
+def test_a_wave_waits_for_health_before_the_next() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Pending"})
+    plan = plan_of([obj("Pod", "p", wave=0), obj("ConfigMap", "c", wave=1)])
+    r = Run(fake, plan, settings())
+    r.wait_message("Sync wave 0: Pod default/p (Progressing")
+    assert names(fake.real_writes()) == ["apply p"]  # wave 1 waits
+    fake.set_status(key("Pod", "p"), READY_POD)
+    state = r.join()
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == ["apply p", "apply c"]
+
+
+def test_a_degraded_object_fails_its_wave_and_later_waves_never_run() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Failed", "message": "crashed"})
+    plan = plan_of([obj("Pod", "p", wave=0), obj("ConfigMap", "c", wave=1)])
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "Pod default/p is Degraded" in state.message, state.message
+    assert names(fake.real_writes()) == ["apply p"]
+
+
+# -- hooks -----------------------------------------------------------------------------
+
+
+def test_hooks_run_by_phase_and_their_delete_policies_act_on_the_outcome() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Succeeded"})
+    plan = plan_of([
+        obj("Pod", "pre", hook="PreSync", policy="HookSucceeded"),
+        obj("ConfigMap", "c"),
+        obj("Pod", "post", hook="PostSync", policy="HookFailed"),
+    ])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == ["apply pre", "delete pre", "apply c", "apply post"]
+    deleted = fake.real_writes("delete")[0]
+    assert deleted.uid and deleted.uid.startswith("uid-")  # only the hook it created
+    assert key("Pod", "pre") not in fake.objects
+    assert key("Pod", "post") in fake.objects  # succeeded: HookFailed keeps it
+    assert result(state, "pre", "PreSync").message.endswith("deleted (HookSucceeded)")
+    assert result(state, "post", "PostSync").status is ResultCode.SYNCED
+
+
+def test_a_failed_hook_is_deleted_by_hook_failed_and_stops_the_sync() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Failed", "message": "exit 1"})
+    plan = plan_of([obj("Pod", "pre", hook="PreSync", policy="HookFailed"),
+                    obj("ConfigMap", "c")])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "one or more hooks failed" in state.message, state.message
+    assert names(fake.real_writes()) == ["apply pre", "delete pre"]
+    assert result(state, "pre", "PreSync").status is ResultCode.SYNC_FAILED
+
+
+def test_before_hook_creation_replaces_only_the_apps_own_previous_hook() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Succeeded"})
+    hook = obj("Pod", "pre", hook="PreSync", policy="BeforeHookCreation")
+    old = fake.add({**with_tracking(hook, "web"), "status": {"phase": "Succeeded"}})
+    state = run(fake, plan_of([hook, obj("ConfigMap", "c")], live=[old]))
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    old_uid = old["metadata"]["uid"]
+    dry = {(w.verb, w.key.name, w.uid) for w in fake.writes if w.dry_run}
+    assert dry == {("delete", "pre", old_uid), ("apply", "c", None)}  # checks that delete
+    real = fake.real_writes()
+    assert names(real) == ["delete pre", "apply pre", "apply c"]
+    assert real[0].uid == old_uid
+    assert fake.objects[key("Pod", "pre")]["metadata"]["uid"] != old_uid
+
+
+def test_a_hook_never_replaces_a_namesake_it_does_not_own() -> None:
+    fake = FakeKube()
+    hook = obj("Pod", "pre", hook="PreSync", policy="BeforeHookCreation")
+    foreign = fake.add(obj("Pod", "pre"))  # not tracked by the app, not a hook
+    state = run(fake, plan_of([hook, obj("ConfigMap", "c")], live=[foreign]))
+    assert state.phase is OperationPhase.FAILED
+    assert "is not a hook of app 'web'" in state.message, state.message
+    assert [w for w in fake.writes if w.verb == "delete"] == []
+    assert fake.real_writes() == []
+
+
+# -- failure and terminate -------------------------------------------------------------
+
+
+def test_a_failed_apply_stops_later_waves_and_runs_the_sync_fail_hooks() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Succeeded"})
+    fake.fail("apply", key("ConfigMap", "b"), dry_run=False,
+              error=KubeApiError(422, "Invalid", "data: too long"))  # fmt: skip
+    plan = plan_of([
+        obj("ConfigMap", "a", wave=0),
+        obj("ConfigMap", "b", wave=1),
+        obj("ConfigMap", "c", wave=2),
+        obj("Pod", "cleanup", hook="SyncFail"),
+    ])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "ConfigMap default/b: Invalid: data: too long" in state.message, state.message
+    assert "SyncFail hooks failed" not in state.message
+    assert names(fake.real_writes()) == ["apply a", "apply b", "apply cleanup"]
+    assert result(state, "b").status is ResultCode.SYNC_FAILED
+    assert result(state, "cleanup", "SyncFail").status is ResultCode.SYNCED
+    assert all(r.key.name != "c" for r in state.results)  # never started: not listed
+
+
+def test_terminate_while_a_hook_runs_mid_wave_starts_nothing_more() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Running"})
+    plan = plan_of([
+        obj("Pod", "migrate", hook="Sync", policy="HookSucceeded"),
+        obj("ConfigMap", "a"),  # same (phase, wave): applied after the hook
+        obj("ConfigMap", "b", wave=1),
+        obj("Pod", "cleanup", hook="SyncFail"),
+    ])  # fmt: skip
+    r = Run(fake, plan, settings(hook_timeout_s=5.0))
+    r.wait_message("waiting for hook Pod default/migrate")
+    r.cancel.set()
+    state = r.join()
+    assert state.phase is OperationPhase.FAILED
+    assert state.message == sync.TERMINATED_MESSAGE
+    assert names(fake.real_writes()) == ["apply migrate"]  # no apply, no SyncFail hook
+    assert key("Pod", "migrate") in fake.objects  # a running hook is left running
+    migrate = result(state, "migrate")
+    assert migrate.status is ResultCode.SYNC_FAILED
+    assert migrate.message.endswith("terminated (the hook was left running)")
+
+
+def test_terminate_during_a_health_wait_stops_before_the_next_wave() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Pending"})
+    plan = plan_of([obj("Pod", "p"), obj("ConfigMap", "c", wave=1)])
+    r = Run(fake, plan, settings(wave_timeout_s=60.0))
+    r.wait_message("Sync wave 0: Pod default/p")
+    r.cancel.set()
+    state = r.join(timeout=10.0)  # promptly: not at the end of the wave timeout
+    assert state.message == sync.TERMINATED_MESSAGE, state.message
+    assert names(fake.real_writes()) == ["apply p"]
+
+
+# -- prunes ----------------------------------------------------------------------------
+
+
+def test_prunes_run_first_in_their_wave_and_in_reverse_wave_order() -> None:
+    fake = FakeKube()
+    old = [fake.add(obj("ConfigMap", n, wave=w)) for n, w in (("x", 0), ("y", 1), ("z", 2))]
+    plan = plan_of([obj("ConfigMap", "a", wave=0), obj("ConfigMap", "b", wave=1)], prune=old)
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == [
+        "delete z", "apply a", "delete y", "apply b", "delete x",
+    ]  # fmt: skip
+    for w in fake.real_writes("delete"):
+        assert w.uid == next(o for o in old if o["metadata"]["name"] == w.key.name)[
+            "metadata"]["uid"]  # fmt: skip
+        assert w.propagation == "Foreground"
+    assert {result(state, n).status for n in "xyz"} == {ResultCode.PRUNED}
+
+
+def test_prune_last_prunes_after_the_last_wave() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x", wave=0))
+    plan = plan_of(
+        [obj("ConfigMap", "a", wave=0), obj("ConfigMap", "b", wave=1)],
+        prune=[old],
+        app_options={"PruneLast": "true"},
+    )
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == ["apply a", "apply b", "delete x"]
+
+
+# -- the dry run gate ------------------------------------------------------------------
+
+
+def test_a_dry_run_failure_applies_and_prunes_nothing() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x"))
+    fake.fail("apply", key("ConfigMap", "b"), dry_run=True,
+              error=KubeApiError(422, "Invalid", "metadata.labels: bad"))  # fmt: skip
+    plan = plan_of([obj("ConfigMap", "a"), obj("ConfigMap", "b", wave=1)], prune=[old])
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "nothing was changed" in state.message, state.message
+    assert "(dry run) Invalid: metadata.labels: bad" in result(state, "b").message
+    assert fake.real_writes() == []
+    assert key("ConfigMap", "x") in fake.objects
+
+
+def test_a_dry_run_sync_writes_nothing() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x"))
+    state = run(fake, plan_of([obj("ConfigMap", "a")], prune=[old]), settings(dry_run=True))
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert state.message == "dry run: 1 objects would be applied, 1 pruned"
+    assert fake.real_writes() == [] and len(fake.writes) == 2
+
+
+def test_a_prune_never_deletes_a_namesake_recreated_since_the_comparison() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x", wave=1))
+
+    def recreate_x(write: Write, written: Manifest | None) -> None:
+        if write.key.name == "a":  # between the dry run and x's wave: x is re-created
+            fake.remove(key("ConfigMap", "x"))
+            fake.add(obj("ConfigMap", "x", wave=1))
+
+    fake.on_write = recreate_x
+    plan = plan_of([obj("ConfigMap", "a", wave=0)], prune=[old])
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "not pruned: the object was deleted and re-created" in state.message, state.message
+    assert fake.real_writes("delete")[0].uid == old["metadata"]["uid"]
+    assert key("ConfigMap", "x") in fake.objects  # the new one is untouched
