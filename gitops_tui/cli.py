@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
 
@@ -269,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
         engine = make_engine(args, interactive=args.command in (None, "ui"), only_apps=only_apps)
-    except (ConfigError, ValueError, OSError) as exc:
+    except (GitOpsError, ValueError, OSError) as exc:  # the config, the history file, paths
         headless.error(str(exc))
         return headless.EXIT_ERROR
     if args.command in (None, "ui"):

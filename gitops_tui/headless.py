@@ -48,7 +48,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.commands import EngineError, SyncRequest
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.reconciler import Engine
@@ -394,10 +395,7 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> int:
     """Turn engine errors into a one-line message and exit code 2 (never a traceback)."""
     try:
         return int(fn(*args, **kwargs))
-    except ReadOnlyError as exc:
-        error(str(exc))
-        return EXIT_ERROR
-    except (EngineError, ValueError) as exc:
+    except (GitOpsError, ValueError) as exc:  # ValueError: the engine's checks of its inputs
         error(str(exc))
         return EXIT_ERROR
 

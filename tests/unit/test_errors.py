@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
 import sys
 from pathlib import Path
 
@@ -124,6 +125,19 @@ def test_errors_keep_their_builtin_bases_message_and_title() -> None:
     assert RepoError("x").title == "Git error"
 
 
+def test_run_guarded_turns_any_engine_error_into_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a Kubernetes API error escaping a command was a traceback; now exit 2 and one line
+    def fails() -> int:
+        raise KubeApiError(0, "", "cannot reach https://127.0.0.1:1: connection refused")
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert headless.run_guarded(fails) == headless.EXIT_ERROR
+    assert err.getvalue() == "error: cannot reach https://127.0.0.1:1: connection refused\n"
+
+
 def test_a_config_error_of_one_string_is_one_problem() -> None:
     # ConfigError("...") listed each character as a problem, one per line
     error = ConfigError("config.yaml: no such config file")
@@ -137,3 +151,17 @@ def test_cli_without_apps_says_so_on_one_line(tmp_path: Path) -> None:
     assert proc.returncode == headless.EXIT_ERROR
     assert proc.stderr.startswith("error: no applications: pass --apps PATH")
     assert proc.stderr.count("\n") == 1
+
+
+def test_cli_with_an_unusable_history_file_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    # a HistoryError while the engine starts was not in the CLI's hand-made tuple
+    state = tmp_path / "state"
+    (state / "history.sqlite3").mkdir(parents=True)
+    (tmp_path / "apps").mkdir()
+    proc = run_cli(["--apps", str(tmp_path / "apps"), "list"], tmp_path, timeout=60, state=state)
+    assert proc.returncode == headless.EXIT_ERROR, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (
+        proc.stderr
+        == f"error: sync history {state / 'history.sqlite3'} is a directory, not a file\n"
+    )
