@@ -14,12 +14,14 @@ from helpers import run_cli
 import gitops_tui.engine
 from gitops_tui import headless
 from gitops_tui.config import ConfigError
-from gitops_tui.engine.apps import ManifestFileError
-from gitops_tui.engine.commands import EngineError, ReadOnlyError
+from gitops_tui.engine.apps import ManifestFileError, parse_application
+from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.errors import EngineSignal, GitOpsError
 from gitops_tui.engine.history import HistoryError
 from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.reconciler import Engine, EngineOptions
 from gitops_tui.engine.repo import RepoError
+from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.sandbox.controlplane import SandboxError
 from gitops_tui.sandbox.toolchain import ToolError
 
@@ -165,3 +167,42 @@ def test_cli_with_an_unusable_history_file_exits_2_without_a_traceback(tmp_path:
         proc.stderr
         == f"error: sync history {state / 'history.sqlite3'} is a directory, not a file\n"
     )
+
+
+def test_a_sync_whose_planning_fails_with_any_engine_error_ends_in_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # planning caught three hand-listed classes: any other engine error (here a Git
+    # one) escaped and left the operation "planning" forever, blocking later syncs
+    doc = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "web", "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": "file:///nowhere", "path": "web", "targetRevision": "HEAD"},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "ns"},
+        },
+    }
+    engine = Engine(
+        EngineOptions(
+            kubeconfig=tmp_path / "no-kubeconfig",
+            repo_cache_dir=tmp_path / "repos",
+            history_path=tmp_path / "history.sqlite3",
+        ),
+        apps=[parse_application(doc, "test")],
+    )
+
+    def plan_fails(*_args: object) -> None:
+        raise RepoError("file:///nowhere: fetch timed out after 60 s")
+
+    monkeypatch.setattr(engine, "_plan_for", plan_fails)
+    try:
+        with pytest.raises(EngineError, match="fetch timed out after 60 s"):
+            engine.sync(SyncRequest(app="web"))
+        operation = engine._states["web"].operation
+        assert operation is not None
+        assert operation.phase == OperationPhase.ERROR
+        assert operation.message == "file:///nowhere: fetch timed out after 60 s"
+    finally:
+        engine.close()
