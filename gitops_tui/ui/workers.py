@@ -66,3 +66,8 @@ def describe_error(action: str, error: BaseException) -> tuple[str, Severity]:
         return f"{action}: {error}", "error"
     text = str(error) or type(error).__name__
     return f"{action} failed ({type(error).__name__}): {text}", "error"
+
+
+def error_title(error: BaseException) -> str:
+    """The notification title of a failed engine call: the error's ``title`` when it has one."""
+    return error.title if isinstance(error, GitOpsError) else ""
