@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from gitops_tui import __version__
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
 
@@ -283,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             only_apps=only_apps,
             settings=settings,
         )
-    except (ConfigError, ValueError, OSError) as exc:
+    except (GitOpsError, ValueError, OSError) as exc:  # the config, the history file, paths
         headless.error(str(exc))
         return headless.EXIT_ERROR
     if args.command in (None, "ui"):

@@ -24,6 +24,7 @@ from gitops_tui.engine.apps import (
     parse_duration,
     read_manifest_text,
 )
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.limits import ManifestLimits
 from gitops_tui.engine.readonly import ReadOnlyPolicy
 from gitops_tui.keymap import BINDING_IDS, KeymapError, parse_keymap
@@ -42,11 +43,14 @@ TRACKING_METHODS: tuple[Tracking, ...] = get_args(Tracking)
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class ConfigError(ValueError):
+class ConfigError(GitOpsError, ValueError):
     """The config file is unreadable or invalid; ``problems`` holds one line per problem."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
+    title = "Configuration error"
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        # one problem may come as a plain string (not one problem per character)
+        self.problems = (problems,) if isinstance(problems, str) else tuple(problems)
         super().__init__("\n".join(self.problems))
 
 

@@ -48,7 +48,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from gitops_tui.engine.commands import EngineAPI, EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.commands import EngineAPI, EngineError, SyncRequest
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.history import result_as_dict
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.redact import redact_url
@@ -428,10 +429,7 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> int:
     """Turn engine errors into a one-line message and exit code 2 (never a traceback)."""
     try:
         return int(fn(*args, **kwargs))
-    except ReadOnlyError as exc:
-        error(str(exc))
-        return EXIT_ERROR
-    except (EngineError, ValueError) as exc:
+    except (GitOpsError, ValueError) as exc:  # ValueError: the engine's checks of its inputs
         error(str(exc))
         return EXIT_ERROR
 

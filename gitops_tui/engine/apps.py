@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from gitops_tui.engine.diff import IgnoreRule
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Condition, ConditionType, Manifest
 
 # --------------------------------------------------------------------------- YAML reading
@@ -59,8 +60,10 @@ _KubernetesLoader.yaml_implicit_resolvers = {
 }
 
 
-class ManifestFileError(ValueError):
+class ManifestFileError(GitOpsError, ValueError):
     """A YAML/JSON file or text that cannot be read into plain data safely."""
+
+    title = "Unreadable manifest"
 
 
 def read_manifest_text(path: Path, *, limit: int = MAX_MANIFEST_BYTES) -> str:
@@ -125,8 +128,10 @@ def load_manifest_documents(text: str, origin: str, *, as_json: bool = False) ->
         raise ManifestFileError(f"{origin}: {exc}") from exc
 
 
-class _UnsafeYaml(Exception):
+class _UnsafeYaml(GitOpsError):
     """Raised inside the loader for alias bombs, cycles, deep nesting and non-JSON values."""
+
+    title = "Unsafe YAML"
 
 
 def _too_deep(origin: str) -> str:

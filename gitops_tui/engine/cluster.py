@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_tui.engine.errors import EngineSignal
 from gitops_tui.engine.kubeclient import (
     FIELD_MANAGER,
     KubeApiError,
@@ -261,7 +262,7 @@ class _KindWatch:
                 need_list = True
 
 
-class _Gone(Exception):
+class _Gone(EngineSignal):
     """The watch's resourceVersion is too old (HTTP 410): list again."""
 
 

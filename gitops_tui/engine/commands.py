@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.plan import SyncPlan
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 
 
-class ReadOnlyError(PermissionError):
+class ReadOnlyError(GitOpsError, PermissionError):
     """A mutation was asked of an engine in read-only mode."""
+
+    title = "Read-only"
 
     def __init__(
         self, action: str, *, why: str = "start without --read-only to change the cluster"
@@ -27,8 +30,10 @@ class ReadOnlyError(PermissionError):
         super().__init__(f"read-only mode: {action} refused ({why})")
 
 
-class EngineError(RuntimeError):
+class EngineError(GitOpsError, RuntimeError):
     """A command could not be carried out; the message is for the user."""
+
+    title = "Command failed"
 
 
 @dataclass(frozen=True, slots=True)

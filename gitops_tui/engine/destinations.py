@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gitops_tui.engine.apps import Destination
 from gitops_tui.engine.cluster import ClusterConnection
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.kubeclient import (
     ContextInfo,
     KubeTarget,
@@ -25,8 +26,10 @@ from gitops_tui.engine.snapshot import IN_CLUSTER
 from gitops_tui.engine.tracking import TrackingMethod
 
 
-class DestinationError(Exception):
+class DestinationError(GitOpsError):
     """A destination that matches no kubeconfig entry."""
+
+    title = "Unknown destination"
 
 
 @dataclass(frozen=True, slots=True)

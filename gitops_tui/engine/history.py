@@ -29,6 +29,7 @@ from typing import Any
 
 from gitops_tui.engine.apps import DEFAULT_REVISION_HISTORY_LIMIT
 from gitops_tui.engine.commands import HistoryEntry
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
 from gitops_tui.paths import state_dir
@@ -79,8 +80,10 @@ _OPERATION_COLUMNS = (
 )
 
 
-class HistoryError(RuntimeError):
+class HistoryError(GitOpsError, RuntimeError):
     """The history file cannot be opened, read or written; the message is for the user."""
+
+    title = "History error"
 
 
 # --------------------------------------------------------------------------- processes

@@ -23,6 +23,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
 from gitops_tui import __version__
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 
 USER_AGENT = f"gitops-tui/{__version__}"
@@ -31,8 +32,10 @@ DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
 MAX_REQUEST_BYTES = 3 * 1024 * 1024  # the API server's limit on a request body
 
 
-class KubeApiError(Exception):
+class KubeApiError(GitOpsError):
     """An API call failed. ``status`` is the HTTP code (0 when the server was unreachable)."""
+
+    title = "Kubernetes API error"
 
     def __init__(
         self, status: int, reason: str, message: str, *, details: Mapping[str, Any] | None = None

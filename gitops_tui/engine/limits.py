@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_tui.engine.apps import MANIFEST_SUFFIXES, Source
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.render import RenderError, detect_tool, glob_regex, resolve_inside
 
@@ -47,8 +48,10 @@ class ManifestLimits:
             raise ValueError("manifest limits must be positive")
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(GitOpsError):
     """An app's manifests are over a limit; the message names the app and the limit."""
+
+    title = "Limit exceeded"
 
 
 def size_text(size: int) -> str:

@@ -45,7 +45,6 @@ from gitops_tui.engine.cluster import BASELINE_KINDS, ClusterConnection, owner_c
 from gitops_tui.engine.commands import (
     EngineError,
     HistoryEntry,
-    ReadOnlyError,
     SyncPreview,
     SyncRequest,
     Unsubscribe,
@@ -53,6 +52,7 @@ from gitops_tui.engine.commands import (
 from gitops_tui.engine.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.diff import IgnoreRule, ResourceDiff, diff_resource
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.limits import ManifestLimits
@@ -1223,7 +1223,7 @@ class Engine:
         state = self._require_app(request.app)
         try:
             plan, revision, _conn = self._plan_for(state, request)
-        except (SourceError, KubeApiError) as exc:
+        except GitOpsError as exc:
             raise EngineError(redact_text(str(exc))) from None
         return SyncPreview(request=request, plan=plan, revision=revision, errors=tuple(plan.errors))
 
@@ -1293,7 +1293,7 @@ class Engine:
         self._mark_dirty()
         try:
             plan, revision, conn = self._plan_for(state, request)
-        except (EngineError, SourceError, KubeApiError) as exc:
+        except GitOpsError as exc:  # whatever fails, the operation ends (never left "planning")
             self._finish_operation(
                 state,
                 None,
@@ -1509,7 +1509,7 @@ class Engine:
                     initiated_by="automated",
                 )
             )
-        except (EngineError, ReadOnlyError) as exc:
+        except GitOpsError as exc:
             log.info("automated sync of %s not started: %s", name, exc)
 
     def _refresh_snapshot(self, state: _AppState) -> None:

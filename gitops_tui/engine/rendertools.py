@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.engine.apps import ManifestFileError, decode_manifest_bytes, load_manifest_documents
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.tools import find_tool
 
@@ -24,8 +25,10 @@ MAX_TOOL_OUTPUT_BYTES = 256 * 1024 * 1024
 _STDERR_KEEP = 2000
 
 
-class RenderError(Exception):
+class RenderError(GitOpsError):
     """Manifests could not be generated. ``str()`` reads ``tool: path: reason: stderr``."""
+
+    title = "Render error"
 
     def __init__(self, reason: str, *, tool: str = "", path: str = "", stderr: str = "") -> None:
         self.reason = reason

@@ -54,6 +54,7 @@ from typing import cast
 
 import git
 
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.paths import cache_dir
 
@@ -141,8 +142,10 @@ class RepoErrorKind(enum.StrEnum):
     FAILED = "failed"
 
 
-class RepoError(Exception):
+class RepoError(GitOpsError):
     """A Git problem, with a message that never contains credentials."""
+
+    title = "Git error"
 
     def __init__(self, message: str, kind: RepoErrorKind = RepoErrorKind.FAILED) -> None:
         self.message = redact_text(message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_tui.engine.apps import Application, Source
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.limits import LimitExceeded, ManifestBudget, ManifestLimits
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, url_userinfo
@@ -36,8 +37,10 @@ error. Refusing it here says what is wrong instead.
 """
 
 
-class SourceError(Exception):
+class SourceError(GitOpsError):
     """Manifests could not be produced; ``kind`` is ``repo`` or ``render``."""
+
+    title = "Manifest generation failed"
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind

@@ -70,6 +70,7 @@ from gitops_tui.engine.annotations import (
     sync_options,
 )
 from gitops_tui.engine.cluster import UnknownKindError
+from gitops_tui.engine.errors import EngineSignal, GitOpsError
 from gitops_tui.engine.health import resource_health
 from gitops_tui.engine.hooks import foreign_hook_reason
 from gitops_tui.engine.kubeclient import KubeApiError
@@ -122,12 +123,14 @@ class SyncSettings:
     """How the app's objects are tracked (a hook may only replace the app's own hook)."""
 
 
-class _Terminated(Exception):
+class _Terminated(EngineSignal):
     """``cancel`` was set: stop starting things."""
 
 
-class _TaskError(Exception):
+class _TaskError(GitOpsError):
     """A task failed; the message is for the user (no object content)."""
+
+    title = "Sync task failed"
 
 
 @dataclass

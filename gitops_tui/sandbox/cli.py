@@ -7,10 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.tools import find_tool
 from gitops_tui.paths import state_dir
-from gitops_tui.sandbox.controlplane import Sandbox, SandboxError
-from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ToolError, ensure_tools
+from gitops_tui.sandbox.controlplane import Sandbox
+from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ensure_tools
 
 
 def default_dir() -> Path:
@@ -83,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
             else f"no running sandbox in {sandbox.directory}"
         )
         return 0
-    except (SandboxError, ToolError) as exc:
+    except GitOpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

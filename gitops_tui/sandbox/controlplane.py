@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.sandbox import pki
 from gitops_tui.sandbox.toolchain import SANDBOX_TOOLS, require_tool
 
@@ -40,8 +41,10 @@ AUDIT_POLICY = {
 NODE_ALLOCATABLE = {"cpu": "64", "memory": "512Gi", "pods": "2000"}
 
 
-class SandboxError(RuntimeError):
+class SandboxError(GitOpsError, RuntimeError):
     """The sandbox could not be started or reached; the message says why."""
+
+    title = "Sandbox error"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.tools import (
     COMPLETE_MARKER,
     ETCD_VERSION,
@@ -75,8 +76,10 @@ KUBERNETES_STAGING = [
 ]
 
 
-class ToolError(RuntimeError):
+class ToolError(GitOpsError, RuntimeError):
     """A tool is missing or could not be built; the message says what to do."""
+
+    title = "Tool missing"
 
 
 @dataclass(frozen=True)

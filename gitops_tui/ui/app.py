@@ -45,7 +45,7 @@ from gitops_tui.ui.screens.help import HelpScreen
 from gitops_tui.ui.screens.history import HistoryScreen
 from gitops_tui.ui.styles import css_paths
 from gitops_tui.ui.symbols import glyphs_for, want_ascii
-from gitops_tui.ui.workers import Cancelled, call_blocking, describe_error
+from gitops_tui.ui.workers import Cancelled, call_blocking, describe_error, error_title
 
 EMPTY_FLEET = FleetSnapshot(generation=-1)
 
@@ -191,7 +191,13 @@ class GitOpsApp(App[None]):
         """The one place where failed engine calls become notifications (never a traceback)."""
         text, severity = describe_error(action, error)
         self.log.error(f"{action} failed", error)
-        self.notify(text, severity=severity, markup=False, timeout=10 if severity == "error" else 6)
+        self.notify(
+            text,
+            title=error_title(error),
+            severity=severity,
+            markup=False,
+            timeout=10 if severity == "error" else 6,
+        )
 
     def on_engine_call_failed(self, message: EngineCallFailed) -> None:
         self.report_error(message.action, message.error)

@@ -16,7 +16,8 @@ from typing import Any, Literal, TypeVar
 
 from textual.worker import get_current_worker
 
-from gitops_tui.engine.commands import EngineError, ReadOnlyError
+from gitops_tui.engine.commands import ReadOnlyError
+from gitops_tui.engine.errors import GitOpsError
 
 T = TypeVar("T")
 
@@ -61,7 +62,12 @@ def describe_error(action: str, error: BaseException) -> tuple[str, Severity]:
     """The one-line message and severity shown for a failed engine call (no traceback)."""
     if isinstance(error, ReadOnlyError):
         return str(error), "warning"
-    if isinstance(error, EngineError):
+    if isinstance(error, GitOpsError):  # its message is for the user: no class name
         return f"{action}: {error}", "error"
     text = str(error) or type(error).__name__
     return f"{action} failed ({type(error).__name__}): {text}", "error"
+
+
+def error_title(error: BaseException) -> str:
+    """The notification title of a failed engine call: the error's ``title`` when it has one."""
+    return error.title if isinstance(error, GitOpsError) else ""
