@@ -21,13 +21,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from gitops_tui.engine.apps import (
+from gitops_tui.engine.apps import Source
+from gitops_tui.engine.argv import list_option, option, positionals, release_name
+from gitops_tui.engine.manifest_yaml import (
     ManifestFileError,
-    Source,
     load_manifest_documents,
     read_manifest_text,
 )
-from gitops_tui.engine.argv import list_option, option, positionals, release_name
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.rendertools import (
     CONFIG_REMOTE_CHARTS,

@@ -17,18 +17,17 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.engine.apps import (
-    ManifestFileError,
-    Source,
-    load_manifest_documents,
-    read_manifest_text,
-    replica_count,
-)
+from gitops_tui.engine.apps import Source, replica_count
 from gitops_tui.engine.argv import positionals
 from gitops_tui.engine.kustomize_refs import (
     check_kustomization_tree,
     is_remote,
     kustomization_file,
+)
+from gitops_tui.engine.manifest_yaml import (
+    ManifestFileError,
+    load_manifest_documents,
+    read_manifest_text,
 )
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.rendertools import (

@@ -16,7 +16,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.engine.apps import ManifestFileError, load_manifest_documents, read_manifest_text
+from gitops_tui.engine.manifest_yaml import (
+    ManifestFileError,
+    load_manifest_documents,
+    read_manifest_text,
+)
 from gitops_tui.engine.rendertools import (
     CONFIG_REMOTE_BASES,
     DEFAULT_POLICY,

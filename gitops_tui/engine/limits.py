@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_tui.engine.apps import MANIFEST_SUFFIXES, Source
+from gitops_tui.engine.apps import Source
 from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.manifest_yaml import MANIFEST_SUFFIXES
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.render import RenderError, detect_tool, glob_regex, resolve_inside
 

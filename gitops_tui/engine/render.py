@@ -18,17 +18,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from gitops_tui.engine.apps import (
-    MANIFEST_SUFFIXES,
-    DirectoryOptions,
-    ManifestFileError,
-    Source,
-    load_manifest_documents,
-    read_manifest_text,
-)
+from gitops_tui.engine.apps import DirectoryOptions, Source
 from gitops_tui.engine.helm import render_helm
 from gitops_tui.engine.kustomize import render_kustomize
 from gitops_tui.engine.kustomize_refs import KUSTOMIZATION_NAMES
+from gitops_tui.engine.manifest_yaml import (
+    MANIFEST_SUFFIXES,
+    ManifestFileError,
+    load_manifest_documents,
+    read_manifest_text,
+)
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.rendertools import (
     DEFAULT_POLICY,

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.engine.apps import ManifestFileError, decode_manifest_bytes, load_manifest_documents
 from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.manifest_yaml import (
+    ManifestFileError,
+    decode_manifest_bytes,
+    load_manifest_documents,
+)
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.tools import find_tool
 

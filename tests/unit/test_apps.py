@@ -14,14 +14,13 @@ from gitops_tui.engine.apps import (
     Application,
     Destination,
     InvalidApplication,
-    ManifestFileError,
     RetryPolicy,
     Source,
     load_application_files,
-    load_manifest_documents,
     parse_application,
     parse_duration,
 )
+from gitops_tui.engine.manifest_yaml import ManifestFileError, load_manifest_documents
 from gitops_tui.engine.model import ConditionType
 
 

@@ -16,15 +16,17 @@ from gitrepo import make_repo
 from helpers import application, dump_all
 
 from gitops_tui.engine.apps import (
-    MAX_NESTING_DEPTH,
     Application,
     InvalidApplication,
-    ManifestFileError,
     load_application_files,
-    load_manifest_documents,
     parse_application,
 )
 from gitops_tui.engine.compare import _without_values
+from gitops_tui.engine.manifest_yaml import (
+    MAX_NESTING_DEPTH,
+    ManifestFileError,
+    load_manifest_documents,
+)
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.render import defaulted_key, find_duplicates
 from gitops_tui.engine.repo import RepoCache

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gitops_tui.engine import rendertools
-from gitops_tui.engine.apps import MAX_MANIFEST_BYTES, DirectoryOptions, Source
+from gitops_tui.engine.apps import DirectoryOptions, Source
 from gitops_tui.engine.helm import escape_set_value, helm_template_arguments
 from gitops_tui.engine.kustomize import (
     apply_kustomize_options,
@@ -19,6 +19,7 @@ from gitops_tui.engine.kustomize import (
     parse_image_override,
     split_image_name,
 )
+from gitops_tui.engine.manifest_yaml import MAX_MANIFEST_BYTES
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.render import (
     RenderError,
