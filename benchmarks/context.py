@@ -206,7 +206,7 @@ class Bench:
         return self._fleet
 
     def engine_options(self, tag: str) -> Any:
-        from gitops_tui.engine.reconciler import EngineOptions
+        from gitops_tui.engine.controller.engine import EngineOptions
 
         return EngineOptions(
             app_paths=(self.fleet().apps_file,),
@@ -229,7 +229,7 @@ class Bench:
 
     def fleet_engine(self) -> Any:
         """A running engine on the synced fleet (scenario 1 leaves its engine here)."""
-        from gitops_tui.engine.reconciler import Engine
+        from gitops_tui.engine.controller.engine import Engine
 
         self.ensure_synced()
         if self._engine is None:

@@ -129,7 +129,7 @@ def application(name: str, repo_url: str, path: str, namespace: str) -> dict[str
 
 def as_applied(objs: Sequence[dict[str, Any]], app: str, namespace: str) -> list[dict[str, Any]]:
     """What gitops-tui applies for ``objs``: destination namespace and tracking mark added."""
-    from gitops_tui.engine.tracking import with_tracking
+    from gitops_tui.engine.cache.tracking import with_tracking
 
     out = []
     for obj in objs:

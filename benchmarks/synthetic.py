@@ -103,7 +103,7 @@ class SyntheticEngine:
         return []
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        from gitops_tui.engine.commands import EngineError
+        from gitops_tui.engine.api import EngineError
 
         raise EngineError("the synthetic bench engine does not do that")
 

@@ -18,7 +18,7 @@ from gitops_tui.engine.textsafe import PrintableFormatter
 from gitops_tui.sandbox import cli as sandbox_cli
 
 if TYPE_CHECKING:  # imported where used: the sandbox commands need no engine
-    from gitops_tui.engine.reconciler import Engine
+    from gitops_tui.engine.controller.engine import Engine
     from gitops_tui.headless import HeadlessEngine
 
 DEFAULT_FROM_CLUSTER = "argocd"
@@ -195,8 +195,8 @@ def make_engine(
     """The engine for this command. One-shot commands about named apps process only
     those apps and read the cluster like kubectl (GETs, per-namespace lists) instead
     of starting cluster-wide watches."""
-    from gitops_tui.engine.reconciler import Engine, EngineOptions
-    from gitops_tui.engine.render import RenderPolicy
+    from gitops_tui.engine.controller.engine import Engine, EngineOptions
+    from gitops_tui.engine.source.render import RenderPolicy
 
     settings = settings if settings is not None else _settings(args)
     if not settings.apps and not settings.from_cluster:

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from gitops_tui.engine.apps import parse_duration
+from gitops_tui.engine.app.application import parse_duration
+from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.engine.limits import ManifestLimits
 from gitops_tui.engine.manifest_yaml import (
     ManifestFileError,
     load_manifest_documents,
     read_manifest_text,
 )
-from gitops_tui.engine.readonly import ReadOnlyPolicy
+from gitops_tui.engine.source.limits import ManifestLimits
 from gitops_tui.keymap import BINDING_IDS, KeymapError, parse_keymap
 from gitops_tui.paths import config_dir
 

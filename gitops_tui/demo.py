@@ -217,8 +217,8 @@ def _initial_state(
     kubeconfig: Path, apps_dir: Path, repo_dir: Path, directory: Path, say: Any
 ) -> None:
     """Sync some apps, then make one drift and leave one with an object to prune."""
-    from gitops_tui.engine.commands import SyncRequest
-    from gitops_tui.engine.reconciler import Engine, EngineOptions
+    from gitops_tui.engine.api import SyncRequest
+    from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
     say("syncing guestbook, drifted and prune-me so the demo starts with history ...")
     engine = Engine(

@@ -48,19 +48,21 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from gitops_tui.engine.commands import EngineAPI, EngineError, SyncRequest
-from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.engine.history import result_as_dict
-from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.redact import redact_url
-from gitops_tui.engine.snapshot import (
+from gitops_tui.engine.api import (
     AppSnapshot,
     AutomationStatus,
     ClusterState,
+    EngineAPI,
+    EngineError,
     OperationPhase,
     OperationState,
     ResourceNode,
+    SyncRequest,
 )
+from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.redact import redact_url
+from gitops_tui.engine.sync.history import result_as_dict
 from gitops_tui.engine.textsafe import printable
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
@@ -94,7 +96,7 @@ class HeadlessEngine(EngineAPI, Protocol):
 
 
 if TYPE_CHECKING:
-    from gitops_tui.engine.reconciler import Engine
+    from gitops_tui.engine.controller.engine import Engine
 
     def _conforms(engine: Engine) -> HeadlessEngine:
         """mypy checks here that the real ``Engine`` implements ``HeadlessEngine``."""

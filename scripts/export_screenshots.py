@@ -21,7 +21,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from gitops_tui.demo import prepare
-from gitops_tui.engine.reconciler import Engine, EngineOptions
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.paths import state_dir
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.prune import PruneModal

@@ -14,7 +14,7 @@ from typing import Any
 
 from helpers import wait_for
 
-from gitops_tui.engine.kubeclient import KubeApiError, KubeClient, KubeTarget
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, KubeTarget
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 """Every mutating verb; ``patch`` is how server-side apply and its dry runs are sent."""

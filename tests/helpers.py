@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from gitops_tui.engine.apps import parse_application
-from gitops_tui.engine.reconciler import Engine, EngineOptions
+from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.sandbox.toolchain import require_tool
 
 T = TypeVar("T")

@@ -145,7 +145,7 @@ def scenario_4(b: Bench) -> None:
 
 def warm_engine_diff(b: Bench, app: str, app_file: Path, runs: int) -> dict[str, Any]:
     """Context for scenario 4: the same diff from an engine already running (the console's case)."""
-    from gitops_tui.engine.reconciler import Engine, EngineOptions
+    from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
     options = EngineOptions(
         app_paths=(app_file,),

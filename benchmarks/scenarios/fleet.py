@@ -21,9 +21,9 @@ from benchmarks.timing import median, now, percentile, summary, wait_until
 
 def first_sync(b: Bench) -> dict[str, Any]:
     """Sync every fleet app through one engine (its own sync pool); return the timings."""
-    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.api import SyncRequest
+    from gitops_tui.engine.controller.engine import Engine
     from gitops_tui.engine.model import SyncStatus
-    from gitops_tui.engine.reconciler import Engine
 
     fleet = b.fleet()
     timeout = b.compare_timeout() + 2.0 * len(fleet.names)
@@ -99,7 +99,7 @@ def scenario_6(b: Bench) -> None:
 
 
 def scenario_1(b: Bench) -> None:
-    from gitops_tui.engine.reconciler import Engine
+    from gitops_tui.engine.controller.engine import Engine
 
     b.ensure_synced()
     b.close_engine()

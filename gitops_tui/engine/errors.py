@@ -36,3 +36,21 @@ class GitOpsError(Exception):
 
 class EngineSignal(Exception):
     """Control flow inside one module (a cancel, a restart); never shown to anyone."""
+
+
+class ReadOnlyError(GitOpsError, PermissionError):
+    """A mutation was asked of an engine in read-only mode."""
+
+    title = "Read-only"
+
+    def __init__(
+        self, action: str, *, why: str = "start without --read-only to change the cluster"
+    ) -> None:
+        # ``why`` names where read-only came from: the flag, or the config file
+        super().__init__(f"read-only mode: {action} refused ({why})")
+
+
+class EngineError(GitOpsError, RuntimeError):
+    """A command could not be carried out; the message is for the user."""
+
+    title = "Command failed"

@@ -204,3 +204,15 @@ class FleetSnapshot:
             out[app.sync.value] = out.get(app.sync.value, 0) + 1
             out[app.health.value] = out.get(app.health.value, 0) + 1
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded sync of an app (Argo CD's ``status.history`` plus results)."""
+
+    id: int
+    app: str
+    revision: str
+    repo_url: str
+    path: str
+    operation: OperationState

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.engine.tools import find_tool
+from gitops_tui.engine.source.tools import find_tool
 from gitops_tui.paths import state_dir
 from gitops_tui.sandbox.controlplane import Sandbox
 from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ensure_tools

@@ -5,7 +5,7 @@ module through the module proxy, in a small wrapper module kept in the cache
 (``<cache>/src/<component>-<version>``). Module and build caches live in
 ``<cache>/go`` and finished binaries in ``<cache>/tools/<component>-<version>/``,
 so a version bump builds anew while an unchanged one costs nothing. The pinned
-versions, that layout and ``find_tool`` live in ``gitops_tui.engine.tools`` (the
+versions, that layout and ``find_tool`` live in ``gitops_tui.engine.source.tools`` (the
 engine looks tools up without importing the sandbox).
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.engine.tools import (
+from gitops_tui.engine.source.tools import (
     COMPLETE_MARKER,
     ETCD_VERSION,
     HELM_VERSION,

@@ -22,9 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from gitops_tui.engine.commands import EngineAPI, Unsubscribe
+from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.snapshot import FleetSnapshot
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
 from gitops_tui.ui.messages import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.text import Text
 
-from gitops_tui.engine.snapshot import AppSnapshot
+from gitops_tui.engine.api import AppSnapshot
 from gitops_tui.ui.symbols import Glyphs
 
 

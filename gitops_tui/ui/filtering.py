@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_tui.engine.api import IN_CLUSTER, AppSnapshot, Destination, OperationPhase
 from gitops_tui.engine.model import HealthStatus, SyncStatus
-from gitops_tui.engine.snapshot import IN_CLUSTER, AppSnapshot, Destination, OperationPhase
 
 FILTER_KEYS = ("name", "sync", "health", "project", "cluster", "ns")
 _ALIASES = {"namespace": "ns", "proj": "project", "dest": "cluster", "app": "name"}

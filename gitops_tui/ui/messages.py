@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from gitops_tui.engine.commands import HistoryEntry, SyncPreview, SyncRequest
-from gitops_tui.engine.diff import ResourceDiff
-from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.engine.api import FleetSnapshot, HistoryEntry, SyncPreview, SyncRequest
+from gitops_tui.engine.diff.resource_diff import ResourceDiff
 
 
 @dataclass

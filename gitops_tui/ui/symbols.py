@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from gitops_tui.engine.api import OperationPhase, ResultCode
 from gitops_tui.engine.model import HealthStatus, SyncStatus
-from gitops_tui.engine.plan import TaskAction
-from gitops_tui.engine.snapshot import OperationPhase, ResultCode
+from gitops_tui.engine.sync.plan import TaskAction
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from textual.worker import get_current_worker
 
-from gitops_tui.engine.commands import ReadOnlyError
+from gitops_tui.engine.api import ReadOnlyError
 from gitops_tui.engine.errors import GitOpsError
 
 T = TypeVar("T")

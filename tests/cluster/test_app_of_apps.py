@@ -12,7 +12,7 @@ import yaml
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, running_engine, wait_for
 
-from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.api import SyncRequest
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.headless import cmd_list

@@ -16,9 +16,9 @@ import pytest
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncRequest
+from gitops_tui.engine.api import EngineError, SyncRequest
+from gitops_tui.engine.controller.engine import AUTOMATION_PERIOD_S, Engine
 from gitops_tui.engine.model import ConditionType, SyncStatus
-from gitops_tui.engine.reconciler import AUTOMATION_PERIOD_S, Engine
 from gitops_tui.engine.snapshot import OperationPhase
 
 pytestmark = pytest.mark.cluster

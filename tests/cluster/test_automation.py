@@ -21,10 +21,10 @@ import yaml
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
-from gitops_tui.engine.apps import parse_application
-from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.api import SyncRequest
+from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.controller.engine import AUTOMATION_PERIOD_S, Engine, EngineOptions
 from gitops_tui.engine.model import ConditionType, SyncStatus
-from gitops_tui.engine.reconciler import AUTOMATION_PERIOD_S, Engine, EngineOptions
 from gitops_tui.engine.snapshot import OperationPhase, ResultCode
 from gitops_tui.ui.filtering import AppFilter
 

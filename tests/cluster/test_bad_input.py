@@ -29,12 +29,12 @@ import yaml
 from gitrepo import GitDaemon, Symlink, commit, free_port, make_repo
 from helpers import application, dump_all, kubectl, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncRequest
-from gitops_tui.engine.kubeclient import KubeApiError, KubeClient, KubeTarget
+from gitops_tui.engine.api import EngineError, SyncRequest
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, KubeTarget
+from gitops_tui.engine.cache.tracking import with_tracking
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.engine.model import ConditionType, HealthStatus, SyncStatus
-from gitops_tui.engine.reconciler import Engine, EngineOptions
 from gitops_tui.engine.snapshot import AppSnapshot, OperationPhase
-from gitops_tui.engine.tracking import with_tracking
 
 pytestmark = pytest.mark.cluster
 
@@ -1235,7 +1235,7 @@ def test_object_claimed_by_two_apps(sandbox, sandbox_box, namespace, tmp_path) -
         automation=False,
         watch_local_repos=False,
     )
-    from gitops_tui.engine.apps import parse_application
+    from gitops_tui.engine.app.application import parse_application
 
     docs = [application(a, url, "a", namespace), application(b, url, "b", namespace)]
     engine = Engine(options, apps=[parse_application(d, "test") for d in docs]).start()

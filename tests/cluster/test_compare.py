@@ -21,8 +21,8 @@ import yaml
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
+from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.model import HealthStatus, ResourceKey, SyncStatus
-from gitops_tui.engine.tracking import with_tracking
 from gitops_tui.headless import app_to_json, cmd_diff, cmd_list
 
 pytestmark = pytest.mark.cluster

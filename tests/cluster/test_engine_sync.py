@@ -16,9 +16,9 @@ import yaml
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
-from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
+from gitops_tui.engine.sync.history import HistoryStore
 
 pytestmark = pytest.mark.cluster
 

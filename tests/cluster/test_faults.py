@@ -8,7 +8,7 @@ import pytest
 from gitrepo import make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncRequest
+from gitops_tui.engine.api import EngineError, SyncRequest
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.sandbox import pki

@@ -175,7 +175,7 @@ def test_apps_and_projects_from_the_cluster_followed_live(
 def test_parent_applies_application_objects_when_the_cluster_has_the_crd(
     sandbox, argo_crds, namespace, tmp_path
 ) -> None:
-    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.api import SyncRequest
     from gitops_tui.engine.snapshot import OperationPhase
 
     repo = make_repo(tmp_path / "repo", {"child/cm.yaml": dump_all([cm("child-cm")])})
@@ -202,7 +202,7 @@ def test_parent_applies_application_objects_when_the_cluster_has_the_crd(
 def test_live_application_health_is_opt_in(sandbox, argo_crds, namespace, tmp_path) -> None:
     from gitrepo import commit
 
-    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.api import SyncRequest
     from gitops_tui.engine.model import HealthStatus
     from gitops_tui.engine.snapshot import OperationPhase
 

@@ -104,7 +104,7 @@ def test_switching_the_default_context_moves_in_cluster_apps(
     # the object exists on the second cluster only
     from helpers import kubectl
 
-    from gitops_tui.engine.tracking import with_tracking
+    from gitops_tui.engine.cache.tracking import with_tracking
 
     obj = with_tracking(
         {**cm("only-on-second"), "metadata": {"name": "only-on-second", "namespace": "default"}},
@@ -143,9 +143,9 @@ def test_sync_and_prune_reach_the_destination_cluster_only(
     from gitrepo import commit
     from helpers import kubectl
 
-    from gitops_tui.engine.commands import SyncRequest
+    from gitops_tui.engine.api import SyncRequest
+    from gitops_tui.engine.cache.tracking import with_tracking
     from gitops_tui.engine.snapshot import OperationPhase
-    from gitops_tui.engine.tracking import with_tracking
 
     kubeconfig = merged_kubeconfig(
         tmp_path / "kubeconfig", sandbox.kubeconfig, second_sandbox.kubeconfig

@@ -25,7 +25,7 @@ from helpers import application, dump_all, kubectl, running_engine
 from helpers import run_cli as cli
 from test_from_cluster import argo_crds  # noqa: F401  (a fixture)
 
-from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.api import SyncRequest
 from gitops_tui.engine.snapshot import OperationPhase
 
 pytestmark = pytest.mark.cluster
@@ -36,8 +36,6 @@ TRACEBACK_SIGNS = ("Traceback", "CancelledError", "cannot schedule new futures",
 
 def cm(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}}
-
-
 
 
 def parent_with_children(tmp_path: Path, namespace: str, count: int) -> tuple[str, list[str], Any]:
@@ -108,8 +106,8 @@ def test_a_closing_engine_stops_quietly(  # type: ignore[no-untyped-def]
     )
     url = f"file://{repo.working_tree_dir}"
     docs = [application(f"{namespace}-a{i}", url, f"a{i}", namespace) for i in range(24)]
-    from gitops_tui.engine.apps import parse_application
-    from gitops_tui.engine.reconciler import Engine, EngineOptions
+    from gitops_tui.engine.app.application import parse_application
+    from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
     caplog.set_level(logging.DEBUG, logger="gitops_tui")
     engine = Engine(

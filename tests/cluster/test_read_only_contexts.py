@@ -22,7 +22,7 @@ from helpers import application, dump_all, kubectl, running_engine, wait_for
 from helpers import run_cli as _cli
 from test_security import apply_tracked, cm
 
-from gitops_tui.engine.commands import ReadOnlyError, SyncRequest
+from gitops_tui.engine.api import ReadOnlyError, SyncRequest
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 
 pytestmark = pytest.mark.cluster
@@ -153,8 +153,6 @@ def test_read_only_context_gets_no_write_no_dry_run_and_no_automation(  # type: 
 
 
 # --------------------------------------------------------------------------- the CLI
-
-
 
 
 def test_cli_read_only_context_from_the_config_file(  # type: ignore[no-untyped-def]

@@ -15,9 +15,9 @@ import pytest
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, run_cli, running_engine, wait_for
 
-from gitops_tui.engine.commands import SyncRequest
+from gitops_tui.engine.api import SyncRequest
 from gitops_tui.engine.snapshot import OperationPhase
-from gitops_tui.engine.tools import find_tool
+from gitops_tui.engine.source.tools import find_tool
 
 pytestmark = [
     pytest.mark.cluster,

@@ -34,11 +34,11 @@ from helpers import application, dump_all, kubectl, running_engine, wait_for
 from helpers import run_cli as _cli
 
 from gitops_tui import headless
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.cache.tracking import with_tracking
+from gitops_tui.engine.controller.engine import Engine
 from gitops_tui.engine.model import ConditionType, ResourceKey, SyncStatus
-from gitops_tui.engine.reconciler import Engine
 from gitops_tui.engine.snapshot import FleetSnapshot
-from gitops_tui.engine.tracking import with_tracking
 
 pytestmark = pytest.mark.cluster
 
@@ -481,8 +481,6 @@ def test_read_only_session_sends_no_mutation(  # type: ignore[no-untyped-def]
     assert json.loads(got.stdout)["data"] == {"mode": "live"}
     missing = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "cm", "missing", check=False)
     assert missing.returncode != 0
-
-
 
 
 @pytest.fixture

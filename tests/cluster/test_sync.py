@@ -23,13 +23,13 @@ import pytest
 from kubernetes import client
 
 from gitops_tui.engine.annotations import sync_options
-from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
-from gitops_tui.engine.kubeclient import KubeTarget
+from gitops_tui.engine.cache.cluster import ClusterConnection, UnknownKindError
+from gitops_tui.engine.cache.kubeclient import KubeTarget
+from gitops_tui.engine.cache.tracking import TRACKING_ANNOTATION, tracking_id, with_tracking
 from gitops_tui.engine.model import Manifest, ResourceKey
-from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
-from gitops_tui.engine.sync import SyncSettings, run_sync
-from gitops_tui.engine.tracking import TRACKING_ANNOTATION, tracking_id, with_tracking
+from gitops_tui.engine.sync.plan import SyncPlan, build_plan
+from gitops_tui.engine.sync.run import SyncSettings, run_sync
 from gitops_tui.sandbox.toolchain import require_tool
 
 pytestmark = pytest.mark.cluster

@@ -23,14 +23,14 @@ from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 from kubernetes import client
 
-from gitops_tui.engine.cluster import ClusterConnection, UnknownKindError
-from gitops_tui.engine.commands import SyncRequest
-from gitops_tui.engine.kubeclient import InvalidNameError, KubeTarget
+from gitops_tui.engine.api import SyncRequest
+from gitops_tui.engine.cache.cluster import ClusterConnection, UnknownKindError
+from gitops_tui.engine.cache.kubeclient import InvalidNameError, KubeTarget
+from gitops_tui.engine.cache.tracking import INSTANCE_LABEL, tracking_id, with_tracking
 from gitops_tui.engine.model import Manifest, ResourceKey, SyncStatus
-from gitops_tui.engine.plan import SyncPlan, TaskAction, build_plan
 from gitops_tui.engine.snapshot import OperationPhase, OperationState
-from gitops_tui.engine.sync import SyncSettings, run_sync
-from gitops_tui.engine.tracking import INSTANCE_LABEL, tracking_id, with_tracking
+from gitops_tui.engine.sync.plan import SyncPlan, TaskAction, build_plan
+from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
 pytestmark = pytest.mark.cluster
 

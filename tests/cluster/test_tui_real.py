@@ -18,9 +18,9 @@ from gitrepo import make_repo
 from helpers import application, dump_all, kubectl, running_engine
 from uitest import screen_text, wait_for
 
+from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
-from gitops_tui.engine.tracking import with_tracking
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_list import AppTable

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gitops_tui.engine.commands import (
+from gitops_tui.engine.api import (
     EngineAPI,
     EngineError,
     HistoryEntry,
@@ -32,9 +32,8 @@ from gitops_tui.engine.commands import (
     SyncRequest,
     Unsubscribe,
 )
-from gitops_tui.engine.diff import ResourceDiff, diff_resource
+from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.model import Condition, HealthStatus, Manifest, ResourceKey, SyncStatus
-from gitops_tui.engine.plan import build_plan
 from gitops_tui.engine.snapshot import (
     AppSnapshot,
     ClusterState,
@@ -46,6 +45,7 @@ from gitops_tui.engine.snapshot import (
     ResourceResult,
     ResultCode,
 )
+from gitops_tui.engine.sync.plan import build_plan
 from gitops_tui.headless import HeadlessEngine
 
 T0 = 1_700_000_000.0

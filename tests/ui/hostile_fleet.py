@@ -20,7 +20,7 @@ from fake_engine import (
     sample_apps,
 )
 
-from gitops_tui.engine.commands import HistoryEntry, SyncPreview, SyncRequest
+from gitops_tui.engine.api import HistoryEntry, SyncPreview, SyncRequest
 from gitops_tui.engine.model import Condition, HealthStatus, SyncStatus
 from gitops_tui.engine.snapshot import (
     AppSnapshot,

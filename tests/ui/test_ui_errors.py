@@ -5,8 +5,8 @@ from __future__ import annotations
 from fake_engine import FakeEngine
 from uitest import wait_for
 
-from gitops_tui.engine.kubeclient import KubeApiError
-from gitops_tui.engine.repo import RepoError
+from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.source.repo import RepoError
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.workers import describe_error
 

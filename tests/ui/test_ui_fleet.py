@@ -15,7 +15,7 @@ import pytest
 from fake_engine import FakeApp, FakeEngine, monitoring
 from uitest import run_from_palette, screen_text, settles, wait_for
 
-from gitops_tui.engine.commands import EngineError, SyncRequest
+from gitops_tui.engine.api import EngineError, SyncRequest
 from gitops_tui.engine.model import SyncStatus
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,

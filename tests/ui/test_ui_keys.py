@@ -70,7 +70,7 @@ async def test_read_only_hides_mutations_everywhere_and_never_calls_the_engine()
 
 
 async def test_read_only_refusal_from_the_engine_is_a_notification(engine: FakeEngine) -> None:
-    from gitops_tui.engine.commands import ReadOnlyError
+    from gitops_tui.engine.api import ReadOnlyError
 
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:

@@ -8,9 +8,9 @@ from fake_engine import FakeEngine
 from textual.widgets import Static
 from uitest import screen_text, settles, wait_for
 
-from gitops_tui.engine.commands import SyncPreview, SyncRequest
+from gitops_tui.engine.api import SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.plan import NamespaceCascade
+from gitops_tui.engine.sync.plan import NamespaceCascade
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.modals.prune import PruneModal

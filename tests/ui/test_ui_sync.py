@@ -8,7 +8,7 @@ from dataclasses import replace
 from fake_engine import FakeEngine
 from uitest import screen_text, settles, wait_for
 
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase, ResourceResult, ResultCode
 from gitops_tui.ui.app import GitOpsApp

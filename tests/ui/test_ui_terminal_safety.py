@@ -36,7 +36,7 @@ from textual.pilot import Pilot
 from uitest import screen_text
 from uitest import wait_for as _wait_for
 
-from gitops_tui.engine.commands import EngineError
+from gitops_tui.engine.api import EngineError
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.fleet_sync import FleetPlanTable, FleetSyncModal

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from fake_engine import FakeEngine, payments
 
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
-from gitops_tui.engine.diff import ResourceDiff, diff_resource
+from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.ui.commands import CommandError, available_verbs, parse_command_line
 from gitops_tui.ui.filtering import SORT_ORDER, SORTS, AppFilter, FilterError, next_sort

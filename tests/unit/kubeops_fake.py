@@ -1,4 +1,4 @@
-"""An in-memory ``KubeOps`` (``gitops_tui/engine/kubeops.py``) for fast tests of the sync
+"""An in-memory ``KubeOps`` (``gitops_tui/engine/sync/kubeops.py``) for fast tests of the sync
 state machine: OUR logic (order of waves, hooks, prunes, waits, cancel), not the server's.
 
 Like gitops-engine's ``kubetest`` mock it records every write and answers with what the
@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from gitops_tui.engine.cluster import ApiResource, UnknownKindError
-from gitops_tui.engine.kubeclient import KubeApiError, KubeTarget
-from gitops_tui.engine.kubeops import KubeOps
+from gitops_tui.engine.cache.cluster import ApiResource, UnknownKindError
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeTarget
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.sync.kubeops import KubeOps
 
 VERBS = frozenset({"get", "list", "create", "update", "patch", "delete"})
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.engine.reconciler import Engine, EngineOptions
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
 
 def app_doc(name: str, path: str) -> dict[str, Any]:

@@ -15,9 +15,9 @@ import pytest
 from gitrepo import commit, make_repo
 from helpers import application, dump_all
 
-from gitops_tui.engine.apps import Application, parse_application
-from gitops_tui.engine.repo import RepoCache
-from gitops_tui.engine.sources import (
+from gitops_tui.engine.app.application import Application, parse_application
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.source.sources import (
     Generated,
     ManifestCache,
     SourceError,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.engine.apps import parse_application
-from gitops_tui.engine.compare import Comparison
+from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.controller.engine import Engine, EngineOptions, _AppState
+from gitops_tui.engine.diff.compare import Comparison
 from gitops_tui.engine.model import HealthStatus, SyncStatus
-from gitops_tui.engine.reconciler import Engine, EngineOptions, _AppState
-from gitops_tui.engine.sources import Generated
+from gitops_tui.engine.source.sources import Generated
 
 H = HealthStatus
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_tui.engine.appofapps import (
+from gitops_tui.engine.controller.app_of_apps import (
     ChildHealth,
     child_health_input,
     children_changed,

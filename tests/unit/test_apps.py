@@ -1,4 +1,4 @@
-"""Application model, validation and file loading (gitops_tui.engine.apps)."""
+"""Application model, validation and file loading (gitops_tui.engine.app.application)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine.apps import (
+from gitops_tui.engine.app.application import (
     Application,
     Destination,
     InvalidApplication,

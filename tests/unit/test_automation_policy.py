@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_tui.engine.apps import RetryPolicy, SyncPolicy
-from gitops_tui.engine.automation import Automation, heal_delay
+from gitops_tui.engine.app.application import RetryPolicy, SyncPolicy
+from gitops_tui.engine.controller.automation import Automation, heal_delay
 from gitops_tui.engine.model import ConditionType
 from gitops_tui.engine.snapshot import OperationPhase, OperationState
 

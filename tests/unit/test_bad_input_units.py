@@ -15,22 +15,22 @@ import yaml
 from gitrepo import make_repo
 from helpers import application, dump_all
 
-from gitops_tui.engine.apps import (
+from gitops_tui.engine.app.application import (
     Application,
     InvalidApplication,
     load_application_files,
     parse_application,
 )
-from gitops_tui.engine.compare import _without_values
+from gitops_tui.engine.diff.compare import _without_values
 from gitops_tui.engine.manifest_yaml import (
     MAX_NESTING_DEPTH,
     ManifestFileError,
     load_manifest_documents,
 )
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.render import defaulted_key, find_duplicates
-from gitops_tui.engine.repo import RepoCache
-from gitops_tui.engine.sources import (
+from gitops_tui.engine.source.render import defaulted_key, find_duplicates
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.source.sources import (
     MAX_OBJECT_BYTES,
     ManifestCache,
     SourceError,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine.diff import (
-    IgnoreRule,
+from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.diff.resource_diff import (
     ResourceDiff,
     app_diff_text,
     apply_ignore_rules,

@@ -14,15 +14,15 @@ from helpers import run_cli
 import gitops_tui.engine
 from gitops_tui import headless
 from gitops_tui.config import ConfigError
-from gitops_tui.engine.apps import parse_application
-from gitops_tui.engine.commands import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
+from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.engine.errors import EngineSignal, GitOpsError
-from gitops_tui.engine.history import HistoryError
-from gitops_tui.engine.kubeclient import KubeApiError
 from gitops_tui.engine.manifest_yaml import ManifestFileError
-from gitops_tui.engine.reconciler import Engine, EngineOptions
-from gitops_tui.engine.repo import RepoError
 from gitops_tui.engine.snapshot import OperationPhase
+from gitops_tui.engine.source.repo import RepoError
+from gitops_tui.engine.sync.history import HistoryError
 from gitops_tui.sandbox.controlplane import SandboxError
 from gitops_tui.sandbox.toolchain import ToolError
 

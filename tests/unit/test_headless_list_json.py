@@ -15,8 +15,8 @@ from fake_engine import FakeEngine
 from helpers import application
 
 from gitops_tui import headless
-from gitops_tui.engine.apps import parse_application
-from gitops_tui.engine.reconciler import Engine, EngineOptions
+from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.engine.snapshot import AutomationStatus, ClusterState, Destination
 
 ODD = "ev\x1b[31mil\u202e\nname"  # control, bidi and newline characters stay exact in JSON

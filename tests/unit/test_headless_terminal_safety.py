@@ -20,7 +20,7 @@ import pytest
 from hostile_fleet import ESC_PAYLOAD, EVIL_APP, EVIL_REV, SHOWN, HostileEngine, evil
 
 from gitops_tui import headless
-from gitops_tui.engine.commands import EngineError, SyncRequest
+from gitops_tui.engine.api import EngineError, SyncRequest
 from gitops_tui.engine.snapshot import OperationState
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine.health import (
+from gitops_tui.engine.health.dispatch import (
     HealthResult,
     aggregate_health,
     app_health_input,

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from gitops_tui.engine.history import (
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
+from gitops_tui.engine.sync.history import (
     HISTORY_FILE,
     INTERRUPTED_MESSAGE,
     SCHEMA_VERSION,
@@ -28,8 +30,6 @@ from gitops_tui.engine.history import (
     results_to_json,
     writer_alive,
 )
-from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
 
 WEB = ResourceKey("apps", "Deployment", "default", "web")
 NS = ResourceKey("", "Namespace", "", "team-a")
@@ -341,7 +341,7 @@ CHILD_PRELUDE = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from dataclasses import replace
-    from gitops_tui.engine.history import HistoryStore
+    from gitops_tui.engine.sync.history import HistoryStore
     from gitops_tui.engine.model import ResourceKey
     from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
 

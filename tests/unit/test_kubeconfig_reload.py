@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.engine.destinations import ClusterRegistry
-from gitops_tui.engine.kubeclient import context_fingerprints
+from gitops_tui.engine.cache.destinations import ClusterRegistry
+from gitops_tui.engine.cache.kubeclient import context_fingerprints
 
 
 def kubeconfig(servers: dict[str, str], tokens: dict[str, str]) -> dict[str, Any]:

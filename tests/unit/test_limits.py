@@ -19,10 +19,10 @@ from gitrepo import Symlink, make_repo
 from helpers import application, dump_all
 
 from gitops_tui.config import ConfigError, load_settings
-from gitops_tui.engine.apps import Application, parse_application
-from gitops_tui.engine.limits import ManifestLimits
-from gitops_tui.engine.repo import RepoCache
-from gitops_tui.engine.sources import (
+from gitops_tui.engine.app.application import Application, parse_application
+from gitops_tui.engine.source.limits import ManifestLimits
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.source.sources import (
     Generated,
     ManifestCache,
     SourceError,

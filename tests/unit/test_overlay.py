@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from gitops_tui.engine.compare import overlay
-from gitops_tui.engine.diff import diff_resource
+from gitops_tui.engine.diff.compare import overlay
+from gitops_tui.engine.diff.resource_diff import diff_resource
 from gitops_tui.engine.model import ResourceKey
 
 DESIRED = {

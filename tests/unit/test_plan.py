@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.plan import (
+from gitops_tui.engine.sync.plan import (
     PHASE_ORDER,
     SyncPlan,
     SyncTask,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.engine.compare import PredictionCache, predict
+from gitops_tui.engine.diff.compare import PredictionCache, predict
 from gitops_tui.engine.model import ResourceKey
 
 
@@ -35,7 +35,12 @@ def _cm(rv: str, **metadata: Any) -> dict[str, Any]:
 def test_a_dry_run_against_a_newer_server_object_is_not_diffed_with_the_cached_copy() -> None:
     live = _cm("10", annotations={"rev": "1"})
     live["data"] = {"k": "live"}
-    desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "git"}}
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"k": "git"},
+    }
     # the server already holds resourceVersion 11, where another writer set rev: 2
     conn = _Conn(_cm("11", annotations={"rev": "2"}))
     cache = PredictionCache()
@@ -44,13 +49,21 @@ def test_a_dry_run_against_a_newer_server_object_is_not_diffed_with_the_cached_c
     assert predicted["metadata"]["annotations"] == {"rev": "1"}  # as the cached live has it
     assert predicted["data"] == {"k": "git"}
     # not cached under the old resourceVersion: the next compare asks the server again
-    assert cache.get("test", ResourceKey.of(desired), PredictionCache.fingerprint(desired), "10") is None
+    assert (
+        cache.get("test", ResourceKey.of(desired), PredictionCache.fingerprint(desired), "10")
+        is None
+    )
 
 
 def test_a_dry_run_of_the_same_version_is_used_and_cached() -> None:
     live = _cm("10")
     live["data"] = {"k": "live"}
-    desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "git"}}
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"k": "git"},
+    }
     answer = _cm("10", labels={"defaulted": "by-server"})
     conn = _Conn(answer)
     cache = PredictionCache()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_tui.engine.apps import Application, Destination, Source
-from gitops_tui.engine.projects import app_violations, kind_permitted, project_from_object
+from gitops_tui.engine.app.application import Application, Destination, Source
+from gitops_tui.engine.app.projects import app_violations, kind_permitted, project_from_object
 
 
 def project(**spec):  # type: ignore[no-untyped-def]

@@ -25,17 +25,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitops_tui.engine.cluster import LiveCache
-from gitops_tui.engine.compare import PredictionCache, compare_app
-from gitops_tui.engine.model import Manifest, ResourceKey
-from gitops_tui.engine.plan import TaskAction, build_plan
-from gitops_tui.engine.tracking import (
+from gitops_tui.engine.cache.cluster import LiveCache
+from gitops_tui.engine.cache.tracking import (
     INSTANCE_LABEL,
     TRACKING_ANNOTATION,
     TrackingMethod,
     tracked_app,
     tracking_id,
 )
+from gitops_tui.engine.diff.compare import PredictionCache, compare_app
+from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.sync.plan import TaskAction, build_plan
 
 APP = "web"
 APPS = ["web", "web2", "web-", "we", "Web", "web.prod", "webweb", "x-web", "web-canary"]

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from gitops_tui.config import load_settings, merge_cli
-from gitops_tui.engine.commands import ReadOnlyError
-from gitops_tui.engine.kubeclient import KubeApiError, KubeClient, KubeTarget, ReadOnlyRefusal
-from gitops_tui.engine.readonly import ReadOnlyPolicy
+from gitops_tui.engine.api import ReadOnlyError
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, KubeTarget, ReadOnlyRefusal
+from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 
 
 def config(tmp_path: Path, text: str) -> Path:

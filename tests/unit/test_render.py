@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine import rendertools
-from gitops_tui.engine.apps import DirectoryOptions, Source
-from gitops_tui.engine.helm import escape_set_value, helm_template_arguments
-from gitops_tui.engine.kustomize import (
+from gitops_tui.engine.app.application import DirectoryOptions, Source
+from gitops_tui.engine.manifest_yaml import MAX_MANIFEST_BYTES
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.source import rendertools
+from gitops_tui.engine.source.helm import escape_set_value, helm_template_arguments
+from gitops_tui.engine.source.kustomize import (
     apply_kustomize_options,
     merge_images,
     parse_image_override,
     split_image_name,
 )
-from gitops_tui.engine.manifest_yaml import MAX_MANIFEST_BYTES
-from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.render import (
+from gitops_tui.engine.source.render import (
     RenderError,
     detect_tool,
     find_duplicates,

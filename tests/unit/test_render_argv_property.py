@@ -24,10 +24,20 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from gitops_tui.engine.apps import Application, DirectoryOptions, Source, parse_application
-from gitops_tui.engine.helm import helm_template_arguments
-from gitops_tui.engine.kustomize import kustomize_build_arguments, prepare_build
-from gitops_tui.engine.render import RenderError, RenderPolicy, render_directory, resolve_inside
+from gitops_tui.engine.app.application import (
+    Application,
+    DirectoryOptions,
+    Source,
+    parse_application,
+)
+from gitops_tui.engine.source.helm import helm_template_arguments
+from gitops_tui.engine.source.kustomize import kustomize_build_arguments, prepare_build
+from gitops_tui.engine.source.render import (
+    RenderError,
+    RenderPolicy,
+    render_directory,
+    resolve_inside,
+)
 
 ATTACKS = [
     "--post-renderer=./pr.sh",

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gitops_tui.engine.apps import Source
-from gitops_tui.engine.render import RenderError, render_source
-from gitops_tui.engine.tools import find_tool
+from gitops_tui.engine.app.application import Source
+from gitops_tui.engine.source.render import RenderError, render_source
+from gitops_tui.engine.source.tools import find_tool
 
 
 @pytest.fixture(scope="module")

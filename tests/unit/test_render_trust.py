@@ -18,14 +18,19 @@ import pytest
 from gitrepo import make_repo
 from helpers import application
 
-from gitops_tui.engine import kustomize as kustomize_module
-from gitops_tui.engine.apps import Application, InvalidApplication, Source, parse_application
-from gitops_tui.engine.helm import helm_template_arguments
-from gitops_tui.engine.kustomize_refs import check_kustomization_tree, remote_repository
-from gitops_tui.engine.render import RenderError, RenderPolicy, render_source
-from gitops_tui.engine.repo import RepoCache
-from gitops_tui.engine.sources import ManifestCache, SourceError, generate, resolve_revisions
-from gitops_tui.engine.tools import find_tool
+from gitops_tui.engine.app.application import (
+    Application,
+    InvalidApplication,
+    Source,
+    parse_application,
+)
+from gitops_tui.engine.source import kustomize as kustomize_module
+from gitops_tui.engine.source.helm import helm_template_arguments
+from gitops_tui.engine.source.kustomize_refs import check_kustomization_tree, remote_repository
+from gitops_tui.engine.source.render import RenderError, RenderPolicy, render_source
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.source.sources import ManifestCache, SourceError, generate, resolve_revisions
+from gitops_tui.engine.source.tools import find_tool
 
 needs_kustomize = pytest.mark.skipif(
     find_tool("kustomize") is None and find_tool("kubectl") is None,
@@ -374,7 +379,7 @@ def test_a_remote_chart_dependency_needs_the_config_switch(tmp_path: Path) -> No
 
 
 def test_a_vendored_dependency_needs_no_build(tmp_path: Path) -> None:
-    from gitops_tui.engine.helm import missing_dependencies
+    from gitops_tui.engine.source.helm import missing_dependencies
 
     root = chart_with_dependency(tmp_path / "repo", "https://charts.example.com/stable")
     write(
@@ -448,8 +453,8 @@ def test_the_engine_renders_with_the_projects_source_repos_and_the_config_switch
     tmp_path: Path,
 ) -> None:
     """The engine hands each app's AppProject ``sourceRepos`` to the render policy."""
-    from gitops_tui.engine.projects import project_from_object
-    from gitops_tui.engine.reconciler import Engine, EngineOptions
+    from gitops_tui.engine.app.projects import project_from_object
+    from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
     repo = make_repo(
         tmp_path / "repo",

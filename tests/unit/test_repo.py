@@ -18,7 +18,7 @@ from pathlib import Path
 import git
 import pytest
 
-from gitops_tui.engine.repo import (
+from gitops_tui.engine.source.repo import (
     HEAD_REF,
     RepoCache,
     RepoError,

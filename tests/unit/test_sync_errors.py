@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from gitops_tui.engine.plan import build_plan
 from gitops_tui.engine.snapshot import OperationPhase, OperationState
-from gitops_tui.engine.sync import SyncSettings, run_sync
+from gitops_tui.engine.sync.plan import build_plan
+from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
 
 class Broken:

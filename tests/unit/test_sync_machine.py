@@ -1,4 +1,4 @@
-"""The sync state machine (``engine/sync.py``) over an in-memory ``KubeOps`` fake.
+"""The sync state machine (``engine/sync/run.py``) over an in-memory ``KubeOps`` fake.
 
 These check OUR ordering and bookkeeping fast: waves in order, waits between waves,
 hooks and their delete policies, failure handling, terminate, prune order, the dry
@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from kubeops_fake import FakeKube, Write
 
-from gitops_tui.engine import sync
 from gitops_tui.engine.annotations import HOOK, HOOK_DELETE_POLICY, SYNC_WAVE
-from gitops_tui.engine.kubeclient import KubeApiError
+from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.model import Manifest, ResourceKey
-from gitops_tui.engine.plan import SyncPlan, build_plan
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
-from gitops_tui.engine.sync import SyncSettings, run_sync
-from gitops_tui.engine.tracking import with_tracking
+from gitops_tui.engine.sync import run as sync
+from gitops_tui.engine.sync.plan import SyncPlan, build_plan
+from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
 NS = "default"
 READY_POD: Manifest = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}

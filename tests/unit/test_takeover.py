@@ -8,8 +8,8 @@ import pytest
 
 from gitops_tui.cli import build_parser
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.plan import SyncPlan, SyncTask, TaskAction
-from gitops_tui.engine.takeover import (
+from gitops_tui.engine.sync.plan import SyncPlan, SyncTask, TaskAction
+from gitops_tui.engine.sync.takeover import (
     field_paths,
     forces_conflicts,
     taken_fields,

@@ -1,4 +1,4 @@
-"""The engine finds tools (engine/tools.py); the sandbox builds them where it looks."""
+"""The engine finds tools (engine/source/tools.py); the sandbox builds them where it looks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_tui.engine import tools
+from gitops_tui.engine.source import tools
 from gitops_tui.sandbox import toolchain
 
 

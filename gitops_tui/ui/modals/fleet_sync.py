@@ -21,9 +21,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
-from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
-from gitops_tui.engine.plan import TaskAction
-from gitops_tui.engine.snapshot import FleetSnapshot, OperationPhase, OperationState
+from gitops_tui.engine.api import (
+    EngineAPI,
+    FleetSnapshot,
+    OperationPhase,
+    OperationState,
+    SyncPreview,
+    SyncRequest,
+)
+from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import (
     EngineCallFailed,
     FleetPlanReady,

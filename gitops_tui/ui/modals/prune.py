@@ -16,9 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
-from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
+from gitops_tui.engine.api import EngineAPI, SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.plan import TaskAction
+from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted
 from gitops_tui.ui.safe import SafeStatic

@@ -16,10 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer
 
-from gitops_tui.engine.commands import EngineAPI, SyncPreview, SyncRequest
+from gitops_tui.engine.api import EngineAPI, FleetSnapshot, OperationState, SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.plan import TaskAction
-from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
+from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal

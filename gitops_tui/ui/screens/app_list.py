@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.events import Key
 from textual.widgets import DataTable, Footer, Input
 
-from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
+from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic

@@ -12,10 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Tree
 
-from gitops_tui.engine.commands import EngineAPI
-from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.api import (
+    AppSnapshot,
+    AutomationStatus,
+    EngineAPI,
+    FleetSnapshot,
+    ResourceNode,
+)
+from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
-from gitops_tui.engine.snapshot import AppSnapshot, AutomationStatus, FleetSnapshot, ResourceNode
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags

@@ -16,7 +16,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.engine.api import FleetSnapshot
 
 if TYPE_CHECKING:
     from gitops_tui.ui.app import GitOpsApp

@@ -10,8 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
-from gitops_tui.engine.commands import EngineAPI, HistoryEntry
-from gitops_tui.engine.snapshot import FleetSnapshot
+from gitops_tui.engine.api import EngineAPI, FleetSnapshot, HistoryEntry
 from gitops_tui.ui.messages import EngineCallFailed, HistoryLoaded, RollbackStarted
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.safe import SafeStatic

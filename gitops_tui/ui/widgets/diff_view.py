@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from gitops_tui.engine.diff import ResourceDiff, app_diff_text, side_by_side
+from gitops_tui.engine.diff.resource_diff import ResourceDiff, app_diff_text, side_by_side
 from gitops_tui.engine.textsafe import printable
 
 SPLIT_AUTO_WIDTH = 120

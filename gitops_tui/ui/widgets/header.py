@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from gitops_tui.engine.api import FleetSnapshot
 from gitops_tui.engine.model import HealthStatus, SyncStatus
-from gitops_tui.engine.snapshot import FleetSnapshot
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 

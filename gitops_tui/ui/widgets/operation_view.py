@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult
+from gitops_tui.engine.api import OperationPhase, OperationState, ResourceResult
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import Glyphs, phase_text, result_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from gitops_tui.engine.api import AppSnapshot, ResourceNode
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.engine.snapshot import AppSnapshot, ResourceNode
 from gitops_tui.ui.safe import plain_text, safe_text
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 

@@ -1,0 +1,147 @@
+"""What flows from a front end (TUI, CLI) back to the engine, and the engine's facade.
+
+The UI never reaches into engine internals: it reads ``FleetSnapshot``s and calls
+the methods of ``EngineAPI``. Methods marked *blocking* may touch the network
+and must be called from a worker thread, never from the UI thread.
+
+Snapshot value types (``gitops_tui.engine.snapshot``) and the errors a front end
+catches are re-exported here, so a front end imports this module and the shared
+vocabulary (``engine.model``) only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from gitops_tui.engine.diff.resource_diff import ResourceDiff
+from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.snapshot import (
+    IN_CLUSTER,
+    AppSnapshot,
+    AutomationStatus,
+    ClusterState,
+    Destination,
+    FleetSnapshot,
+    HistoryEntry,
+    OperationPhase,
+    OperationState,
+    ResourceNode,
+    ResourceResult,
+    ResultCode,
+)
+from gitops_tui.engine.sync.plan import SyncPlan
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequest:
+    app: str
+    prune: bool = False
+    dry_run: bool = False
+    force: bool = False
+    force_conflicts: bool = True  # False: --no-force-conflicts (refuse field conflicts)
+    apply_out_of_sync_only: bool = False
+    resources: frozenset[ResourceKey] | None = None
+    revision: str | None = None  # a past revision (rollback); None = the app's target
+    initiated_by: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPreview:
+    """The plan a sync would run, before anything is applied."""
+
+    request: SyncRequest
+    plan: SyncPlan
+    revision: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.plan.errors
+
+
+Unsubscribe = Callable[[], None]
+
+
+class EngineAPI(Protocol):
+    """The engine as front ends see it."""
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        """``callback`` runs on an engine thread after each publication."""
+        ...
+
+    def snapshot(self) -> FleetSnapshot: ...
+
+    def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        """Ask for a re-compare (``hard``: re-fetch Git and re-render). Never blocks."""
+        ...
+
+    def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
+        """The app's per-resource diffs from the last comparison (cheap, no network)."""
+        ...
+
+    def preview(self, request: SyncRequest) -> SyncPreview:
+        """The plan for ``request`` (blocking: may refresh the live state)."""
+        ...
+
+    def sync(self, request: SyncRequest) -> str:
+        """Start a sync (or dry run) in the background; returns the operation id."""
+        ...
+
+    def terminate(self, app: str) -> bool:
+        """Stop the app's running operation after its current step."""
+        ...
+
+    def history(self, app: str) -> list[HistoryEntry]: ...
+
+    def rollback(self, app: str, history_id: int) -> str:
+        """Turn automation off for ``app`` and sync the recorded revision."""
+        ...
+
+    def fleet_preview(
+        self, apps: Iterable[str] | None = None, *, prune: bool = False
+    ) -> dict[str, SyncPreview | str]:
+        """Plans of several apps (default: every OutOfSync one); blocking. Values are
+        previews or an error message."""
+        ...
+
+    def contexts(self) -> list[str]:
+        """The kubeconfig's context names (cheap, no network)."""
+        ...
+
+    @property
+    def default_context(self) -> str | None: ...
+
+    def set_default_context(self, name: str) -> None:
+        """Point in-cluster destinations at ``name`` and re-compare (EngineError if unknown)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+__all__ = [
+    "AppSnapshot",
+    "AutomationStatus",
+    "ClusterState",
+    "Destination",
+    "EngineAPI",
+    "EngineError",
+    "FleetSnapshot",
+    "GitOpsError",
+    "HistoryEntry",
+    "IN_CLUSTER",
+    "OperationPhase",
+    "OperationState",
+    "ReadOnlyError",
+    "ResourceNode",
+    "ResourceResult",
+    "ResultCode",
+    "SyncPreview",
+    "SyncRequest",
+    "Unsubscribe",
+]

@@ -1,0 +1,1 @@
+"""Applications and AppProjects: the model, validation and loading from files."""

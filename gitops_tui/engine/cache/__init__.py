@@ -1,0 +1,1 @@
+"""The live side: Kubernetes clients, discovery, the watch-based cache, destinations, tracking."""

@@ -1,0 +1,1 @@
+"""The Engine facade and what drives it: scheduling, snapshots, operations, automation, watchers."""

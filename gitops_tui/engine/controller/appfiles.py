@@ -1,0 +1,98 @@
+"""Application files named by ``--apps``: grouping what was loaded, and watching them.
+
+The engine re-reads the files when they change (a watch on the files' directories:
+editors replace a file by renaming, which a watch on the file itself would miss)
+and on a hard refresh; :func:`group_by_name` gives the first definition of each
+name and the problems to report on it (later duplicates), as at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from gitops_tui.engine.app.application import Application, InvalidApplication
+from gitops_tui.engine.model import Condition, ConditionType
+
+log = logging.getLogger(__name__)
+
+AppDoc = Application | InvalidApplication
+
+
+def group_by_name(
+    loaded: Iterable[AppDoc],
+) -> tuple[dict[str, AppDoc], dict[str, list[Condition]]]:
+    """The first definition of each name, and the problems of later ones (reported on it)."""
+    first: dict[str, AppDoc] = {}
+    problems: dict[str, list[Condition]] = {}
+    for app in loaded:
+        if app.name not in first:
+            first[app.name] = app
+            continue
+        extra = app.conditions if isinstance(app, InvalidApplication) else ()
+        problems.setdefault(app.name, []).extend(
+            extra
+            or (
+                Condition(
+                    ConditionType.INVALID_SPEC,
+                    f"duplicate application name, also defined in {app.origin} (ignored)",
+                ),
+            )
+        )
+    return first, problems
+
+
+def watch_roots(paths: Sequence[Path]) -> list[Path]:
+    """Directories to watch for ``paths``: a directory itself, a file's parent."""
+    roots: list[Path] = []
+    for path in paths:
+        root = path if path.is_dir() else path.parent
+        root = root.resolve()
+        if root.is_dir() and root not in roots:
+            roots.append(root)
+    return roots
+
+
+def concerns(changed: str, paths: Sequence[Path]) -> bool:
+    """True if the changed file ``changed`` is one of ``paths`` or inside one of them."""
+    target = Path(changed).resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if target == resolved or (path.is_dir() and target.is_relative_to(resolved)):
+            return True
+    return False
+
+
+def watch_files(
+    paths: Sequence[Path],
+    on_change: Callable[[], None],
+    stop: threading.Event,
+    ready: threading.Event | None = None,
+) -> None:
+    """Call ``on_change`` (debounced) whenever a file of ``paths`` changes, until ``stop``.
+
+    ``ready`` is set once the watch is in place (its first idle timeout has passed).
+    """
+    from watchfiles import watch
+
+    roots = watch_roots(paths)
+    if not roots:
+        return
+    try:
+        for changes in watch(
+            *roots,
+            stop_event=stop,
+            debounce=50,
+            step=20,
+            rust_timeout=200,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
+            if ready is not None and not ready.is_set():
+                ready.set()
+            if any(concerns(changed, paths) for _kind, changed in changes):
+                on_change()
+    except Exception:
+        log.exception("application file watcher stopped")

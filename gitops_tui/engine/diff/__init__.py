@@ -1,0 +1,1 @@
+"""Desired vs live: normalisation, ignoreDifferences, server-side dry-run prediction, comparison."""

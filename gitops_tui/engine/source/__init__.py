@@ -1,0 +1,1 @@
+"""Desired state: Git mirrors, rendering (plain YAML, Kustomize, Helm), the manifest cache, tool lookup."""

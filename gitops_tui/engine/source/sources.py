@@ -1,0 +1,247 @@
+"""From an Application's sources to its desired manifests: resolve, check out, render, cache.
+
+Rendered manifests are cached by (repo, resolved SHA, path, source options, app,
+namespace, referenced commits): an unchanged revision is never rendered twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_tui.engine.app.application import Application, Source
+from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.model import Manifest
+from gitops_tui.engine.redact import redact_text, url_userinfo
+from gitops_tui.engine.source.limits import LimitExceeded, ManifestBudget, ManifestLimits
+from gitops_tui.engine.source.render import (
+    RenderError,
+    RenderPolicy,
+    defaulted_key,
+    find_duplicates,
+    render_source,
+)
+from gitops_tui.engine.source.repo import RepoCache, RepoError
+
+MAX_OBJECT_BYTES = 3 * 1024 * 1024
+"""Largest object (as JSON) the Kubernetes API server accepts in one request (3 MiB).
+
+A bigger object can never be applied; the server refuses it (HTTP 413) before
+reading it, often by closing the connection, which a client sees as a network
+error. Refusing it here says what is wrong instead.
+"""
+
+
+class SourceError(GitOpsError):
+    """Manifests could not be produced; ``kind`` is ``repo`` or ``render``."""
+
+    title = "Manifest generation failed"
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(redact_text(message))
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    revisions: tuple[str, ...]  # one resolved SHA per source
+    manifests: tuple[Manifest, ...]
+    duplicates: tuple[str, ...] = ()
+    cached: bool = False
+
+    @property
+    def revision(self) -> str:
+        return self.revisions[0] if self.revisions else ""
+
+
+class ManifestCache:
+    """Rendered manifests by render key, least recently used dropped first."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: OrderedDict[tuple[str, ...], tuple[Manifest, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+        self.renders = 0
+
+    def get(self, key: tuple[str, ...]) -> tuple[Manifest, ...] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, ...], manifests: tuple[Manifest, ...]) -> None:
+        with self._lock:
+            self._items[key] = manifests
+            self.renders += 1
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def drop_app(self, app: str) -> None:
+        with self._lock:
+            for key in [k for k in self._items if k[0] == app]:
+                del self._items[key]
+
+
+def resolve_revisions(
+    app: Application, repos: RepoCache, *, refresh: bool, override: str | None = None
+) -> tuple[str, ...]:
+    """One commit SHA per source (``override`` replaces the first source's revision)."""
+    shas: list[str] = []
+    for index, source in enumerate(app.sources):
+        revision = override if (override and index == 0) else source.target_revision
+        try:
+            shas.append(repos.resolve(source.repo_url, revision or "HEAD", refresh=refresh))
+        except RepoError as exc:
+            raise SourceError(
+                "repo", without_credentials(f"{source.repo_url}: {exc}", source.repo_url)
+            ) from None
+    return tuple(shas)
+
+
+def generate(
+    app: Application,
+    repos: RepoCache,
+    cache: ManifestCache,
+    *,
+    revisions: tuple[str, ...],
+    timeout: float = 90.0,
+    policy: RenderPolicy | None = None,
+    limits: ManifestLimits = ManifestLimits(),
+) -> Generated:
+    """Render every manifest-producing source of ``app`` at ``revisions``.
+
+    ``policy``: what rendering may fetch from elsewhere (default: ``RenderPolicy()``).
+    Over ``limits`` (objects or bytes per app) the app fails with a ``SourceError``
+    naming the limit; plain directories are measured before they are parsed.
+    """
+    policy = policy if policy is not None else RenderPolicy()
+    roots: dict[int, Path] = {}
+    for index, (source, sha) in enumerate(zip(app.sources, revisions, strict=True)):
+        try:
+            roots[index] = repos.checkout(source.repo_url, sha)
+        except RepoError as exc:
+            message = f"{source.repo_url}@{sha[:7]}: {exc}"
+            raise SourceError("repo", without_credentials(message, source.repo_url)) from None
+    ref_roots = {s.ref: roots[i] for i, s in enumerate(app.sources) if s.ref}
+    ref_key = ",".join(f"{s.ref}={revisions[i]}" for i, s in enumerate(app.sources) if s.ref)
+    namespace = app.destination.namespace
+    out: list[Manifest] = []
+    all_cached = True
+    budget = ManifestBudget(limits, app.name)
+    for index, source in enumerate(app.sources):
+        if not source.renders_manifests:
+            continue
+        key = (
+            app.name,
+            source.repo_url,
+            revisions[index],
+            source.options_fingerprint(),
+            namespace,
+            ref_key,
+            policy.cache_key(),
+        )
+        found = cache.get(key)
+        try:
+            if found is None:
+                all_cached = False
+                budget.before_render(source, roots[index])
+                found = tuple(
+                    _render(
+                        source,
+                        roots[index],
+                        app,
+                        namespace,
+                        ref_roots,
+                        timeout,
+                        policy,
+                        revisions[index],
+                    )
+                )
+                _check_sizes(found, namespace)
+                budget.add(found)  # over the limits: not kept in the cache either
+                cache.put(key, found)
+            else:
+                budget.add(found)
+        except LimitExceeded as exc:
+            raise SourceError("render", str(exc)) from None
+        out.extend(copy.deepcopy(list(found)))
+    # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
+    # An object written without a namespace is the same as one written with the
+    # destination namespace.
+    dupes = find_duplicates(out, namespace)
+    if dupes:
+        last = {defaulted_key(obj, namespace): i for i, obj in enumerate(out)}
+        out = [obj for i, obj in enumerate(out) if last[defaulted_key(obj, namespace)] == i]
+    return Generated(
+        revisions=revisions,
+        manifests=tuple(out),
+        duplicates=tuple(k.display for k in dupes),
+        cached=all_cached,
+    )
+
+
+def _render(
+    source: Source,
+    root: Path,
+    app: Application,
+    namespace: str,
+    ref_roots: dict[str, Path],
+    timeout: float,
+    policy: RenderPolicy,
+    revision: str,
+) -> list[Manifest]:
+    try:
+        return render_source(
+            source,
+            root,
+            app_name=app.name,
+            namespace=namespace,
+            ref_roots=ref_roots,
+            timeout=timeout,
+            policy=policy,
+            revision=revision,
+        )
+    except RenderError as exc:
+        raise SourceError("render", str(exc)) from None
+
+
+def _check_sizes(manifests: tuple[Manifest, ...], namespace: str) -> None:
+    """Refuse objects the API server would never accept (see ``MAX_OBJECT_BYTES``)."""
+    for obj in manifests:
+        size = len(json.dumps(obj, separators=(",", ":")).encode())
+        if size > MAX_OBJECT_BYTES:
+            raise SourceError(
+                "render",
+                f"{defaulted_key(obj, namespace).display}: object is {size / (1024 * 1024):.1f} MiB as "
+                f"JSON, more than the {MAX_OBJECT_BYTES >> 20} MiB the Kubernetes API server "
+                "accepts in one request",
+            )
+
+
+def without_credentials(message: str, url: str) -> str:
+    """``message`` without the user name and password written in ``url``.
+
+    ``redact_text`` only finds credentials inside URLs; git also echoes them
+    elsewhere (``unable to look up user:password@host`` for a ``git://`` URL), so
+    the ones this URL carries are removed wherever they appear.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return message
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    # a password with an unescaped "/" ends the netloc early: redaction's reading wins
+    userinfo = max(userinfo, url_userinfo(url), key=len)
+    if ":" not in userinfo and parts.scheme.lower() in ("ssh", "git+ssh", "ssh+git"):
+        return message  # an SSH user name (git@...) is no secret, as in redact_text
+    secrets = {userinfo, userinfo.partition(":")[2]}
+    secrets |= {urllib.parse.unquote(item) for item in secrets}
+    for secret in sorted((item for item in secrets if len(item) >= 3), key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
