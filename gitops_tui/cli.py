@@ -261,9 +261,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         return sandbox_cli.run(args)
     if args.command == "demo":
-        from gitops_tui.demo import run_demo
+        from gitops_tui.demo import prepare_demo
 
-        return run_demo(args.dir, open_ui=not args.no_ui)
+        setup = prepare_demo(args.dir)
+        if setup is None:
+            return 2
+        if args.no_ui:
+            return 0
+        args = parser.parse_args(setup.console_argv())  # the console over the demo
     from gitops_tui import headless
 
     if args.command == "sync" and not args.wait:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -254,19 +255,32 @@ def _initial_state(
     )
 
 
-def run_demo(directory: Path | None, *, open_ui: bool = True) -> int:
+@dataclass(frozen=True)
+class DemoSetup:
+    """What ``prepare_demo`` made ready: the console opens over these (see ``cli``)."""
+
+    kubeconfig: Path
+    apps_dir: Path
+    directory: Path
+
+    def console_argv(self) -> list[str]:
+        """The arguments that open the console over the demo (``gitops-tui ...``)."""
+        return ["--kubeconfig", str(self.kubeconfig), "--apps", str(self.apps_dir)]
+
+
+def prepare_demo(directory: Path | None) -> DemoSetup | None:
+    """Start (or reuse) the demo's sandbox, repository and apps; None when that failed
+    (the reason is on stderr). Opening the console is the caller's job."""
     directory = (directory or state_dir() / "demo").expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     try:
         kubeconfig, apps_dir = prepare(directory)
     except Exception as exc:
         print(f"error: the demo could not be prepared: {exc}", file=sys.stderr)
-        return 2
-    command = ["gitops-tui", "--kubeconfig", str(kubeconfig), "--apps", str(apps_dir)]
-    print("demo ready. Open it again any time with:\n  " + " ".join(command))
+        return None
+    setup = DemoSetup(kubeconfig=kubeconfig, apps_dir=apps_dir, directory=directory)
+    print(
+        "demo ready. Open it again any time with:\n  gitops-tui " + " ".join(setup.console_argv())
+    )
     print(f"stop the sandbox with: gitops-tui sandbox down --dir {directory / 'sandbox'}")
-    if not open_ui:
-        return 0
-    from gitops_tui.cli import main
-
-    return main(command[1:])
+    return setup
