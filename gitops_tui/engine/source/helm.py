@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from gitops_tui.engine.app.application import Source
@@ -32,6 +30,7 @@ from gitops_tui.engine.source.argv import list_option, option, positionals, rele
 from gitops_tui.engine.source.rendertools import (
     CONFIG_REMOTE_CHARTS,
     DEFAULT_POLICY,
+    NO_REFS,
     RenderError,
     RenderPolicy,
     manifests_from_output,
@@ -39,11 +38,11 @@ from gitops_tui.engine.source.rendertools import (
     relative_to_root,
     resolve_inside,
     run_tool,
+    scratch_copy,
     tool_environment,
     tool_path,
 )
 
-_NO_REFS: Mapping[str, Path] = MappingProxyType({})
 _SET_FILE_NAME = re.compile(r"^[^,=\\\s]+$")
 
 
@@ -70,9 +69,7 @@ def render_helm(
         chart_root, chart_dir = root, app_dir
         if missing:
             # never write into the shared checkout: other apps render from it
-            chart_root = scratch_dir / "repo"
-            shutil.copytree(root, chart_root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-            chart_dir = chart_root / app_dir.relative_to(root)
+            chart_root, chart_dir = scratch_copy(root, app_dir, scratch_dir)
             _build_dependencies(helm, chart_dir, missing, env, timeout=timeout, shown=relative)
         values_file = _write_inline_values(source.helm or {}, scratch_dir)
         arguments = helm_template_arguments(
@@ -129,7 +126,7 @@ def helm_template_arguments(
     *,
     app_name: str,
     namespace: str,
-    ref_roots: Mapping[str, Path] = _NO_REFS,
+    ref_roots: Mapping[str, Path] = NO_REFS,
     values_file: Path | None = None,
 ) -> list[str]:
     """Arguments after ``helm`` for ``helm template``, value files resolved and checked.
@@ -194,7 +191,7 @@ def _set_file(parameter: Mapping[str, Any], app_dir: Path, root: Path) -> str:
 
 
 def resolve_value_file(
-    value_file: str, app_dir: Path, root: Path, ref_roots: Mapping[str, Path] = _NO_REFS
+    value_file: str, app_dir: Path, root: Path, ref_roots: Mapping[str, Path] = NO_REFS
 ) -> Path | None:
     """The file a ``valueFiles`` entry names, or ``None`` when it does not exist.
 

@@ -9,7 +9,6 @@ policy (:mod:`kustomize_refs`). The command line holds only the directory, after
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,6 +38,7 @@ from gitops_tui.engine.source.rendertools import (
     relative_to_root,
     resolve_inside,
     run_tool,
+    scratch_copy,
     tool_environment,
     tool_path,
 )
@@ -95,9 +95,7 @@ def prepare_build(
     options = source.kustomize or {}
     build_root, build_dir = root, app_dir
     if any(options.get(key) for key in _KUSTOMIZE_EDITS):
-        build_root = scratch / "repo"
-        shutil.copytree(root, build_root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        build_dir = build_root / app_dir.relative_to(root)
+        build_root, build_dir = scratch_copy(root, app_dir, scratch)
         edit_kustomization(build_dir, options, root=build_root)
     check_kustomization_tree(build_dir, build_root, policy)
     return build_root, build_dir

@@ -25,7 +25,12 @@ from gitops_tui.engine.app.application import Source
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.manifest_yaml import MANIFEST_SUFFIXES
 from gitops_tui.engine.model import Manifest
-from gitops_tui.engine.source.render import RenderError, detect_tool, glob_regex, resolve_inside
+from gitops_tui.engine.source.render import (
+    RenderError,
+    detect_tool,
+    directory_filter,
+    resolve_inside,
+)
 
 DEFAULT_MAX_OBJECTS = 10_000
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -137,18 +142,14 @@ def _directory_files(app_dir: Path, root: Path, source: Source) -> Iterable[tupl
     """
     options = source.directory
     recurse = options.recurse if options is not None else False
-    include = glob_regex(options.include, what="include") if options and options.include else None
-    exclude = glob_regex(options.exclude, what="exclude") if options and options.exclude else None
+    selected = directory_filter(options)
     for folder, dirnames, filenames in os.walk(app_dir):
         dirnames[:] = [name for name in dirnames if recurse and name != ".git"]
         for name in filenames:
             if not name.endswith(MANIFEST_SUFFIXES):
                 continue
             path = Path(folder) / name
-            relative = path.relative_to(app_dir).as_posix()
-            if exclude is not None and exclude.fullmatch(relative):
-                continue
-            if include is not None and not include.fullmatch(relative):
+            if not selected(path.relative_to(app_dir).as_posix()):
                 continue
             try:
                 real = path.resolve()

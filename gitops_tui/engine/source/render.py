@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 
 from gitops_tui.engine.app.application import DirectoryOptions, Source
 from gitops_tui.engine.manifest_yaml import (
@@ -32,6 +31,7 @@ from gitops_tui.engine.source.kustomize_refs import KUSTOMIZATION_NAMES
 from gitops_tui.engine.source.rendertools import (
     DEFAULT_POLICY,
     DEFAULT_TIMEOUT_S,
+    NO_REFS,
     RenderError,
     RenderPolicy,
     manifests_from_documents,
@@ -42,8 +42,6 @@ from gitops_tui.engine.source.rendertools import relative_to_root as _relative
 
 __all__ = ["RenderError", "RenderPolicy", "render_source", "resolve_inside"]
 
-_NO_REFS: Mapping[str, Path] = MappingProxyType({})
-
 
 def render_source(
     source: Source,
@@ -51,7 +49,7 @@ def render_source(
     *,
     app_name: str,
     namespace: str,
-    ref_roots: Mapping[str, Path] = _NO_REFS,
+    ref_roots: Mapping[str, Path] = NO_REFS,
     timeout: float = DEFAULT_TIMEOUT_S,
     policy: RenderPolicy = DEFAULT_POLICY,
     revision: str = "",
@@ -153,14 +151,10 @@ def render_directory(app_dir: Path, root: Path, options: DirectoryOptions) -> li
     Kubernetes file, e.g. a ``values.yaml``), as Argo CD skips unrelated YAML.
     """
     root = root.resolve()
-    include = glob_regex(options.include, what="include") if options.include else None
-    exclude = glob_regex(options.exclude, what="exclude") if options.exclude else None
+    selected = directory_filter(options)
     manifests: list[Manifest] = []
     for path in _directory_files(app_dir, recurse=options.recurse):
-        relative = path.relative_to(app_dir).as_posix()
-        if exclude is not None and exclude.fullmatch(relative):
-            continue
-        if include is not None and not include.fullmatch(relative):
+        if not selected(path.relative_to(app_dir).as_posix()):
             continue
         origin = _relative(path, root)
         if path.name.endswith(".jsonnet"):
@@ -206,6 +200,23 @@ def _manifests_in_file(path: Path, root: Path, origin: str) -> list[Manifest]:
         if isinstance(exc, RenderError):
             raise
         raise RenderError(without_prefix(str(exc), origin), path=origin) from exc
+
+
+def directory_filter(options: DirectoryOptions | None) -> Callable[[str], bool]:
+    """Whether a directory app reads a file, given its path relative to the app directory.
+
+    The ``include``/``exclude`` globs of ``options`` (:func:`glob_regex`, compiled
+    here: an invalid one raises now); exclude wins; no glob: every file.
+    """
+    include = glob_regex(options.include, what="include") if options and options.include else None
+    exclude = glob_regex(options.exclude, what="exclude") if options and options.exclude else None
+
+    def selected(relative: str) -> bool:
+        if exclude is not None and exclude.fullmatch(relative):
+            return False
+        return include is None or include.fullmatch(relative) is not None
+
+    return selected
 
 
 def glob_regex(pattern: str, *, what: str = "glob") -> re.Pattern[str]:

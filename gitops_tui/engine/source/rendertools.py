@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from gitops_tui.engine.errors import GitOpsError
@@ -27,6 +29,9 @@ from gitops_tui.engine.source.tools import find_tool
 DEFAULT_TIMEOUT_S = 90.0
 MAX_TOOL_OUTPUT_BYTES = 256 * 1024 * 1024
 _STDERR_KEEP = 2000
+
+NO_REFS: Mapping[str, Path] = MappingProxyType({})
+"""No ``ref`` sources: the default of the ``ref_roots`` arguments."""
 
 
 class RenderError(GitOpsError):
@@ -98,6 +103,18 @@ def relative_to_root(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix() or "."
     except ValueError:
         return str(path)
+
+
+def scratch_copy(root: Path, directory: Path, scratch: Path) -> tuple[Path, Path]:
+    """Copy the checkout ``root`` (without ``.git``, symlinks kept) to ``scratch/repo``.
+
+    Returns the copy and ``directory``'s counterpart in it: a tool that writes
+    (an edited kustomization, built chart dependencies) writes there, never in
+    the shared checkout other apps render from.
+    """
+    copy = scratch / "repo"
+    shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    return copy, copy / directory.relative_to(root)
 
 
 def reject_escaping_symlinks(directory: Path, root: Path) -> None:
