@@ -31,13 +31,10 @@ from gitops_tui.engine.api import (
     SyncRequest,
     Unsubscribe,
 )
-from gitops_tui.engine.app.application import (
-    Application,
-    InvalidApplication,
-    load_application_files,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.app.projects import (
     Project,
     app_violations,
