@@ -41,9 +41,10 @@ from gitops_tui.engine.app.projects import (
     kind_permitted,
     project_from_object,
 )
-from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection, owner_chain_root
+from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.cache.live_cache import owner_chain_root
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.cache.tracking import TrackingMethod, claimed_app
 from gitops_tui.engine.controller.app_of_apps import (
