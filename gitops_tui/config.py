@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from gitops_tui.engine.app.application import parse_duration
+from gitops_tui.engine.app.parse import parse_duration
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.manifest_yaml import (

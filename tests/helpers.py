@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.sandbox.toolchain import require_tool
 

@@ -22,7 +22,7 @@ from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 
 from gitops_tui.engine.api import SyncRequest
-from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.controller.engine import AUTOMATION_PERIOD_S, Engine, EngineOptions
 from gitops_tui.engine.model import ConditionType, SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase, ResultCode

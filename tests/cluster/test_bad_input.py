@@ -1235,7 +1235,7 @@ def test_object_claimed_by_two_apps(sandbox, sandbox_box, namespace, tmp_path) -
         automation=False,
         watch_local_repos=False,
     )
-    from gitops_tui.engine.app.application import parse_application
+    from gitops_tui.engine.app.parse import parse_application
 
     docs = [application(a, url, "a", namespace), application(b, url, "b", namespace)]
     engine = Engine(options, apps=[parse_application(d, "test") for d in docs]).start()

@@ -106,7 +106,7 @@ def test_a_closing_engine_stops_quietly(  # type: ignore[no-untyped-def]
     )
     url = f"file://{repo.working_tree_dir}"
     docs = [application(f"{namespace}-a{i}", url, f"a{i}", namespace) for i in range(24)]
-    from gitops_tui.engine.app.application import parse_application
+    from gitops_tui.engine.app.parse import parse_application
     from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
     caplog.set_level(logging.DEBUG, logger="gitops_tui")

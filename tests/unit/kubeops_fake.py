@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from gitops_tui.engine.cache.cluster import ApiResource, UnknownKindError
+from gitops_tui.engine.cache.cluster import UnknownKindError
+from gitops_tui.engine.cache.discovery import ApiResource
 from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeTarget
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.sync.kubeops import KubeOps

@@ -15,7 +15,8 @@ import pytest
 from gitrepo import commit, make_repo
 from helpers import application, dump_all
 
-from gitops_tui.engine.app.application import Application, parse_application
+from gitops_tui.engine.app.application import Application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import (
     Generated,

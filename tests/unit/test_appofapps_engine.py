@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.controller.engine import Engine, EngineOptions, _AppState
 from gitops_tui.engine.diff.compare import Comparison
 from gitops_tui.engine.model import HealthStatus, SyncStatus

@@ -1,4 +1,4 @@
-"""Application model, validation and file loading (gitops_tui.engine.app.application)."""
+"""Application model, validation and loading (engine.app: application, parse, loading)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from gitops_tui.engine.app.application import (
     InvalidApplication,
     RetryPolicy,
     Source,
-    load_application_files,
-    parse_application,
-    parse_duration,
 )
+from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.app.parse import parse_application, parse_duration
 from gitops_tui.engine.manifest_yaml import ManifestFileError, load_manifest_documents
 from gitops_tui.engine.model import ConditionType
 

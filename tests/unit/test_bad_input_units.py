@@ -15,12 +15,9 @@ import yaml
 from gitrepo import make_repo
 from helpers import application, dump_all
 
-from gitops_tui.engine.app.application import (
-    Application,
-    InvalidApplication,
-    load_application_files,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, InvalidApplication
+from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.diff.compare import _without_values
 from gitops_tui.engine.manifest_yaml import (
     MAX_NESTING_DEPTH,

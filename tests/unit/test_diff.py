@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.diff.ignore import apply_ignore_rules, owned_field_paths
+from gitops_tui.engine.diff.normalize import normalize, strip_server_fields
 from gitops_tui.engine.diff.resource_diff import (
     ResourceDiff,
     app_diff_text,
-    apply_ignore_rules,
     diff_resource,
-    normalize,
-    owned_field_paths,
     side_by_side,
-    strip_server_fields,
 )
 from gitops_tui.engine.model import ResourceKey
 

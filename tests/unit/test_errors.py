@@ -15,7 +15,7 @@ import gitops_tui.engine
 from gitops_tui import headless
 from gitops_tui.config import ConfigError
 from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
-from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.engine.errors import EngineSignal, GitOpsError

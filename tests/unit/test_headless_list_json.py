@@ -15,7 +15,7 @@ from fake_engine import FakeEngine
 from helpers import application
 
 from gitops_tui import headless
-from gitops_tui.engine.app.application import parse_application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.engine.snapshot import AutomationStatus, ClusterState, Destination
 

@@ -19,7 +19,8 @@ from gitrepo import Symlink, make_repo
 from helpers import application, dump_all
 
 from gitops_tui.config import ConfigError, load_settings
-from gitops_tui.engine.app.application import Application, parse_application
+from gitops_tui.engine.app.application import Application
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source.limits import ManifestLimits
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import (

@@ -8,12 +8,8 @@ import dataclasses
 import json
 from typing import Any
 
-from gitops_tui.engine.diff.resource_diff import (
-    ResourceDiff,
-    diff_resource,
-    mask_secret,
-    mask_secret_pair,
-)
+from gitops_tui.engine.diff.masking import mask_secret, mask_secret_pair
+from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.model import ResourceKey
 
 KEY = ResourceKey("", "Secret", "default", "db")

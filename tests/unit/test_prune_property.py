@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitops_tui.engine.cache.cluster import LiveCache
+from gitops_tui.engine.cache.live_cache import LiveCache
 from gitops_tui.engine.cache.tracking import (
     INSTANCE_LABEL,
     TRACKING_ANNOTATION,

@@ -24,12 +24,8 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from gitops_tui.engine.app.application import (
-    Application,
-    DirectoryOptions,
-    Source,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, DirectoryOptions, Source
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source.helm import helm_template_arguments
 from gitops_tui.engine.source.kustomize import kustomize_build_arguments, prepare_build
 from gitops_tui.engine.source.render import (

@@ -18,12 +18,8 @@ import pytest
 from gitrepo import make_repo
 from helpers import application
 
-from gitops_tui.engine.app.application import (
-    Application,
-    InvalidApplication,
-    Source,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, InvalidApplication, Source
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source import kustomize as kustomize_module
 from gitops_tui.engine.source.helm import helm_template_arguments
 from gitops_tui.engine.source.kustomize_refs import check_kustomization_tree, remote_repository

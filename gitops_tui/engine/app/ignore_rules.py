@@ -1,6 +1,6 @@
 """``spec.ignoreDifferences[]``: the rules of an Application, parsed and validated.
 
-Applying them to an object is the diff's job (``engine.diff.resource_diff``);
+Applying them to an object is the diff's job (``engine.diff.ignore``);
 here they are part of the app model, checked when the Application is read so that a
 bad pointer or jq expression is a message on that app.
 """

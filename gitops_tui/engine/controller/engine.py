@@ -31,22 +31,20 @@ from gitops_tui.engine.api import (
     SyncRequest,
     Unsubscribe,
 )
-from gitops_tui.engine.app.application import (
-    Application,
-    InvalidApplication,
-    load_application_files,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.app.projects import (
     Project,
     app_violations,
     kind_permitted,
     project_from_object,
 )
-from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection, owner_chain_root
+from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.cache.live_cache import owner_chain_root
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.cache.tracking import TrackingMethod, claimed_app
 from gitops_tui.engine.controller.app_of_apps import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from gitops_tui.engine.app.application import release_name_problem
+from gitops_tui.engine.app.source_spec import release_name_problem
 from gitops_tui.engine.source.rendertools import RenderError
 
 _FLAG = re.compile(r"^--[a-z][a-z0-9-]*$")

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.engine.app.application import Source, replica_count
+from gitops_tui.engine.app.application import Source
+from gitops_tui.engine.app.source_spec import replica_count
 from gitops_tui.engine.manifest_yaml import (
     ManifestFileError,
     load_manifest_documents,

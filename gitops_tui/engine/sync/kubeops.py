@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from gitops_tui.engine.cache.cluster import ApiResource
+from gitops_tui.engine.cache.discovery import ApiResource
 from gitops_tui.engine.cache.kubeclient import KubeTarget
 from gitops_tui.engine.model import Manifest, ResourceKey
 

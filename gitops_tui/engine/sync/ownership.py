@@ -15,7 +15,8 @@ import dataclasses
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from gitops_tui.engine.cache.cluster import ApiResource, ClusterConnection
+from gitops_tui.engine.cache.cluster import ClusterConnection
+from gitops_tui.engine.cache.discovery import ApiResource
 from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.cache.tracking import TrackingMethod, tracked_app
 from gitops_tui.engine.model import Manifest, ResourceKey

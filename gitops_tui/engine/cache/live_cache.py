@@ -1,0 +1,270 @@
+"""The watch-based cache of one cluster's live objects.
+
+Live objects of the watched kinds, indexed by key, by tracking app and by owner.
+Re-comparing after a live change reads the cache and needs no list call; listeners
+hear about every change. The watches themselves are in ``kind_watch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from gitops_tui.engine.cache.discovery import ApiResource, Discovery
+from gitops_tui.engine.cache.kind_watch import KindWatch
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient
+from gitops_tui.engine.cache.tracking import TrackingMethod, tracked_app
+from gitops_tui.engine.model import Manifest, ResourceKey
+
+log = logging.getLogger(__name__)
+
+ChangeListener = Callable[[ResourceKey, Manifest | None, Manifest | None], None]
+"""(key, old, new): new None = deleted; old None = added."""
+
+
+class LiveCache:
+    """Live objects of the watched kinds, indexed by key, tracking app and owner."""
+
+    def __init__(
+        self, client: KubeClient, discovery: Discovery, *, tracking: TrackingMethod = "annotation"
+    ) -> None:
+        self.client = client
+        self.discovery = discovery
+        self.tracking: TrackingMethod = tracking
+        self._by_app: dict[str, set[ResourceKey]] = {}
+        self._loaded: set[tuple[str, str, str]] = set()
+        self.stopped = threading.Event()
+        self._lock = threading.RLock()
+        self._objects: dict[ResourceKey, Manifest] = {}
+        self._by_uid: dict[str, ResourceKey] = {}
+        self._children: dict[str, set[ResourceKey]] = {}
+        self._watches: dict[tuple[str, str], KindWatch] = {}
+        self._listeners: list[ChangeListener] = []
+        self.reachable = True
+        self.unreachable_reason = ""
+
+    # -- watching --------------------------------------------------------
+    def add_listener(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def watch_kinds(self, kinds: Iterable[tuple[str, str]], *, wait: float = 30.0) -> list[str]:
+        """Start watching each (group, kind) the server serves; wait for the first lists.
+
+        Returns the kinds the server does not know (no CRD), as ``group/kind``.
+        """
+        unknown: list[str] = []
+        started: list[KindWatch] = []
+        with self._lock:
+            for group, kind in kinds:
+                if (group, kind) in self._watches:
+                    started.append(self._watches[(group, kind)])
+                    continue
+                resource = self.discovery.lookup(group, kind)
+                if (
+                    resource is None
+                    or "watch" not in resource.verbs
+                    or "list" not in resource.verbs
+                ):
+                    unknown.append(f"{group}/{kind}" if group else kind)
+                    continue
+                watch = KindWatch(self, resource)
+                self._watches[(group, kind)] = watch
+                watch.start()
+                started.append(watch)
+        deadline = time.monotonic() + wait
+        for watch in started:
+            watch.synced.wait(max(0.0, deadline - time.monotonic()))
+        return unknown
+
+    def load_namespace(self, kinds: Iterable[tuple[str, str]], namespace: str) -> None:
+        """One-shot: list ``kinds`` in ``namespace`` (cluster-scoped ones cluster-wide), no watch.
+
+        Feeds the indexes (``tracked_by``) so a single app's extra objects are found
+        without listing the whole cluster. Listed (kind, namespace) pairs are not listed again.
+        """
+        todo: list[tuple[ApiResource, str]] = []
+        for group, kind in sorted(set(kinds)):
+            resource = self.discovery.lookup(group, kind)
+            if resource is None or "list" not in resource.verbs:
+                continue
+            scope = namespace if resource.namespaced else ""
+            if resource.namespaced and not namespace:
+                continue
+            with self._lock:
+                if (group, kind, scope) in self._loaded:
+                    continue
+                self._loaded.add((group, kind, scope))
+            todo.append((resource, scope))
+
+        def list_one(item: tuple[ApiResource, str]) -> list[Manifest]:
+            resource, scope = item
+            try:
+                page = self.client.request(
+                    "GET", resource.collection_path(scope), timeout=(5.0, 60.0)
+                )
+            except KubeApiError as exc:
+                if exc.status in (403, 404):
+                    return []
+                raise
+            found = page.get("items") or []
+            for obj in found:
+                obj.setdefault("apiVersion", resource.api_version)
+                obj.setdefault("kind", resource.kind)
+            return list(found)
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="list") as pool:
+            for objs in pool.map(list_one, todo):
+                for obj in objs:
+                    self._apply_event(ResourceKey.of(obj), obj)
+
+    def is_watched(self, group: str, kind: str) -> bool:
+        with self._lock:
+            watch = self._watches.get((group, kind))
+        return watch is not None and watch.synced.is_set() and watch.error is None
+
+    def watch_errors(self) -> dict[str, str]:
+        with self._lock:
+            return {w.resource.kind: w.error for w in self._watches.values() if w.error}
+
+    def synced(self) -> bool:
+        with self._lock:
+            return all(w.synced.is_set() for w in self._watches.values())
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    # -- reading ---------------------------------------------------------
+    def get(self, key: ResourceKey) -> Manifest | None:
+        with self._lock:
+            return self._objects.get(key)
+
+    def objects(self) -> list[Manifest]:
+        with self._lock:
+            return list(self._objects.values())
+
+    def tracked_by(self, app: str) -> list[Manifest]:
+        """Root objects whose tracking mark names ``app`` and this very object."""
+        with self._lock:
+            return [
+                self._objects[k] for k in sorted(self._by_app.get(app, ())) if k in self._objects
+            ]
+
+    def children_of(self, uid: str) -> list[Manifest]:
+        with self._lock:
+            return [
+                self._objects[k] for k in sorted(self._children.get(uid, ())) if k in self._objects
+            ]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._objects)
+
+    # -- writing (watch threads, and the sync engine after its own writes) ----
+    def _replace_kind(self, resource: ApiResource, items: dict[ResourceKey, Manifest]) -> None:
+        with self._lock:
+            old = {
+                k: v
+                for k, v in self._objects.items()
+                if k.group == resource.group and k.kind == resource.kind
+            }
+        for key, obj in items.items():
+            if old.get(key) is not obj:
+                prev = old.get(key)
+                if prev is None or _rv(prev) != _rv(obj):
+                    self._apply_event(key, obj)
+        for key in old.keys() - items.keys():
+            self._apply_event(key, None)
+
+    def _apply_event(self, key: ResourceKey, obj: Manifest | None) -> None:
+        with self._lock:
+            old = self._objects.get(key)
+            if old is not None:
+                self._unindex(key, old)
+            if obj is None:
+                self._objects.pop(key, None)
+            else:
+                self._objects[key] = obj
+                self._index(key, obj)
+        if old is obj:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(key, old, obj)
+            except Exception:
+                log.exception("cache listener failed")
+
+    def upsert(self, obj: Manifest) -> None:
+        """Record an object the engine just wrote (the watch will confirm it)."""
+        key = ResourceKey.of(obj)
+        current = self.get(key)
+        if current is not None and _rv_int(current) >= _rv_int(obj):
+            return
+        self._apply_event(key, obj)
+
+    def _index(self, key: ResourceKey, obj: Manifest) -> None:
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid")
+        if uid:
+            self._by_uid[str(uid)] = key
+        for ref in meta.get("ownerReferences") or []:
+            self._children.setdefault(str(ref.get("uid")), set()).add(key)
+        app = tracked_app(obj, self.tracking)
+        if app:
+            self._by_app.setdefault(app, set()).add(key)
+
+    def _unindex(self, key: ResourceKey, obj: Manifest) -> None:
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid")
+        if uid and self._by_uid.get(str(uid)) == key:
+            del self._by_uid[str(uid)]
+        for ref in meta.get("ownerReferences") or []:
+            kids = self._children.get(str(ref.get("uid")))
+            if kids is not None:
+                kids.discard(key)
+                if not kids:
+                    del self._children[str(ref.get("uid"))]
+        app = tracked_app(obj, self.tracking)
+        if app and app in self._by_app:
+            self._by_app[app].discard(key)
+            if not self._by_app[app]:
+                del self._by_app[app]
+
+    def _note_reachable(self, ok: bool, reason: str) -> None:
+        changed = ok != self.reachable
+        self.reachable, self.unreachable_reason = ok, reason
+        if changed:
+            for listener in list(self._listeners):
+                try:
+                    listener(ResourceKey("", "", "", ""), None, None)
+                except Exception:
+                    log.exception("cache listener failed")
+
+
+def _rv(obj: Manifest) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def _rv_int(obj: Manifest) -> int:
+    try:
+        return int(_rv(obj))
+    except ValueError:
+        return 0
+
+
+def owner_chain_root(cache: LiveCache, obj: Manifest, *, limit: int = 10) -> Manifest:
+    """Follow controller owner references up to the topmost cached owner."""
+    current = obj
+    for _ in range(limit):
+        refs = (current.get("metadata") or {}).get("ownerReferences") or []
+        if not refs:
+            return current
+        with cache._lock:
+            key = cache._by_uid.get(str(refs[0].get("uid")))
+            parent = cache._objects.get(key) if key else None
+        if parent is None:
+            return current
+        current = parent
+    return current
