@@ -92,7 +92,7 @@ def test_a_one_shot_engine_on_a_parent_compares_none_of_its_children(  # type: i
         assert engine.wait_until_compared(timeout=30)
         for child in children:
             # ... but never scheduled: not being processed, never compared
-            state = engine._states[child]
+            state = engine.table.states[child]
             assert not state.running and state.compared_at == 0.0, child
 
 
@@ -129,7 +129,7 @@ def test_a_closing_engine_stops_quietly(  # type: ignore[no-untyped-def]
         time.sleep(0.01)
     assert engine.uncompared(), "every app compared before close: nothing was cut short"
     engine.close()
-    for pool in (engine._pool, engine._dry_runs, engine._sync_pool):
+    for pool in (engine.scheduler.pool, engine.reconciler.dry_runs, engine.operations.pool):
         pool.shutdown(wait=True)  # let the work cut short run to its end
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not errors, [r.getMessage() for r in errors]

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.engine.app.parse import parse_application
-from gitops_tui.engine.controller.engine import Engine, EngineOptions, _AppState
+from gitops_tui.engine.controller.engine import Engine, EngineOptions
+from gitops_tui.engine.controller.state import AppState
 from gitops_tui.engine.diff.compare import Comparison
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.source.sources import Generated
@@ -31,7 +32,7 @@ def app_doc(name: str) -> dict[str, Any]:
     }
 
 
-def compared(state: _AppState, health: HealthStatus, children: tuple[str, ...] = ()) -> None:
+def compared(state: AppState, health: HealthStatus, children: tuple[str, ...] = ()) -> None:
     """As if the app had been compared: its own objects give ``health``."""
     own = () if health is H.HEALTHY else ((health, False),)
     state.generated = Generated(("0" * 40,), tuple(app_doc(c) for c in children))
@@ -50,24 +51,24 @@ def engine_with(tmp_path: Path, tree: dict[str, tuple[str, ...]]) -> Engine:
         apps=[parse_application(app_doc(name), "test") for name in tree],
     )
     for parent, children in tree.items():
-        state = engine._states[parent]
+        state = engine.table.states[parent]
         compared(state, H.HEALTHY, children)
         state.children = set(children)
         for child in children:
-            engine._states[child].parent = parent
+            engine.table.states[child].parent = parent
     return engine
 
 
 def fleet(engine: Engine) -> dict[str, Any]:
-    engine._mark_dirty()
+    engine.publisher.mark_dirty()
     return engine.snapshot().by_name
 
 
 def settle(engine: Engine, name: str) -> None:
     """What the end of ``_process`` does: the app's own snapshot is rebuilt."""
-    with engine._lock:
-        state = engine._states[name]
-        state.snapshot = engine._app_snapshot(state)
+    with engine.table.lock:
+        state = engine.table.states[name]
+        state.snapshot = engine.publisher.app_snapshot(state)
 
 
 def test_parent_snapshot_follows_a_child_compared_after_it(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_parent_snapshot_follows_a_child_compared_after_it(tmp_path: Path) -> No
     try:
         settle(engine, "root")  # the parent is built before its children are compared
         for name, health in (("a", H.HEALTHY), ("b", H.PROGRESSING)):
-            compared(engine._states[name], health)
+            compared(engine.table.states[name], health)
             settle(engine, name)
         snap = fleet(engine)
         rows = {n.key.name: n.health for n in snap["root"].resources}
@@ -92,7 +93,7 @@ def test_grandparent_follows_a_grandchild(tmp_path: Path) -> None:
         for name in ("root", "mid", "leaf"):
             settle(engine, name)
         assert fleet(engine)["root"].health is H.HEALTHY
-        compared(engine._states["leaf"], H.DEGRADED)
+        compared(engine.table.states["leaf"], H.DEGRADED)
         settle(engine, "leaf")
         snap = fleet(engine)
         assert snap["mid"].health is H.DEGRADED
@@ -106,7 +107,7 @@ def test_registered_child_not_compared_yet_is_unknown_not_missing(tmp_path: Path
     engine = engine_with(tmp_path, {"root": ("a",), "a": ()})
     try:
         settle(engine, "root")
-        (row,) = engine._states["root"].snapshot.resources  # type: ignore[union-attr]
+        (row,) = engine.table.states["root"].snapshot.resources  # type: ignore[union-attr]
         assert row.exists and row.health is H.UNKNOWN
     finally:
         engine.close()
@@ -115,7 +116,7 @@ def test_registered_child_not_compared_yet_is_unknown_not_missing(tmp_path: Path
 def test_parent_listing_unregistered_children_is_missing(tmp_path: Path) -> None:
     engine = engine_with(tmp_path, {"root": ()})
     try:
-        compared(engine._states["root"], H.HEALTHY, ("a", "b"))  # not synced: not registered
+        compared(engine.table.states["root"], H.HEALTHY, ("a", "b"))  # not synced: not registered
         settle(engine, "root")
         snap = fleet(engine)["root"]
         assert snap.health is H.MISSING

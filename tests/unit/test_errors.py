@@ -197,11 +197,11 @@ def test_a_sync_whose_planning_fails_with_any_engine_error_ends_in_error(
     def plan_fails(*_args: object) -> None:
         raise RepoError("file:///nowhere: fetch timed out after 60 s")
 
-    monkeypatch.setattr(engine, "_plan_for", plan_fails)
+    monkeypatch.setattr(engine.operations, "_plan_for", plan_fails)
     try:
         with pytest.raises(EngineError, match="fetch timed out after 60 s"):
             engine.sync(SyncRequest(app="web"))
-        operation = engine._states["web"].operation
+        operation = engine.table.states["web"].operation
         assert operation is not None
         assert operation.phase == OperationPhase.ERROR
         assert operation.message == "file:///nowhere: fetch timed out after 60 s"

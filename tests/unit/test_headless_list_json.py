@@ -181,19 +181,19 @@ def test_a_destination_that_no_longer_resolves_lists_no_cluster(tmp_path: Path) 
         apps=[parse_application(doc, "test")],
     )
     try:
-        state = engine._states["web"]
+        state = engine.table.states["web"]
         state.context = engine.clusters.resolve(state.app.destination).context  # type: ignore[union-attr]
-        with engine._lock:
-            state.snapshot = engine._app_snapshot(state)
-        engine._mark_dirty()
+        with engine.table.lock:
+            state.snapshot = engine.publisher.app_snapshot(state)
+        engine.publisher.mark_dirty()
         assert engine.snapshot().by_name["web"].destination.context == "edge"
 
         write_kubeconfig("home")
         engine.clusters.reload()
-        assert engine._connection_for(state) is None  # destination.name matches no context
-        with engine._lock:
-            state.snapshot = engine._app_snapshot(state)
-        engine._mark_dirty()
+        assert engine.links.connection_for(state) is None  # destination.name matches no context
+        with engine.table.lock:
+            state.snapshot = engine.publisher.app_snapshot(state)
+        engine.publisher.mark_dirty()
         out = io.StringIO()
         headless.cmd_list(engine, output="json", out=out)
         [listed] = json.loads(out.getvalue())

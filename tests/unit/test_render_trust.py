@@ -476,9 +476,9 @@ def test_the_engine_renders_with_the_projects_source_repos_and_the_config_switch
             apps=[app],
         )
         try:
-            engine._projects, engine._projects_known = {"team": project}, True
+            engine.table.projects, engine.table.projects_known = {"team": project}, True
             revisions = resolve_revisions(app, engine.repos, refresh=True)
             with pytest.raises(SourceError, match=message):
-                engine._generate(app, revisions)
+                engine.reconciler.generate(app, revisions)
         finally:
             engine.close()

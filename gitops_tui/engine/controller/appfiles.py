@@ -1,4 +1,5 @@
-"""Application files named by ``--apps``: grouping what was loaded, and watching them.
+"""Application files named by ``--apps``: grouping what was loaded, watching them, and
+re-reading them into the engine's table.
 
 The engine re-reads the files when they change (a watch on the files' directories:
 editors replace a file by renaming, which a watch on the file itself would miss)
@@ -14,7 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from gitops_tui.engine.app.application import Application, InvalidApplication
+from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.controller.automation import Automation
+from gitops_tui.engine.controller.publisher import Publisher
+from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
 from gitops_tui.engine.model import Condition, ConditionType
+from gitops_tui.engine.sync.history import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +102,69 @@ def watch_files(
                 on_change()
     except Exception:
         log.exception("application file watcher stopped")
+
+
+class AppFiles:
+    """The apps read from ``--apps`` files (the names they define in the table)."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        table: AppTable,
+        publisher: Publisher,
+        history: HistoryStore,
+        automation: Automation,
+        render: Callable[[str], None],
+        apps_changed: threading.Event,
+        stopped: threading.Event,
+    ) -> None:
+        self._paths = list(paths)
+        self._table = table
+        self._publisher = publisher
+        self._history = history
+        self._automation = automation
+        self._render = render  # schedule a fetch and render of a (new or changed) app
+        self._apps_changed = apps_changed
+        self._stopped = stopped
+        self.names: set[str] = set()
+        self.watched = threading.Event()  # set once the watch is in place
+
+    def watch(self) -> None:
+        """The watcher thread: re-read the files whenever one changes, until stopped."""
+        watch_files(self._paths, self.reload, self._stopped, self.watched)
+
+    def reload(self) -> None:
+        """Re-read the files: new apps appear, edited ones re-render, removed ones go."""
+        if not self._paths or self._stopped.is_set():
+            return
+        first, problems = group_by_name(load_application_files(self._paths))
+        changed: list[str] = []
+        states = self._table.states
+        with self._table.lock:
+            for name, app in first.items():
+                state = states.get(name)
+                if state is None:
+                    state = states[name] = AppState(
+                        app=app, last_sync=recorded_last_sync(self._history, name)
+                    )
+                    changed.append(name)
+                elif name not in self.names:
+                    continue  # a child or cluster app of that name keeps it
+                elif state.app != app:
+                    state.app = app
+                    changed.append(name)
+                if state.load_problems != problems.get(name, []):
+                    state.load_problems = list(problems.get(name, []))
+                    state.snapshot = self._publisher.app_snapshot(state)
+                self.names.add(name)
+            removed = sorted(self.names - set(first))
+            for name in removed:
+                self.names.discard(name)
+                states.pop(name, None)
+                self._automation.forget(name)
+                self._table.forget_desired(name)
+        if changed or removed:
+            self._apps_changed.set()
+        for name in changed:
+            self._render(name)
+        self._publisher.mark_dirty()

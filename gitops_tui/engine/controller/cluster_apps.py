@@ -1,0 +1,123 @@
+"""``--from-cluster``: Application and AppProject objects read (and watched) in a
+namespace of the default context become the engine's apps and projects."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from gitops_tui.engine.app.application import Application, InvalidApplication
+from gitops_tui.engine.app.parse import parse_application
+from gitops_tui.engine.app.projects import Project, project_from_object
+from gitops_tui.engine.cache.cluster import ClusterConnection
+from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.controller.app_of_apps import APPLICATION_GROUP, APPLICATION_KIND
+from gitops_tui.engine.controller.cluster_links import ClusterLinks
+from gitops_tui.engine.controller.publisher import Publisher
+from gitops_tui.engine.controller.state import AppState, AppTable
+from gitops_tui.engine.model import Manifest, ResourceKey
+
+log = logging.getLogger(__name__)
+
+PROJECT_KIND = "AppProject"
+
+
+class ClusterApps:
+    """Keeps the table in step with the Applications and AppProjects of one namespace."""
+
+    def __init__(
+        self,
+        namespace: str,
+        table: AppTable,
+        links: ClusterLinks,
+        publisher: Publisher,
+        render: Callable[[str], None],
+        apps_changed: threading.Event,
+    ) -> None:
+        self._namespace = namespace
+        self._table = table
+        self._links = links
+        self._publisher = publisher
+        self._render = render  # schedule a render of a (new or changed) app
+        self._apps_changed = apps_changed
+        self.read = threading.Event()  # the first read is done (or given up)
+
+    def load(self) -> None:
+        """The loader thread: read once, then follow the watch."""
+        try:
+            self._load()
+        finally:
+            self.read.set()  # read (or given up): one-shot commands go on
+
+    def _load(self) -> None:
+        clusters = self._links.clusters
+        try:
+            context = clusters.default_context
+            if context is None:
+                return
+            conn = clusters.connection(context)
+            conn.start()
+            self._links.listen(conn)
+        except KubeApiError as exc:
+            log.warning("cannot read Applications from the cluster: %s", exc)
+            return
+        if conn.discovery.lookup(APPLICATION_GROUP, APPLICATION_KIND) is None:
+            log.warning("the cluster has no Application CRD; --from-cluster ignored")
+            return
+        conn.cache.watch_kinds(
+            [(APPLICATION_GROUP, APPLICATION_KIND), (APPLICATION_GROUP, PROJECT_KIND)]
+        )
+
+        def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
+            if (
+                key.group == APPLICATION_GROUP
+                and key.namespace == self._namespace
+                and key.kind in (APPLICATION_KIND, PROJECT_KIND)
+            ):
+                self._sync(conn)
+
+        conn.cache.add_listener(on_change)
+        self._sync(conn)
+
+    def _sync(self, conn: ClusterConnection) -> None:
+        namespace = self._namespace
+        found: dict[str, Application | InvalidApplication] = {}
+        projects: dict[str, Project] = {}
+        for obj in conn.cache.objects():
+            key = ResourceKey.of(obj)
+            if key.group != APPLICATION_GROUP or key.namespace != namespace:
+                continue
+            if key.kind == APPLICATION_KIND:
+                parsed = parse_application(obj, f"cluster:{namespace}")
+                found[parsed.name] = parsed
+            elif key.kind == PROJECT_KIND:
+                projects[key.name] = project_from_object(obj)
+        changed: list[str] = []
+        table = self._table
+        with table.lock:
+            projects_changed = projects != table.projects
+            table.projects = projects
+            table.projects_known = True
+            for name, parsed in found.items():
+                current = table.states.get(name)
+                if current is None:
+                    table.states[name] = AppState(app=parsed)
+                    changed.append(name)
+                elif current.app.origin.startswith("cluster:") and current.app != parsed:
+                    current.app = parsed
+                    changed.append(name)
+            gone = [
+                n
+                for n, st in table.states.items()
+                if st.app.origin == f"cluster:{namespace}" and n not in found
+            ]
+            for name in gone:
+                del table.states[name]
+            if projects_changed:
+                changed = sorted(set(changed) | set(table.states))
+        if changed or gone:
+            self._apps_changed.set()
+        for name in changed:
+            self._render(name)
+        self._publisher.mark_dirty()

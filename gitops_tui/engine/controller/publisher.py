@@ -1,0 +1,137 @@
+"""Publication of snapshots: each app's is rebuilt as its state changes, the fleet's
+is batched (100 ms) and handed to subscribers from one thread; nothing here ever
+waits on a subscriber."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from gitops_tui.engine.api import Unsubscribe
+from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.automation import Automation
+from gitops_tui.engine.controller.cluster_links import ClusterLinks
+from gitops_tui.engine.controller.snapshots import (
+    AppView,
+    app_snapshot,
+    cluster_states,
+    stale_parents,
+)
+from gitops_tui.engine.controller.state import AppState, AppTable
+from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
+
+log = logging.getLogger(__name__)
+
+PUBLISH_BATCH_S = 0.1
+
+
+class Publisher:
+    """Builds app and fleet snapshots and delivers them to subscribers."""
+
+    def __init__(
+        self,
+        table: AppTable,
+        links: ClusterLinks,
+        automation: Automation,
+        policy: ReadOnlyPolicy,
+        stopped: threading.Event,
+    ) -> None:
+        self._table = table
+        self._links = links
+        self._automation = automation
+        self._policy = policy
+        self._stopped = stopped
+        self._subscribers: list[Callable[[FleetSnapshot], None]] = []
+        self._generation = 0
+        self._latest = FleetSnapshot.build(0, [], read_only=policy.everywhere)
+        self.dirty = threading.Event()
+
+    # ------------------------------------------------------------------ apps
+    def app_snapshot(self, state: AppState, *, comparing: bool = False) -> AppSnapshot:
+        """The app's snapshot now (the table's lock is held); remembers which child
+        health it shows."""
+        name = state.app.name
+        view = AppView(
+            cluster_errors=self._links.errors,
+            conn=self._links.connected(state.context),
+            automation_conditions=self._automation.conditions(name),
+            automation=self._automation.status(name),
+            read_only=self._policy.covers(self._links.context_of(state)),
+            comparing=comparing,
+        )
+        snapshot, shown = app_snapshot(state, self._table.states, view)
+        state.shown_child_health = shown
+        return snapshot
+
+    def refresh(self, state: AppState) -> None:
+        """Rebuild the app's snapshot and publish."""
+        with self._table.lock:
+            state.snapshot = self.app_snapshot(state)
+        self.mark_dirty()
+
+    # ------------------------------------------------------------------ fleet
+    def mark_dirty(self) -> None:
+        self.dirty.set()
+
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        with self._table.lock:
+            self._subscribers.append(callback)
+            latest = self._latest
+
+        def unsubscribe() -> None:
+            with self._table.lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        if latest.generation:
+            callback(latest)
+        return unsubscribe
+
+    def snapshot(self) -> FleetSnapshot:
+        """The latest state; built now if something changed since the last publication."""
+        if self.dirty.is_set():
+            return self.build_fleet()
+        with self._table.lock:
+            return self._latest
+
+    def run(self) -> None:
+        """The publisher thread: batch changes, build, deliver; until stopped."""
+        while not self._stopped.is_set():
+            self.dirty.wait()
+            if self._stopped.is_set():
+                return
+            time.sleep(PUBLISH_BATCH_S)
+            self.dirty.clear()
+            snap = self.build_fleet()
+            for callback in list(self._subscribers):
+                try:
+                    callback(snap)
+                except Exception:
+                    log.exception("snapshot subscriber failed")
+
+    def build_fleet(self) -> FleetSnapshot:
+        with self._table.lock:
+            self._generation += 1
+            self._rebuild_stale_parents()
+            apps = [s.snapshot or self.app_snapshot(s) for s in self._table.states.values()]
+            with self._links.lock:
+                clusters = cluster_states(self._links.clusters.connections(), self._links.errors)
+            snap = FleetSnapshot.build(
+                self._generation, apps, read_only=self._policy.everywhere, clusters=clusters
+            )
+            self._latest = snap
+            return snap
+
+    def _rebuild_stale_parents(self) -> None:
+        """Rebuild each App of Apps parent whose snapshot shows a child's old health
+        (the lock is held). A child's verdict changes after its parent was built; one
+        pass per nesting level settles grandparents too."""
+        for _ in range(64):
+            stale = stale_parents(self._table.states)
+            if not stale:
+                return
+            for state in stale:
+                comparing = state.snapshot.comparing if state.snapshot else False
+                state.snapshot = self.app_snapshot(state, comparing=comparing)

@@ -1,0 +1,165 @@
+"""The refresh queue: one job per app at a time on a worker pool.
+
+A request that arrives while the app is being processed sets a flag and the job
+loops once more, so bursts of watch events coalesce; what a request asks for
+(re-render, re-fetch, hard) accumulates until the job picks it up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from gitops_tui.engine.app.application import Application
+from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.controller.publisher import Publisher
+from gitops_tui.engine.controller.state import AppState, AppTable
+from gitops_tui.engine.model import Condition, ConditionType
+from gitops_tui.engine.redact import redact_text
+from gitops_tui.engine.source.repo import RepoCache, RepoError
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[AppState, bool, bool, bool], None]
+"""Process one app: (state, render, fetch, hard)."""
+
+
+def spawn(target: Callable[[], None], name: str) -> threading.Thread:
+    """Run ``target`` on a daemon thread."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+class Scheduler:
+    """Queues apps for processing and runs each on the pool, one job per app."""
+
+    def __init__(
+        self,
+        table: AppTable,
+        publisher: Publisher,
+        repos: RepoCache,
+        stopped: threading.Event,
+        *,
+        workers: int,
+        only_apps: frozenset[str] | None,
+        work: Work,
+        after: Callable[[str], None],
+    ) -> None:
+        self._table = table
+        self._publisher = publisher
+        self._repos = repos
+        self._stopped = stopped
+        self._only = only_apps
+        self._work = work
+        self._after = after
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
+
+    def schedule(
+        self, name: str, *, render: bool = False, fetch: bool = False, hard: bool = False
+    ) -> None:
+        """Process ``name`` soon (never blocks)."""
+        if self._stopped.is_set() or (self._only is not None and name not in self._only):
+            return  # one-shot commands process only the apps they name
+        with self._table.lock:
+            state = self._table.states.get(name)
+            if state is None:
+                return
+            state.need_render |= render or fetch or hard
+            state.fetch |= fetch or hard
+            state.hard |= hard
+            if state.running:
+                state.again = True
+                return
+            state.running = True
+        try:
+            self.pool.submit(self._process, name)
+        except RuntimeError:  # pool shut down
+            with self._table.lock:
+                state.running = False
+
+    def schedule_all(self) -> None:
+        for name in list(self._table.states):
+            self.schedule(name)
+
+    def fetch_then_render(self, names: list[str], *, hard: bool = False) -> None:
+        """Fetch each repository of ``names`` once, then re-render them without fetching.
+
+        A refresh of many apps sharing a repository must not fetch it once per app.
+        Runs on its own thread; a failed fetch shows on the apps (last manifests kept).
+        """
+
+        def run() -> None:
+            urls: set[str] = set()
+            with self._table.lock:
+                for name in names:
+                    state = self._table.states.get(name)
+                    if state is not None and isinstance(state.app, Application):
+                        urls.update(source.repo_url for source in state.app.sources)
+            for url in sorted(urls):
+                if self._stopped.is_set():
+                    return
+                # a failure is kept as the repository's last fetch error, shown per app
+                with contextlib.suppress(RepoError):
+                    self._repos.resolve(url, "HEAD", refresh=True)
+            for name in names:
+                self.schedule(name, render=True, hard=hard)
+
+        spawn(run, "git-fetch")
+
+    def uncompared(self, names: set[str] | None, *, all_read: bool) -> list[str]:
+        """The (named) apps not compared yet, or being compared now; unless
+        ``all_read``, also named apps not known yet."""
+        with self._table.lock:
+            pending = {
+                n
+                for n, s in self._table.states.items()
+                if (names is None or n in names) and (s.compared_at == 0.0 or s.running)
+            }
+            if names is not None and not all_read:
+                pending |= names - set(self._table.states)
+        return sorted(pending)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _process(self, name: str) -> None:
+        table, publisher = self._table, self._publisher
+        while not self._stopped.is_set():
+            with table.lock:
+                state = table.states.get(name)
+                if state is None:
+                    return
+                render, fetch, hard = state.need_render, state.fetch, state.hard
+                state.need_render = state.fetch = state.hard = state.again = False
+                state.snapshot = publisher.app_snapshot(state, comparing=True)
+            publisher.mark_dirty()
+            try:
+                self._work(state, render, fetch, hard)
+                process_error = None
+            except KubeApiError as exc:
+                # the cluster went away mid-compare: keep the last comparison, say why
+                process_error = Condition(ConditionType.CLUSTER_UNREACHABLE, redact_text(str(exc)))
+            except Exception as exc:  # keep the worker alive; show the failure on the app
+                if self._stopped.is_set():
+                    # closing: the pools refuse new work and cancel what is queued
+                    log.debug("processing %s stopped by close: %r", name, exc)
+                    return
+                log.exception("processing %s failed", name)
+                process_error = Condition(
+                    ConditionType.COMPARISON_ERROR, redact_text(f"{type(exc).__name__}: {exc}")
+                )
+            with table.lock:
+                state.process_error = process_error
+                state.compared_at = time.time()
+                state.snapshot = publisher.app_snapshot(state)
+                if not state.again:
+                    state.running = False
+                    publisher.mark_dirty()
+                    break
+            publisher.mark_dirty()
+        self._after(name)
