@@ -21,6 +21,7 @@ from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
 from gitops_tui.engine.sync import run as sync
+from gitops_tui.engine.sync import work as sync_work
 from gitops_tui.engine.sync.plan import SyncPlan, build_plan
 from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
@@ -30,7 +31,7 @@ READY_POD: Manifest = {"phase": "Running", "conditions": [{"type": "Ready", "sta
 
 @pytest.fixture(autouse=True)
 def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(sync_work, "POLL_SECONDS", 0.01)  # every wait of a run polls there
 
 
 def obj(
