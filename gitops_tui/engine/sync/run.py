@@ -45,7 +45,8 @@ Differences from upstream, on purpose:
 Here is the state machine (``_SyncRun``): preparation, the dry run gate, the
 (phase, wave) groups in order, hooks, SyncFail, terminate. Its parts live beside it:
 ``settings.py`` (``SyncSettings``, each object's sync options), ``work.py`` (a task
-made concrete, the stop signals, the poll), ``progress.py`` (results and the
+made concrete, the stop signals, the poll), ``prepare.py`` (hook names, default
+namespaces, what the dry run cannot check), ``progress.py`` (results and the
 published ``OperationState``), ``dry_run.py``, ``apply.py`` (server-side apply,
 replace, ``kubectl apply``, waiting for a new CRD), ``prune.py``, ``health_wait.py``
 (between waves) and ``messages.py`` (user messages without object content).
@@ -57,7 +58,6 @@ unit tests of this state machine (``tests/unit/test_sync_machine.py``).
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
@@ -69,11 +69,10 @@ from gitops_tui.engine.annotations import (
     HOOK_FAILED,
     HOOK_SUCCEEDED,
     hook_delete_policies,
-    option_is_true,
 )
 from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.health.dispatch import resource_health
-from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey, group_of
+from gitops_tui.engine.model import HealthStatus, Manifest
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
 from gitops_tui.engine.sync import dry_run as dry_run_step
 from gitops_tui.engine.sync.apply import Applier
@@ -83,7 +82,8 @@ from gitops_tui.engine.sync.hooks import foreign_hook_reason
 from gitops_tui.engine.sync.kubeops import KubeOps
 from gitops_tui.engine.sync.messages import api_error, safe_message
 from gitops_tui.engine.sync.ownership import namespaces_being_deleted
-from gitops_tui.engine.sync.plan import SyncPlan, SyncTask, TaskAction
+from gitops_tui.engine.sync.plan import SyncPlan, TaskAction
+from gitops_tui.engine.sync.prepare import prepare
 from gitops_tui.engine.sync.progress import Progress
 from gitops_tui.engine.sync.prune import prune_one
 from gitops_tui.engine.sync.settings import SyncSettings, propagation
@@ -93,8 +93,6 @@ from gitops_tui.engine.sync.work import (
     Terminated,
     Work,
     batches,
-    crd_names,
-    is_crd,
     pause,
     uid,
 )
@@ -139,73 +137,12 @@ class _SyncRun:
             raise Terminated()
 
     # -- preparation -------------------------------------------------------
-    def _concrete(self, task: SyncTask) -> tuple[ResourceKey, Manifest | None]:
-        """The object to write: a hook's generated name, the destination namespace."""
-        if task.desired is None:
-            return task.key, None
-        obj = copy.deepcopy(task.desired)
-        meta = obj.setdefault("metadata", {})
-        if task.action is TaskAction.HOOK and not meta.get("name"):
-            revision = self.s.revision[:7]
-            suffix = f"{revision}-{task.phase}-{int(self.progress.started_at)}".lower()
-            meta["name"] = f"{meta.get('generateName') or ''}{suffix}"
-        group, kind = group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind"))
-        if (
-            not meta.get("namespace")
-            and self.s.destination_namespace
-            and self._namespaced(group, kind)
-        ):
-            meta["namespace"] = self.s.destination_namespace
-        return ResourceKey.of(obj), obj
-
-    def _namespaced(self, group: str, kind: str) -> bool:
-        resource = self.conn.discovery.lookup(group, kind)
-        if resource is not None:
-            return resource.namespaced
-        return self.crd_kinds.get((group, kind), "Namespaced") == "Namespaced"
-
-    def _make_work(self, task: SyncTask, *, listed: bool = True) -> Work:
-        key, obj = self._concrete(task)
-        work = Work(task=task, key=key, obj=obj, slot=(key, task.phase))
-        if listed:
-            self.progress.list_pending(work)
-        self.by_task[id(task)] = work
-        return work
-
     def prepare(self) -> None:
-        for task in (*self.plan.tasks, *self.plan.sync_fail_tasks):
-            if task.desired is not None and is_crd(task.key):
-                names = crd_names(task.desired)
-                if names is not None:
-                    self.crd_kinds[(names[0], names[1])] = names[2]
-        for task in self.plan.tasks:
-            if task.desired is not None and task.key.group == "" and task.key.kind == "Namespace":
-                self.namespaces_created_by_sync.add(task.key.name)
-        dest = self.s.destination_namespace
-        if (
-            option_is_true(self.s.app_options, "CreateNamespace")
-            and dest
-            and dest not in self.namespaces_created_by_sync
-        ):
-            self.namespaces_created_by_sync.add(dest)
-            if self.conn.live(ResourceKey("", "Namespace", "", dest)) is None:
-                ns_obj: Manifest = {
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {"name": dest},
-                }
-                ns_task = SyncTask(
-                    ResourceKey("", "Namespace", "", dest),
-                    TaskAction.CREATE,
-                    "PreSync",
-                    0,
-                    ns_obj,
-                    None,
-                )
-                self.namespace_work = self._make_work(ns_task)
-        self.works = [self._make_work(t) for t in self.plan.tasks]
-        # SyncFail hooks only show up in the results once they run
-        self.fail_works = [self._make_work(t, listed=False) for t in self.plan.sync_fail_tasks]
+        prepared = prepare(self.conn, self.plan, self.s, self.progress)
+        self.works, self.fail_works = prepared.works, prepared.fail_works
+        self.by_task, self.namespace_work = prepared.by_task, prepared.namespace_work
+        self.crd_kinds = prepared.crd_kinds
+        self.namespaces_created_by_sync = prepared.namespaces_created_by_sync
 
     # -- entry point -------------------------------------------------------
     def run(self) -> OperationState:
