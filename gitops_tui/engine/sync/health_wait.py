@@ -5,7 +5,7 @@ object the group applied (and synced) is Healthy by the health rules
 (``health/``), with the controller having observed its latest generation, and
 each object it pruned is gone (or replaced by a namesake with another uid). A
 Degraded object fails the wave at once; ``wave_timeout_s`` fails it naming the
-first object still waited for; ``cancel`` ends the wait at once (``Terminated``).
+first object still waited for; ``cancel`` ends the wait at once (``_Terminated``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gitops_tui.engine.snapshot import ResultCode
 from gitops_tui.engine.sync.kubeops import KubeOps
 from gitops_tui.engine.sync.progress import Progress
 from gitops_tui.engine.sync.settings import SyncSettings
-from gitops_tui.engine.sync.work import Terminated, Work, pause, uid
+from gitops_tui.engine.sync.work import Work, _Terminated, pause, uid
 
 
 def _generation_pending(live: Manifest) -> bool:
@@ -97,4 +97,4 @@ def wait_healthy(
             )
         progress.set_message(f"{phase} wave {wave}: {first.key.display} ({message}){more}")
         if pause(cancel):
-            raise Terminated()
+            raise _Terminated()

@@ -90,8 +90,8 @@ from gitops_tui.engine.sync.settings import SyncSettings, propagation
 from gitops_tui.engine.sync.work import (
     Outcome,
     TaskError,
-    Terminated,
     Work,
+    _Terminated,
     batches,
     pause,
     uid,
@@ -134,7 +134,7 @@ class _SyncRun:
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise Terminated()
+            raise _Terminated()
 
     # -- preparation -------------------------------------------------------
     def prepare(self) -> None:
@@ -171,7 +171,7 @@ class _SyncRun:
             if self.s.dry_run:
                 return dry_run_step.record(self.progress, self._all_works(), self.fail_works)
             return self.run_for_real()
-        except Terminated:
+        except _Terminated:
             return self.finish(OperationPhase.FAILED, TERMINATED_MESSAGE)
 
     # -- dry run -----------------------------------------------------------
@@ -209,7 +209,7 @@ class _SyncRun:
         for work, future in futures:
             try:
                 failure = future.result()
-            except Terminated:
+            except _Terminated:
                 outcome.terminated = True
                 continue
             if failure is not None:
@@ -239,7 +239,7 @@ class _SyncRun:
             self.progress.set_message(f"creating namespace {self.namespace_work.key.name}")
             outcome = self.parallel([self.namespace_work], self.applier.apply_one)
             if outcome.terminated:
-                raise Terminated()
+                raise _Terminated()
             if outcome.failures:
                 failure = "namespace auto creation failed: " + "; ".join(outcome.failures)
         groups = self.plan.waves()
@@ -282,7 +282,7 @@ class _SyncRun:
             self.progress.publish()
             try:
                 hook_failure = self.run_hooks(self.fail_works)
-            except Terminated:
+            except _Terminated:
                 return self.finish(OperationPhase.FAILED, TERMINATED_MESSAGE)
             if hook_failure is not None:
                 message += f"\none or more SyncFail hooks failed: {hook_failure}"
@@ -297,7 +297,7 @@ class _SyncRun:
                 self.progress.set_result(work, ResultCode.PRUNE_SKIPPED, work.task.note)
         outcome = self.parallel([w for w in prunes if w.is_prune], self.prune_one)
         if outcome.terminated:
-            raise Terminated()
+            raise _Terminated()
         if outcome.failures:
             return "one or more objects failed to prune: " + "; ".join(outcome.failures)
         if hooks:
@@ -311,7 +311,7 @@ class _SyncRun:
             self.check_cancel()
             outcome = self.parallel(batch, self.applier.apply_one)
             if outcome.terminated:
-                raise Terminated()
+                raise _Terminated()
             if outcome.failures:
                 return "one or more objects failed to apply: " + "; ".join(outcome.failures)
         return None
@@ -328,12 +328,12 @@ class _SyncRun:
         """Delete-before-creation, create, wait for completion, then delete by policy."""
         outcome = self.parallel(hooks, self.delete_before_creation)
         if outcome.terminated:
-            raise Terminated()
+            raise _Terminated()
         if outcome.failures:
             return "one or more hooks failed: " + "; ".join(outcome.failures)
         outcome = self.parallel(hooks, self.applier.apply_one)
         if outcome.terminated:
-            raise Terminated()
+            raise _Terminated()
         if outcome.failures:
             return "one or more hooks failed to start: " + "; ".join(outcome.failures)
         return self.wait_hooks(hooks)
@@ -366,7 +366,7 @@ class _SyncRun:
                     "(BeforeHookCreation)"
                 )
             if pause(self.cancel):
-                raise Terminated()
+                raise _Terminated()
 
     def _hook_status(self, work: Work) -> tuple[str, str]:
         """("done"|"failed"|"running", message) of a created hook."""
@@ -410,7 +410,7 @@ class _SyncRun:
                     self._policy_delete(work, succeeded=False)
                 break
             if pause(self.cancel):
-                raise Terminated()
+                raise _Terminated()
         if failures:
             return "one or more hooks failed: " + "; ".join(failures)
         return None

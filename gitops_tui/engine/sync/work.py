@@ -3,8 +3,8 @@
 * ``Work``: a plan task with its hook name generated and its namespace defaulted,
   the slot of its result, and what the dry run could not check;
 * ``Outcome``: what a step over a batch of tasks came to;
-* ``Terminated`` (``cancel`` was set: stop starting things) and ``TaskError`` (a
-  task failed, with a message for the user);
+* ``_Terminated`` (``cancel`` was set: stop starting things; a private signal that
+  never leaves the run) and ``TaskError`` (a task failed, with a message for the user);
 * ``pause``: the one poll interval every wait of a run uses (hooks, health, CRDs),
   cut short by ``cancel``;
 * small readers of manifests (uid, CRD names) and ``batches`` (runs of one kind).
@@ -28,7 +28,7 @@ def pause(cancel: threading.Event) -> bool:
     return cancel.wait(POLL_SECONDS)
 
 
-class Terminated(EngineSignal):
+class _Terminated(EngineSignal):
     """``cancel`` was set: stop starting things."""
 
 
