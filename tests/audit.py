@@ -26,13 +26,19 @@ def audit_mark(box: Any) -> int:
 
 
 def audit_events(
-    box: Any, kubeconfig: Path, since: int, namespace: str | None = None
+    box: Any,
+    kubeconfig: Path,
+    since: int,
+    namespace: str | None = None,
+    *,
+    cluster_scoped: bool = True,
 ) -> list[dict[str, Any]]:
-    """Completed ``gitops-tui/...`` requests after byte ``since`` of the audit log.
+    """Completed ``gitops-tui/...`` requests after byte ``since`` of the audit log, in log order.
 
     With ``namespace``: those in (or on) that namespace, plus every cluster-scoped
-    one (a write outside any namespace is as much a write). A marker GET is made
-    last and waited for, so every earlier request is in the log.
+    one (a write outside any namespace is as much a write) unless ``cluster_scoped``
+    is False (only the namespace's own objects and the Namespace itself). A marker GET
+    is made last and waited for, so every earlier request is in the log.
     """
     marker = f"audit-marker-{uuid.uuid4().hex[:10]}"
     client = KubeClient(KubeTarget(kubeconfig, None))
@@ -65,7 +71,7 @@ def audit_events(
                 namespace is None
                 or ref.get("namespace") == namespace
                 or (ref.get("resource") == "namespaces" and ref.get("name") == namespace)
-                or not ref.get("namespace")
+                or (cluster_scoped and not ref.get("namespace"))
             ):
                 found.append(event)
         return None
@@ -73,12 +79,27 @@ def audit_events(
     return wait_for(read, timeout=15, what="the audit log to catch up")[0]
 
 
-def writes(events: list[dict[str, Any]], *, dry_run: bool | None = False) -> list[str]:
-    """``verb URI`` of the mutating requests (``dry_run``: only dry runs / only real
+def write_events(
+    events: list[dict[str, Any]], *, dry_run: bool | None = False
+) -> list[dict[str, Any]]:
+    """The mutating requests among ``events`` (``dry_run``: only dry runs / only real
     ones / ``None`` both)."""
     return [
-        f"{e['verb']} {e.get('requestURI')}"
+        e
         for e in events
         if e.get("verb") in WRITE_VERBS
         and (dry_run is None or ("dryRun=All" in str(e.get("requestURI", ""))) == dry_run)
+    ]
+
+
+def writes(events: list[dict[str, Any]], *, dry_run: bool | None = False) -> list[str]:
+    """``verb URI`` of the mutating requests (``dry_run`` as in ``write_events``)."""
+    return [f"{e['verb']} {e.get('requestURI')}" for e in write_events(events, dry_run=dry_run)]
+
+
+def written_objects(events: list[dict[str, Any]], *, dry_run: bool | None = False) -> list[str]:
+    """``verb resource/name`` of the mutating requests (``dry_run`` as in ``write_events``)."""
+    return [
+        f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('name')}"
+        for e in write_events(events, dry_run=dry_run)
     ]

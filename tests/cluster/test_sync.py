@@ -11,15 +11,14 @@ their own within about a second; a bare Pod with ``restartPolicy: Never`` stays
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
+from audit import audit_events, write_events
 from kubernetes import client
 
 from gitops_tui.engine.annotations import sync_options
@@ -34,7 +33,6 @@ from gitops_tui.sandbox.toolchain import require_tool
 
 pytestmark = pytest.mark.cluster
 
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -258,49 +256,10 @@ def assert_untouched(core: client.CoreV1Api, name: str, namespace: str, uid: str
 
 
 def audit(box, conn: ClusterConnection, namespace: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Our completed requests in ``namespace`` (and on it), in log order.
-
-    A marker GET is made last and awaited, so every earlier request is in the log.
-    """
-    marker = f"audit-marker-{uuid.uuid4().hex[:8]}"
-    conn.get(ResourceKey("", "ConfigMap", namespace, marker))
-    path = Path(box.audit_log)
-
-    def read() -> tuple[list[dict[str, Any]]] | None:
-        events = []
-        seen_marker = False
-        for line in path.read_text().splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("stage") != "ResponseComplete":
-                continue
-            if not str(event.get("userAgent", "")).startswith("gitops-tui/"):
-                continue
-            ref = event.get("objectRef") or {}
-            if ref.get("name") == marker:
-                seen_marker = True
-                continue
-            if ref.get("namespace") == namespace or (
-                ref.get("resource") == "namespaces" and ref.get("name") == namespace
-            ):
-                events.append(event)
-        return (events,) if seen_marker else None
-
-    found = _wait(read, timeout=15, what="the audit log to catch up")
-    return list(found[0])
-
-
-def writes(events: list[dict[str, Any]], *, dry_run: bool | None = False) -> list[dict[str, Any]]:
-    out = []
-    for event in events:
-        if event.get("verb") not in WRITE_VERBS:
-            continue
-        is_dry = "dryRun=All" in str(event.get("requestURI", ""))
-        if dry_run is None or is_dry == dry_run:
-            out.append(event)
-    return out
+    """Our completed requests in ``namespace`` (and on it), in log order (``tests/audit.py``:
+    a marker request makes sure the log has caught up)."""
+    assert conn.target.kubeconfig is not None
+    return audit_events(box, conn.target.kubeconfig, 0, namespace, cluster_scoped=False)
 
 
 def written_names(events: list[dict[str, Any]], resource: str | None = None) -> list[str]:
@@ -360,8 +319,8 @@ def test_waves_are_applied_in_order_after_a_dry_run(conn, sandbox_box, namespace
     )
 
     events = audit(sandbox_box, conn, namespace)
-    dry = writes(events, dry_run=True)
-    real = writes(events, dry_run=False)
+    dry = write_events(events, dry_run=True)
+    real = write_events(events, dry_run=False)
     assert sorted(written_names(dry)) == ["a-first", "b-middle", "c-last", "web"]
     assert sorted(written_names(real)) == ["a-first", "b-middle", "c-last", "web"]
     assert all(e["verb"] == "patch" for e in real)  # server-side apply
@@ -418,7 +377,7 @@ def test_presync_job_completes_before_the_sync_wave_and_postsync_runs_after(  # 
     assert results_by_name(first_cm_seen)[presync_name].status is ResultCode.SYNCED
     assert results_by_name(first_cm_seen)["notify"].status is ResultCode.PENDING
 
-    real = writes(audit(sandbox_box, conn, namespace))
+    real = write_events(audit(sandbox_box, conn, namespace))
     order = [(e["verb"], e["objectRef"]["resource"], e["objectRef"]["name"]) for e in real]
     assert order == [
         ("patch", "jobs", presync_name),
@@ -443,7 +402,7 @@ def test_presync_job_completes_before_the_sync_wave_and_postsync_runs_after(  # 
     assert state2.phase is OperationPhase.SUCCEEDED, state2.message
     renewed = batch.read_namespaced_job("notify", namespace)
     assert renewed.metadata.uid != old_uid
-    real2 = writes(audit(sandbox_box, conn, namespace))[len(real) :]
+    real2 = write_events(audit(sandbox_box, conn, namespace))[len(real) :]
     notify_ops = [e["verb"] for e in real2 if e["objectRef"]["name"] == "notify"]
     assert notify_ops == ["delete", "patch"]
 
@@ -510,8 +469,8 @@ def test_a_failed_dry_run_applies_nothing(conn, sandbox_box, namespace, core) ->
     assert failed[0].message.startswith("(dry run)")
 
     events = audit(sandbox_box, conn, namespace)
-    assert writes(events, dry_run=False) == []
-    dry = writes(events, dry_run=True)
+    assert write_events(events, dry_run=False) == []
+    dry = write_events(events, dry_run=True)
     assert sorted(written_names(dry)) == ["bad", "good-1", "stale", "web"]
     assert not cm_exists(core, "good-1", namespace)
     assert_untouched(core, "stale", namespace, stale_uid)
@@ -527,7 +486,7 @@ def test_plan_errors_touch_nothing(conn, sandbox_box, namespace) -> None:  # typ
     assert state.phase is OperationPhase.FAILED
     assert "sync-wave" in state.message and "not an integer" in state.message
     assert state.results == ()
-    assert writes(audit(sandbox_box, conn, namespace), dry_run=None) == []
+    assert write_events(audit(sandbox_box, conn, namespace), dry_run=None) == []
 
 
 def test_unknown_kind_fails_the_dry_run_but_a_crd_in_the_same_plan_is_fine(  # type: ignore[no-untyped-def]
@@ -778,7 +737,7 @@ def test_terminate_during_a_wave_wait_stops_before_later_waves(  # type: ignore[
     assert results_by_name(state)["lb"].status is ResultCode.SYNCED
     assert "later" not in results_by_name(state)
     assert not cm_exists(core, "later", namespace)
-    real = writes(audit(sandbox_box, conn, namespace))
+    real = write_events(audit(sandbox_box, conn, namespace))
     assert written_names(real) == ["lb"]
 
 
@@ -845,7 +804,7 @@ def test_dry_run_mode_changes_nothing(conn, sandbox_box, namespace, core) -> Non
         OperationPhase.SUCCEEDED
     )
     stale_uid = str(core.read_namespaced_config_map("stale", namespace).metadata.uid)
-    real_before = len(writes(audit(sandbox_box, conn, namespace), dry_run=None))
+    real_before = len(write_events(audit(sandbox_box, conn, namespace), dry_run=None))
     desired = [cm("existing", namespace, data={"a": "2"}), cm("fresh", namespace, wave=1)]
     plan = plan_for(conn, app, desired, prune_candidates=stale_candidates(conn, app, desired))
 
@@ -858,9 +817,13 @@ def test_dry_run_mode_changes_nothing(conn, sandbox_box, namespace, core) -> Non
         "fresh": (ResultCode.SYNCED, "(dry run)"),
         "stale": (ResultCode.PRUNED, "(dry run)"),
     }
-    events = writes(audit(sandbox_box, conn, namespace), dry_run=None)[real_before:]
-    assert writes(events, dry_run=False) == []
-    assert sorted(written_names(writes(events, dry_run=True))) == ["existing", "fresh", "stale"]
+    events = write_events(audit(sandbox_box, conn, namespace), dry_run=None)[real_before:]
+    assert write_events(events, dry_run=False) == []
+    assert sorted(written_names(write_events(events, dry_run=True))) == [
+        "existing",
+        "fresh",
+        "stale",
+    ]
     assert core.read_namespaced_config_map("existing", namespace).data == {"a": "1"}
     assert not cm_exists(core, "fresh", namespace)
     assert_untouched(core, "stale", namespace, stale_uid)
@@ -888,7 +851,7 @@ def test_client_side_apply_replace_and_validate_options(conn, sandbox_box, names
     assert "kubectl.kubernetes.io/last-applied-configuration" in csa.metadata.annotations
     assert {m.manager for m in csa.metadata.managed_fields} == {"kubectl-client-side-apply"}
 
-    real = writes(audit(sandbox_box, conn, namespace))
+    real = write_events(audit(sandbox_box, conn, namespace))
     verbs = {e["objectRef"]["name"]: (e["verb"], e["requestURI"]) for e in real}
     assert "csa" not in verbs  # kubectl did it, with its own user agent
     assert verbs["rep"][0] == "create"  # Replace=true: POST/PUT, not apply
@@ -898,7 +861,7 @@ def test_client_side_apply_replace_and_validate_options(conn, sandbox_box, names
     again = sync(conn, plan_for(conn, app, desired), settings(app, namespace))
     assert again.phase is OperationPhase.SUCCEEDED, again.message
     assert results_by_name(again)["rep"].message == "replaced"
-    later = writes(audit(sandbox_box, conn, namespace))[len(real) :]
+    later = write_events(audit(sandbox_box, conn, namespace))[len(real) :]
     assert [e["verb"] for e in later if e["objectRef"]["name"] == "rep"] == ["update"]
 
 
@@ -955,7 +918,7 @@ def test_a_rejection_at_apply_after_a_clean_dry_run_stops_before_later_waves(  #
     # the dry run of b passed (2xx); the real apply of b was refused (403); c never sent
     codes = {
         (e["objectRef"]["name"], "dryRun=All" in e["requestURI"]): e["responseStatus"]["code"]
-        for e in writes(audit(sandbox_box, conn, namespace), dry_run=None)
+        for e in write_events(audit(sandbox_box, conn, namespace), dry_run=None)
         if e["objectRef"].get("resource") == "configmaps"
     }
     assert codes[("b", True)] in (200, 201) and codes[("c", True)] in (200, 201), codes

@@ -11,7 +11,6 @@ audit log (a marker request makes sure the log has caught up).
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit import audit_events, written_objects
 from gitrepo import commit, make_repo
 from helpers import application, dump_all, kubectl, running_engine, wait_for
 from kubernetes import client
@@ -34,7 +34,6 @@ from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
 pytestmark = pytest.mark.cluster
 
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 REVISION = "89abcdef0123456789abcdef0123456789abcdef"
 HOOK = "argocd.argoproj.io/hook"
 
@@ -114,61 +113,14 @@ def sync(conn: ClusterConnection, plan: SyncPlan, config: SyncSettings) -> Opera
 
 
 def audit(box, kubeconfig: Path, namespace: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Our completed requests in ``namespace`` (and on the Namespace itself), in log order.
-
-    A marker GET is sent last and waited for, so every earlier request is in the log.
-    """
-    marker = f"audit-marker-{uuid.uuid4().hex[:8]}"
-    probe = ClusterConnection("probe", KubeTarget(kubeconfig, None))
-    try:
-        probe.client.request("GET", f"/api/v1/namespaces/{namespace}/configmaps/{marker}")
-    except Exception:
-        pass
-    finally:
-        probe.close()
-    path = Path(box.audit_log)
-
-    def read() -> tuple[list[dict[str, Any]]] | None:
-        events = []
-        seen = False
-        for line in path.read_text().splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("stage") != "ResponseComplete":
-                continue
-            if not str(event.get("userAgent", "")).startswith("gitops-tui/"):
-                continue
-            ref = event.get("objectRef") or {}
-            if ref.get("name") == marker:
-                seen = True
-                continue
-            if ref.get("namespace") == namespace or (
-                ref.get("resource") == "namespaces" and ref.get("name") == namespace
-            ):
-                events.append(event)
-        return (events,) if seen else None
-
-    return list(wait_for(read, timeout=15, what="the audit log to catch up")[0])
-
-
-def writes(events: list[dict[str, Any]], *, dry_run: bool | None = False) -> list[str]:
-    """``verb resource/name`` of the write requests (real ones by default)."""
-    out = []
-    for event in events:
-        if event.get("verb") not in WRITE_VERBS:
-            continue
-        is_dry = "dryRun=All" in str(event.get("requestURI", ""))
-        if dry_run is None or is_dry == dry_run:
-            ref = event["objectRef"]
-            out.append(f"{event['verb']} {ref.get('resource')}/{ref.get('name')}")
-    return out
+    """Our completed requests in ``namespace`` (and on the Namespace itself), in log order
+    (``tests/audit.py``: a marker request makes sure the log has caught up)."""
+    return audit_events(box, kubeconfig, 0, namespace, cluster_scoped=False)
 
 
 def deletes(events: list[dict[str, Any]]) -> list[str]:
     """Every DELETE, dry run or not (a dry-run delete is still an attempt on the object)."""
-    return [w for w in writes(events, dry_run=None) if w.startswith("delete")]
+    return [w for w in written_objects(events, dry_run=None) if w.startswith("delete")]
 
 
 def operation(engine, app: str, request: SyncRequest, timeout: float = 90) -> OperationState:  # type: ignore[no-untyped-def]
@@ -232,7 +184,7 @@ def test_a_hook_never_deletes_a_namesake_it_does_not_own(  # type: ignore[no-unt
         assert live.metadata.uid == uid and live.metadata.deletion_timestamp is None, name
     events = audit(sandbox_box, sandbox.kubeconfig, namespace)[before:]
     assert deletes(events) == []  # not even a dry-run delete
-    assert writes(events) == []  # and "after" was not applied either
+    assert written_objects(events) == []  # and "after" was not applied either
 
     # this app's own hook from an earlier sync is replaced as before (BeforeHookCreation)
     first = sync(conn, plan_for(conn, app, [hook_cm("mine", namespace)]), settings(app, namespace))
@@ -280,7 +232,7 @@ def test_create_namespace_with_a_missing_crd_applies_nothing(  # type: ignore[no
         with pytest.raises(client.ApiException) as missing:
             core.read_namespace(dest)
         assert missing.value.status == 404
-        assert writes(audit(sandbox_box, sandbox.kubeconfig, dest)) == []
+        assert written_objects(audit(sandbox_box, sandbox.kubeconfig, dest)) == []
     finally:
         try:
             core.delete_namespace(dest)
@@ -426,7 +378,7 @@ def test_sync_after_kubectl_scale_takes_the_fields_back(  # type: ignore[no-unty
         assert "field ownership conflict" in refused.message and ".spec.replicas" in refused.message
         assert "nothing was changed" in refused.message
         assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 3
-        assert writes(audit(sandbox_box, sandbox.kubeconfig, namespace)[before:]) == []
+        assert written_objects(audit(sandbox_box, sandbox.kubeconfig, namespace)[before:]) == []
 
         # the default: the plan names what is taken from whom, and the sync restores Git
         preview = engine.preview(SyncRequest(app=namespace))
@@ -598,7 +550,7 @@ def test_label_tracking_syncs_and_prunes_only_its_own_objects(  # type: ignore[n
         assert final.phase is OperationPhase.SUCCEEDED, final.message
         events = audit(sandbox_box, sandbox.kubeconfig, namespace)[before:]
         assert deletes(events) == ["delete configmaps/stale", "delete configmaps/stale"]
-        assert writes(events, dry_run=True).count("delete configmaps/stale") == 1
+        assert written_objects(events, dry_run=True).count("delete configmaps/stale") == 1
         wait_for(
             lambda: (
                 "stale"

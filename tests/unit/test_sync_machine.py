@@ -21,6 +21,7 @@ from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResultCode
 from gitops_tui.engine.sync import run as sync
+from gitops_tui.engine.sync import work as sync_work
 from gitops_tui.engine.sync.plan import SyncPlan, build_plan
 from gitops_tui.engine.sync.run import SyncSettings, run_sync
 
@@ -30,7 +31,7 @@ READY_POD: Manifest = {"phase": "Running", "conditions": [{"type": "Ready", "sta
 
 @pytest.fixture(autouse=True)
 def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(sync_work, "POLL_SECONDS", 0.01)  # every wait of a run polls there
 
 
 def obj(
@@ -383,3 +384,126 @@ def test_a_prune_never_deletes_a_namesake_recreated_since_the_comparison() -> No
     assert "not pruned: the object was deleted and re-created" in state.message, state.message
     assert fake.real_writes("delete")[0].uid == old["metadata"]["uid"]
     assert key("ConfigMap", "x") in fake.objects  # the new one is untouched
+
+
+# -- more paths of the state machine ---------------------------------------------------
+
+
+def test_phases_run_before_waves_presync_sync_postsync_whatever_the_wave_numbers() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Succeeded"})
+    plan = plan_of([
+        obj("Pod", "post", hook="PostSync", wave=-10),
+        obj("ConfigMap", "c", wave=-5),
+        obj("Pod", "pre", hook="PreSync", wave=5),
+        obj("ConfigMap", "d", wave=3),
+    ])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == ["apply pre", "apply c", "apply d", "apply post"]
+
+
+def test_a_failed_batch_stops_the_later_kinds_of_its_wave() -> None:
+    fake = FakeKube()
+    fake.fail("apply", key("Secret", "s"), dry_run=False,
+              error=KubeApiError(422, "Invalid", "data: bad"))  # fmt: skip
+    plan = plan_of([obj("ConfigMap", "c"), obj("Secret", "s")])  # one wave: Secret, then ConfigMap
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "one or more objects failed to apply: Secret default/s" in state.message, state.message
+    assert names(fake.real_writes()) == ["apply s"]
+    assert all(r.key.name != "c" for r in state.results)  # never started: not listed
+
+
+def test_a_failed_presync_hook_applies_nothing_and_runs_the_sync_fail_hooks() -> None:
+    fake = FakeKube()
+
+    def kubelet(write: Write, written: Manifest | None) -> None:  # pre fails, cleanup succeeds
+        if written is not None and write.key.kind == "Pod":
+            phase = "Failed" if write.key.name == "pre" else "Succeeded"
+            fake.set_status(write.key, {"phase": phase, "message": "exit 1"})
+
+    fake.on_write = kubelet
+    plan = plan_of([
+        obj("Pod", "pre", hook="PreSync"),
+        obj("ConfigMap", "c"),
+        obj("Pod", "cleanup", hook="SyncFail"),
+    ])  # fmt: skip
+    state = run(fake, plan)
+    assert state.phase is OperationPhase.FAILED
+    assert "one or more hooks failed: Pod default/pre: exit 1" in state.message, state.message
+    assert names(fake.real_writes()) == ["apply pre", "apply cleanup"]  # c never applied
+    assert result(state, "cleanup", "SyncFail").status is ResultCode.SYNCED
+
+
+def test_a_hook_that_never_completes_times_out_and_hook_failed_deletes_it() -> None:
+    fake = FakeKube()
+    play_pods(fake, {"phase": "Running"})
+    plan = plan_of([obj("Pod", "pre", hook="PreSync", policy="HookFailed"),
+                    obj("ConfigMap", "c")])  # fmt: skip
+    state = run(fake, plan, settings(hook_timeout_s=0.2))  # the timeout is what is tested
+    assert state.phase is OperationPhase.FAILED
+    assert "Pod default/pre: did not complete within 0.2 s" in state.message, state.message
+    assert names(fake.real_writes()) == ["apply pre", "delete pre"]
+    deleted = fake.real_writes("delete")[0]
+    assert deleted.uid and deleted.uid.startswith("uid-")  # only the hook it created
+    assert key("Pod", "pre") not in fake.objects
+
+
+def test_terminate_right_after_a_wave_starts_no_later_wave_and_no_sync_fail_hook() -> None:
+    fake = FakeKube()
+    cancel = threading.Event()
+
+    def stop_after_a(write: Write, written: Manifest | None) -> None:
+        if write.key.name == "a":  # a ConfigMap is healthy at once: no wait between waves
+            cancel.set()
+
+    fake.on_write = stop_after_a
+    plan = plan_of([obj("ConfigMap", "a"), obj("ConfigMap", "b", wave=1),
+                    obj("Pod", "cleanup", hook="SyncFail")])  # fmt: skip
+    state = run_sync(fake, plan, settings(), operation_id="op", on_progress=lambda _s: None,
+                     cancel=cancel)  # fmt: skip
+    assert state.phase is OperationPhase.FAILED
+    assert state.message == sync.TERMINATED_MESSAGE, state.message
+    assert names(fake.real_writes()) == ["apply a"]
+    assert result(state, "a").status is ResultCode.SYNCED
+
+
+def test_a_pruned_object_must_be_gone_before_the_next_wave() -> None:
+    fake = FakeKube()
+    old = fake.add(obj("ConfigMap", "x", wave=0))
+
+    def finalizer_holds_x(write: Write, written: Manifest | None) -> None:
+        if write.verb == "delete" and write.key.name == "x":  # still there, being deleted
+            fake.add({**old, "metadata": {**old["metadata"], "deletionTimestamp": "now"}})
+
+    fake.on_write = finalizer_holds_x
+    plan = plan_of([obj("ConfigMap", "a", wave=0), obj("ConfigMap", "b", wave=1)], prune=[old])
+    r = Run(fake, plan, settings())
+    r.wait_message("Sync wave 0: ConfigMap default/x (waiting for the deletion to finish)")
+    assert names(fake.real_writes()) == ["delete x", "apply a"]  # b waits
+    fake.remove(key("ConfigMap", "x"))
+    state = r.join()
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert names(fake.real_writes()) == ["delete x", "apply a", "apply b"]
+
+
+def test_a_dry_run_sync_with_hooks_and_a_namespace_to_create_writes_nothing() -> None:
+    fake = FakeKube()
+    hook = obj("Pod", "pre", hook="PreSync", policy="BeforeHookCreation")
+    old_hook = fake.add({**with_tracking(hook, "web"), "status": {"phase": "Succeeded"}})
+    stale = fake.add(obj("ConfigMap", "x"))
+    fresh = {**obj("ConfigMap", "c"), "metadata": {"name": "c"}}  # into the destination
+    plan = plan_of([hook, fresh], live=[old_hook], prune=[stale],
+                   app_options={"CreateNamespace": "true"})  # fmt: skip
+    s = settings(dry_run=True, destination_namespace="new", app_options={"CreateNamespace": "true"})
+    state = run(fake, plan, s)
+    assert state.phase is OperationPhase.SUCCEEDED, state.message
+    assert fake.real_writes() == []
+    assert all(w.dry_run for w in fake.writes)
+    assert ResourceKey("", "Namespace", "", "new") not in fake.objects
+    assert key("Pod", "pre") in fake.objects and key("ConfigMap", "x") in fake.objects
+    created = [r for r in state.results if r.key.name == "c"]
+    assert created and created[0].message == (
+        "(dry run) not checked: namespace new is created by this sync"
+    )

@@ -1,6 +1,6 @@
 """The cluster calls a sync run makes, as a protocol (``KubeOps``).
 
-``sync.py``'s state machine (dry run, waves, hooks, prunes, health waits) talks to
+``run.py``'s state machine (dry run, waves, hooks, prunes, health waits) talks to
 the cluster only through these members, so it can be driven by an in-memory fake
 in fast unit tests of our own logic (``tests/unit/kubeops_fake.py``) as well as by
 the real ``ClusterConnection`` (which satisfies it: checked by mypy below). What the
