@@ -1,0 +1,71 @@
+"""What every health rule shares: ``HealthResult`` and small readers of status fields.
+
+The readers follow Go's zero values (a missing integer is 0, a missing string is
+""), so rules read like their upstream counterparts; a value of the wrong type
+raises ``TypeError``/``ValueError``, which ``resource_health`` turns into Unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_tui.engine.model import HealthStatus, Manifest
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """One object's health and Argo CD's explanation of it."""
+
+    status: HealthStatus
+    message: str = ""
+
+
+HealthCheck = Callable[[Manifest], HealthResult]
+
+
+def dig(obj: Mapping[str, Any], *path: str) -> Any:
+    value: Any = obj
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def int_at(obj: Mapping[str, Any], *path: str) -> int:
+    """Integer at ``path`` (0 when absent), like Go's zero value."""
+    value = dig(obj, *path)
+    return 0 if value is None else int(value)
+
+
+def opt_int_at(obj: Mapping[str, Any], *path: str) -> int | None:
+    value = dig(obj, *path)
+    return None if value is None else int(value)
+
+
+def str_at(obj: Mapping[str, Any], *path: str) -> str:
+    value = dig(obj, *path)
+    return "" if value is None else str(value)
+
+
+def list_at(obj: Mapping[str, Any], *path: str) -> list[Any]:
+    value = dig(obj, *path)
+    return list(value) if isinstance(value, list) else []
+
+
+def conditions(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in list_at(obj, "status", "conditions") if isinstance(c, Mapping)]
+
+
+def condition(obj: Mapping[str, Any], cond_type: str) -> Mapping[str, Any] | None:
+    return next((c for c in conditions(obj) if c.get("type") == cond_type), None)
+
+
+def generation(obj: Mapping[str, Any]) -> int:
+    return int_at(obj, "metadata", "generation")
+
+
+def observed(obj: Mapping[str, Any]) -> int:
+    return int_at(obj, "status", "observedGeneration")
