@@ -13,6 +13,11 @@ from typing import Any
 Manifest = dict[str, Any]
 """A Kubernetes object as plain JSON-compatible data."""
 
+APPLICATION_GROUP = "argoproj.io"
+"""The API group of Argo CD's kinds (Application, AppProject, ApplicationSet)."""
+APPLICATION_KIND = "Application"
+PROJECT_KIND = "AppProject"
+
 
 class SyncStatus(enum.StrEnum):
     SYNCED = "Synced"

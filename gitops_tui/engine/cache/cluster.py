@@ -19,7 +19,7 @@ from gitops_tui.engine.cache.kubeclient import (
 )
 from gitops_tui.engine.cache.live_cache import LiveCache
 from gitops_tui.engine.cache.tracking import TrackingMethod
-from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.model import APPLICATION_GROUP, APPLICATION_KIND, Manifest, ResourceKey
 
 # Kinds watched for every cluster: the common kinds apps use (so a tracked object
 # whose kind left Git is still seen for pruning) and the children shown in the tree.
@@ -46,7 +46,7 @@ BASELINE_KINDS: tuple[tuple[str, str], ...] = (
     ("autoscaling", "HorizontalPodAutoscaler"),
     ("policy", "PodDisruptionBudget"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("argoproj.io", "Application"),
+    (APPLICATION_GROUP, APPLICATION_KIND),
 )
 
 

@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_tui.engine.health.dispatch import aggregate_health
-from gitops_tui.engine.model import HealthStatus, Manifest, ResourceKey
-
-APPLICATION_GROUP = "argoproj.io"
-APPLICATION_KIND = "Application"
+from gitops_tui.engine.model import (
+    APPLICATION_GROUP,
+    APPLICATION_KIND,
+    HealthStatus,
+    Manifest,
+    ResourceKey,
+)
 
 
 def is_application(obj: Manifest) -> bool:

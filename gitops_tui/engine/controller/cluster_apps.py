@@ -12,15 +12,18 @@ from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.app.projects import Project, project_from_object
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.kubeclient import KubeApiError
-from gitops_tui.engine.controller.app_of_apps import APPLICATION_GROUP, APPLICATION_KIND
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.state import AppState, AppTable
-from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.model import (
+    APPLICATION_GROUP,
+    APPLICATION_KIND,
+    PROJECT_KIND,
+    Manifest,
+    ResourceKey,
+)
 
 log = logging.getLogger(__name__)
-
-PROJECT_KIND = "AppProject"
 
 
 class ClusterApps:

@@ -13,18 +13,14 @@ from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.app.projects import app_violations, kind_permitted
 from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
-from gitops_tui.engine.controller.app_of_apps import (
-    APPLICATION_GROUP,
-    APPLICATION_KIND,
-    split_children,
-)
+from gitops_tui.engine.controller.app_of_apps import split_children
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.state import AppState, AppTable
 from gitops_tui.engine.diff.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
-from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.model import APPLICATION_GROUP, APPLICATION_KIND, Manifest, ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import (

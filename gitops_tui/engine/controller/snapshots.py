@@ -12,16 +12,12 @@ from dataclasses import dataclass, field
 
 from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.cache.cluster import ClusterConnection
-from gitops_tui.engine.controller.app_of_apps import (
-    APPLICATION_GROUP,
-    APPLICATION_KIND,
-    ChildHealth,
-    children_changed,
-    parent_health,
-)
+from gitops_tui.engine.controller.app_of_apps import ChildHealth, children_changed, parent_health
 from gitops_tui.engine.controller.resource_tree import resource_tree
 from gitops_tui.engine.controller.state import AppState
 from gitops_tui.engine.model import (
+    APPLICATION_GROUP,
+    APPLICATION_KIND,
     Condition,
     ConditionType,
     HealthStatus,
