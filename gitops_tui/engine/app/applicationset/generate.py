@@ -85,9 +85,7 @@ def _generate(appset: ApplicationSet, inputs: Inputs) -> list[Application]:
     return _validate(appset, documents)
 
 
-def _template_for(
-    base: Mapping[str, Any], spec: Any, where: str, kind: str
-) -> Mapping[str, Any]:
+def _template_for(base: Mapping[str, Any], spec: Any, where: str, kind: str) -> Mapping[str, Any]:
     own = spec.get("template") if isinstance(spec, Mapping) else None
     if own is None:
         return base
@@ -98,7 +96,9 @@ def _template_for(
     return merged
 
 
-def _validate(appset: ApplicationSet, documents: list[tuple[dict[str, Any], str]]) -> list[Application]:
+def _validate(
+    appset: ApplicationSet, documents: list[tuple[dict[str, Any], str]]
+) -> list[Application]:
     origin = f"{appset.origin} (ApplicationSet {appset.name})"
     apps: list[Application] = []
     invalid: list[str] = []

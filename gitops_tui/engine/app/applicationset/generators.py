@@ -303,8 +303,10 @@ def _matrix(spec: Mapping[str, Any], ctx: Context, where: str, depth: int) -> li
     shared = run(children[1], ctx, second_where, depth=depth + 1) if static else None
     out: list[Params] = []
     for row in first:
-        seconds = shared if shared is not None else run(
-            children[1], ctx, second_where, depth=depth + 1, inherited=row
+        seconds = (
+            shared
+            if shared is not None
+            else run(children[1], ctx, second_where, depth=depth + 1, inherited=row)
         )
         ctx.check_count(len(out) + len(seconds), where)
         for other in seconds:
@@ -316,7 +318,9 @@ def _merge(spec: Mapping[str, Any], ctx: Context, where: str, depth: int) -> lis
     children = _children(spec, where, 2)
     keys = spec.get("mergeKeys")
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
-        raise GenerationError(f"{where}.mergeKeys: needs at least one merge key (a list of strings)")
+        raise GenerationError(
+            f"{where}.mergeKeys: needs at least one merge key (a list of strings)"
+        )
     unique_keys = sorted(set(keys))
 
     def key_of(params: Params) -> str:

@@ -183,9 +183,7 @@ def _select(
 # --------------------------------------------------------------------------- parameters
 
 
-def _path_params(
-    directory: str, filename: str | None, sha: str, go: bool, prefix: str
-) -> Params:
+def _path_params(directory: str, filename: str | None, sha: str, go: bool, prefix: str) -> Params:
     base = posixpath.basename(directory)
     if go:
         path: Params = {
@@ -264,7 +262,9 @@ def git_params(
                     params = dict(as_go_numbers(found))
                 else:
                     params = dict(flatten(as_go_numbers(found)))
-                params.update(_path_params(directory, posixpath.basename(rel), tree.sha, go, prefix))
+                params.update(
+                    _path_params(directory, posixpath.basename(rel), tree.sha, go, prefix)
+                )
                 add_values(params)
                 out.append(params)
                 if len(out) > limit:
@@ -288,7 +288,8 @@ def _file_objects(tree: Tree, rel: str, where: str) -> list[Mapping[str, Any]]:
         raise GenerationError(f"{where}: git file {rel!r} is not a regular file")
     try:
         text = read_manifest_text(real, limit=MAX_PARAMS_FILE_BYTES)
-        docs = load_manifest_documents(text, rel, as_json=rel.endswith(".json"))
+        # YAML for every file, as Argo CD (sigs.k8s.io/yaml reads JSON as YAML)
+        docs = load_manifest_documents(text, rel)
     except ManifestFileError as exc:
         raise GenerationError(f"{where}: unable to process file {rel!r}: {exc}") from exc
     doc = docs[0] if docs else None

@@ -377,7 +377,9 @@ def _quote(*values: Any) -> str:
 
 
 def _to_yaml(value: Any) -> str:
-    text = yaml.safe_dump(_plain(value), default_flow_style=False, sort_keys=True, allow_unicode=True)
+    text = yaml.safe_dump(
+        _plain(value), default_flow_style=False, sort_keys=True, allow_unicode=True
+    )
     if text.endswith("...\n"):  # a bare scalar: PyYAML adds a document end marker
         text = text[: -len("...\n")]
     return text.rstrip("\n")

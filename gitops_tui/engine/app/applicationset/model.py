@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.applicationset.gotemplate import Options
@@ -94,14 +94,11 @@ class ClusterInfo:
     project: str = ""
 
 
-class Checkout(Protocol):
-    """Resolve ``revision`` of ``repo_url`` and give its read-only tree: ``(sha, directory)``.
+Checkout = Callable[[str, str], tuple[str, Path]]
+"""``(repo_url, revision) -> (sha, read-only tree directory)``; raises ``GitOpsError``.
 
-    The engine passes :class:`gitops_tui.engine.source.repo.RepoCache`'s ``resolve`` and
-    ``checkout`` (the app layer does not import the source layer). Raises ``GitOpsError``.
-    """
-
-    def __call__(self, repo_url: str, revision: str) -> tuple[str, Path]: ...
+The engine passes :class:`gitops_tui.engine.source.repo.RepoCache`'s ``resolve`` and
+``checkout`` (the app layer does not import the source layer)."""
 
 
 @dataclass(frozen=True)

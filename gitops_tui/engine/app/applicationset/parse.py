@@ -183,7 +183,9 @@ def parse_applicationset(doc: Any, origin: str) -> ApplicationSet | InvalidAppli
     if not isinstance(preserved, dict):
         problems.append("spec.preservedFields: must be a mapping")
         preserved = {}
-    annotations = _strings(preserved.get("annotations"), "spec.preservedFields.annotations", problems)
+    annotations = _strings(
+        preserved.get("annotations"), "spec.preservedFields.annotations", problems
+    )
     labels = _strings(preserved.get("labels"), "spec.preservedFields.labels", problems)
     if problems:
         return _invalid(name or Path(origin).stem, origin, problems)
@@ -237,7 +239,9 @@ def load_applicationset_files(
                 parsed = _invalid(
                     name,
                     str(file),
-                    [f"metadata.name: duplicate ApplicationSet name, first defined in {first[name]}"],
+                    [
+                        f"metadata.name: duplicate ApplicationSet name, first defined in {first[name]}"
+                    ],
                 )
             elif name:
                 first[name] = str(file)
@@ -268,7 +272,9 @@ def _documents(file: Path, *, named: bool) -> list[Any]:
     found: list[Any] = []
     for doc in docs:
         items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
-        found.extend(i for i in (items if isinstance(items, list) else []) if is_applicationset_document(i))
+        found.extend(
+            i for i in (items if isinstance(items, list) else []) if is_applicationset_document(i)
+        )
     if named and not found:
         return [
             _invalid(

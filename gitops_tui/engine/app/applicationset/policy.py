@@ -163,7 +163,7 @@ def jq_to_pointer(expression: str) -> list[str]:
         if match is None:
             raise GenerationError(
                 f"ignoreApplicationDifferences: jq path {expression!r} is not supported "
-                "(only .field, [\"key\"] and [index] steps)"
+                '(only .field, ["key"] and [index] steps)'
             )
         tokens.append(next(g for g in match.groups() if g is not None))
         pos = match.end()
@@ -209,7 +209,9 @@ def _set(doc: Any, tokens: Sequence[str], value: Any) -> None:
             doc.pop(last, None)
         else:
             doc[last] = copy.deepcopy(value)
-    elif isinstance(doc, list) and last.isdigit() and int(last) < len(doc) and value is not _MISSING:
+    elif (
+        isinstance(doc, list) and last.isdigit() and int(last) < len(doc) and value is not _MISSING
+    ):
         doc[int(last)] = copy.deepcopy(value)
 
 
@@ -315,7 +317,9 @@ def plan(generated: Generated, existing: Sequence[Mapping[str, Any]]) -> Plan:
                     app.name,
                     Action.UPDATE,
                     policy.may_update,
-                    "" if policy.may_update else f"applicationsSync {policy.value}: updates are skipped",
+                    ""
+                    if policy.may_update
+                    else f"applicationsSync {policy.value}: updates are skipped",
                     tuple(fields[:MAX_FIELDS]),
                     adopt=adopt,
                     desired=desired,
@@ -332,7 +336,9 @@ def plan(generated: Generated, existing: Sequence[Mapping[str, Any]]) -> Plan:
                 name,
                 Action.DELETE,
                 policy.may_delete,
-                "" if policy.may_delete else f"applicationsSync {policy.value}: deletions are skipped",
+                ""
+                if policy.may_delete
+                else f"applicationsSync {policy.value}: deletions are skipped",
                 cascade=_cascades(doc),
                 existing=doc,
             )

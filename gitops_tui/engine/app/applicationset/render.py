@@ -54,7 +54,9 @@ def render_value(value: Any, params: Mapping[str, Any], go: bool, options: Optio
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            out[render_string(str(key), params, go, options)] = render_value(item, params, go, options)
+            out[render_string(str(key), params, go, options)] = render_value(
+                item, params, go, options
+            )
         return out
     if isinstance(value, list):
         return [render_value(item, params, go, options) for item in value]

@@ -1,0 +1,396 @@
+"""Generators without Git: list, clusters, matrix, merge, selector; both template styles,
+templatePatch, validation of the ApplicationSet, and the bounds (each a condition, nothing
+generated, other sets unaffected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from appset_helpers import CLUSTERS, app_template, appset_doc, names, only_condition, run
+
+from gitops_tui.engine.app.applicationset import (
+    Inputs,
+    InvalidApplicationSet,
+    generate_all,
+    parse_applicationset,
+)
+
+
+def elements(*names_: str, **extra: str) -> dict[str, Any]:
+    return {"list": {"elements": [{"name": n, **extra} for n in names_]}}
+
+
+# --------------------------------------------------------------------------- list
+
+
+def test_list_fasttemplate_renders_every_string() -> None:
+    doc = appset_doc(
+        [{"list": {"elements": [{"name": "a", "url": "https://a"}, {"name": "b", "url": "https://b"}]}}],
+        app_template(server="{{url}}", path="apps/{{ name }}", labels={"app": "{{name}}"}),
+    )
+    generated = run(doc)
+    assert names(generated) == ["a", "b"]
+    a = generated.applications[0]
+    assert a.destination.server == "https://a"
+    assert a.source.path == "apps/a"
+    assert a.namespace == "argocd"  # the ApplicationSet's namespace
+    assert a.raw["metadata"]["labels"] == {"app": "a"}
+
+
+def test_fasttemplate_leaves_unknown_tags_and_templates_map_keys() -> None:
+    doc = appset_doc(
+        [elements("a")],
+        app_template(annotations={"team/{{name}}": "{{ unknown }}"}),
+    )
+    app = run(doc).applications[0]
+    assert app.raw["metadata"]["annotations"] == {"team/a": "{{ unknown }}"}
+
+
+def test_list_values_flatten_and_non_strings_need_gotemplate() -> None:
+    doc = appset_doc(
+        [{"list": {"elements": [{"name": "a", "values": {"ns": "team-a"}}]}}],
+        app_template(namespace="{{values.ns}}"),
+    )
+    assert run(doc).applications[0].destination.namespace == "team-a"
+    bad = appset_doc([{"list": {"elements": [{"name": "a", "replicas": 3}]}}])
+    assert "elements[0].replicas: must be a string without goTemplate" in only_condition(run(bad))
+
+
+def test_list_gotemplate_keeps_nested_values_and_elements_yaml() -> None:
+    doc = appset_doc(
+        [
+            {
+                "list": {
+                    "elements": [{"app": {"name": "a", "replicas": 3}}],
+                    "elementsYaml": "- app: {name: b, replicas: 1000000}\n",
+                }
+            }
+        ],
+        app_template(name="{{ .app.name }}", path="apps/{{ .app.name }}/{{ .app.replicas }}"),
+        goTemplate=True,
+    )
+    generated = run(doc)
+    assert names(generated) == ["a", "b"]
+    # numbers are Go float64 after Argo CD's JSON round trip
+    assert [a.source.path for a in generated.applications] == ["apps/a/3", "apps/b/1e+06"]
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def test_clusters_from_plain_inputs_with_a_label_selector() -> None:
+    doc = appset_doc(
+        [{"clusters": {"selector": {"matchLabels": {"env": "prod"}}}}],
+        app_template(name="gb-{{name}}", server="{{server}}", path="{{metadata.labels.env}}"),
+    )
+    generated = run(doc, Inputs(clusters=CLUSTERS))
+    assert names(generated) == ["gb-production"]
+    assert generated.applications[0].destination.server == "https://2.4.6.8"
+    assert generated.applications[0].source.path == "prod"
+
+
+def test_clusters_match_expressions_and_values_gotemplate() -> None:
+    doc = appset_doc(
+        [
+            {
+                "clusters": {
+                    "selector": {"matchExpressions": [{"key": "env", "operator": "In", "values": ["staging", "prod"]}]},
+                    "values": {"ns": "gb-{{ .name }}"},
+                }
+            }
+        ],
+        app_template(
+            name="{{ .nameNormalized }}",
+            namespace="{{ .values.ns }}",
+            path="{{ index .metadata.labels \"argocd.argoproj.io/secret-type\" }}",
+        ),
+        goTemplate=True,
+    )
+    generated = run(doc, Inputs(clusters=CLUSTERS))
+    assert names(generated) == ["staging", "production"]
+    assert [a.destination.namespace for a in generated.applications] == ["gb-staging", "gb-production"]
+    assert generated.applications[0].source.path == "cluster"
+
+
+def test_clusters_without_selector_take_every_context() -> None:
+    assert names(run(appset_doc([{"clusters": {}}]), Inputs(clusters=CLUSTERS))) == [
+        "staging",
+        "production",
+    ]
+
+
+def test_bad_selector_operator_is_a_condition() -> None:
+    doc = appset_doc([{"clusters": {"selector": {"matchExpressions": [{"key": "env", "operator": "Like"}]}}}])
+    assert "operator: 'Like' is not one of" in only_condition(run(doc, Inputs(clusters=CLUSTERS)))
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+def test_matrix_of_clusters_and_list() -> None:
+    doc = appset_doc(
+        [{"matrix": {"generators": [{"clusters": {}}, {"list": {"elements": [{"app": "web"}, {"app": "api"}]}}]}}],
+        app_template(name="{{app}}-{{name}}", server="{{server}}"),
+    )
+    generated = run(doc, Inputs(clusters=CLUSTERS))
+    assert names(generated) == ["web-staging", "api-staging", "web-production", "api-production"]
+    assert generated.applications[3].destination.server == "https://2.4.6.8"
+    # a name that does not vary across clusters collides: a condition, nothing generated
+    doc["spec"]["template"]["metadata"]["name"] = "{{app}}"
+    assert "duplicate generated Application names: api, web" in only_condition(
+        run(doc, Inputs(clusters=CLUSTERS))
+    )
+
+
+def test_matrix_second_child_uses_the_first_childs_parameters() -> None:
+    doc = appset_doc(
+        [
+            {
+                "matrix": {
+                    "generators": [
+                        {"clusters": {}},
+                        {"list": {"elements": [{"app": "web-{{metadata.labels.env}}"}]}},
+                    ]
+                }
+            }
+        ],
+        app_template(name="{{app}}"),
+    )
+    assert names(run(doc, Inputs(clusters=CLUSTERS))) == ["web-staging", "web-prod"]
+
+
+def test_matrix_conflicting_keys_fasttemplate_is_an_error_gotemplate_first_wins() -> None:
+    gens = [{"matrix": {"generators": [elements("a"), elements("b")]}}]
+    assert "found duplicate key name with different value, a: a, b: b" in only_condition(
+        run(appset_doc(gens))
+    )
+    go = appset_doc(gens, app_template(name="{{ .name }}", path="p"), goTemplate=True)
+    assert names(run(go)) == ["a"]
+
+
+def test_matrix_needs_exactly_two_children_and_one_level_of_nesting() -> None:
+    three = appset_doc([{"matrix": {"generators": [elements("a"), elements("b"), elements("c")]}}])
+    assert "a matrix combines exactly two generators" in only_condition(run(three))
+    nested = {"matrix": {"generators": [elements("a"), {"list": {"elements": [{"x": "1"}]}}]}}
+    one_level = appset_doc(
+        [{"matrix": {"generators": [nested, {"list": {"elements": [{"y": "2"}]}}]}}],
+        app_template(name="{{name}}-{{x}}-{{y}}"),
+    )
+    assert names(run(one_level)) == ["a-1-2"]
+    two_levels = appset_doc(
+        [{"matrix": {"generators": [{"matrix": {"generators": [nested, elements("z")]}}, elements("q")]}}]
+    )
+    assert "Argo CD allows one level of matrix/merge nesting" in only_condition(run(two_levels))
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def test_merge_overrides_matching_sets_and_keeps_base_order() -> None:
+    doc = appset_doc(
+        [
+            {
+                "merge": {
+                    "mergeKeys": ["server"],
+                    "generators": [
+                        {"clusters": {"values": {"kafka": "true", "redis": "false"}}},
+                        {"clusters": {"selector": {"matchLabels": {"env": "staging"}}, "values": {"kafka": "false"}}},
+                        {"list": {"elements": [{"server": "https://2.4.6.8", "values.redis": "true"}]}},
+                        {"list": {"elements": [{"server": "https://9.9.9.9", "values.redis": "x"}]}},
+                    ],
+                }
+            }
+        ],
+        app_template(name="{{name}}", path="kafka-{{values.kafka}}/redis-{{values.redis}}"),
+    )
+    generated = run(doc, Inputs(clusters=CLUSTERS))
+    assert names(generated) == ["staging", "production"]
+    assert [a.source.path for a in generated.applications] == [
+        "kafka-false/redis-false",
+        "kafka-true/redis-true",
+    ]
+
+
+def test_merge_gotemplate_deep_merges_and_needs_unique_override_keys() -> None:
+    base = {"list": {"elements": [{"name": "a", "cfg": {"x": "1", "y": "1"}}, {"name": "b", "cfg": {"x": "1"}}]}}
+    extra = {"list": {"elements": [{"name": "a", "cfg": {"y": "2"}}]}}
+    doc = appset_doc(
+        [{"merge": {"mergeKeys": ["name"], "generators": [base, extra]}}],
+        app_template(name="{{ .name }}", path="{{ .cfg.x }}{{ .cfg.y }}"),
+        goTemplate=True,
+    )
+    generated = run(doc)
+    assert [a.source.path for a in generated.applications] == ["12", "1<no value>"]
+    dup = {"list": {"elements": [{"name": "a"}, {"name": "a"}]}}
+    doc["spec"]["generators"][0]["merge"]["generators"][1] = dup
+    assert "not unique by the merge keys" in only_condition(run(doc))
+    doc["spec"]["generators"][0]["merge"]["mergeKeys"] = []
+    assert "needs at least one merge key" in only_condition(run(doc))
+
+
+# --------------------------------------------------------------------------- selector
+
+
+def test_selector_post_filters_flattened_parameters() -> None:
+    doc = appset_doc(
+        [
+            {
+                "list": {"elements": [{"name": "a", "env": "prod"}, {"name": "b", "env": "dev"}, {"name": "c"}]},
+                "selector": {"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]},
+            }
+        ]
+    )
+    assert names(run(doc)) == ["a", "c"]
+    go = appset_doc(
+        [
+            {
+                "list": {"elements": [{"name": "a", "meta": {"env": "prod"}}, {"name": "b", "meta": {"env": "dev"}}]},
+                "selector": {"matchLabels": {"meta.env": "prod"}},
+            }
+        ],
+        app_template(name="{{ .name }}", path="p"),
+        goTemplate=True,
+    )
+    assert names(run(go)) == ["a"]
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def test_generator_template_overrides_the_spec_template() -> None:
+    own = {"metadata": {"name": "own-{{name}}"}, "spec": {"destination": {"namespace": "own"}}}
+    doc = appset_doc([{"list": {"elements": [{"name": "a"}], "template": own}}, elements("b")])
+    generated = run(doc)
+    assert names(generated) == ["own-a", "b"]
+    assert generated.applications[0].destination.namespace == "own"
+    assert generated.applications[0].destination.server == "https://kubernetes.default.svc"
+
+
+def test_template_patch_merges_rendered_yaml() -> None:
+    patch = """
+spec:
+  source:
+    helm:
+      valueFiles:
+      {{- range .files }}
+      - {{ . }}
+      {{- end }}
+"""
+    doc = appset_doc(
+        [{"list": {"elements": [{"name": "a", "auto": True}, {"name": "b", "auto": False}]}}],
+        app_template(name="{{ .name }}", path="p"),
+        goTemplate=True,
+        templatePatch=patch,
+    )
+    assert "{{range}} is not supported" in only_condition(run(doc))
+    doc["spec"]["templatePatch"] = """
+{{- if .auto }}
+spec:
+  syncPolicy:
+    automated: {prune: true}
+{{- end }}
+metadata:
+  labels: {patched: "{{ .name }}"}
+"""
+    generated = run(doc)
+    a, b = generated.applications
+    assert a.sync_policy.automated and a.sync_policy.prune
+    assert not b.sync_policy.automated
+    assert a.raw["metadata"]["labels"] == {"patched": "a"}
+    assert a.source.path == "p"
+
+
+def test_missingkey_error_is_a_condition_and_default_prints_no_value() -> None:
+    doc = appset_doc(
+        [elements("a")],
+        app_template(name="{{ .name }}", path="{{ .nope }}"),
+        goTemplate=True,
+        goTemplateOptions=["missingkey=error"],
+    )
+    assert 'map has no entry for key "nope"' in only_condition(run(doc))
+    del doc["spec"]["goTemplateOptions"]
+    assert run(doc).applications[0].source.path == "<no value>"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("scmProvider", "the SCM provider generator"),
+        ("pullRequest", "the pull request generator"),
+        ("plugin", "the plugin generator"),
+        ("clusterDecisionResource", "the cluster decision resource generator"),
+    ],
+)
+def test_unsupported_generators_are_a_clear_condition(kind: str, label: str) -> None:
+    doc = appset_doc([elements("a"), {kind: {}}])
+    message = only_condition(run(doc))
+    assert message.startswith(f"spec.generators[1].{kind}: {label} is not supported by gitops-tui")
+
+
+def test_unsupported_generator_nested_in_a_matrix() -> None:
+    doc = appset_doc([{"matrix": {"generators": [elements("a"), {"pullRequest": {}}]}}])
+    assert "spec.generators[0].matrix.generators[1].pullRequest: the pull request generator" in (
+        only_condition(run(doc))
+    )
+
+
+def test_a_generator_over_the_limit_generates_nothing() -> None:
+    big = appset_doc([{"list": {"elements": [{"name": f"a{i}"} for i in range(10_001)]}}])
+    message = only_condition(run(big))
+    assert "yields 10001 parameter sets, more than the limit of 10000" in message
+
+
+def test_a_matrix_over_the_limit_stops_before_building_everything() -> None:
+    many = [{"x": str(i)} for i in range(200)]
+    doc = appset_doc(
+        [{"matrix": {"generators": [{"list": {"elements": many}}, {"list": {"elements": [{"y": str(i)} for i in range(60)]}}]}}],
+        app_template(name="a-{{x}}-{{y}}"),
+    )
+    assert "more than the limit of 10000" in only_condition(run(doc))
+    assert len(run(doc, Inputs(max_generated=20_000)).applications) == 12_000
+
+
+def test_template_rendering_an_invalid_application_is_a_condition() -> None:
+    doc = appset_doc([elements("good", "Bad_Name")])
+    message = only_condition(run(doc))
+    assert "the template renders 1 invalid Application(s): Bad_Name (from spec.generators[0])" in message
+    assert "metadata.name" in message
+
+
+def test_one_bad_set_leaves_the_others_untouched() -> None:
+    good = parse_applicationset(appset_doc([elements("a")], name="good"), "good.yaml")
+    bad = parse_applicationset(appset_doc([elements("a", "a")], name="bad"), "bad.yaml")
+    results = generate_all([bad, good], Inputs())
+    assert not results[0].ok and "duplicate generated Application names: a" in results[0].conditions[0].message
+    assert results[1].ok and [a.name for a in results[1].applications] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"generators": []}, "spec.generators: required"),
+        ({"template": "x"}, "spec.template: required"),
+        ({"goTemplate": "yes"}, "spec.goTemplate: must be a boolean"),
+        ({"goTemplateOptions": ["missingkey=maybe"]}, "unsupported option 'missingkey=maybe'"),
+        ({"syncPolicy": {"applicationsSync": "always"}}, "'always' is not one of create-only"),
+        ({"templatePatch": {"a": 1}}, "spec.templatePatch: must be a string"),
+        ({"ignoreApplicationDifferences": [{"jsonPointers": ["spec"]}]}, "must start with '/'"),
+        ({"bogus": 1}, "spec.bogus: unknown field"),
+    ],
+)
+def test_invalid_applicationsets_name_the_field(change: dict[str, Any], message: str) -> None:
+    doc = appset_doc([elements("a")])
+    doc["spec"].update(change)
+    result = parse_applicationset(doc, "set.yaml")
+    assert isinstance(result, InvalidApplicationSet)
+    assert any(message in c.message for c in result.conditions), result.conditions
+    assert message in only_condition(run(doc)) or len(run(doc).conditions) >= 1
+
+
+def test_an_entry_with_two_generators_is_a_condition() -> None:
+    doc = appset_doc([{"list": {"elements": []}, "clusters": {}}])
+    assert "must hold exactly one generator (found: clusters, list)" in only_condition(run(doc))

@@ -1,0 +1,146 @@
+"""The goTemplate subset: Go's printing, fields, index, pipelines, if/else, Sprig functions,
+missingkey, and clear errors for what it does not implement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gitops_tui.engine.app.applicationset.gofuncs import TemplateError, go_float, sanitize_name
+from gitops_tui.engine.app.applicationset.gotemplate import Options, parse_options, render
+
+DEFAULT = Options()
+STRICT = Options(missing_key_error=True)
+
+
+def run(text: str, data: Any = None, options: Options = DEFAULT) -> str:
+    return render(text, data if data is not None else {}, options)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ .name }}", "guestbook"),
+        ("{{.path.basename}}-{{.path.segments}}", "apps-[cluster apps]"),
+        ("{{ index .path.segments 1 }}", "apps"),
+        ('{{ index .labels "env" }}', "prod"),
+        ("{{ .name | upper }}", "GUESTBOOK"),
+        ('{{ .name | replace "book" "room" | upper }}', "GUESTROOM"),
+        ("{{ upper (lower .mixed) }}", "MIXED"),
+        ('{{ default "none" .missing }}', "none"),
+        ('{{ .missing | default "none" }}', "none"),
+        ('{{ default "none" .name }}', "guestbook"),
+        ("{{ trunc 5 .name }}", "guest"),
+        ("{{ trunc -4 .name }}", "book"),
+        ('{{ normalize "My_App.V2" }}', "my-app.v2"),
+        ("{{ toJson .labels }}", '{"env":"prod","team":"a&b"}'.replace("&", "\\u0026")),
+        ("{{ .n }} {{ .f }} {{ .big }}", "3 2.5 1e+06"),
+        ("{{ .flag }}", "true"),
+        ("{{ .list }}", "[a 1]"),
+        ("{{ .labels }}", "map[env:prod team:a&b]"),
+        ("{{ .missing }}", "<no value>"),
+        ("{{ .nothing }}", "<no value>"),
+        ('{{ if eq .name "guestbook" }}yes{{ else }}no{{ end }}', "yes"),
+        ('{{ if eq .name "x" }}x{{ else if .flag }}flag{{ else }}no{{ end }}', "flag"),
+        ("{{ if .missing }}a{{ end }}b", "b"),
+        ("{{ if and .flag .name }}both{{ end }}", "both"),
+        ("{{ if or .missing .name }}{{ .name }}{{ end }}", "guestbook"),
+        ("{{ if not .flag }}a{{ else }}b{{ end }}", "b"),
+        ("a  {{- .name -}}  b", "aguestbookb"),
+        ("{{/* a comment */}}x", "x"),
+        ('{{ printf "%s-%d" .name 3 }}', "guestbook-3"),
+        ("{{ len .list }}", "2"),
+        ('{{ .name | quote }}', '"guestbook"'),
+        ('{{ hasPrefix "guest" .name }}', "true"),
+        ('{{ ternary "a" "b" .flag }}', "a"),
+        ('{{ join "," (list "a" "b") }}', "a,b"),
+        ('{{ get .labels "env" }}', "prod"),
+        ('{{ toYaml .labels }}', "env: prod\nteam: a&b"),
+        ("no template here {x}", "no template here {x}"),
+        ("{{ $.name }}", "guestbook"),
+        ('{{ (index .objs 0).name }}', "first"),
+    ],
+)
+def test_renders_like_go(text: str, expected: str) -> None:
+    data = {
+        "name": "guestbook",
+        "mixed": "MiXeD",
+        "path": {"basename": "apps", "segments": ["cluster", "apps"]},
+        "labels": {"env": "prod", "team": "a&b"},
+        "n": 3.0,
+        "f": 2.5,
+        "big": 1e6,
+        "flag": True,
+        "list": ["a", 1.0],
+        "nothing": None,
+        "objs": [{"name": "first"}],
+    }
+    assert run(text, data) == expected
+
+
+def test_missingkey_error_names_the_key() -> None:
+    with pytest.raises(TemplateError, match=r'map has no entry for key "cluster" \(at \.cluster\)'):
+        run("{{ .cluster }}", {"name": "x"}, STRICT)
+    # present keys and default still work under missingkey=error
+    assert run("{{ .name }}", {"name": "x"}, STRICT) == "x"
+
+
+def test_field_of_a_string_and_of_nil_are_errors() -> None:
+    with pytest.raises(TemplateError, match="can't evaluate field b in type string"):
+        run("{{ .a.b }}", {"a": "text"})
+    with pytest.raises(TemplateError, match="nil pointer evaluating"):
+        run("{{ .a.b.c }}", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{ range .items }}x{{ end }}", r"\{\{range\}\} is not supported"),
+        ("{{ with .a }}x{{ end }}", r"\{\{with\}\} is not supported"),
+        ('{{ template "x" }}', r"\{\{template\}\} is not supported"),
+        ("{{ $x := .a }}", "variables are not supported"),
+        ("{{ $x }}", "variables are not supported"),
+        ("{{ env \"HOME\" }}", 'function "env" not defined'),
+        ("{{ .a ", "unclosed action"),
+        ("{{ if .a }}x", r"unclosed \{\{if\}\}"),
+        ("{{ end }}", r"\{\{end\}\} without \{\{if\}\}"),
+        ("{{ .a .b }}", "can't give argument to non-function"),
+        ("{{ index .l 5 }}", "index out of range: 5"),
+        ("{{ lower .n }}", "expected string"),
+        ('{{ fail "stop here" }}', "stop here"),
+        ('{{ required "need x" .missing }}', "need x"),
+        ("{{ eq .n \"3\" }}", "incompatible types for comparison"),
+    ],
+)
+def test_unsupported_and_wrong_templates_are_clear_errors(text: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        run(text, {"a": "x", "l": [1], "n": 3.0})
+
+
+def test_output_and_repeat_are_bounded() -> None:
+    with pytest.raises(TemplateError, match="longer than"):
+        run('{{ repeat 100000000 "ab" }}')
+
+
+def test_go_options() -> None:
+    assert parse_options(["missingkey=error"]).missing_key_error
+    assert not parse_options(["missingkey=default"]).missing_key_error
+    assert not parse_options([]).missing_key_error
+    with pytest.raises(TemplateError, match="unsupported option 'delims=<<'"):
+        parse_options(["delims=<<"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.0, "0"), (1.0, "1"), (123456.0, "123456"), (1e6, "1e+06"), (1234567.0, "1.234567e+06"),
+     (0.0001, "0.0001"), (0.00001, "1e-05"), (-2.5, "-2.5"), (1e21, "1e+21")],
+)  # fmt: skip
+def test_floats_print_as_go_prints_them(value: float, expected: str) -> None:
+    assert go_float(value) == expected
+
+
+def test_sanitize_name_matches_argo_cd() -> None:
+    assert sanitize_name("Feature/ABC_123.") == "feature-abc-123"
+    assert sanitize_name("--a--") == "a"
+    assert len(sanitize_name("a" * 300)) == 253
