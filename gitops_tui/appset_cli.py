@@ -306,9 +306,9 @@ def print_preview(pairs: Sequence[tuple[Generated, Plan]], out: SafeOutput) -> N
 # --------------------------------------------------------------------------- the command
 
 
-def run(args: argparse.Namespace, *, out: TextIO | SafeOutput = sys.stdout) -> int:
+def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> int:
     """Run ``appset list|preview``; the exit code."""
-    stream = safe_output(out)
+    stream = safe_output(out if out is not None else sys.stdout)
     try:
         config = getattr(args, "config", None)
         if config is not None and not config.exists():

@@ -26,7 +26,16 @@ def elements(*names_: str, **extra: str) -> dict[str, Any]:
 
 def test_list_fasttemplate_renders_every_string() -> None:
     doc = appset_doc(
-        [{"list": {"elements": [{"name": "a", "url": "https://a"}, {"name": "b", "url": "https://b"}]}}],
+        [
+            {
+                "list": {
+                    "elements": [
+                        {"name": "a", "url": "https://a"},
+                        {"name": "b", "url": "https://b"},
+                    ]
+                }
+            }
+        ],
         app_template(server="{{url}}", path="apps/{{ name }}", labels={"app": "{{name}}"}),
     )
     generated = run(doc)
@@ -95,7 +104,11 @@ def test_clusters_match_expressions_and_values_gotemplate() -> None:
         [
             {
                 "clusters": {
-                    "selector": {"matchExpressions": [{"key": "env", "operator": "In", "values": ["staging", "prod"]}]},
+                    "selector": {
+                        "matchExpressions": [
+                            {"key": "env", "operator": "In", "values": ["staging", "prod"]}
+                        ]
+                    },
                     "values": {"ns": "gb-{{ .name }}"},
                 }
             }
@@ -103,13 +116,16 @@ def test_clusters_match_expressions_and_values_gotemplate() -> None:
         app_template(
             name="{{ .nameNormalized }}",
             namespace="{{ .values.ns }}",
-            path="{{ index .metadata.labels \"argocd.argoproj.io/secret-type\" }}",
+            path='{{ index .metadata.labels "argocd.argoproj.io/secret-type" }}',
         ),
         goTemplate=True,
     )
     generated = run(doc, Inputs(clusters=CLUSTERS))
     assert names(generated) == ["staging", "production"]
-    assert [a.destination.namespace for a in generated.applications] == ["gb-staging", "gb-production"]
+    assert [a.destination.namespace for a in generated.applications] == [
+        "gb-staging",
+        "gb-production",
+    ]
     assert generated.applications[0].source.path == "cluster"
 
 
@@ -121,7 +137,9 @@ def test_clusters_without_selector_take_every_context() -> None:
 
 
 def test_bad_selector_operator_is_a_condition() -> None:
-    doc = appset_doc([{"clusters": {"selector": {"matchExpressions": [{"key": "env", "operator": "Like"}]}}}])
+    doc = appset_doc(
+        [{"clusters": {"selector": {"matchExpressions": [{"key": "env", "operator": "Like"}]}}}]
+    )
     assert "operator: 'Like' is not one of" in only_condition(run(doc, Inputs(clusters=CLUSTERS)))
 
 
@@ -130,7 +148,16 @@ def test_bad_selector_operator_is_a_condition() -> None:
 
 def test_matrix_of_clusters_and_list() -> None:
     doc = appset_doc(
-        [{"matrix": {"generators": [{"clusters": {}}, {"list": {"elements": [{"app": "web"}, {"app": "api"}]}}]}}],
+        [
+            {
+                "matrix": {
+                    "generators": [
+                        {"clusters": {}},
+                        {"list": {"elements": [{"app": "web"}, {"app": "api"}]}},
+                    ]
+                }
+            }
+        ],
         app_template(name="{{app}}-{{name}}", server="{{server}}"),
     )
     generated = run(doc, Inputs(clusters=CLUSTERS))
@@ -179,7 +206,16 @@ def test_matrix_needs_exactly_two_children_and_one_level_of_nesting() -> None:
     )
     assert names(run(one_level)) == ["a-1-2"]
     two_levels = appset_doc(
-        [{"matrix": {"generators": [{"matrix": {"generators": [nested, elements("z")]}}, elements("q")]}}]
+        [
+            {
+                "matrix": {
+                    "generators": [
+                        {"matrix": {"generators": [nested, elements("z")]}},
+                        elements("q"),
+                    ]
+                }
+            }
+        ]
     )
     assert "Argo CD allows one level of matrix/merge nesting" in only_condition(run(two_levels))
 
@@ -195,9 +231,22 @@ def test_merge_overrides_matching_sets_and_keeps_base_order() -> None:
                     "mergeKeys": ["server"],
                     "generators": [
                         {"clusters": {"values": {"kafka": "true", "redis": "false"}}},
-                        {"clusters": {"selector": {"matchLabels": {"env": "staging"}}, "values": {"kafka": "false"}}},
-                        {"list": {"elements": [{"server": "https://2.4.6.8", "values.redis": "true"}]}},
-                        {"list": {"elements": [{"server": "https://9.9.9.9", "values.redis": "x"}]}},
+                        {
+                            "clusters": {
+                                "selector": {"matchLabels": {"env": "staging"}},
+                                "values": {"kafka": "false"},
+                            }
+                        },
+                        {
+                            "list": {
+                                "elements": [{"server": "https://2.4.6.8", "values.redis": "true"}]
+                            }
+                        },
+                        {
+                            "list": {
+                                "elements": [{"server": "https://9.9.9.9", "values.redis": "x"}]
+                            }
+                        },
                     ],
                 }
             }
@@ -213,7 +262,14 @@ def test_merge_overrides_matching_sets_and_keeps_base_order() -> None:
 
 
 def test_merge_gotemplate_deep_merges_and_needs_unique_override_keys() -> None:
-    base = {"list": {"elements": [{"name": "a", "cfg": {"x": "1", "y": "1"}}, {"name": "b", "cfg": {"x": "1"}}]}}
+    base = {
+        "list": {
+            "elements": [
+                {"name": "a", "cfg": {"x": "1", "y": "1"}},
+                {"name": "b", "cfg": {"x": "1"}},
+            ]
+        }
+    }
     extra = {"list": {"elements": [{"name": "a", "cfg": {"y": "2"}}]}}
     doc = appset_doc(
         [{"merge": {"mergeKeys": ["name"], "generators": [base, extra]}}],
@@ -236,8 +292,16 @@ def test_selector_post_filters_flattened_parameters() -> None:
     doc = appset_doc(
         [
             {
-                "list": {"elements": [{"name": "a", "env": "prod"}, {"name": "b", "env": "dev"}, {"name": "c"}]},
-                "selector": {"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]},
+                "list": {
+                    "elements": [
+                        {"name": "a", "env": "prod"},
+                        {"name": "b", "env": "dev"},
+                        {"name": "c"},
+                    ]
+                },
+                "selector": {
+                    "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]
+                },
             }
         ]
     )
@@ -245,7 +309,12 @@ def test_selector_post_filters_flattened_parameters() -> None:
     go = appset_doc(
         [
             {
-                "list": {"elements": [{"name": "a", "meta": {"env": "prod"}}, {"name": "b", "meta": {"env": "dev"}}]},
+                "list": {
+                    "elements": [
+                        {"name": "a", "meta": {"env": "prod"}},
+                        {"name": "b", "meta": {"env": "dev"}},
+                    ]
+                },
                 "selector": {"matchLabels": {"meta.env": "prod"}},
             }
         ],
@@ -347,7 +416,16 @@ def test_a_generator_over_the_limit_generates_nothing() -> None:
 def test_a_matrix_over_the_limit_stops_before_building_everything() -> None:
     many = [{"x": str(i)} for i in range(200)]
     doc = appset_doc(
-        [{"matrix": {"generators": [{"list": {"elements": many}}, {"list": {"elements": [{"y": str(i)} for i in range(60)]}}]}}],
+        [
+            {
+                "matrix": {
+                    "generators": [
+                        {"list": {"elements": many}},
+                        {"list": {"elements": [{"y": str(i)} for i in range(60)]}},
+                    ]
+                }
+            }
+        ],
         app_template(name="a-{{x}}-{{y}}"),
     )
     assert "more than the limit of 10000" in only_condition(run(doc))
@@ -357,7 +435,10 @@ def test_a_matrix_over_the_limit_stops_before_building_everything() -> None:
 def test_template_rendering_an_invalid_application_is_a_condition() -> None:
     doc = appset_doc([elements("good", "Bad_Name")])
     message = only_condition(run(doc))
-    assert "the template renders 1 invalid Application(s): Bad_Name (from spec.generators[0])" in message
+    assert (
+        "the template renders 1 invalid Application(s): Bad_Name (from spec.generators[0])"
+        in message
+    )
     assert "metadata.name" in message
 
 
@@ -365,7 +446,10 @@ def test_one_bad_set_leaves_the_others_untouched() -> None:
     good = parse_applicationset(appset_doc([elements("a")], name="good"), "good.yaml")
     bad = parse_applicationset(appset_doc([elements("a", "a")], name="bad"), "bad.yaml")
     results = generate_all([bad, good], Inputs())
-    assert not results[0].ok and "duplicate generated Application names: a" in results[0].conditions[0].message
+    assert (
+        not results[0].ok
+        and "duplicate generated Application names: a" in results[0].conditions[0].message
+    )
     assert results[1].ok and [a.name for a in results[1].applications] == ["a"]
 
 

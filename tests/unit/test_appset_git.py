@@ -43,7 +43,14 @@ def inputs(tmp_path: Path) -> Inputs:
 
 
 def git_dirs(repo: git.Repo, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"git": {"repoURL": repo.working_tree_dir, "revision": "HEAD", "directories": list(items), **extra}}
+    return {
+        "git": {
+            "repoURL": repo.working_tree_dir,
+            "revision": "HEAD",
+            "directories": list(items),
+            **extra,
+        }
+    }
 
 
 def git_files(repo: git.Repo, *patterns: str, **extra: Any) -> dict[str, Any]:
@@ -193,7 +200,9 @@ def test_a_symlink_out_of_the_checkout_is_a_condition_other_sets_unaffected(
 def test_a_symlinked_directory_is_not_a_directory(tmp_path: Path, inputs: Inputs) -> None:
     outside = tmp_path / "outside"
     (outside / "x").mkdir(parents=True)
-    linked = make_repo(tmp_path / "linked", {"apps/real/x.yaml": "a: 1\n", "apps/link": Symlink(str(outside))})
+    linked = make_repo(
+        tmp_path / "linked", {"apps/real/x.yaml": "a: 1\n", "apps/link": Symlink(str(outside))}
+    )
     doc = appset_doc([git_dirs(linked, {"path": "apps/*"})], app_template(name="{{path.basename}}"))
     assert names(run(doc, inputs)) == ["real"]
 

@@ -51,15 +51,15 @@ def run(text: str, data: Any = None, options: Options = DEFAULT) -> str:
         ("{{/* a comment */}}x", "x"),
         ('{{ printf "%s-%d" .name 3 }}', "guestbook-3"),
         ("{{ len .list }}", "2"),
-        ('{{ .name | quote }}', '"guestbook"'),
+        ("{{ .name | quote }}", '"guestbook"'),
         ('{{ hasPrefix "guest" .name }}', "true"),
         ('{{ ternary "a" "b" .flag }}', "a"),
         ('{{ join "," (list "a" "b") }}', "a,b"),
         ('{{ get .labels "env" }}', "prod"),
-        ('{{ toYaml .labels }}', "env: prod\nteam: a&b"),
+        ("{{ toYaml .labels }}", "env: prod\nteam: a&b"),
         ("no template here {x}", "no template here {x}"),
         ("{{ $.name }}", "guestbook"),
-        ('{{ (index .objs 0).name }}', "first"),
+        ("{{ (index .objs 0).name }}", "first"),
     ],
 )
 def test_renders_like_go(text: str, expected: str) -> None:
@@ -101,7 +101,7 @@ def test_field_of_a_string_and_of_nil_are_errors() -> None:
         ('{{ template "x" }}', r"\{\{template\}\} is not supported"),
         ("{{ $x := .a }}", "variables are not supported"),
         ("{{ $x }}", "variables are not supported"),
-        ("{{ env \"HOME\" }}", 'function "env" not defined'),
+        ('{{ env "HOME" }}', 'function "env" not defined'),
         ("{{ .a ", "unclosed action"),
         ("{{ if .a }}x", r"unclosed \{\{if\}\}"),
         ("{{ end }}", r"\{\{end\}\} without \{\{if\}\}"),
@@ -110,7 +110,7 @@ def test_field_of_a_string_and_of_nil_are_errors() -> None:
         ("{{ lower .n }}", "expected string"),
         ('{{ fail "stop here" }}', "stop here"),
         ('{{ required "need x" .missing }}', "need x"),
-        ("{{ eq .n \"3\" }}", "incompatible types for comparison"),
+        ('{{ eq .n "3" }}', "incompatible types for comparison"),
     ],
 )
 def test_unsupported_and_wrong_templates_are_clear_errors(text: str, message: str) -> None:

@@ -20,7 +20,9 @@ def set_doc(*app_names: str, policy: str | None = None, **spec: Any) -> dict[str
     return appset_doc([{"list": {"elements": [{"name": n} for n in app_names]}}], **extra)
 
 
-def existing(name: str, *, owner: str | None = "set", path: str | None = None, **meta: Any) -> dict[str, Any]:
+def existing(
+    name: str, *, owner: str | None = "set", path: str | None = None, **meta: Any
+) -> dict[str, Any]:
     """An existing app as the set would generate it (so unchanged), owned by ``owner``."""
     template = app_template(name=name, path=path or f"apps/{name}")
     doc: dict[str, Any] = {
@@ -114,7 +116,10 @@ def test_only_the_sets_own_apps_are_deleted_and_others_are_conflicts() -> None:
 def test_ignore_application_differences_keeps_the_existing_values() -> None:
     current = [existing("a", path="hand-edited")]
     current[0]["spec"]["syncPolicy"] = {"automated": {"prune": True}}
-    ignore = [{"jsonPointers": ["/spec/source/path"]}, {"name": "a", "jqPathExpressions": [".spec.syncPolicy"]}]
+    ignore = [
+        {"jsonPointers": ["/spec/source/path"]},
+        {"name": "a", "jqPathExpressions": [".spec.syncPolicy"]},
+    ]
     result = plan(run(set_doc("a", ignoreApplicationDifferences=ignore)), current)
     assert result.changes == () and result.unchanged == ("a",)
     # an entry for another app name does not apply
@@ -139,7 +144,10 @@ def test_preserved_annotations_and_labels_are_not_overwritten() -> None:
         )
     ]
     result = plan(run(set_doc("a")), current)
-    assert result.of(Action.UPDATE)[0].fields == ("metadata.annotations.mine", "metadata.labels.team")
+    assert result.of(Action.UPDATE)[0].fields == (
+        "metadata.annotations.mine",
+        "metadata.labels.team",
+    )
     spec = {"preservedFields": {"annotations": ["mine"], "labels": ["team"]}}
     assert plan(run(set_doc("a", **spec)), current).unchanged == ("a",)
 
@@ -152,7 +160,11 @@ def test_a_failed_generation_plans_nothing() -> None:
 
 
 def test_deleting_the_set_cascades_unless_preserve_resources_on_deletion() -> None:
-    current = [existing("a", finalizers=[RESOURCES_FINALIZER]), existing("b"), existing("c", owner="x")]
+    current = [
+        existing("a", finalizers=[RESOURCES_FINALIZER]),
+        existing("b"),
+        existing("c", owner="x"),
+    ]
     result = plan_set_deletion(parsed(set_doc("a")), current)
     assert [(c.name, c.cascade) for c in result.changes] == [("a", True), ("b", False)]
     preserve = set_doc("a")
@@ -163,9 +175,13 @@ def test_deleting_the_set_cascades_unless_preserve_resources_on_deletion() -> No
 
 def test_plan_is_pure() -> None:
     current = copy.deepcopy(CURRENT)
-    generated = run(set_doc("keep", "moved", ignoreApplicationDifferences=[{"jsonPointers": ["/spec/project"]}]))
+    generated = run(
+        set_doc("keep", "moved", ignoreApplicationDifferences=[{"jsonPointers": ["/spec/project"]}])
+    )
     before = copy.deepcopy(generated.applications[1].raw)
     plan(generated, current)
     assert current == CURRENT
     assert generated.applications[1].raw == before
-    assert parsed(set_doc("a", policy="create-only")).applications_sync is ApplicationsSync.CREATE_ONLY
+    assert (
+        parsed(set_doc("a", policy="create-only")).applications_sync is ApplicationsSync.CREATE_ONLY
+    )
