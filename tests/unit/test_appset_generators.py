@@ -337,37 +337,54 @@ def test_generator_template_overrides_the_spec_template() -> None:
 
 
 def test_template_patch_merges_rendered_yaml() -> None:
+    # the example of Argo CD's templatePatch documentation, with range and if
     patch = """
 spec:
   source:
     helm:
       valueFiles:
-      {{- range .files }}
-      - {{ . }}
+      {{- range $valueFile := .valueFiles }}
+        - {{ $valueFile }}
       {{- end }}
-"""
-    doc = appset_doc(
-        [{"list": {"elements": [{"name": "a", "auto": True}, {"name": "b", "auto": False}]}}],
-        app_template(name="{{ .name }}", path="p"),
-        goTemplate=True,
-        templatePatch=patch,
-    )
-    assert "{{range}} is not supported" in only_condition(run(doc))
-    doc["spec"]["templatePatch"] = """
-{{- if .auto }}
-spec:
+{{- if .autoSync }}
   syncPolicy:
-    automated: {prune: true}
+    automated:
+      prune: {{ .prune }}
 {{- end }}
 metadata:
   labels: {patched: "{{ .name }}"}
 """
+    doc = appset_doc(
+        [
+            {
+                "list": {
+                    "elements": [
+                        {
+                            "name": "a",
+                            "autoSync": True,
+                            "prune": True,
+                            "valueFiles": ["v1.yaml", "v2.yaml"],
+                        },
+                        {"name": "b", "autoSync": False, "valueFiles": []},
+                    ]
+                }
+            }
+        ],
+        app_template(name="{{ .name }}", path="p"),
+        goTemplate=True,
+        templatePatch=patch,
+    )
     generated = run(doc)
     a, b = generated.applications
     assert a.sync_policy.automated and a.sync_policy.prune
+    assert a.source.helm == {"valueFiles": ["v1.yaml", "v2.yaml"]}
     assert not b.sync_policy.automated
     assert a.raw["metadata"]["labels"] == {"patched": "a"}
     assert a.source.path == "p"
+    doc["spec"]["templatePatch"] = "spec: [unclosed"
+    assert "templatePatch: the rendered patch is not valid YAML" in only_condition(run(doc))
+    doc["spec"]["templatePatch"] = '{{ template "x" }}'
+    assert "{{template}} is not supported" in only_condition(run(doc))
 
 
 def test_missingkey_error_is_a_condition_and_default_prints_no_value() -> None:

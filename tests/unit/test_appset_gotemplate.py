@@ -96,11 +96,14 @@ def test_field_of_a_string_and_of_nil_are_errors() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{{ range .items }}x{{ end }}", r"\{\{range\}\} is not supported"),
-        ("{{ with .a }}x{{ end }}", r"\{\{with\}\} is not supported"),
         ('{{ template "x" }}', r"\{\{template\}\} is not supported"),
-        ("{{ $x := .a }}", "variables are not supported"),
-        ("{{ $x }}", "variables are not supported"),
+        ('{{ define "x" }}a{{ end }}', r"\{\{define\}\} is not supported"),
+        ("{{ $x }}", 'undefined variable "\\$x"'),
+        ("{{ if .a }}{{ $x := 1 }}{{ end }}{{ $x }}", 'undefined variable "\\$x"'),
+        ("{{ $x = 1 }}", 'undefined variable "\\$x"'),
+        ("{{ break }}", r"\{\{break\}\} outside \{\{range\}\}"),
+        ("{{ range .a }}x{{ end }}", "range can't iterate over x"),
+        ("{{ range .l }}{{ else if .a }}{{ end }}", "unsupported"),
         ('{{ env "HOME" }}', 'function "env" not defined'),
         ("{{ .a ", "unclosed action"),
         ("{{ if .a }}x", r"unclosed \{\{if\}\}"),
@@ -118,9 +121,51 @@ def test_unsupported_and_wrong_templates_are_clear_errors(text: str, message: st
         run(text, {"a": "x", "l": [1], "n": 3.0})
 
 
-def test_output_and_repeat_are_bounded() -> None:
+def test_output_repeat_and_work_are_bounded() -> None:
     with pytest.raises(TemplateError, match="longer than"):
         run('{{ repeat 100000000 "ab" }}')
+    with pytest.raises(TemplateError, match="output larger than"):
+        run(
+            "{{ range .l }}{{ range $.l }}{{ $.s }}{{ end }}{{ end }}",
+            {"l": list(range(100)), "s": "x" * 200},
+        )
+    with pytest.raises(TemplateError, match="more than 1000000 steps"):
+        run("{{ range .l }}{{ range $.l }}{{ end }}{{ end }}", {"l": list(range(2000))})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ range .files }}[{{ . }}]{{ end }}", "[a.yaml][b.yaml]"),
+        ("{{ range $f := .files }}{{ $f }};{{ end }}", "a.yaml;b.yaml;"),
+        ("{{ range $i, $f := .files }}{{ $i }}={{ $f }} {{ end }}", "0=a.yaml 1=b.yaml "),
+        ("{{ range $k, $v := .labels }}{{ $k }}:{{ $v }},{{ end }}", "a:1,b:2,"),
+        ("{{ range .none }}x{{ else }}empty{{ end }}", "empty"),
+        ("{{ range .missing }}x{{ end }}ok", "ok"),
+        ('{{ range .files }}{{ if eq . "b.yaml" }}{{ break }}{{ end }}{{ . }}{{ end }}', "a.yaml"),
+        (
+            '{{ range .files }}{{ if eq . "a.yaml" }}{{ continue }}{{ end }}{{ . }}{{ end }}',
+            "b.yaml",
+        ),
+        ("{{ range .objs }}{{ .name }}@{{ $.cluster }} {{ end }}", "x@c1 y@c1 "),
+        ("{{ with .cluster }}in {{ . }}{{ end }}", "in c1"),
+        ("{{ with .missing }}x{{ else }}none{{ end }}", "none"),
+        ("{{ with .missing }}x{{ else with .cluster }}{{ . }}{{ end }}", "c1"),
+        ("{{ $n := .cluster | upper }}{{ $n }}-{{ $n | lower }}", "C1-c1"),
+        ("{{ $n := 1 }}{{ if true }}{{ $n = 2 }}{{ end }}{{ $n }}", "2"),
+        ("{{ range .objs }}{{ $o := . }}{{ $o.name }}{{ end }}", "xy"),
+        ("{{ range 3 }}{{ . }}{{ end }}", "012"),
+    ],
+)
+def test_range_with_and_variables(text: str, expected: str) -> None:
+    data = {
+        "files": ["a.yaml", "b.yaml"],
+        "labels": {"b": "2", "a": "1"},
+        "none": [],
+        "objs": [{"name": "x"}, {"name": "y"}],
+        "cluster": "c1",
+    }
+    assert run(text, data) == expected
 
 
 def test_go_options() -> None:
