@@ -60,7 +60,28 @@ from gitops_tui.engine.manifest_yaml import (
 )
 from gitops_tui.engine.redact import redact_url
 from gitops_tui.engine.textsafe import printable
-from gitops_tui.headless import EXIT_DIFF, EXIT_ERROR, EXIT_OK, SafeOutput, error, safe_output
+
+# as gitops_tui.headless (not imported: it loads the diff engine, a second of start-up)
+EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+class SafeOutput:
+    """The text stream of a command: every write made printable (newlines kept)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        return self._out.write(printable(text, multiline=True))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def error(message: str) -> None:
+    """``error: message`` on stderr, made printable."""
+    sys.stderr.write(printable(f"error: {message}", multiline=True) + "\n")
+
 
 COMMON = Callable[[argparse.ArgumentParser], None]
 
@@ -308,7 +329,8 @@ def print_preview(pairs: Sequence[tuple[Generated, Plan]], out: SafeOutput) -> N
 
 def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> int:
     """Run ``appset list|preview``; the exit code."""
-    stream = safe_output(out if out is not None else sys.stdout)
+    target = out if out is not None else sys.stdout
+    stream = target if isinstance(target, SafeOutput) else SafeOutput(target)
     try:
         config = getattr(args, "config", None)
         if config is not None and not config.exists():
@@ -321,9 +343,14 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
         appsets = load_applicationset_files(args.paths)
         if not appsets:
             raise ConfigError("no ApplicationSet found in " + ", ".join(str(p) for p in args.paths))
-        inputs = Inputs(
-            clusters=cluster_inputs(kubeconfig, args.cluster_label), checkout=repo_checkout()
+        # the kubeconfig is read only when a set has a clusters generator (or labels are given)
+        wants_clusters = bool(args.cluster_label) or any(
+            '"clusters"' in json.dumps(s.raw.get("spec"), default=str)
+            for s in appsets
+            if isinstance(s, ApplicationSet)
         )
+        clusters = cluster_inputs(kubeconfig, args.cluster_label) if wants_clusters else ()
+        inputs = Inputs(clusters=clusters, checkout=repo_checkout())
         results = generate_all(appsets, inputs)
         if args.appset_command == "list":
             if args.output == "json":
