@@ -495,3 +495,25 @@ def test_invalid_applicationsets_name_the_field(change: dict[str, Any], message:
 def test_an_entry_with_two_generators_is_a_condition() -> None:
     doc = appset_doc([{"list": {"elements": []}, "clusters": {}}])
     assert "must hold exactly one generator (found: clusters, list)" in only_condition(run(doc))
+
+
+def test_nested_selectors_need_apply_nested_selectors() -> None:
+    inner = {
+        "matrix": {
+            "generators": [
+                {
+                    "list": {"elements": [{"name": "a"}, {"name": "b"}]},
+                    "selector": {"matchLabels": {"name": "a"}},
+                },
+                {"list": {"elements": [{"x": "1"}]}},
+            ]
+        }
+    }
+    doc = appset_doc(
+        [{"matrix": {"generators": [inner, {"list": {"elements": [{"y": "2"}]}}]}}],
+        app_template(name="{{name}}-{{x}}{{y}}"),
+    )
+    # as Argo CD: selectors two levels down are dropped unless spec.applyNestedSelectors
+    assert names(run(doc)) == ["a-12", "b-12"]
+    doc["spec"]["applyNestedSelectors"] = True
+    assert names(run(doc)) == ["a-12"]
