@@ -337,6 +337,11 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
             raise ConfigError(f"{config}: no such config file")
         settings = load_settings(config)
         kubeconfig = getattr(args, "kubeconfig", None) or settings.kubeconfig
+        if getattr(args, "from_cluster", None):
+            raise ConfigError(
+                "appset: --from-cluster is not supported yet (ApplicationSets are read from "
+                "files; the cluster and the Argo CD backend come with the console integration)"
+            )
         missing = [p for p in args.paths if not p.exists()]
         if missing:
             raise ConfigError(f"{missing[0]}: no such file or directory")
