@@ -210,3 +210,16 @@ def test_a_symlinked_directory_is_not_a_directory(tmp_path: Path, inputs: Inputs
 def test_git_without_repository_access_is_a_condition(repo: git.Repo) -> None:
     doc = appset_doc([git_dirs(repo, {"path": "apps/*"})])
     assert "no Git access in this mode" in only_condition(run(doc, Inputs()))
+
+
+def test_directories_come_in_the_repo_servers_walk_order(tmp_path: Path, inputs: Inputs) -> None:
+    tree = make_repo(
+        tmp_path / "order",
+        {"apps/a/x/f.yaml": "a: 1\n", "apps/a-b/f.yaml": "a: 1\n", "apps/a/f.yaml": "a: 1\n"},
+    )
+    doc = appset_doc(
+        [git_dirs(tree, {"path": "apps/*"}, {"path": "apps/*/*"})],
+        app_template(name="{{path.basename}}"),
+    )
+    # depth first with names sorted, as filepath.Walk: a, a/x, then a-b ("-" sorts before "/")
+    assert names(run(doc, inputs)) == ["a", "x", "a-b"]

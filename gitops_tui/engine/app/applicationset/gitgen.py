@@ -106,7 +106,9 @@ def _list_tree(sha: str, root: Path, where: str) -> Tree:
             raise GenerationError(
                 f"{where}: the repository has more than {MAX_TREE_ENTRIES} files and directories"
             )
-    return Tree(sha, root, tuple(sorted(directories)), tuple(sorted(files)))
+    # directories in the walk's order (depth first, names sorted: filepath.Walk's order in
+    # Argo CD's repo server); files sorted as strings (Argo CD sorts them so)
+    return Tree(sha, root, tuple(directories), tuple(sorted(files)))
 
 
 # --------------------------------------------------------------------------- patterns
