@@ -4,15 +4,18 @@ generated, other sets unaffected)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from appset_helpers import CLUSTERS, app_template, appset_doc, names, only_condition, run
 
 from gitops_tui.engine.app.applicationset import (
     Inputs,
     InvalidApplicationSet,
     generate_all,
+    load_applicationset_files,
     parse_applicationset,
 )
 
@@ -517,3 +520,26 @@ def test_nested_selectors_need_apply_nested_selectors() -> None:
     assert names(run(doc)) == ["a-12", "b-12"]
     doc["spec"]["applyNestedSelectors"] = True
     assert names(run(doc)) == ["a-12"]
+
+
+def test_loading_files_duplicates_lists_and_files_without_sets(tmp_path: Path) -> None:
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    one = appset_doc([elements("a")], name="one")
+    (sets / "a.yaml").write_text(yaml.safe_dump_all([one, {"kind": "ConfigMap"}]))
+    (sets / "b.yaml").write_text(yaml.safe_dump({"kind": "List", "items": [one]}))
+    (sets / "broken.yaml").write_text("{not yaml: [")  # does not mention ApplicationSet: skipped
+    loaded = load_applicationset_files([sets])
+    assert [(s.name, type(s).__name__) for s in loaded] == [
+        ("one", "ApplicationSet"),
+        ("one", "InvalidApplicationSet"),
+    ]
+    assert isinstance(loaded[1], InvalidApplicationSet)
+    assert "duplicate ApplicationSet name, first defined in" in loaded[1].conditions[0].message
+    (named,) = load_applicationset_files([sets / "broken.yaml"])
+    assert isinstance(named, InvalidApplicationSet) and named.name == "broken"
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("kind: ConfigMap\n")
+    (empty,) = load_applicationset_files([plain])
+    assert isinstance(empty, InvalidApplicationSet)
+    assert "holds no ApplicationSet" in empty.conditions[0].message
