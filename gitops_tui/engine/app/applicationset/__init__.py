@@ -6,7 +6,7 @@ caller passes (the engine's ``RepoCache``): :func:`load_applicationset_files` /
 bounds; all Applications or none and an ``ErrorOccurred`` condition) ->
 :func:`plan` (create/update/delete against existing apps per
 ``applicationsSync``). Modules: ``parse``, ``generators`` and ``gitgen``
-(the generators), ``render``, ``gotemplate`` and ``gofuncs`` (templates),
+(the generators), ``render``, ``gotemplate``, ``goparse`` and ``gofuncs`` (templates),
 ``selector``, ``generate``, ``policy``, ``model``.
 """
 

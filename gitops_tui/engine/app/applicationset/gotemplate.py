@@ -14,6 +14,8 @@ ApplicationSets use in practice and refuses the rest with a clear error:
 * the functions of :mod:`.gofuncs` (``index``, ``eq``, ``lower``, ``default``,
   ``toJson``, ``normalize``...).
 
+Parsing (and refusing what is not supported) is in :mod:`.goparse`; this module runs the tree.
+
 ``define`` / ``template`` / ``block`` and unknown functions raise
 :class:`TemplateError` naming the construct. Missing map keys print
 ``<no value>`` as Go does, or fail with ``missingkey=error``. Output
@@ -22,8 +24,6 @@ ApplicationSets use in practice and refuses the rest with a clear error:
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,38 +36,37 @@ from gitops_tui.engine.app.applicationset.gofuncs import (
     go_str,
     truth,
 )
+from gitops_tui.engine.app.applicationset.goparse import (
+    MAX_TEMPLATE,
+    Chain,
+    Command,
+    Const,
+    Field,
+    Ident,
+    If,
+    Node,
+    Pipeline,
+    Range,
+    parse,
+)
 from gitops_tui.engine.errors import EngineSignal
+
+__all__ = [
+    "MAX_OUTPUT",
+    "MAX_STEPS",
+    "MAX_TEMPLATE",
+    "Options",
+    "execute",
+    "parse",
+    "parse_options",
+    "render",
+]
 
 MAX_OUTPUT = 1024 * 1024
 """Largest text one template string may render to (1 MiB)."""
 
-MAX_TEMPLATE = 256 * 1024
-"""Longest template string accepted."""
-
 MAX_STEPS = 1_000_000
 """Most actions and loop iterations one template string may execute."""
-
-_UNSUPPORTED_KEYWORDS = frozenset({"define", "template", "block"})
-_KEYWORDS = frozenset({"if", "else", "end", "range", "with", "break", "continue"})
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<raw>`[^`]*`)
-  | (?P<char>'(?:[^'\\\n]|\\.)*')
-  | (?P<number>[+-]?(?:0[xX][0-9a-fA-F_]+|(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))
-  | (?P<field>(?:\$[A-Za-z0-9_]*)?(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\$[A-Za-z0-9_]*|\.)
-  | (?P<declare>:=|=)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<pipe>\|)
-  | (?P<lparen>\()
-  | (?P<rparen>\)(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-  | (?P<comma>,)
-    """,
-    re.VERBOSE,
-)
-_STRING_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a",
-                   "b": "\b", "f": "\f", "v": "\v", "0": "\0"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,353 +91,6 @@ def parse_options(options: Sequence[Any]) -> Options:
         # "zero" prints Go's zero value of interface{}, which is "<no value>" too
         missing_error = value == "error"
     return Options(missing_key_error=missing_error)
-
-
-# --------------------------------------------------------------------------- the tree
-
-
-@dataclass(frozen=True)
-class _Field:
-    root: str  # "." (dot), "$" (the root data) or "$name" (a variable)
-    names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Const:
-    value: Any
-
-
-@dataclass(frozen=True)
-class _Ident:
-    name: str
-
-
-@dataclass(frozen=True)
-class _Command:
-    args: tuple[Any, ...]  # _Field | _Const | _Ident | _Pipeline | _Chain
-
-
-@dataclass(frozen=True)
-class _Pipeline:
-    commands: tuple[_Command, ...]
-    variables: tuple[str, ...] = ()  # "$x :=" / "$i, $v :=" / "$x ="
-    declare: bool = True  # ":=" declares, "=" assigns
-
-
-@dataclass(frozen=True)
-class _Chain:
-    """``(pipeline).field.field``"""
-
-    pipeline: _Pipeline
-    names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _If:
-    """``if`` (``rebind`` False) or ``with`` (``rebind``: dot becomes the value)."""
-
-    branches: tuple[tuple[_Pipeline, tuple[Any, ...]], ...]
-    otherwise: tuple[Any, ...]
-    rebind: bool = False
-
-
-@dataclass(frozen=True)
-class _Range:
-    pipeline: _Pipeline
-    body: tuple[Any, ...]
-    otherwise: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class _Jump:
-    word: str  # "break" | "continue"
-
-
-Node = str | _Pipeline | _If | _Range | _Jump
-
-
-# --------------------------------------------------------------------------- parsing
-
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
-_COMMENT = re.compile(r"/\*.*\*/", re.DOTALL)
-_VARIABLE = re.compile(r"\$[A-Za-z0-9_]*")
-
-
-def _actions(text: str) -> list[tuple[str, str]]:
-    """``(kind, body)`` pairs: ("text", t) and ("action", body); trim markers applied."""
-    pieces: list[tuple[str, str]] = []
-    pos = 0
-    trim_next = False
-    while True:
-        start = text.find("{{", pos)
-        if start < 0:
-            tail = text[pos:]
-            pieces.append(("text", tail.lstrip() if trim_next else tail))
-            return pieces
-        match = _ACTION.match(text, start)
-        if match is None:
-            raise TemplateError("unclosed action (a '{{' without '}}')")
-        chunk = text[pos:start]
-        if trim_next:
-            chunk = chunk.lstrip()
-        if match.group(1):
-            chunk = chunk.rstrip()
-        pieces.append(("text", chunk))
-        pieces.append(("action", match.group(2).strip()))
-        trim_next = bool(match.group(3))
-        pos = match.end()
-
-
-def _tokens(body: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(body):
-        match = _TOKEN.match(body, pos)
-        if match is None:
-            raise TemplateError(f"unexpected {body[pos]!r} in action {{{{{body}}}}}")
-        kind = match.lastgroup or ""
-        if kind != "space":
-            out.append((kind, match.group()))
-        pos = match.end()
-    return out
-
-
-def _unquote(token: str) -> str:
-    if token.startswith("`"):
-        return token[1:-1]
-    out: list[str] = []
-    i = 1
-    while i < len(token) - 1:
-        char = token[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        nxt = token[i + 1]
-        if nxt in _STRING_ESCAPES:
-            out.append(_STRING_ESCAPES[nxt])
-            i += 2
-        elif nxt in "xuU":
-            width = {"x": 2, "u": 4, "U": 8}[nxt]
-            digits = token[i + 2 : i + 2 + width]
-            if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise TemplateError(f"bad escape in string {token}")
-            out.append(chr(int(digits, 16)))
-            i += 2 + width
-        else:
-            raise TemplateError(f"unknown escape \\{nxt} in string {token}")
-    return "".join(out)
-
-
-def _number(token: str) -> int | float:
-    text = token.replace("_", "")
-    try:
-        if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F]+", text):
-            return int(text, 16)
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        return float(text)
-    except ValueError as exc:
-        raise TemplateError(f"bad number {token}") from exc
-
-
-class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], body: str, known: set[str]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-        self.body = body
-        self.known = known  # variables declared so far (Go checks this when parsing)
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def declaration(self, *, allow_two: bool) -> tuple[tuple[str, ...], bool]:
-        """Leading ``$x :=`` / ``$x =`` / (in range) ``$i, $v :=``: the names and whether
-        they are declared; nothing when the action does not start with one."""
-        toks = self.tokens
-        if len(toks) >= 2 and _VARIABLE.fullmatch(toks[0][1]) and toks[1][0] == "declare":
-            self.pos = 2
-            return (toks[0][1],), toks[1][1] == ":="
-        if (
-            allow_two
-            and len(toks) >= 4
-            and _VARIABLE.fullmatch(toks[0][1])
-            and toks[1][0] == "comma"
-            and _VARIABLE.fullmatch(toks[2][1])
-            and toks[3][1] == ":="
-        ):
-            self.pos = 4
-            return (toks[0][1], toks[2][1]), True
-        return (), True
-
-    def pipeline(self, *, nested: bool = False) -> _Pipeline:
-        commands: list[_Command] = []
-        while True:
-            args: list[Any] = []
-            while True:
-                token = self.peek()
-                if token is None or token[0] in ("pipe", "rparen"):
-                    break
-                args.append(self.operand())
-            if not args:
-                raise TemplateError(f"missing value in {{{{{self.body}}}}}")
-            commands.append(_Command(tuple(args)))
-            token = self.peek()
-            if token is not None and token[0] == "pipe":
-                self.pos += 1
-                continue
-            if token is not None and token[0] == "rparen" and not nested:
-                raise TemplateError(f"unexpected ')' in {{{{{self.body}}}}}")
-            return _Pipeline(tuple(commands))
-
-    def operand(self) -> Any:
-        kind, text = self.tokens[self.pos]
-        self.pos += 1
-        if kind == "field":
-            return self.field(text)
-        if kind in ("string", "raw"):
-            return _Const(_unquote(text))
-        if kind == "number":
-            return _Const(_number(text))
-        if kind == "char":
-            raise TemplateError(f"character constants are not supported: {text}")
-        if kind == "ident":
-            if text in ("true", "false"):
-                return _Const(text == "true")
-            if text == "nil":
-                return _Const(None)
-            if text in _UNSUPPORTED_KEYWORDS or text in _KEYWORDS:
-                raise TemplateError(f"unexpected {text!r} in {{{{{self.body}}}}}")
-            if text not in FUNCTIONS and text not in LAZY_FUNCTIONS:
-                raise TemplateError(f'function "{text}" not defined (or not supported)')
-            return _Ident(text)
-        if kind == "lparen":
-            inner = self.pipeline(nested=True)
-            close = self.peek()
-            if close is None or close[0] != "rparen":
-                raise TemplateError(f"unclosed '(' in {{{{{self.body}}}}}")
-            self.pos += 1
-            names = tuple(n for n in close[1][1:].split(".") if n)
-            return _Chain(inner, names) if names else inner
-        raise TemplateError(f"unexpected {text!r} in {{{{{self.body}}}}}")
-
-    def field(self, text: str) -> _Field:
-        if not text.startswith("$"):
-            return _Field(".", tuple(n for n in text.split(".") if n))
-        head, _, rest = text.partition(".")
-        if head not in self.known:
-            raise TemplateError(f'undefined variable "{head}" in {{{{{self.body}}}}}')
-        return _Field(head, tuple(n for n in rest.split(".") if n))
-
-
-def _parse_pipeline(body: str, known: set[str], *, allow_two: bool = False) -> _Pipeline:
-    parser = _Parser(_tokens(body), body, known)
-    variables, declare = parser.declaration(allow_two=allow_two)
-    for name in variables:
-        if not declare and name not in known:
-            raise TemplateError(f'undefined variable "{name}" in {{{{{body}}}}}')
-    pipeline = parser.pipeline()
-    extra = parser.peek()
-    if extra is not None:
-        raise TemplateError(f"unexpected {extra[1]!r} in {{{{{body}}}}}")
-    known.update(variables)
-    return _Pipeline(pipeline.commands, variables, declare)
-
-
-@dataclass
-class _Block:
-    word: str  # "if" | "with" | "range"
-    condition: _Pipeline | None
-    known: set[str]  # variables visible before the block (restored at its end)
-    branches: list[tuple[_Pipeline, tuple[Node, ...]]]
-    nodes: list[Node]
-    in_else: bool = False
-    otherwise: list[Node] | None = None
-
-
-@functools.lru_cache(maxsize=4096)
-def parse(text: str) -> tuple[Node, ...]:
-    """The tree of ``text``; :class:`TemplateError` for syntax errors and unsupported parts."""
-    if len(text) > MAX_TEMPLATE:
-        raise TemplateError(f"template longer than {MAX_TEMPLATE} characters")
-    root: list[Node] = []
-    stack: list[_Block] = []
-    known: set[str] = {"$"}
-    current = root
-    for kind, body in _actions(text):
-        if kind == "text":
-            if body:
-                current.append(body)
-            continue
-        if _COMMENT.fullmatch(body):
-            continue
-        word = body.split(None, 1)[0] if body.split() else ""
-        rest = body[len(word) :].strip()
-        if word in ("if", "with", "range"):
-            before = set(known)
-            cond = _parse_pipeline(rest, known, allow_two=word == "range")
-            stack.append(_Block(word, cond, before, [], []))
-            current = stack[-1].nodes
-        elif word == "else":
-            if not stack or stack[-1].in_else:
-                raise TemplateError("{{else}} without {{if}}, {{with}} or {{range}}")
-            block = stack[-1]
-            sub = rest.split(None, 1)[0] if rest else ""
-            if block.word != "range":
-                assert block.condition is not None
-                block.branches.append((block.condition, tuple(block.nodes)))
-            if sub and sub == block.word and block.word != "range":
-                known.intersection_update(block.known | {"$"})
-                known.update(block.known)
-                block.condition = _parse_pipeline(rest[len(sub) :].strip(), known)
-                block.nodes = []
-                current = block.nodes
-            elif rest:
-                raise TemplateError(f"unsupported {{{{else {rest}}}}} in {{{{{block.word}}}}}")
-            else:
-                block.in_else = True
-                block.otherwise = []
-                current = block.otherwise
-        elif word == "end":
-            if not stack:
-                raise TemplateError("{{end}} without {{if}}, {{with}} or {{range}}")
-            block = stack.pop()
-            node = _close(block)
-            known.clear()
-            known.update(block.known)
-            current = _body(stack[-1]) if stack else root
-            current.append(node)
-        elif word in ("break", "continue"):
-            if rest or not any(b.word == "range" for b in stack):
-                raise TemplateError(f"{{{{{word}}}}} outside {{{{range}}}}")
-            current.append(_Jump(word))
-        elif word in _UNSUPPORTED_KEYWORDS:
-            raise TemplateError(f"{{{{{word}}}}} is not supported in gitops-tui's goTemplate")
-        elif not body:
-            raise TemplateError("missing value for command: {{}}")
-        else:
-            current.append(_parse_pipeline(body, known))
-    if stack:
-        raise TemplateError(f"unclosed {{{{{stack[-1].word}}}}} (missing {{{{end}}}})")
-    return tuple(root)
-
-
-def _body(block: _Block) -> list[Node]:
-    """Where the nodes of an open block go now: its else part, or its current branch."""
-    if block.in_else and block.otherwise is not None:
-        return block.otherwise
-    return block.nodes
-
-
-def _close(block: _Block) -> Node:
-    otherwise = tuple(block.otherwise or ())
-    if block.word == "range":
-        assert block.condition is not None
-        return _Range(block.condition, tuple(block.nodes), otherwise)
-    if not block.in_else:
-        assert block.condition is not None
-        block.branches.append((block.condition, tuple(block.nodes)))
-    return _If(tuple(block.branches), otherwise, rebind=block.word == "with")
 
 
 # --------------------------------------------------------------------------- execution
@@ -469,13 +121,13 @@ class _Run:
             self.step()
             if isinstance(node, str):
                 self.emit(node, out)
-            elif isinstance(node, _Pipeline):
+            elif isinstance(node, Pipeline):
                 value = self.pipeline(node, dot)
                 if not node.variables:
                     self.emit(go_str(value), out)
-            elif isinstance(node, _If):
+            elif isinstance(node, If):
                 self.branch(node, dot, out)
-            elif isinstance(node, _Range):
+            elif isinstance(node, Range):
                 self.range(node, dot, out)
             else:
                 raise _Break() if node.word == "break" else _Continue()
@@ -487,7 +139,7 @@ class _Run:
         finally:
             self.scopes.pop()
 
-    def branch(self, node: _If, dot: Any, out: list[str]) -> None:
+    def branch(self, node: If, dot: Any, out: list[str]) -> None:
         self.scopes.append({})
         try:
             for cond, body in node.branches:
@@ -499,7 +151,7 @@ class _Run:
         finally:
             self.scopes.pop()
 
-    def range(self, node: _Range, dot: Any, out: list[str]) -> None:
+    def range(self, node: Range, dot: Any, out: list[str]) -> None:
         self.scopes.append({})
         try:
             value = self.pipeline(node.pipeline, dot, declare=False)
@@ -539,7 +191,7 @@ class _Run:
             raise TemplateError(f"template output larger than {MAX_OUTPUT} bytes")
         out.append(text)
 
-    def pipeline(self, pipeline: _Pipeline, dot: Any, *, declare: bool = True) -> Any:
+    def pipeline(self, pipeline: Pipeline, dot: Any, *, declare: bool = True) -> Any:
         value: Any = NO_VALUE
         piped = False
         for command in pipeline.commands:
@@ -556,9 +208,9 @@ class _Run:
                         break
         return value
 
-    def command(self, command: _Command, dot: Any, piped_value: Any, piped: bool) -> Any:
+    def command(self, command: Command, dot: Any, piped_value: Any, piped: bool) -> Any:
         first, rest = command.args[0], command.args[1:]
-        if isinstance(first, _Ident):
+        if isinstance(first, Ident):
             thunks: list[Callable[[], Any]] = [self._thunk(a, dot) for a in rest]
             if piped:
                 thunks.append(lambda: piped_value)
@@ -579,16 +231,16 @@ class _Run:
         raise TemplateError(f'undefined variable "{name}"')  # pragma: no cover - parse checks
 
     def arg(self, node: Any, dot: Any) -> Any:
-        if isinstance(node, _Const):
+        if isinstance(node, Const):
             return node.value
-        if isinstance(node, _Field):
+        if isinstance(node, Field):
             start = dot if node.root == "." else self.variable(node.root)
             return self.field(start, node.names, "" if node.root == "." else node.root)
-        if isinstance(node, _Pipeline):
+        if isinstance(node, Pipeline):
             return self.pipeline(node, dot)
-        if isinstance(node, _Chain):
+        if isinstance(node, Chain):
             return self.field(self.pipeline(node.pipeline, dot), node.names, "(...)")
-        if isinstance(node, _Ident):  # a function used as a value: called without arguments
+        if isinstance(node, Ident):  # a function used as a value: called without arguments
             if node.name in LAZY_FUNCTIONS:
                 return LAZY_FUNCTIONS[node.name]([])
             return FUNCTIONS[node.name]()
@@ -614,9 +266,9 @@ class _Run:
 
 
 def _describe(node: Any) -> str:
-    if isinstance(node, _Field):
+    if isinstance(node, Field):
         return (node.root if node.root != "." else "") + "." + ".".join(node.names)
-    if isinstance(node, _Const):
+    if isinstance(node, Const):
         return repr(node.value)
     return "value"
 
