@@ -3,11 +3,19 @@ missingkey, and clear errors for what it does not implement."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from gitops_tui.engine.app.applicationset.gofuncs import TemplateError, go_float, sanitize_name
+from gitops_tui.engine.app.applicationset.gofuncs import (
+    FUNCTIONS,
+    TemplateError,
+    go_float,
+    sanitize_name,
+)
 from gitops_tui.engine.app.applicationset.gotemplate import Options, parse_options, render
 
 DEFAULT = Options()
@@ -189,3 +197,30 @@ def test_sanitize_name_matches_argo_cd() -> None:
     assert sanitize_name("Feature/ABC_123.") == "feature-abc-123"
     assert sanitize_name("--a--") == "a"
     assert len(sanitize_name("a" * 300)) == 253
+
+
+_WORDS = [
+    "{{", "}}", "{{-", "-}}", " ", ".", ".a", ".l", ".m", ".nil", "$", "$x", "$i", ":=", "=", ",",
+    "(", ")", "|", '"s"', '"%d %s %q"', "`r`", "1", "-3", "2.5", "true", "nil", "if", "else",
+    "end", "range", "with", "break", "continue", "template", "/*", "*/", "\n", "and", "or",
+    *sorted(FUNCTIONS),
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_WORDS), max_size=12))
+@example(["{{", "printf", "}}"])  # found by this property: a missing argument was a TypeError
+@example(["{{", "trunc", '"s"', '"s"', "}}"])
+def test_any_template_text_fails_only_with_a_template_error(parts: list[str]) -> None:
+    data = {"a": "str", "l": [1.0, "x", None, {"k": "v"}], "m": {"k": [1.0]}, "nil": None}
+    for text in ("".join(parts), "{{ " + " ".join(parts) + " }}"):
+        for options in (DEFAULT, STRICT):
+            with contextlib.suppress(TemplateError):
+                assert isinstance(render(text, data, options), str)
+
+
+def test_a_wrong_argument_count_names_the_function() -> None:
+    with pytest.raises(TemplateError, match="wrong number of args for printf: got 0"):
+        run("{{ printf }}")
+    with pytest.raises(TemplateError, match="wrong number of args for upper: got 2"):
+        run('{{ upper "a" "b" }}')

@@ -24,6 +24,8 @@ Parsing (and refusing what is not supported) is in :mod:`.goparse`; this module 
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -216,7 +218,7 @@ class _Run:
                 thunks.append(lambda: piped_value)
             if first.name in LAZY_FUNCTIONS:
                 return LAZY_FUNCTIONS[first.name](thunks)
-            return FUNCTIONS[first.name](*[thunk() for thunk in thunks])
+            return call(first.name, [thunk() for thunk in thunks])
         if rest or piped:
             raise TemplateError(f"can't give argument to non-function {_describe(first)}")
         return self.arg(first, dot)
@@ -243,7 +245,7 @@ class _Run:
         if isinstance(node, Ident):  # a function used as a value: called without arguments
             if node.name in LAZY_FUNCTIONS:
                 return LAZY_FUNCTIONS[node.name]([])
-            return FUNCTIONS[node.name]()
+            return call(node.name, [])
         raise TemplateError("unexpected node")  # pragma: no cover
 
     def field(self, value: Any, names: Sequence[str], walked: str) -> Any:
@@ -263,6 +265,26 @@ class _Run:
                     f"can't evaluate field {name} in type {_go_type(value)} (at {walked})"
                 )
         return value
+
+
+@functools.cache
+def _signature(name: str) -> inspect.Signature:
+    return inspect.signature(FUNCTIONS[name])
+
+
+def call(name: str, args: Sequence[Any]) -> Any:
+    """Call the template function ``name``: a wrong argument count and any failure inside
+    it are a :class:`TemplateError` naming the function, never a Python exception."""
+    try:
+        _signature(name).bind(*args)
+    except TypeError as exc:
+        raise TemplateError(f"wrong number of args for {name}: got {len(args)}") from exc
+    try:
+        return FUNCTIONS[name](*args)
+    except TemplateError:
+        raise
+    except (TypeError, ValueError, ArithmeticError, RecursionError, IndexError, KeyError) as exc:
+        raise TemplateError(f"error calling {name}: {exc}") from exc
 
 
 def _describe(node: Any) -> str:
