@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 from appset_helpers import CLUSTERS, app_template, appset_doc, names, only_condition, run
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from gitops_tui.engine.app.applicationset import (
     Inputs,
@@ -17,6 +19,7 @@ from gitops_tui.engine.app.applicationset import (
     generate_all,
     load_applicationset_files,
     parse_applicationset,
+    plan,
 )
 
 
@@ -543,3 +546,54 @@ def test_loading_files_duplicates_lists_and_files_without_sets(tmp_path: Path) -
     (empty,) = load_applicationset_files([plain])
     assert isinstance(empty, InvalidApplicationSet)
     assert "holds no ApplicationSet" in empty.conditions[0].message
+
+
+_VALUE = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 3),
+        st.floats(),
+        st.sampled_from(["a", "B_1", "", "{{ .x }}"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["name", "x", "values", "y"]), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+_LIST = st.builds(
+    lambda e: {"list": {"elements": e}},
+    st.lists(
+        st.dictionaries(st.sampled_from(["name", "x", "values", "y"]), _VALUE, max_size=4),
+        max_size=4,
+    ),
+)
+_TERMINAL = st.one_of(_LIST, st.just({"clusters": {"values": {"x": "{{name}}"}}}))
+_GENERATOR = st.one_of(
+    _TERMINAL,
+    st.builds(lambda a, b: {"matrix": {"generators": [a, b]}}, _TERMINAL, _TERMINAL),
+    st.builds(
+        lambda a, b, k: {"merge": {"mergeKeys": k, "generators": [a, b]}},
+        _TERMINAL,
+        _TERMINAL,
+        st.lists(st.sampled_from(["name", "x"]), max_size=2),
+    ),
+)
+_TEXT = st.sampled_from(
+    ["{{name}}", "{{ .name }}", "{{ .x | toJson }}", "{{ index .y 0 }}", "{{ range .y }}{{ . }}{{ end }}",
+     "{{values.x}}", "a-{{x}}", "{{ .name | normalize }}", "{{ printf }}", "{{ trunc .x .y }}"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_GENERATOR, min_size=1, max_size=2), _TEXT, _TEXT, st.booleans())
+@example([{"list": {"elements": [{"name": "a"}]}}], "{{ .name }}", "{{ index .y 0 }}", True)
+@example([{"list": {"elements": [{"name": "a"}]}}], "{{ .name }}", "{{ printf }}", True)
+def test_generation_yields_apps_or_one_condition_never_an_exception(
+    generators: list[dict[str, Any]], name: str, path: str, go: bool
+) -> None:
+    doc = appset_doc(generators, app_template(name=name, path=path, namespace=path), goTemplate=go)
+    generated = run(doc, Inputs(clusters=CLUSTERS))
+    assert generated.ok or (generated.applications == () and len(generated.conditions) == 1)
+    plan(generated, [a.raw for a in generated.applications[:1]])
