@@ -597,3 +597,24 @@ def test_generation_yields_apps_or_one_condition_never_an_exception(
     generated = run(doc, Inputs(clusters=CLUSTERS))
     assert generated.ok or (generated.applications == () and len(generated.conditions) == 1)
     plan(generated, [a.raw for a in generated.applications[:1]])
+
+
+def test_gotemplate_matrix_and_merge_treat_empty_values_as_mergo_does() -> None:
+    first = {"list": {"elements": [{"name": "a", "tags": [], "n": 0, "s": ""}]}}
+    second = {"list": {"elements": [{"tags": ["t"], "n": 2, "s": "x"}]}}
+    doc = appset_doc(
+        [{"matrix": {"generators": [first, second]}}],
+        app_template(name="{{ .name }}", path="{{ .tags }}-{{ .n }}-{{ .s }}"),
+        goTemplate=True,
+    )
+    # the first generator wins, except where its value is empty (mergo)
+    assert run(doc).applications[0].source.path == "[t]-2-x"
+    base = {"list": {"elements": [{"name": "a", "tags": ["t"], "s": "x"}]}}
+    empty_override = {"list": {"elements": [{"name": "a", "tags": [], "s": ""}]}}
+    doc = appset_doc(
+        [{"merge": {"mergeKeys": ["name"], "generators": [base, empty_override]}}],
+        app_template(name="{{ .name }}", path="{{ .tags }}-{{ .s }}"),
+        goTemplate=True,
+    )
+    # an empty override value does not erase the base value
+    assert run(doc).applications[0].source.path == "[t]-x"

@@ -272,6 +272,19 @@ def _combine_flat(a: Params, b: Params, where: str) -> Params:
     return out
 
 
+def _empty(value: Any) -> bool:
+    """mergo's notion of an empty value: nil, "", false, 0, an empty list or map."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value == 0
+    if isinstance(value, str | list | tuple | Mapping):
+        return len(value) == 0
+    return False
+
+
 def fill_missing(base: Any, extra: Any) -> Any:
     """mergo.Merge without override: ``extra`` fills what ``base`` lacks, maps recursively."""
     if isinstance(base, Mapping) and isinstance(extra, Mapping):
@@ -279,7 +292,7 @@ def fill_missing(base: Any, extra: Any) -> Any:
         for key, value in extra.items():
             out[key] = fill_missing(base[key], value) if key in base else value
         return out
-    return base if base not in (None, "", 0, False) else extra
+    return extra if _empty(base) else base
 
 
 def override(base: Any, extra: Any) -> Any:
@@ -289,7 +302,7 @@ def override(base: Any, extra: Any) -> Any:
         for key, value in extra.items():
             out[key] = override(base[key], value) if key in base else value
         return out
-    return extra if extra not in (None, "", 0, False) else base
+    return base if _empty(extra) else extra
 
 
 def _matrix(spec: Mapping[str, Any], ctx: Context, where: str, depth: int) -> list[Params]:
