@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
             f"(default {DEFAULT_COMPARE_TIMEOUT_S:g})",
         )
     sandbox_cli.add_parser(sub)
+    from gitops_tui import appset_cli
+
+    appset_cli.add_parser(sub, _common)
     return parser
 
 
@@ -260,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if args.command == "appset":
+        from gitops_tui import appset_cli
+
+        return appset_cli.run(args)
     if args.command == "demo":
         from gitops_tui.demo import prepare_demo
 
