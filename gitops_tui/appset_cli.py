@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gitops_tui.config import ConfigError, load_settings
-from gitops_tui.engine.app.application import Application, is_application_document
+from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.applicationset import (
     Action,
     ApplicationSet,
@@ -51,6 +51,7 @@ from gitops_tui.engine.app.applicationset import (
     load_applicationset_files,
     plan,
 )
+from gitops_tui.engine.app.parse import is_application_document
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.manifest_yaml import (
     MANIFEST_SUFFIXES,

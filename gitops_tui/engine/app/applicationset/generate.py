@@ -15,12 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gitops_tui.engine.app.application import (
-    Application,
-    InvalidApplication,
-    declared_name,
-    parse_application,
-)
+from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.applicationset.generators import Context, generator_kind, run
 from gitops_tui.engine.app.applicationset.gofuncs import TemplateError
 from gitops_tui.engine.app.applicationset.model import (
@@ -32,6 +27,7 @@ from gitops_tui.engine.app.applicationset.model import (
     error_condition,
 )
 from gitops_tui.engine.app.applicationset.render import deep_merge, render_application
+from gitops_tui.engine.app.parse import declared_name, parse_application
 
 MAX_REPORTED_PROBLEMS = 5
 """Invalid generated Applications named in one condition (then "and N more")."""
