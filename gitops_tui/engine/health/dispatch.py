@@ -21,9 +21,32 @@ from gitops_tui.engine.health.argo import (
     workflow_health,
 )
 from gitops_tui.engine.health.base import HealthCheck, HealthResult
-from gitops_tui.engine.health.batch import job_health
+from gitops_tui.engine.health.batch import cronjob_health, job_health
+from gitops_tui.engine.health.certs_secrets import (
+    certificate_health,
+    certificate_request_health,
+    external_secret_health,
+    issuer_health,
+    sealed_secret_health,
+)
+from gitops_tui.engine.health.flux import FLUX_GROUPS, flux_health
 from gitops_tui.engine.health.networking import ingress_health, service_health
-from gitops_tui.engine.health.platform import apiservice_health, hpa_health, namespace_health
+from gitops_tui.engine.health.operators import (
+    cnpg_cluster_health,
+    crossplane_health,
+    is_crossplane,
+    istio_operator_health,
+    keda_health,
+    knative_health,
+    strimzi_health,
+)
+from gitops_tui.engine.health.platform import (
+    apiservice_health,
+    hpa_health,
+    namespace_health,
+    pdb_health,
+)
+from gitops_tui.engine.health.rollouts import analysisrun_health, experiment_health, rollout_health
 from gitops_tui.engine.health.storage import pvc_health
 from gitops_tui.engine.health.workloads import (
     IGNORE_RESTART_POLICY,
@@ -52,10 +75,49 @@ HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
     ("apiregistration.k8s.io", "APIService"): apiservice_health,
     (APPLICATION_GROUP, "Workflow"): workflow_health,
+    # Argo CD ships these as Lua (resource_customizations/); here they are Python
+    ("batch", "CronJob"): cronjob_health,
+    ("policy", "PodDisruptionBudget"): pdb_health,
+    (APPLICATION_GROUP, "Rollout"): rollout_health,
+    (APPLICATION_GROUP, "AnalysisRun"): analysisrun_health,
+    (APPLICATION_GROUP, "Experiment"): experiment_health,
+    ("cert-manager.io", "Certificate"): certificate_health,
+    ("cert-manager.io", "CertificateRequest"): certificate_request_health,
+    ("cert-manager.io", "Issuer"): issuer_health,
+    ("cert-manager.io", "ClusterIssuer"): issuer_health,
+    ("external-secrets.io", "ExternalSecret"): external_secret_health,
+    ("external-secrets.io", "ClusterExternalSecret"): external_secret_health,
+    ("external-secrets.io", "SecretStore"): external_secret_health,
+    ("external-secrets.io", "ClusterSecretStore"): external_secret_health,
+    ("external-secrets.io", "PushSecret"): external_secret_health,
+    ("bitnami.com", "SealedSecret"): sealed_secret_health,
+    ("keda.sh", "ScaledObject"): keda_health,
+    ("keda.sh", "ScaledJob"): keda_health,
+    ("postgresql.cnpg.io", "Cluster"): cnpg_cluster_health,
+    ("serving.knative.dev", "Service"): knative_health,
+    ("serving.knative.dev", "Route"): knative_health,
+    ("serving.knative.dev", "Configuration"): knative_health,
+    ("serving.knative.dev", "Revision"): knative_health,
+    ("install.istio.io", "IstioOperator"): istio_operator_health,
 }
-"""Built-in health rules by (group, kind); kinds not listed have no health.
+"""Built-in health rules by (group, kind); see also ``builtin_check`` (whole groups).
 
 ``argoproj.io/Application`` is not among them (opt-in: ``application_health``)."""
+
+
+def builtin_check(group: str, kind: str) -> HealthCheck | None:
+    """The built-in rule for (group, kind): an exact entry, else a rule for the whole group
+    (Flux toolkit groups, Crossplane and its providers, Strimzi)."""
+    check = HEALTH_CHECKS.get((group, kind))
+    if check is not None:
+        return check
+    if group in FLUX_GROUPS:
+        return flux_health
+    if is_crossplane(group):
+        return crossplane_health
+    if group == "kafka.strimzi.io":
+        return strimzi_health
+    return None
 
 
 def _pending_deletion(obj: Manifest) -> bool:
@@ -75,7 +137,7 @@ def resource_health(obj: Manifest, *, application_health: bool = False) -> Healt
         return None
     if _pending_deletion(obj):
         return HealthResult(HealthStatus.PROGRESSING, "Pending deletion")
-    check = HEALTH_CHECKS.get((group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+    check = builtin_check(group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", "")))
     if check is None and application_health and is_child_application(obj):
         check = argo_application_health
     if check is None:
@@ -114,6 +176,7 @@ __all__ = [
     "IGNORE_RESTART_POLICY",
     "HealthCheck",
     "HealthResult",
+    "builtin_check",
     "aggregate_health",
     "app_health_input",
     "is_child_application",
