@@ -8,7 +8,7 @@ raises ``TypeError``/``ValueError``, which ``resource_health`` turns into Unknow
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.engine.model import HealthStatus, Manifest
@@ -16,10 +16,14 @@ from gitops_tui.engine.model import HealthStatus, Manifest
 
 @dataclass(frozen=True)
 class HealthResult:
-    """One object's health and Argo CD's explanation of it."""
+    """One object's health and Argo CD's explanation of it.
+
+    ``rule`` says which rule judged it (``built-in``, or the Lua script's origin);
+    it is informative and left out of equality."""
 
     status: HealthStatus
     message: str = ""
+    rule: str = field(default="", compare=False)
 
 
 HealthCheck = Callable[[Manifest], HealthResult]

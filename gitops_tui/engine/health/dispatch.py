@@ -10,6 +10,7 @@ status data gives Unknown. The names below stay importable from here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from gitops_tui.engine.annotations import IGNORE_HEALTHCHECK, annotations_of
 from gitops_tui.engine.health.aggregate import aggregate_health, left_out_of_app_health
@@ -29,7 +30,9 @@ from gitops_tui.engine.health.certs_secrets import (
     issuer_health,
     sealed_secret_health,
 )
+from gitops_tui.engine.health.customizations import Customizations, HealthOverride, active
 from gitops_tui.engine.health.flux import FLUX_GROUPS, flux_health
+from gitops_tui.engine.health.lua_runtime import LuaScriptError, health_from_script
 from gitops_tui.engine.health.networking import ingress_health, service_health
 from gitops_tui.engine.health.operators import (
     cnpg_cluster_health,
@@ -126,26 +129,50 @@ def _pending_deletion(obj: Manifest) -> bool:
     return bool(meta.get("deletionTimestamp")) and HOOK_FINALIZER not in finalizers
 
 
-def resource_health(obj: Manifest, *, application_health: bool = False) -> HealthResult | None:
+def resource_health(
+    obj: Manifest,
+    *,
+    application_health: bool = False,
+    customizations: Customizations | None = None,
+) -> HealthResult | None:
     """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it).
 
-    ``application_health`` is the opt-in rule for live ``argoproj.io/Application``
-    objects (their ``status.health``, written by an Argo CD controller); without it
-    they have no health, as in Argo CD without the health customization.
+    A Lua health script for the kind (``customizations``, by default the ones the
+    engine installed) overrides the built-in rule; a failing script gives Unknown
+    with its error. ``application_health`` is the opt-in rule for live
+    ``argoproj.io/Application`` objects (their ``status.health``, written by an
+    Argo CD controller); without it they have no health, as in Argo CD without
+    the health customization.
     """
     if annotations_of(obj).get(IGNORE_HEALTHCHECK) == "true":
         return None
     if _pending_deletion(obj):
         return HealthResult(HealthStatus.PROGRESSING, "Pending deletion")
-    check = builtin_check(group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", "")))
+    group, kind = group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))
+    override = (customizations if customizations is not None else active()).health_for(group, kind)
+    if override is not None:
+        return lua_health(override, obj)
+    check = builtin_check(group, kind)
     if check is None and application_health and is_child_application(obj):
         check = argo_application_health
     if check is None:
         return None
     try:
-        return check(obj)
+        return replace(check(obj), rule="built-in")
     except (TypeError, ValueError, AttributeError) as exc:
-        return HealthResult(HealthStatus.UNKNOWN, f"failed to assess health: {exc}")
+        return HealthResult(HealthStatus.UNKNOWN, f"failed to assess health: {exc}", "built-in")
+
+
+def lua_health(override: HealthOverride, obj: Manifest) -> HealthResult:
+    """Run a customization's health script; its failure is this object's Unknown health."""
+    rule = f"Lua ({override.origin})"
+    try:
+        status, message = health_from_script(
+            override.script, obj, use_open_libs=override.use_open_libs
+        )
+    except LuaScriptError as exc:
+        return HealthResult(HealthStatus.UNKNOWN, str(exc), rule)
+    return HealthResult(status, message, rule)
 
 
 def app_health_input(
@@ -181,5 +208,6 @@ __all__ = [
     "app_health_input",
     "is_child_application",
     "left_out_of_app_health",
+    "lua_health",
     "resource_health",
 ]
