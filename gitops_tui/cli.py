@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__
+from gitops_tui import __version__, health_cli
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"(default {DEFAULT_COMPARE_TIMEOUT_S:g})",
         )
     sandbox_cli.add_parser(sub)
+    health_cli.add_parser(sub)
     return parser
 
 
@@ -221,6 +222,7 @@ def make_engine(
         ),
         application_health=settings.application_health,
         force_conflicts=settings.force_conflicts,
+        **health_cli.health_rule_options(settings),
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,
@@ -260,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if args.command == "health":
+        return health_cli.run(args)
     if args.command == "demo":
         from gitops_tui.demo import run_demo
 

@@ -60,10 +60,13 @@ from gitops_tui.engine.controller.app_of_apps import (
 )
 from gitops_tui.engine.controller.appfiles import group_by_name, watch_files
 from gitops_tui.engine.controller.automation import Automation
+from gitops_tui.engine.controller.customization_watch import CustomizationSources
 from gitops_tui.engine.controller.resource_tree import resource_tree
 from gitops_tui.engine.diff.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.health.customizations import EMPTY as EMPTY_CUSTOMIZATIONS
+from gitops_tui.engine.health.customizations import Customizations
 from gitops_tui.engine.model import (
     Condition,
     ConditionType,
@@ -135,6 +138,10 @@ class EngineOptions:
     # Argo CD's opt-in health check of live Application objects (status.health)
     application_health: bool = False
     limits: ManifestLimits = ManifestLimits()  # objects and bytes of manifests per app
+    # resource customizations (config file + healthChecks dirs) and where argocd-cm lives
+    customizations: Customizations = EMPTY_CUSTOMIZATIONS
+    argocd_namespace: str = "argocd"
+    argocd_config_map: bool = True
 
 
 @dataclass
@@ -184,6 +191,12 @@ class Engine:
         apps: Iterable[Application | InvalidApplication] | None = None,
     ) -> None:
         self.options = options
+        self._custom = CustomizationSources(
+            options.customizations,
+            namespace=options.argocd_namespace,
+            read_cluster=options.argocd_config_map,
+            default_context=lambda: self.clusters.default_context,
+        )
         self.read_only_policy = options.read_only_policy or ReadOnlyPolicy(
             flag=options.read_only, contexts=options.read_only_contexts
         )
@@ -278,6 +291,7 @@ class Engine:
         (``wait_for_operations``: return only then). Quiet: work cut short logs nothing."""
         self._stopped.set()
         self._dirty.set()
+        self._custom.close()
         with self._lock:
             for state in self._states.values():
                 if state.cancel is not None:
@@ -642,6 +656,9 @@ class Engine:
         self, conn: ClusterConnection
     ) -> Callable[[ResourceKey, Manifest | None, Manifest | None], None]:
         def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
+            if self._custom.observe(conn.name, key, new):  # argocd-cm: recompare every app
+                for name in list(self._states):
+                    self._schedule(name)
             if not key.kind:  # reachability changed
                 for name, state in list(self._states.items()):
                     if state.context == conn.name:
@@ -675,6 +692,9 @@ class Engine:
             with self._lock:
                 state.comparison = None
             return
+        if self._custom.seed(conn):  # argocd-cm read: apps compared before must recompare
+            for name in list(self._states):
+                self._schedule(name)
         generated = state.generated
         if generated is None:
             return
@@ -770,6 +790,7 @@ class Engine:
                 app.ignore_differences,
                 conn.cache.reachable,
                 self.read_only_policy.covers(conn.name),
+                self._custom.fingerprint,
             ],
             sort_keys=True,
             default=str,

@@ -19,11 +19,13 @@ class HealthResult:
     """One object's health and Argo CD's explanation of it.
 
     ``rule`` says which rule judged it (``built-in``, or the Lua script's origin);
-    it is informative and left out of equality."""
+    like ``script_error`` it is informative and left out of equality."""
 
     status: HealthStatus
     message: str = ""
     rule: str = field(default="", compare=False)
+    script_error: bool = field(default=False, compare=False)
+    """A customization script failed (the message says how); the status is Unknown."""
 
 
 HealthCheck = Callable[[Manifest], HealthResult]

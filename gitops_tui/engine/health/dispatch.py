@@ -171,7 +171,7 @@ def lua_health(override: HealthOverride, obj: Manifest) -> HealthResult:
             override.script, obj, use_open_libs=override.use_open_libs
         )
     except LuaScriptError as exc:
-        return HealthResult(HealthStatus.UNKNOWN, str(exc), rule)
+        return HealthResult(HealthStatus.UNKNOWN, str(exc), rule, script_error=True)
     return HealthResult(status, message, rule)
 
 
