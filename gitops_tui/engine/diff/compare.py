@@ -403,7 +403,10 @@ def compare_app(
         if r.desired is None or left_out_of_app_health(r.desired, r.live):
             continue
         health_items.append(
-            (app_health_input(r.live, application_health=application_health), r.hook)
+            (
+                app_health_input(r.live, application_health=application_health, desired=r.desired),
+                r.hook,
+            )
         )
     health = aggregate_health(health_items)
     for r in results:

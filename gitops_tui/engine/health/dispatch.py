@@ -175,18 +175,39 @@ def lua_health(override: HealthOverride, obj: Manifest) -> HealthResult:
     return HealthResult(status, message, rule)
 
 
+def has_health_check(
+    obj: Manifest,
+    *,
+    application_health: bool = False,
+    customizations: Customizations | None = None,
+) -> bool:
+    """Whether (group, kind) of ``obj`` has a health rule: built-in or a Lua customization."""
+    group, kind = group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))
+    rules = customizations if customizations is not None else active()
+    if rules.health_for(group, kind) is not None or builtin_check(group, kind) is not None:
+        return True
+    return application_health and is_child_application(obj)
+
+
 def app_health_input(
-    live: Manifest | None, *, application_health: bool = False
+    live: Manifest | None,
+    *,
+    application_health: bool = False,
+    desired: Manifest | None = None,
 ) -> HealthStatus | None:
     """What one managed object contributes to ``aggregate_health``.
 
-    Missing when there is no live object; None when it has no health rule, is
-    ignored, or is a child Application whose health is Missing/Unknown (upstream
-    does not let those affect the parent). ``application_health``: see
-    ``resource_health``.
+    No live object: Missing when its kind has a health check (``desired`` tells the
+    kind; without it, Missing), else None: Argo CD leaves missing objects of kinds
+    without a check out of app health. None also when the live object has no
+    health rule, is ignored, or is a child Application whose health is
+    Missing/Unknown (upstream does not let those affect the parent).
+    ``application_health``: see ``resource_health``.
     """
     if live is None:
-        return HealthStatus.MISSING
+        if desired is None or has_health_check(desired, application_health=application_health):
+            return HealthStatus.MISSING
+        return None
     result = resource_health(live, application_health=application_health)
     if result is None:
         return None
@@ -207,6 +228,7 @@ __all__ = [
     "aggregate_health",
     "app_health_input",
     "is_child_application",
+    "has_health_check",
     "left_out_of_app_health",
     "lua_health",
     "resource_health",
