@@ -12,7 +12,7 @@ from helpers import application, dump_all, kubectl, running_engine, wait_for
 
 from gitops_tui.engine.cache.tracking import with_tracking
 from gitops_tui.engine.controller.engine import Engine
-from gitops_tui.engine.model import HealthStatus
+from gitops_tui.engine.model import HealthStatus, SyncStatus
 
 pytestmark = pytest.mark.cluster
 
@@ -127,4 +127,31 @@ def test_argocd_cm_present_at_start_is_read(sandbox, namespace: str, tmp_path: P
         wait_for(
             lambda: engine.snapshot().by_name[namespace].health == HealthStatus.HEALTHY,
             what="Healthy",
+        )
+
+
+def test_argocd_cm_ignore_differences_apply_live(sandbox, namespace: str, tmp_path: Path) -> None:
+    desired = {**SETTINGS, "data": {"mode": "prod"}}
+    repo = make_repo(tmp_path / "repo", {"app/all.yaml": dump_all([desired])})
+    live = with_tracking(
+        {**SETTINGS, "metadata": {"name": "settings", "namespace": namespace}}, namespace
+    )
+    kubectl(sandbox.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(live))  # mode: maintenance
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", namespace)
+    with running_engine(sandbox.kubeconfig, tmp_path, [doc], argocd_namespace=namespace) as engine:
+        wait_for(
+            lambda: engine.snapshot().by_name[namespace].sync == SyncStatus.OUT_OF_SYNC,
+            what="OutOfSync",
+        )
+        key = "resource.customizations.ignoreDifferences.ConfigMap"
+        kubectl(
+            sandbox.kubeconfig,
+            "apply",
+            "-f",
+            "-",
+            stdin=argocd_cm(namespace, {key: "jsonPointers:\n- /data/mode\n"}),
+        )
+        wait_for(
+            lambda: engine.snapshot().by_name[namespace].sync == SyncStatus.SYNCED,
+            what="Synced once argocd-cm ignores /data/mode",
         )

@@ -376,3 +376,33 @@ def test_installed_restores_the_previous_rules() -> None:
         assert resource_health(widget(True)) is not None
     assert resource_health(widget(True)) is None
     assert Customizations() == EMPTY
+
+
+# -- ignoreDifferences from customizations -----------------------------------------------------
+
+
+def test_system_ignore_rules_from_all_and_per_kind() -> None:
+    from gitops_tui.engine.health.customizations import system_ignore_rules
+    from gitops_tui.engine.model import ResourceKey
+
+    found = parse_keys(
+        {
+            "resource.customizations.ignoreDifferences.all": "managedFieldsManagers: [kube-controller-manager]",
+            "resource.customizations.ignoreDifferences.apps_Deployment": "jsonPointers: [/spec/replicas]",
+            "resource.customizations.ignoreDifferences.ConfigMap": "jqPathExpressions: ['.data.mode']",
+        },
+        "cm",
+    )
+    rules = {(r.group, r.kind): r for r in system_ignore_rules(found)}
+    assert rules[("*", "*")].managed_fields_managers == ("kube-controller-manager",)
+    assert rules[("apps", "Deployment")].json_pointers == ("/spec/replicas",)
+    assert rules[("", "ConfigMap")].matches(ResourceKey("", "ConfigMap", "ns", "c"))
+    assert not rules[("", "ConfigMap")].matches(ResourceKey("example.com", "ConfigMap", "ns", "c"))
+
+
+def test_bad_ignore_pointer_is_reported_with_its_key() -> None:
+    found = parse_keys(
+        {"resource.customizations.ignoreDifferences.ConfigMap": "jsonPointers: [no-slash]"}, "cm"
+    )
+    assert found.ignore_differences == {}
+    assert len(found.problems) == 1 and "ignoreDifferences.ConfigMap" in found.problems[0]

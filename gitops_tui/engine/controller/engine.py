@@ -66,7 +66,8 @@ from gitops_tui.engine.diff.compare import Comparison, PredictionCache, compare_
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.health.customizations import EMPTY as EMPTY_CUSTOMIZATIONS
-from gitops_tui.engine.health.customizations import Customizations
+from gitops_tui.engine.health.customizations import Customizations, system_ignore_rules
+from gitops_tui.engine.health.customizations import active as active_customizations
 from gitops_tui.engine.model import (
     Condition,
     ConditionType,
@@ -1705,7 +1706,7 @@ class Engine:
 def _ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
     if not isinstance(app, Application):
         return []
-    rules = []
+    rules = system_ignore_rules(active_customizations())  # argocd-cm, config file
     for spec in app.ignore_differences:
         try:
             rules.append(IgnoreRule.from_spec(spec))

@@ -22,9 +22,9 @@ Keys understood (Argo CD's ``util/settings``):
 - ``resource.customizations.actions.<group>_<kind>``;
 - ``resource.exclusions`` / ``resource.inclusions``.
 
-Health scripts are applied (``dispatch.resource_health``); the other keys are
-parsed, validated and reported, and exposed here for the diff and the cluster
-cache to use (see ``docs/health.md`` for which are in force).
+Health scripts are applied (``dispatch.resource_health``) and ``ignoreDifferences``
+joins every app's own rules (``system_ignore_rules``); the other keys are parsed,
+validated and reported (see ``docs/health.md`` for which are in force).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from gitops_tui.engine.app.ignore_rules import IgnoreRule
 
 HEALTH_PREFIX = "resource.customizations.health."
 OPEN_LIBS_PREFIX = "resource.customizations.useOpenLibs."
@@ -263,7 +265,32 @@ def _ignore_value(value: Any, where: str) -> Mapping[str, tuple[str, ...]]:
     for key in spec:
         if key not in allowed:
             raise ValueError(f"{where}: unknown field {key!r} (expected {', '.join(allowed)})")
-    return {k: _strings(spec.get(k), f"{where}.{k}") for k in allowed}
+    parsed = {k: _strings(spec.get(k), f"{where}.{k}") for k in allowed}
+    try:  # the pointers and jq paths are checked as the diff will use them
+        _ignore_rule("*", parsed)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    return parsed
+
+
+def _ignore_rule(pattern: str, value: Mapping[str, tuple[str, ...]]) -> IgnoreRule:
+    group, sep, kind = pattern.rpartition("/")
+    return IgnoreRule(
+        group=group if sep else ("*" if pattern == "*" else ""),
+        kind=kind,
+        json_pointers=value.get("jsonPointers", ()),
+        jq_path_expressions=value.get("jqPathExpressions", ()),
+        managed_fields_managers=value.get("managedFieldsManagers", ()),
+    )
+
+
+def system_ignore_rules(customizations: Customizations) -> list[IgnoreRule]:
+    """The ``ignoreDifferences`` customizations (``.all`` and per kind) as the diff's rules,
+    applied to every app besides its own ``spec.ignoreDifferences``."""
+    return [
+        _ignore_rule(pattern, entry.value)
+        for pattern, entry in sorted(customizations.ignore_differences.items())
+    ]
 
 
 def _known_types(value: Any, where: str) -> tuple[tuple[str, str], ...]:
