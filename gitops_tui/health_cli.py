@@ -56,7 +56,12 @@ def add_parser(sub: Any) -> None:
         "health",
         help="health of the objects in manifest files, with the rules that apply (no cluster)",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--list-rules",
+        action="store_true",
+        help="list the customizations in force and where each comes from",
+    )
     parser.add_argument(
         "--config", type=Path, default=argparse.SUPPRESS, help="config file (its resource.* keys)"
     )
@@ -146,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, OSError) as exc:
         print(f"error: {printable(str(exc), multiline=True)}", file=sys.stderr)
         return EXIT_ERROR
+    if args.list_rules or not args.files:
+        for line in rules.report() or ["no customizations (built-in rules only)"]:
+            print(printable(line))
+        if not args.files:
+            return EXIT_OK
     rows, errors = evaluate(args.files, rules, application_health=settings.application_health)
     if args.output == "json":
         print(json.dumps({"resources": rows, "errors": errors}, indent=2))

@@ -183,3 +183,28 @@ def test_config_reports_bad_customizations_with_the_file(tmp_path: Path) -> None
     text = str(caught.value)
     assert "example.com_Widget: a Lua script must be a string" in text
     assert "resource.customization: unknown key" in text
+
+
+def test_list_rules_names_each_origin(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = files / "checks" / "example.com" / "Widget" / "health.lua"
+    script.parent.mkdir(parents=True)
+    script.write_text(WIDGET_LUA)
+    (files / "config.yaml").write_text(
+        "resource.customizations.health.cert-manager.io_Certificate: 'return {}'\n"
+        "resource.customizations.ignoreDifferences.all: 'jsonPointers: [/status]'\n"
+    )
+    code, out, _ = run(
+        capsys,
+        "--list-rules",
+        "--health-checks",
+        str(files / "checks"),
+        "--config",
+        str(files / "config.yaml"),
+    )
+    assert code == 0
+    assert (
+        f"health cert-manager.io/Certificate: {files / 'config.yaml'}: resource.customizations.health.cert-manager.io_Certificate"
+        in out
+    )
+    assert f"health example.com/Widget: {script}" in out
+    assert "ignoreDifferences *: " in out
