@@ -90,6 +90,9 @@ class Settings:
     argocd_config_map: bool = True
     """``argocdConfigMap: false``: do not read customizations from the cluster's ``argocd-cm``."""
     health_checks: tuple[Path, ...] = ()
+    inferred_health: bool = False
+    """``inferredHealth: true``: the inferred health of custom resources without a rule
+    counts in app health (it is shown per resource either way)."""
     """``healthChecks:``: directories of ``<group>/<kind>/health.lua`` scripts."""
     customizations: Customizations = field(default=EMPTY, compare=False)
     """The ``resource.customizations.*`` / ``resource.exclusions`` keys of the file (as in
@@ -297,6 +300,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "argocdNamespace": ("argocd_namespace", lambda v, _base: _namespace(v)),
     "argocdConfigMap": ("argocd_config_map", lambda v, _base: _boolean(v)),
     "healthChecks": ("health_checks", _apps),
+    "inferredHealth": ("inferred_health", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 

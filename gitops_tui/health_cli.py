@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,9 @@ def health_rule_options(settings: Settings) -> dict[str, Any]:
     directories = load_directories(settings.health_checks)
     if directories.problems:
         raise ConfigError(list(directories.problems))
+    custom = settings.customizations.merged(directories)
     return {
-        "customizations": settings.customizations.merged(directories),
+        "customizations": replace(custom, inferred_in_app_health=settings.inferred_health),
         "argocd_namespace": settings.argocd_namespace,
         "argocd_config_map": settings.argocd_config_map,
     }
@@ -127,7 +129,7 @@ def evaluate(
             raw_meta = doc.get("metadata")
             meta: Mapping[str, Any] = raw_meta if isinstance(raw_meta, Mapping) else {}
             result = resource_health(
-                doc, application_health=application_health, customizations=rules
+                doc, application_health=application_health, customizations=rules, inferred=True
             )
             row = {
                 "file": str(path),

@@ -208,3 +208,22 @@ def test_list_rules_names_each_origin(files: Path, capsys: pytest.CaptureFixture
     )
     assert f"health example.com/Widget: {script}" in out
     assert "ignoreDifferences *: " in out
+
+
+def test_inferred_health_is_shown_and_marked(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (files / "objs.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, generation: 1}\n"
+        "status: {observedGeneration: 1, conditions: [{type: Stalled, status: 'True', message: stuck}]}\n"
+    )
+    code, out, _ = run(capsys, str(files / "objs.yaml"), "--config", str(files / "none.yaml"))
+    assert code == 0 and "Widget w: Degraded (inferred: stuck)  [inferred]" in out
+
+
+def test_inferred_health_config_key_reaches_the_engine_options(tmp_path: Path) -> None:
+    from gitops_tui.health_cli import health_rule_options
+
+    (tmp_path / "config.yaml").write_text("inferredHealth: true\n")
+    options = health_rule_options(load_settings(tmp_path / "config.yaml"))
+    assert options["customizations"].inferred_in_app_health is True

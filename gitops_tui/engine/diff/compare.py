@@ -280,7 +280,7 @@ def compare_app(
     """
 
     def health_of(live: Manifest) -> HealthResult | None:
-        return resource_health(live, application_health=application_health)
+        return resource_health(live, application_health=application_health, inferred=True)
 
     conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
     desired_keys = {ResourceKey.of(o) for o in desired}
@@ -410,7 +410,13 @@ def compare_app(
         )
     health = aggregate_health(health_items)
     for r in results:
-        if r.health is not None and r.health.status == health and r.health.message and not r.hook:
+        if (
+            r.health is not None
+            and r.health.status == health
+            and r.health.message
+            and not r.hook
+            and r.health.rule != "inferred"  # shown, not counted (unless configured)
+        ):
             worst_message = f"{r.key.display}: {r.health.message}"
             break
     return Comparison(

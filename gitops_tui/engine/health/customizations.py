@@ -93,6 +93,8 @@ class Customizations:
     exclusions: Entry | None = None
     inclusions: Entry | None = None
     problems: tuple[str, ...] = ()
+    inferred_in_app_health: bool = False
+    """Config ``inferredHealth: true``: inferred health counts in app health."""
 
     def merged(self, later: Customizations) -> Customizations:
         return Customizations(
@@ -103,6 +105,7 @@ class Customizations:
             exclusions=later.exclusions or self.exclusions,
             inclusions=later.inclusions or self.inclusions,
             problems=self.problems + later.problems,
+            inferred_in_app_health=self.inferred_in_app_health or later.inferred_in_app_health,
         )
 
     def health_for(self, group: str, kind: str) -> HealthOverride | None:
@@ -128,6 +131,7 @@ class Customizations:
                 sorted((k, repr(v.value)) for k, v in self.actions.items()),
                 repr(self.exclusions and self.exclusions.value),
                 repr(self.inclusions and self.inclusions.value),
+                self.inferred_in_app_health,
             )
         )
         return hashlib.sha1(material.encode(), usedforsecurity=False).hexdigest()

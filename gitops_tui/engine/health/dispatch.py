@@ -32,6 +32,7 @@ from gitops_tui.engine.health.certs_secrets import (
 )
 from gitops_tui.engine.health.customizations import Customizations, HealthOverride, active
 from gitops_tui.engine.health.flux import FLUX_GROUPS, flux_health
+from gitops_tui.engine.health.inferred import inferred_health
 from gitops_tui.engine.health.lua_runtime import LuaScriptError, health_from_script
 from gitops_tui.engine.health.networking import ingress_health, service_health
 from gitops_tui.engine.health.operators import (
@@ -123,6 +124,12 @@ def builtin_check(group: str, kind: str) -> HealthCheck | None:
     return None
 
 
+def is_custom_group(group: str) -> bool:
+    """A group of custom resources: dotted, and not Kubernetes' own ``*.k8s.io`` (the
+    ``*.x-k8s.io`` SIG projects are CRDs)."""
+    return "." in group and (not group.endswith(".k8s.io") or group.endswith(".x-k8s.io"))
+
+
 def _pending_deletion(obj: Manifest) -> bool:
     meta = obj.get("metadata") or {}
     finalizers = meta.get("finalizers") or []
@@ -134,8 +141,12 @@ def resource_health(
     *,
     application_health: bool = False,
     customizations: Customizations | None = None,
+    inferred: bool = False,
 ) -> HealthResult | None:
     """Health of a live object, or None when Argo CD has no rule for it (or is told to ignore it).
+
+    ``inferred``: an object without a rule gets the inferred health of the status
+    conventions (``inferred.py``; marked ``rule="inferred"``) when it follows them.
 
     A Lua health script for the kind (``customizations``, by default the ones the
     engine installed) overrides the built-in rule; a failing script gives Unknown
@@ -156,7 +167,7 @@ def resource_health(
     if check is None and application_health and is_child_application(obj):
         check = argo_application_health
     if check is None:
-        return None
+        return inferred_health(obj) if inferred and is_custom_group(group) else None
     try:
         return replace(check(obj), rule="built-in")
     except (TypeError, ValueError, AttributeError) as exc:
@@ -208,7 +219,9 @@ def app_health_input(
         if desired is None or has_health_check(desired, application_health=application_health):
             return HealthStatus.MISSING
         return None
-    result = resource_health(live, application_health=application_health)
+    result = resource_health(
+        live, application_health=application_health, inferred=active().inferred_in_app_health
+    )
     if result is None:
         return None
     if is_child_application(live) and result.status in (HealthStatus.MISSING, HealthStatus.UNKNOWN):
