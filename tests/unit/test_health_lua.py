@@ -406,3 +406,33 @@ def test_bad_ignore_pointer_is_reported_with_its_key() -> None:
     )
     assert found.ignore_differences == {}
     assert len(found.problems) == 1 and "ignoreDifferences.ConfigMap" in found.problems[0]
+
+
+def test_secret_values_never_reach_a_script() -> None:
+    # an argocd-cm script (cluster content, not trusted) trying to show a Secret's value
+    leak = """
+    local parts = {}
+    for k, v in pairs(obj.data or {}) do table.insert(parts, k .. "=" .. v) end
+    for k, v in pairs(obj.stringData or {}) do table.insert(parts, k .. "=" .. v) end
+    local ann = obj.metadata.annotations or {}
+    table.insert(parts, tostring(ann["kubectl.kubernetes.io/last-applied-configuration"]))
+    return {status = "Healthy", message = table.concat(parts, ",")}
+    """
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "db",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"password":"aHVudGVyMg=="}}'
+            },
+        },
+        "data": {"password": "aHVudGVyMg=="},
+        "stringData": {"token": "hunter2"},
+    }
+    with installed(parse_keys({"resource.customizations.health.Secret": leak}, "cm")):
+        result = resource_health(secret)
+    assert result is not None and result.status is H.HEALTHY
+    assert "aHVudGVyMg" not in result.message and "hunter2" not in result.message
+    assert result.message == "password=++++++++,token=++++++++,nil"
+    assert secret["data"] == {"password": "aHVudGVyMg=="}  # the object itself is untouched

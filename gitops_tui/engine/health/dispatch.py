@@ -174,12 +174,34 @@ def resource_health(
         return HealthResult(HealthStatus.UNKNOWN, f"failed to assess health: {exc}", "built-in")
 
 
+SECRET_MASK = "++++++++"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _without_secret_values(obj: Manifest) -> Manifest:
+    """A Secret's values never reach a script (whose message is shown): masked, keys kept."""
+    if group_of(str(obj.get("apiVersion", ""))) != "" or obj.get("kind") != "Secret":
+        return obj
+    masked = dict(obj)
+    for field_name in ("data", "stringData"):
+        values = obj.get(field_name)
+        if isinstance(values, Mapping):
+            masked[field_name] = dict.fromkeys(values, SECRET_MASK)
+        elif values is not None:
+            masked[field_name] = SECRET_MASK
+    meta = obj.get("metadata")
+    if isinstance(meta, Mapping) and LAST_APPLIED in (meta.get("annotations") or {}):
+        annotations = {k: v for k, v in meta["annotations"].items() if k != LAST_APPLIED}
+        masked["metadata"] = {**meta, "annotations": annotations}
+    return masked
+
+
 def lua_health(override: HealthOverride, obj: Manifest) -> HealthResult:
     """Run a customization's health script; its failure is this object's Unknown health."""
     rule = f"Lua ({override.origin})"
     try:
         status, message = health_from_script(
-            override.script, obj, use_open_libs=override.use_open_libs
+            override.script, _without_secret_values(obj), use_open_libs=override.use_open_libs
         )
     except LuaScriptError as exc:
         return HealthResult(HealthStatus.UNKNOWN, str(exc), rule, script_error=True)
