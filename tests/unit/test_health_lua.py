@@ -436,3 +436,15 @@ def test_secret_values_never_reach_a_script() -> None:
     assert "aHVudGVyMg" not in result.message and "hunter2" not in result.message
     assert result.message == "password=++++++++,token=++++++++,nil"
     assert secret["data"] == {"password": "aHVudGVyMg=="}  # the object itself is untouched
+
+
+def test_objects_too_deep_or_with_huge_numbers_are_handled() -> None:
+    deep: dict[str, Any] = {}
+    cur = deep
+    for _ in range(150):
+        cur["a"] = {}
+        cur = cur["a"]
+    with pytest.raises(LuaScriptError, match="nested more than 100 levels"):
+        run('return {status = "Healthy"}', {"x": deep})
+    big = run('return {status = "Healthy", message = tostring(obj.n > 1e20)}', {"n": 2**70})
+    assert big == (H.HEALTHY, "true")

@@ -171,10 +171,40 @@ def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
     raise AttributeError("access to Python objects is not allowed")
 
 
+_SCALARS = (str, bool, float, type(None))
+MAX_DEPTH = 100
+
+
+def _is_plain(obj: Any) -> bool:
+    """JSON data (str keys; ints within a double's exact range) no deeper than
+    ``MAX_DEPTH``: handed to Lua as it is, without a copy (the usual live object)."""
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH:
+                return False
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return False
+                if not isinstance(item, _SCALARS):
+                    stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((item, depth + 1) for item in value if not isinstance(item, _SCALARS))
+        elif isinstance(value, int):
+            if abs(value) > 2**53:
+                return False
+        elif not isinstance(value, _SCALARS):
+            return False
+    return True
+
+
 def _plain(value: Any, depth: int = 0) -> Any:
     """Only JSON-like data crosses into Lua (numbers as Lua numbers, like gopher-lua)."""
-    if depth > 100:
-        raise LuaScriptError("object nested more than 100 levels deep")
+    if depth > MAX_DEPTH:
+        raise LuaScriptError(f"object nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, Mapping):
         return {str(k): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -207,7 +237,7 @@ def run_script(
     )
     try:
         runner = runtime.execute(_BOOTSTRAP)
-        lua_obj = runtime.table_from(_plain(obj), recursive=True)
+        lua_obj = runtime.table_from(obj if _is_plain(obj) else _plain(obj), recursive=True)
         ok, value = runner(
             time.monotonic,
             limits.instructions,
