@@ -155,3 +155,54 @@ def test_argocd_cm_ignore_differences_apply_live(sandbox, namespace: str, tmp_pa
             lambda: engine.snapshot().by_name[namespace].sync == SyncStatus.SYNCED,
             what="Synced once argocd-cm ignores /data/mode",
         )
+
+
+def test_config_and_directory_scripts_reach_the_engine_and_win_over_argocd_cm(
+    sandbox, namespace: str, tmp_path: Path
+) -> None:
+    from gitops_tui.engine.health.customizations import layered, load_directories, parse_keys
+
+    repo = make_repo(tmp_path / "repo", {"app/all.yaml": dump_all([SETTINGS])})
+    live = with_tracking(
+        {**SETTINGS, "metadata": {"name": "settings", "namespace": namespace}}, namespace
+    )
+    kubectl(sandbox.kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(live))
+    key = "resource.customizations.health.ConfigMap"
+    kubectl(
+        sandbox.kubeconfig,
+        "apply",
+        "-f",
+        "-",
+        stdin=argocd_cm(
+            namespace, {key: 'return {status = "Degraded", message = "from argocd-cm"}'}
+        ),
+    )
+    checks = tmp_path / "checks" / "ConfigMap"
+    checks.mkdir(parents=True)
+    (checks / "health.lua").write_text(
+        'return {status = "Progressing", message = string.lower("FROM DIR")}'
+    )
+    config = parse_keys(
+        {key: 'return {status = "Suspended", message = "from config"}'}, "config.yaml"
+    )
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", namespace)
+    for static, expected, message in (
+        (config, HealthStatus.SUSPENDED, "from config"),
+        (
+            layered([config, load_directories([tmp_path / "checks"])]),
+            HealthStatus.PROGRESSING,
+            "from dir",
+        ),
+    ):
+        with running_engine(
+            sandbox.kubeconfig,
+            tmp_path / expected.value,
+            [doc],
+            argocd_namespace=namespace,
+            customizations=static,
+        ) as engine:
+            wait_for(
+                lambda e=engine, x=expected: e.snapshot().by_name[namespace].health == x,
+                what=expected.value,
+            )
+            assert resource(engine, namespace).health_message == message
