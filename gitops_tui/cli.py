@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__
+from gitops_tui import __version__, health_cli
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     from gitops_tui import appset_cli
 
     appset_cli.add_parser(sub, _common)
+    health_cli.add_parser(sub)
     return parser
 
 
@@ -224,6 +225,7 @@ def make_engine(
         ),
         application_health=settings.application_health,
         force_conflicts=settings.force_conflicts,
+        **health_cli.health_rule_options(settings),
         watch_local_repos=interactive,
         automation=interactive,
         watch=interactive or only_apps is None,
@@ -263,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if args.command == "health":
+        return health_cli.run(args)
     if args.command == "appset":
         from gitops_tui import appset_cli
 

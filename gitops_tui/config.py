@@ -21,6 +21,12 @@ from typing import Any, Literal, get_args
 from gitops_tui.engine.app.parse import parse_duration
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.health.customizations import (
+    EMPTY,
+    Customizations,
+    is_customization_key,
+    parse_keys,
+)
 from gitops_tui.engine.manifest_yaml import (
     ManifestFileError,
     load_manifest_documents,
@@ -79,6 +85,18 @@ class Settings:
     limits: ManifestLimits = ManifestLimits()
     keymap: tuple[tuple[str, str], ...] = ()
     """``keymap:``: (binding id, keys) pairs the console remaps (``gitops_tui.keymap``)."""
+    argocd_namespace: str = "argocd"
+    """``argocdNamespace``: where the cluster's ``argocd-cm`` (resource customizations) is read."""
+    argocd_config_map: bool = True
+    """``argocdConfigMap: false``: do not read customizations from the cluster's ``argocd-cm``."""
+    health_checks: tuple[Path, ...] = ()
+    inferred_health: bool = False
+    """``inferredHealth: true``: the inferred health of custom resources without a rule
+    counts in app health (it is shown per resource either way)."""
+    """``healthChecks:``: directories of ``<group>/<kind>/health.lua`` scripts."""
+    customizations: Customizations = field(default=EMPTY, compare=False)
+    """The ``resource.customizations.*`` / ``resource.exclusions`` keys of the file (as in
+    ``argocd-cm``), parsed."""
     # where settings came from, for messages (not part of what is asked for)
     path: Path | None = field(default=None, compare=False)
     read_only_flag: bool = field(default=False, compare=False)  # --read-only was given
@@ -279,6 +297,10 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "forceConflicts": ("force_conflicts", lambda v, _base: _boolean(v)),
     # binding id -> keys: the console's keys remapped (ids listed in gitops_tui/keymap.py)
     "keymap": ("keymap", lambda v, _base: _keymap(v)),
+    "argocdNamespace": ("argocd_namespace", lambda v, _base: _namespace(v)),
+    "argocdConfigMap": ("argocd_config_map", lambda v, _base: _boolean(v)),
+    "healthChecks": ("health_checks", _apps),
+    "inferredHealth": ("inferred_health", lambda v, _base: _boolean(v)),
 }
 """Config key -> (``Settings`` field, parser of the YAML value given the file's directory)."""
 
@@ -313,7 +335,11 @@ def settings_from_mapping(raw: Any, path: Path) -> Settings:
     base = path.parent.absolute()
     problems: list[str] = []
     values: dict[str, Any] = {}
+    custom_keys: dict[str, Any] = {}
     for key, value in raw.items():
+        if isinstance(key, str) and is_customization_key(key):
+            custom_keys[key] = value  # argocd-cm's keys, checked below
+            continue
         if key not in _FIELDS:
             problems.append(f"{path}: {key}: unknown key{_suggestion(key, list(_FIELDS))}")
             continue
@@ -324,6 +350,9 @@ def settings_from_mapping(raw: Any, path: Path) -> Settings:
             values[field_name] = parse(value, base)
         except _Invalid as exc:
             problems.append(f"{path}: {key}{exc.where}: {exc}")
+    if custom_keys:
+        values["customizations"] = parse_keys(custom_keys, str(path))
+        problems.extend(values["customizations"].problems)
     if problems:
         raise ConfigError(problems)
     return Settings(**values, path=path, read_only_in_file=bool(values.get("read_only")))

@@ -651,13 +651,15 @@ def test_hooks_do_not_count() -> None:
     assert aggregate_health([(H.HEALTHY, False), (H.DEGRADED, True)]) is H.HEALTHY
 
 
-def test_resources_without_health_do_not_count_but_are_live() -> None:
+def test_resources_without_health_do_not_count() -> None:
     assert aggregate_health([(None, False), (None, False)]) is H.HEALTHY
-    assert aggregate_health([(None, False), (H.MISSING, False)]) is H.HEALTHY
+    # issue 13: a missing object whose kind has a check is Missing (see test_health_missing.py)
+    assert aggregate_health([(None, False), (H.MISSING, False)]) is H.MISSING
 
 
-def test_a_missing_resource_among_live_ones_does_not_make_the_app_missing() -> None:
-    assert aggregate_health([(H.HEALTHY, False), (H.MISSING, False)]) is H.HEALTHY
+def test_a_missing_resource_among_live_ones_makes_the_app_missing() -> None:
+    # issue 13, measured on Argo CD v3.2: guestbook with its Service deleted is Missing
+    assert aggregate_health([(H.HEALTHY, False), (H.MISSING, False)]) is H.MISSING
 
 
 def test_all_missing_is_missing() -> None:

@@ -131,12 +131,23 @@ def parent_health(
 ) -> tuple[HealthStatus, str]:
     """(health, message) of an app from its own objects and the child apps it lists.
 
-    The children count like managed objects (``aggregate_health``): the worst
-    child wins, and a parent none of whose objects or children exist is Missing.
+    Registered children count like managed objects (``aggregate_health``): the
+    worst child wins. Children not registered yet make the parent Missing only
+    when nothing else it wants exists (no own object present, no registered child).
     The message names the child that decided the health, if one did.
     """
     own = aggregate_health(own_items)
-    health = aggregate_health([*own_items, *((child_health_input(c), False) for c in children)])
+    registered = [(child_health_input(c), False) for c in children if c.registered]
+    health = aggregate_health([*own_items, *registered])
+    present = registered or any(
+        not hook and item != HealthStatus.MISSING for item, hook in own_items
+    )
+    if (
+        not present
+        and any(not c.registered for c in children)
+        and HealthStatus.MISSING.severity > health.severity
+    ):
+        health = HealthStatus.MISSING  # nothing the parent wants exists yet
     if health == own:
         return health, own_message
     if health == HealthStatus.MISSING:

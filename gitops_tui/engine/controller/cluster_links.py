@@ -12,6 +12,7 @@ from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationErr
 from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.cache.live_cache import owner_chain_root
 from gitops_tui.engine.cache.tracking import TrackingMethod, claimed_app
+from gitops_tui.engine.controller.customization_watch import CustomizationSources
 from gitops_tui.engine.controller.state import AppState, AppTable
 from gitops_tui.engine.model import Manifest, ResourceKey
 from gitops_tui.engine.redact import redact_text
@@ -33,8 +34,10 @@ class ClusterLinks:
         *,
         tracking: TrackingMethod,
         watch: bool,
+        customizations: CustomizationSources | None = None,
     ) -> None:
         self.clusters = clusters
+        self._custom = customizations
         self._table = table
         self._schedule = schedule
         self._stopped = stopped
@@ -100,6 +103,20 @@ class ClusterLinks:
             for context in contexts:
                 self.errors.pop(context, None)
 
+    def seed_customizations(self, conn: ClusterConnection) -> None:
+        """Read ``argocd-cm`` of ``conn`` once; apps compared before it must recompare."""
+        if self._custom is not None and self._custom.seed(conn):
+            self._schedule_all()
+
+    @property
+    def customizations_fingerprint(self) -> str:
+        """Changes when the customizations in force change (part of a compare's signature)."""
+        return self._custom.fingerprint if self._custom is not None else ""
+
+    def _schedule_all(self) -> None:
+        for name in list(self._table.states):
+            self._schedule(name)
+
     def _retry(self, context: str) -> None:
         if self._stopped.is_set():
             return
@@ -111,6 +128,8 @@ class ClusterLinks:
         self, conn: ClusterConnection
     ) -> Callable[[ResourceKey, Manifest | None, Manifest | None], None]:
         def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
+            if self._custom is not None and self._custom.observe(conn.name, key, new):
+                self._schedule_all()  # argocd-cm changed: every app is judged anew
             if not key.kind:  # reachability changed
                 for name, state in list(self._table.states.items()):
                     if state.context == conn.name:

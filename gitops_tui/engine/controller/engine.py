@@ -39,6 +39,7 @@ from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_apps import ClusterApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
+from gitops_tui.engine.controller.customization_watch import CustomizationSources
 from gitops_tui.engine.controller.operations import Operations
 from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
@@ -84,6 +85,12 @@ class Engine:
         self.history_store = HistoryStore(options.history_path)
         self.automation = Automation()
         self.table = table = AppTable()
+        self._custom = CustomizationSources(
+            options.customizations,
+            namespace=options.argocd_namespace,
+            read_cluster=options.argocd_config_map,
+            default_context=lambda: self.clusters.default_context,
+        )
         self.links = ClusterLinks(
             self.clusters,
             table,
@@ -91,6 +98,7 @@ class Engine:
             self._stopped,
             tracking=options.tracking,
             watch=options.watch,
+            customizations=self._custom,
         )
         self.publisher = Publisher(table, self.links, self.automation, policy, self._stopped)
         children = ChildApps(
@@ -206,6 +214,7 @@ class Engine:
         (``wait_for_operations``: return only then). Quiet: work cut short logs nothing."""
         self._stopped.set()
         self.publisher.mark_dirty()
+        self._custom.close()
         self.scheduler.close()
         self.reconciler.dry_runs.shutdown(wait=False, cancel_futures=True)
         self.operations.close(wait=wait_for_operations)

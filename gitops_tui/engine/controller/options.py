@@ -7,6 +7,8 @@ from pathlib import Path
 
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.cache.tracking import TrackingMethod
+from gitops_tui.engine.health.customizations import EMPTY as EMPTY_CUSTOMIZATIONS
+from gitops_tui.engine.health.customizations import Customizations
 from gitops_tui.engine.source.limits import ManifestLimits
 from gitops_tui.engine.source.render import RenderPolicy
 
@@ -39,3 +41,7 @@ class EngineOptions:
     # Argo CD's opt-in health check of live Application objects (status.health)
     application_health: bool = False
     limits: ManifestLimits = ManifestLimits()  # objects and bytes of manifests per app
+    # resource customizations (config file + healthChecks dirs) and where argocd-cm lives
+    customizations: Customizations = EMPTY_CUSTOMIZATIONS
+    argocd_namespace: str = "argocd"
+    argocd_config_map: bool = True

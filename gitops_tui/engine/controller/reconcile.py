@@ -20,6 +20,8 @@ from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.state import AppState, AppTable
 from gitops_tui.engine.diff.compare import Comparison, PredictionCache, compare_app, prepare_desired
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
+from gitops_tui.engine.health.customizations import active as active_customizations
+from gitops_tui.engine.health.customizations import system_ignore_rules
 from gitops_tui.engine.model import APPLICATION_GROUP, APPLICATION_KIND, Manifest, ResourceKey
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.engine.source.repo import RepoCache
@@ -37,7 +39,7 @@ def ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
     """The app's ignoreDifferences as rules (entries that do not parse are skipped)."""
     if not isinstance(app, Application):
         return []
-    rules = []
+    rules = system_ignore_rules(active_customizations())  # argocd-cm, config file
     for spec in app.ignore_differences:
         try:
             rules.append(IgnoreRule.from_spec(spec))
@@ -185,6 +187,7 @@ class Reconciler:
             with table.lock:
                 state.comparison = None
             return
+        self._links.seed_customizations(conn)
         generated = state.generated
         if generated is None:
             return
@@ -306,6 +309,7 @@ class Reconciler:
                 app.ignore_differences,
                 conn.cache.reachable,
                 self._policy.covers(conn.name),
+                self._links.customizations_fingerprint,
             ],
             sort_keys=True,
             default=str,

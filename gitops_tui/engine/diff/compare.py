@@ -280,7 +280,7 @@ def compare_app(
     """
 
     def health_of(live: Manifest) -> HealthResult | None:
-        return resource_health(live, application_health=application_health)
+        return resource_health(live, application_health=application_health, inferred=True)
 
     conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
     desired_keys = {ResourceKey.of(o) for o in desired}
@@ -403,11 +403,20 @@ def compare_app(
         if r.desired is None or left_out_of_app_health(r.desired, r.live):
             continue
         health_items.append(
-            (app_health_input(r.live, application_health=application_health), r.hook)
+            (
+                app_health_input(r.live, application_health=application_health, desired=r.desired),
+                r.hook,
+            )
         )
     health = aggregate_health(health_items)
     for r in results:
-        if r.health is not None and r.health.status == health and r.health.message and not r.hook:
+        if (
+            r.health is not None
+            and r.health.status == health
+            and r.health.message
+            and not r.hook
+            and r.health.rule != "inferred"  # shown, not counted (unless configured)
+        ):
             worst_message = f"{r.key.display}: {r.health.message}"
             break
     return Comparison(

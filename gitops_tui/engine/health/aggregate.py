@@ -16,23 +16,17 @@ def left_out_of_app_health(desired: Manifest | None, live: Manifest | None) -> b
 
 
 def aggregate_health(items: Iterable[tuple[HealthStatus | None, bool]]) -> HealthStatus:
-    """App health from (health, is_hook) per managed object, as ``setApplicationHealth``.
+    """App health from (health, is_hook) per managed object, as a live Argo CD decides it.
 
-    Hooks are left out. ``None`` is a live object without health. Missing objects
-    do not worsen the app (OutOfSync already says so) unless no object is live:
-    then the app is Missing. With no objects at all the app is Healthy.
+    Hooks are left out, and so is ``None`` (a live object without health, or a
+    missing object whose kind has no health check: see ``app_health_input``). The
+    worst of the rest wins, Missing included (a missing Service makes the app
+    Missing, as Argo CD v3.2 shows it). With nothing counted the app is Healthy.
     """
     worst = HealthStatus.HEALTHY
-    counted = any_live = False
     for health, hook in items:
-        if hook:
+        if hook or health is None:
             continue
-        counted = True
-        if health == HealthStatus.MISSING:
-            continue
-        any_live = True
-        if health is not None and health.severity > worst.severity:
+        if health.severity > worst.severity:
             worst = health
-    if counted and not any_live and HealthStatus.MISSING.severity > worst.severity:
-        return HealthStatus.MISSING
     return worst

@@ -11,6 +11,7 @@ from gitops_tui.engine.health.base import (
     HealthResult,
     condition,
     conditions,
+    require_conditions,
     str_at,
 )
 from gitops_tui.engine.model import HealthStatus, Manifest
@@ -80,3 +81,19 @@ def namespace_health(obj: Manifest) -> HealthResult:
     if phase == "Terminating":
         return HealthResult(HealthStatus.PROGRESSING, "Namespace is terminating")
     return HealthResult(HealthStatus.UNKNOWN, f"unknown namespace phase {phase!r}" if phase else "")
+
+
+def pdb_health(obj: Manifest) -> HealthResult:
+    """``DisruptionAllowed`` and friends: a False condition is Degraded unless the reason is
+    ``InsufficientPods`` (a budget that allows no disruption can be intended)."""
+    found = require_conditions(obj)
+    if not found:
+        return HealthResult(HealthStatus.PROGRESSING, "Waiting for status")
+    for cond in found:
+        if cond.get("status") == "False" and cond.get("reason") != "InsufficientPods":
+            return HealthResult(
+                HealthStatus.DEGRADED, f"PodDisruptionBudget has {cond.get('reason', '')}"
+            )
+    return HealthResult(
+        HealthStatus.HEALTHY, f"PodDisruptionBudget has {found[-1].get('reason', '')}"
+    )
