@@ -270,3 +270,15 @@ async def test_hostile_strings_in_manifests_and_events_are_escaped(engine: FakeE
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen) and app.screen.loaded)
         await check(pilot, "Evil\\x1b]0;pwned", "msg \\x1b]0;pwned")
+
+
+async def test_read_only_console_offers_both_views() -> None:
+    engine = FakeEngine(read_only=True)
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_object(pilot, app, "Deployment")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen) and app.screen.loaded)
+        assert engine.names("events") == [("guestbook", DEPLOYMENT)]

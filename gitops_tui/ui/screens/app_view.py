@@ -126,8 +126,8 @@ class AppViewScreen(GitOpsScreen[None]):
             id="app-view.hard-refresh",
         ),
         Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
-        Binding("y", "live_object", "Live YAML", id="app-view.live-yaml"),
-        Binding("e", "events", "Events", id="app-view.events"),
+        Binding("y", "live_object", "Live YAML", show=False, id="app-view.live-yaml"),
+        Binding("e", "events", "Events", show=False, id="app-view.events"),
     ]
 
     def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:
