@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from gitops_tui.engine.controller.inspect import field_selector
 from gitops_tui.engine.inspection import (
@@ -112,3 +115,54 @@ def test_field_selector_escapes_what_the_api_server_would_split_on() -> None:
     )
     cluster_scoped = ResourceKey("", "Namespace", "", "ns")
     assert field_selector(cluster_scoped) == "involvedObject.kind=Namespace,involvedObject.name=ns"
+
+
+class PagingClient:
+    """Serves ``pages`` of Events with ``continue`` tokens; records each request."""
+
+    def __init__(self, pages: int, per_page: int) -> None:
+        self.pages, self.per_page = pages, per_page
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        query = kwargs["query"]
+        self.requests.append((path, query))
+        page = int(query["continue"] or 0)
+        items = [
+            event(
+                metadata={"uid": f"u{page}-{n}", "name": "e"},
+                lastTimestamp=f"2026-12-01T10:{page % 60:02d}:{n % 60:02d}Z",
+            )
+            for n in range(self.per_page)
+        ]
+        more = str(page + 1) if page + 1 < self.pages else None
+        return {"items": items, "metadata": {"continue": more}}
+
+
+def test_event_lists_follow_continue_tokens_up_to_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gitops_tui.engine.controller import inspect as inspect_module
+
+    monkeypatch.setattr(inspect_module, "MAX_EVENTS_SCANNED", 25)
+    client = PagingClient(pages=100, per_page=10)
+    conn = SimpleNamespace(client=client)
+    found = inspect_module.Inspector._list(conn, "ns", None)  # type: ignore[arg-type]
+    assert len(found) == 30 and len(client.requests) == 3  # stops once 25 were read
+    assert client.requests[0] == (
+        "/api/v1/namespaces/ns/events",
+        {"limit": 500, "fieldSelector": None, "continue": None},
+    )
+    assert client.requests[1][1]["continue"] == "1"
+    small = PagingClient(pages=2, per_page=3)
+    assert len(inspect_module.Inspector._list(SimpleNamespace(client=small), "", None)) == 6  # type: ignore[arg-type]
+    assert small.requests[0][0] == "/api/v1/events"
+
+
+def test_an_apps_event_namespaces_include_default_for_cluster_scoped_objects() -> None:
+    from gitops_tui.engine.controller.inspect import MAX_EVENT_NAMESPACES, Inspector
+
+    keys = {ResourceKey("", "ConfigMap", "b", "x"), ResourceKey("", "Namespace", "", "b")}
+    assert Inspector._namespaces(keys) == ["b", "default"]
+    many = {ResourceKey("", "ConfigMap", f"ns{i:03d}", "x") for i in range(50)}
+    assert len(Inspector._namespaces(many)) == MAX_EVENT_NAMESPACES
