@@ -17,6 +17,12 @@ from typing import Protocol
 
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
+from gitops_tui.engine.inspection import (
+    MAX_EVENTS,
+    ClusterEvent,
+    LiveObject,
+    ManagedFieldsEntry,
+)
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
@@ -121,12 +127,27 @@ class EngineAPI(Protocol):
         """Point in-cluster destinations at ``name`` and re-compare (EngineError if unknown)."""
         ...
 
+    def live_object(self, app: str, key: ResourceKey) -> LiveObject:
+        """One object of the app's resource tree as the cluster has it now, beside its
+        desired manifest (blocking: reads from the API server). managedFields folded,
+        Secret values masked; EngineError if ``key`` is not in the app's tree or the
+        cluster cannot be read."""
+        ...
+
+    def events(
+        self, app: str, key: ResourceKey | None = None, *, limit: int = MAX_EVENTS
+    ) -> list[ClusterEvent]:
+        """The Events about ``key`` (default: about every object of the app's tree),
+        newest first, at most ``limit`` (blocking: lists Events from the API server)."""
+        ...
+
     def close(self) -> None: ...
 
 
 __all__ = [
     "AppSnapshot",
     "AutomationStatus",
+    "ClusterEvent",
     "ClusterState",
     "Destination",
     "EngineAPI",
@@ -135,6 +156,9 @@ __all__ = [
     "GitOpsError",
     "HistoryEntry",
     "IN_CLUSTER",
+    "LiveObject",
+    "MAX_EVENTS",
+    "ManagedFieldsEntry",
     "OperationPhase",
     "OperationState",
     "ReadOnlyError",

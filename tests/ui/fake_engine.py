@@ -23,10 +23,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fake_inspect import FakeInspection, sample_events
+
 from gitops_tui.engine.api import (
+    ClusterEvent,
     EngineAPI,
     EngineError,
     HistoryEntry,
+    LiveObject,
     ReadOnlyError,
     SyncPreview,
     SyncRequest,
@@ -430,6 +434,8 @@ class FakeEngine:
         self._operation_ended = threading.Condition(self._lock)
         self._op_counter = 100
         self._current = self._build()
+        self.inspection = FakeInspection()  # live_object / events (tests/ui/fake_inspect.py)
+        self.inspection.events_by_app["guestbook"] = sample_events("guestbook", "guestbook")
 
     # -- test controls ---------------------------------------------------------------
 
@@ -705,6 +711,22 @@ class FakeEngine:
 
         with self._operation_ended:
             return self._operation_ended.wait_for(ended, timeout)
+
+    def live_object(self, app: str, key: ResourceKey) -> LiveObject:
+        self._record("live_object", (app, key))
+        self._blocking("live_object")
+        fake = self._app(app)
+        return self.inspection.live_object_of(
+            app, fake.snapshot.resources, fake.desired, fake.live, key
+        )
+
+    def events(
+        self, app: str, key: ResourceKey | None = None, *, limit: int = 200
+    ) -> list[ClusterEvent]:
+        self._record("events", (app, key))
+        self._blocking("events")
+        fake = self._app(app)
+        return self.inspection.events_of(app, fake.snapshot.resources, key, limit)
 
     def close(self, *, wait_for_operations: bool = False) -> None:
         self._record("close", None)

@@ -274,6 +274,7 @@ GATED_ELSEWHERE = {
     ("screens/app_list.py", "DataTable"): "its RowSelected event only",
     ("screens/app_view.py", "Tree"): "its NodeHighlighted event only",
     ("modals/command_line.py", "Label"): "the constant ':' prompt",
+    ("screens/live_object.py", "TextArea"): "ManifestText.load_text",
 }
 """Textual widgets that show text, allowed only where a gate covers them."""
 TEXT_WIDGETS = {
@@ -301,6 +302,7 @@ TEXT_WIDGETS = {
     "TabPane",
     "Tab",
     "Tabs",
+    "TextArea",
 }
 
 

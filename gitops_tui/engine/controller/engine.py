@@ -12,7 +12,8 @@ collaborators and hands each request to the one that owns it.
 - ``auto_sync`` / ``automation``: automated sync, when and whether;
 - ``cluster_links``: connections, unreachable clusters, live events routed to apps;
 - ``watchers``, ``appfiles``, ``cluster_apps``: what makes the engine look again;
-- ``child_apps`` / ``app_of_apps``: App of Apps.
+- ``child_apps`` / ``app_of_apps``: App of Apps;
+- ``inspect``: an object's live manifest beside the desired one, events.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_apps import ClusterApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.customization_watch import CustomizationSources
+from gitops_tui.engine.controller.inspect import Inspector
 from gitops_tui.engine.controller.operations import Operations
 from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
@@ -49,7 +51,8 @@ from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last
 from gitops_tui.engine.controller.watchers import RepoWatch, reload_kubeconfig
 from gitops_tui.engine.diff.compare import PredictionCache
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
-from gitops_tui.engine.model import SyncStatus
+from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
+from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import ManifestCache
@@ -177,6 +180,7 @@ class Engine:
             if options.from_cluster
             else None
         )
+        self.inspector = Inspector(table, self.links, self.publisher.snapshot)
         self.kubeconfig_watched = threading.Event()  # set once the kubeconfig watch is
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         # a second definition of a name never replaces the first: it is reported on it
@@ -350,3 +354,12 @@ class Engine:
 
     def rollback(self, app: str, history_id: int) -> str:
         return self.operations.rollback(app, history_id)
+
+    # ------------------------------------------------------------------ inspection
+    def live_object(self, app: str, key: ResourceKey) -> LiveObject:
+        return self.inspector.live_object(app, key)
+
+    def events(
+        self, app: str, key: ResourceKey | None = None, *, limit: int = MAX_EVENTS
+    ) -> list[ClusterEvent]:
+        return self.inspector.events(app, key, limit=limit)

@@ -25,6 +25,8 @@ from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.base import GitOpsScreen
+from gitops_tui.ui.screens.events import EventsScreen
+from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.diff_view import DiffView
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
@@ -124,6 +126,8 @@ class AppViewScreen(GitOpsScreen[None]):
             id="app-view.hard-refresh",
         ),
         Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
+        Binding("y", "live_object", "Live YAML", show=False, id="app-view.live-yaml"),
+        Binding("e", "events", "Events", show=False, id="app-view.events"),
     ]
 
     def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:
@@ -394,3 +398,16 @@ class AppViewScreen(GitOpsScreen[None]):
 
     def action_terminate(self) -> None:
         self.gitops.request_terminate(self.app_name)
+
+    def action_live_object(self) -> None:
+        data = self.resource_tree.cursor_data
+        if data is None or data.node is None:
+            self.notify("Select a resource in the tree to see its live YAML.", severity="warning")
+            return
+        self.app.push_screen(LiveObjectScreen(self.app_name, data.node.key))
+
+    def action_events(self) -> None:
+        """Events of the selected resource; of the whole app on the app's root node."""
+        data = self.resource_tree.cursor_data
+        key = data.node.key if data is not None and data.node is not None else None
+        self.app.push_screen(EventsScreen(self.app_name, key))
