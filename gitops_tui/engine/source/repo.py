@@ -275,10 +275,22 @@ class RepoCache:
             return None
 
     def _lookup(self, state: MirrorState, rev: str) -> str | None:
-        """Resolve ``rev`` in the mirror without any network access."""
+        """Resolve ``rev`` in the mirror without any network access.
+
+        Remembered until this process next fetches the mirror (a fetch
+        generation): resolving ``HEAD`` for every app of a repository is one
+        ``git rev-parse``, not one per app. A fetch by another process sharing
+        the cache is seen at this process's next fetch (every refresh fetches).
+        """
+        known, sha = state.cached_revision(rev)
+        if known:
+            return sha
+        generation = state.generation
         if not state.mirror_ready():
             return None
-        return lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        sha = lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        state.remember_revision(generation, rev, sha)
+        return sha
 
     def _fetch(self, state: MirrorState, since: float) -> None:
         def fetch() -> None:
