@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from audit import audit_events, audit_mark
-from helpers import kubectl, wait_for
+from gitrepo import make_repo
+from helpers import application, dump_all, kubectl, running_engine, wait_for
 
+from gitops_tui.engine.api import SyncRequest
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.kubeclient import KubeTarget
 from gitops_tui.engine.diff.compare import PredictionCache, predict
 from gitops_tui.engine.diff.resource_diff import diff_resource
-from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.model import ResourceKey, SyncStatus
 
 pytestmark = pytest.mark.cluster
 
@@ -106,3 +108,32 @@ def test_status_updates_cost_no_dry_run_but_a_spec_change_by_another_manager_doe
         assert diff_resource(key, predicted, after_spec, rules=()).modified  # the image drifted
     finally:
         conn.close()
+
+
+def test_the_compare_after_a_sync_needs_no_dry_run_of_what_the_sync_applied(
+    sandbox, sandbox_box, namespace, tmp_path
+) -> None:
+    """The whole-plan dry run stays; the re-compare after it reuses the apply responses."""
+    cms = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}, "data": {"i": "1"}}
+        for i in range(3)
+    ]
+    repo = make_repo(tmp_path / "repo", {"app/all.yaml": dump_all(cms)})
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", namespace)
+    with running_engine(sandbox.kubeconfig, tmp_path, [doc]) as engine:
+        mark = flushed_mark(sandbox_box, sandbox.kubeconfig)
+        op_id = engine.sync(SyncRequest(app=namespace, initiated_by="test"))
+        final = engine.wait_for_operation(namespace, op_id, timeout=60)
+        assert final is not None and final.phase.value == "Succeeded", final
+        finished = final.finished_at or 0.0
+
+        def compared_after_sync() -> bool:
+            app = next(a for a in engine.snapshot().apps if a.name == namespace)
+            return app.sync == SyncStatus.SYNCED and app.compared_at > finished
+
+        wait_for(compared_after_sync, timeout=60, what="the compare after the sync")
+        events = audit_events(sandbox_box, sandbox.kubeconfig, mark, namespace)
+        patches = [e for e in events if e.get("verb") == "patch"]
+        dry = [e for e in patches if "dryRun" in str(e.get("requestURI", ""))]
+        assert len(patches) - len(dry) == 3  # the applies
+        assert len(dry) == 3  # the sync's dry run of the whole plan, and nothing after it

@@ -18,6 +18,7 @@ from gitops_tui.engine.api import EngineError, HistoryEntry, SyncPreview, SyncRe
 from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.applied_predictions import remembering
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
@@ -25,7 +26,7 @@ from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.reconcile import Reconciler
 from gitops_tui.engine.controller.state import AppState, AppTable
-from gitops_tui.engine.diff.compare import Comparison
+from gitops_tui.engine.diff.compare import Comparison, PredictionCache
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, redact_url
@@ -53,6 +54,7 @@ class Operations:
         history: HistoryStore,
         automation: Automation,
         schedule: Callable[[str], None],
+        predictions: PredictionCache | None = None,
     ) -> None:
         self._options = options
         self._policy = policy
@@ -64,6 +66,7 @@ class Operations:
         self._history = history
         self._automation = automation
         self._schedule = schedule
+        self._predictions = predictions
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sync")
 
     def close(self, *, wait: bool) -> None:
@@ -258,7 +261,12 @@ class Operations:
         def run() -> None:
             try:
                 final = run_sync(
-                    conn, plan, settings, operation_id=op_id, on_progress=progress, cancel=cancel
+                    remembering(conn, self._predictions),
+                    plan,
+                    settings,
+                    operation_id=op_id,
+                    on_progress=progress,
+                    cancel=cancel,
                 )
             except Exception as exc:  # run_sync reports its own errors; this is a last resort
                 final = replace(

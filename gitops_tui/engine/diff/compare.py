@@ -103,7 +103,9 @@ class PredictionCache:
             json.dumps(obj, sort_keys=True).encode(), usedforsecurity=False
         ).hexdigest()
 
-    def get(self, cluster: str, key: ResourceKey, desired_fp: str, live_sig: str) -> Manifest | None:
+    def get(
+        self, cluster: str, key: ResourceKey, desired_fp: str, live_sig: str
+    ) -> Manifest | None:
         with self._lock:
             found = self._items.get((cluster, key, desired_fp, live_sig))
             if found is not None:
@@ -290,6 +292,20 @@ def predict(
         return overlay(live, desired), ""
     cache.put(conn.name, key, fp, signature, predicted)
     return predicted, ""
+
+
+def remember_applied(
+    cache: PredictionCache, cluster: str, applied: Manifest, result: Manifest
+) -> None:
+    """Keep a real server-side apply's ``result`` as the prediction for ``applied``.
+
+    Applying ``applied`` again to ``result`` produces ``result``: the compare after
+    a sync needs no dry run for an object nothing else changed since.
+    """
+    if not _rv(result):
+        return
+    key = ResourceKey.of(applied)
+    cache.put(cluster, key, PredictionCache.fingerprint(applied), live_signature(result), result)
 
 
 _VALUE_ECHO = re.compile(r"got &value\.[^\n]*")
