@@ -32,6 +32,7 @@ from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.snapshot import OperationPhase, OperationState
 from gitops_tui.engine.sync.history import HistoryStore
+from gitops_tui.engine.sync.history_writer import ThrottledHistory
 from gitops_tui.engine.sync.ownership import with_namespace_cascades
 from gitops_tui.engine.sync.plan import SyncPlan, build_plan
 from gitops_tui.engine.sync.takeover import with_takeovers
@@ -247,16 +248,15 @@ class Operations:
         )
         cancel = state.cancel or threading.Event()
 
+        history = ThrottledHistory(self._history, entry_id) if entry_id is not None else None
+
         def progress(op: OperationState) -> None:
             with self._table.lock:
                 state.operation = op
                 state.snapshot = self._publisher.app_snapshot(state)
             self._publisher.mark_dirty()
-            if entry_id is not None:
-                try:
-                    self._history.update(entry_id, op)
-                except Exception:
-                    log.exception("history update failed")
+            if history is not None:
+                history.update(op)  # phase changes at once, else at most every 250 ms
 
         def run() -> None:
             try:
@@ -275,6 +275,8 @@ class Operations:
                     message=f"{type(exc).__name__}: {exc}",
                     finished_at=time.time(),
                 )
+            if history is not None:
+                history.close()  # the final state is written last, by _finish
             self._finish(state, entry_id, final)
 
         with self._table.lock:
