@@ -16,7 +16,7 @@ from helpers import application, dump_all, kubectl, running_engine, wait_for
 from gitops_tui.engine.api import SyncRequest
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.kubeclient import KubeTarget
-from gitops_tui.engine.diff.compare import PredictionCache, predict
+from gitops_tui.engine.diff.compare import PredictionCache, live_signature, predict
 from gitops_tui.engine.diff.resource_diff import diff_resource
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 
@@ -71,7 +71,17 @@ def test_status_updates_cost_no_dry_run_but_a_spec_change_by_another_manager_doe
 
         live = wait_for(settled, timeout=60, what="the deployment controller to settle")
         cache = PredictionCache()
-        predict(conn, desired, live, cache)  # the first prediction: one dry run
+        fp = PredictionCache.fingerprint(desired)
+
+        def predicted_and_kept() -> dict[str, Any] | None:
+            # a dry run answered from a newer object than our GET is not kept: again
+            current = conn.get(key)
+            assert current is not None
+            predict(conn, desired, current, cache)
+            kept = cache.get(conn.name, key, fp, live_signature(current))
+            return current if kept is not None else None
+
+        live = wait_for(predicted_and_kept, timeout=60, what="a prediction kept in the cache")
 
         mark = flushed_mark(sandbox_box, sandbox.kubeconfig)
         status_rv = live["metadata"]["resourceVersion"]
