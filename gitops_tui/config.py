@@ -33,7 +33,6 @@ from gitops_tui.engine.manifest_yaml import (
     read_manifest_text,
 )
 from gitops_tui.engine.source.limits import ManifestLimits
-from gitops_tui.keymap import BINDING_IDS, KeymapError, parse_keymap
 from gitops_tui.paths import config_dir
 
 CONFIG_FILE = "config.yaml"
@@ -262,6 +261,10 @@ def _limits(value: Any) -> ManifestLimits:
 
 
 def _keymap(value: Any) -> tuple[tuple[str, str], ...]:
+    # imported here: the keymap module reads Textual's key names, which only the
+    # console needs (a one-shot command with no keymap configured imports no UI)
+    from gitops_tui.keymap import BINDING_IDS, KeymapError, parse_keymap
+
     try:
         return tuple(parse_keymap(value).items())
     except KeymapError as exc:

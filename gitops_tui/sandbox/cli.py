@@ -10,8 +10,6 @@ from pathlib import Path
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.source.tools import find_tool
 from gitops_tui.paths import state_dir
-from gitops_tui.sandbox.controlplane import Sandbox
-from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ensure_tools
 
 
 def default_dir() -> Path:
@@ -46,6 +44,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here: every other command builds this parser, and needs none of it
+    from gitops_tui.sandbox.controlplane import Sandbox
+    from gitops_tui.sandbox.toolchain import ALL_TOOLS, SANDBOX_TOOLS, ensure_tools
+
     directory = args.dir if getattr(args, "dir", None) else default_dir()
     sandbox = Sandbox(directory)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tui.engine.diff.compare import PredictionCache, predict
+from gitops_tui.engine.diff.compare import PredictionCache, live_signature, predict
 from gitops_tui.engine.model import ResourceKey
 
 
@@ -48,11 +48,9 @@ def test_a_dry_run_against_a_newer_server_object_is_not_diffed_with_the_cached_c
     assert note == ""
     assert predicted["metadata"]["annotations"] == {"rev": "1"}  # as the cached live has it
     assert predicted["data"] == {"k": "git"}
-    # not cached under the old resourceVersion: the next compare asks the server again
-    assert (
-        cache.get("test", ResourceKey.of(desired), PredictionCache.fingerprint(desired), "10")
-        is None
-    )
+    # not cached for the old live object: the next compare asks the server again
+    fp = PredictionCache.fingerprint(desired)
+    assert cache.get("test", ResourceKey.of(desired), fp, live_signature(live)) is None
 
 
 def test_a_dry_run_of_the_same_version_is_used_and_cached() -> None:

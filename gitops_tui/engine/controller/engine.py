@@ -128,6 +128,7 @@ class Engine:
             self.history_store,
             self.automation,
             self._schedule,
+            self.predictions,
         )
         self.auto_sync = AutoSync(
             table,

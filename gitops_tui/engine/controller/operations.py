@@ -18,6 +18,7 @@ from gitops_tui.engine.api import EngineError, HistoryEntry, SyncPreview, SyncRe
 from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.applied_predictions import remembering
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
@@ -25,12 +26,13 @@ from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.reconcile import Reconciler
 from gitops_tui.engine.controller.state import AppState, AppTable
-from gitops_tui.engine.diff.compare import Comparison
+from gitops_tui.engine.diff.compare import Comparison, PredictionCache
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, redact_url
 from gitops_tui.engine.snapshot import OperationPhase, OperationState
 from gitops_tui.engine.sync.history import HistoryStore
+from gitops_tui.engine.sync.history_writer import ThrottledHistory
 from gitops_tui.engine.sync.ownership import with_namespace_cascades
 from gitops_tui.engine.sync.plan import SyncPlan, build_plan
 from gitops_tui.engine.sync.takeover import with_takeovers
@@ -53,6 +55,7 @@ class Operations:
         history: HistoryStore,
         automation: Automation,
         schedule: Callable[[str], None],
+        predictions: PredictionCache | None = None,
     ) -> None:
         self._options = options
         self._policy = policy
@@ -64,6 +67,7 @@ class Operations:
         self._history = history
         self._automation = automation
         self._schedule = schedule
+        self._predictions = predictions
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sync")
 
     def close(self, *, wait: bool) -> None:
@@ -244,21 +248,25 @@ class Operations:
         )
         cancel = state.cancel or threading.Event()
 
+        history = ThrottledHistory(self._history, entry_id) if entry_id is not None else None
+
         def progress(op: OperationState) -> None:
             with self._table.lock:
                 state.operation = op
                 state.snapshot = self._publisher.app_snapshot(state)
             self._publisher.mark_dirty()
-            if entry_id is not None:
-                try:
-                    self._history.update(entry_id, op)
-                except Exception:
-                    log.exception("history update failed")
+            if history is not None:
+                history.update(op)  # phase changes at once, else at most every 250 ms
 
         def run() -> None:
             try:
                 final = run_sync(
-                    conn, plan, settings, operation_id=op_id, on_progress=progress, cancel=cancel
+                    remembering(conn, self._predictions),
+                    plan,
+                    settings,
+                    operation_id=op_id,
+                    on_progress=progress,
+                    cancel=cancel,
                 )
             except Exception as exc:  # run_sync reports its own errors; this is a last resort
                 final = replace(
@@ -267,6 +275,8 @@ class Operations:
                     message=f"{type(exc).__name__}: {exc}",
                     finished_at=time.time(),
                 )
+            if history is not None:
+                history.close()  # the final state is written last, by _finish
             self._finish(state, entry_id, final)
 
         with self._table.lock:

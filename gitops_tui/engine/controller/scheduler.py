@@ -69,6 +69,11 @@ class Scheduler:
             state = self._table.states.get(name)
             if state is None:
                 return
+            operation = state.operation
+            if not (render or fetch or hard) and operation is not None and not operation.phase.done:
+                # its own sync is running (every apply moves live objects): the
+                # operation's end schedules a compare, so none is needed before it
+                return
             state.need_render |= render or fetch or hard
             state.fetch |= fetch or hard
             state.hard |= hard

@@ -2,8 +2,9 @@
 
 For each desired object the live one comes from the watch cache. The object the
 desired one *would* produce is predicted by a server-side apply dry run under our
-field manager (cached by desired content and live resourceVersion, so a warm
-re-compare makes no API call); server-defaulted fields therefore never show as
+field manager (cached by desired content and the live object's signature: all of it
+but its status, resourceVersion and managedFields times, so a warm re-compare and a
+controller's status update make no API call); server-defaulted fields therefore never show as
 differences. When the dry run is impossible (no CRD, forbidden) the desired
 object is laid over the live one instead and the resource says why.
 """
@@ -82,7 +83,12 @@ class Comparison:
 
 
 class PredictionCache:
-    """Server-side dry-run results keyed by (desired content, live resourceVersion)."""
+    """Server-side dry-run results keyed by (desired content, live signature).
+
+    The live signature (:func:`live_signature`) leaves out what a server-side
+    apply of the main resource cannot depend on: ``status``, ``resourceVersion``,
+    managedFields times and the status subresource's managedFields entries.
+    """
 
     def __init__(self, limit: int = 50_000) -> None:
         self._items: OrderedDict[tuple[str, ResourceKey, str, str], Manifest] = OrderedDict()
@@ -97,21 +103,23 @@ class PredictionCache:
             json.dumps(obj, sort_keys=True).encode(), usedforsecurity=False
         ).hexdigest()
 
-    def get(self, cluster: str, key: ResourceKey, desired_fp: str, live_rv: str) -> Manifest | None:
+    def get(
+        self, cluster: str, key: ResourceKey, desired_fp: str, live_sig: str
+    ) -> Manifest | None:
         with self._lock:
-            found = self._items.get((cluster, key, desired_fp, live_rv))
+            found = self._items.get((cluster, key, desired_fp, live_sig))
             if found is not None:
-                self._items.move_to_end((cluster, key, desired_fp, live_rv))
+                self._items.move_to_end((cluster, key, desired_fp, live_sig))
                 self.hits += 1
             else:
                 self.misses += 1
             return found
 
     def put(
-        self, cluster: str, key: ResourceKey, desired_fp: str, live_rv: str, predicted: Manifest
+        self, cluster: str, key: ResourceKey, desired_fp: str, live_sig: str, predicted: Manifest
     ) -> None:
         with self._lock:
-            self._items[(cluster, key, desired_fp, live_rv)] = predicted
+            self._items[(cluster, key, desired_fp, live_sig)] = predicted
             while len(self._items) > self._limit:
                 self._items.popitem(last=False)
 
@@ -199,6 +207,53 @@ def _rv(obj: Manifest) -> str:
     return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
 
+def _status_entry(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("subresource") == "status"
+
+
+def live_signature(live: Manifest) -> str:
+    """What a server-side apply's result depends on in ``live``: everything but status.
+
+    Spec and other top-level fields, labels, annotations, owners, finalizers,
+    generation, uid and every manager's managedFields entry (its fields, not its
+    time) are in; ``status``, ``resourceVersion``, managedFields times and the
+    entries of the status subresource are out. So a controller writing status
+    (a Deployment while pods start) keeps the prediction; a spec or metadata change
+    by anyone, or a change of who owns which field, asks the server again.
+    """
+    meta = live.get("metadata") or {}
+    entries = meta.get("managedFields") or []
+    fields = [
+        {k: v for k, v in entry.items() if k != "time"} if isinstance(entry, dict) else entry
+        for entry in entries
+        if not _status_entry(entry)
+    ]
+    slim = {k: v for k, v in meta.items() if k not in ("resourceVersion", "managedFields")}
+    body = {k: v for k, v in live.items() if k not in ("metadata", "status")}
+    text = json.dumps([body, slim, fields], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _with_live_status(predicted: Manifest, live: Manifest) -> Manifest:
+    """A cached prediction with ``live``'s status, resourceVersion and status managers."""
+    if _rv(predicted) == _rv(live):
+        return predicted
+    out = dict(predicted)
+    if "status" in live:
+        out["status"] = live["status"]
+    else:
+        out.pop("status", None)
+    meta = dict(out.get("metadata") or {})
+    live_meta = live.get("metadata") or {}
+    meta["resourceVersion"] = live_meta.get("resourceVersion", "")
+    entries = [e for e in meta.get("managedFields") or [] if not _status_entry(e)]
+    entries += [e for e in live_meta.get("managedFields") or [] if _status_entry(e)]
+    if entries or "managedFields" in meta:
+        meta["managedFields"] = entries
+    out["metadata"] = meta
+    return out
+
+
 def predict(
     conn: ClusterConnection,
     desired: Manifest,
@@ -216,9 +271,10 @@ def predict(
     if not dry_run:
         return overlay(live, desired), ""
     fp = PredictionCache.fingerprint(desired)
-    hit = cache.get(conn.name, key, fp, _rv(live))
+    signature = live_signature(live)
+    hit = cache.get(conn.name, key, fp, signature)
     if hit is not None:
-        return hit, ""
+        return _with_live_status(hit, live), ""
     try:
         predicted = conn.apply(desired, dry_run=True, force=True)
     except KubeApiError as exc:
@@ -234,8 +290,22 @@ def predict(
         # two would show that writer's change as ours. Compare with the cached copy
         # consistently; the watch event of the newer object brings a fresh comparison.
         return overlay(live, desired), ""
-    cache.put(conn.name, key, fp, _rv(live), predicted)
+    cache.put(conn.name, key, fp, signature, predicted)
     return predicted, ""
+
+
+def remember_applied(
+    cache: PredictionCache, cluster: str, applied: Manifest, result: Manifest
+) -> None:
+    """Keep a real server-side apply's ``result`` as the prediction for ``applied``.
+
+    Applying ``applied`` again to ``result`` produces ``result``: the compare after
+    a sync needs no dry run for an object nothing else changed since.
+    """
+    if not _rv(result):
+        return
+    key = ResourceKey.of(applied)
+    cache.put(cluster, key, PredictionCache.fingerprint(applied), live_signature(result), result)
 
 
 _VALUE_ECHO = re.compile(r"got &value\.[^\n]*")

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from deepdiff import DeepDiff
 
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.diff.ignore import apply_ignore_rules
@@ -158,6 +157,8 @@ def changed_paths(live: Manifest | None, desired: Manifest | None) -> tuple[str,
     """Short paths such as ``spec.template.spec.containers[0].image``; () for create/prune."""
     if live is None or desired is None:
         return ()
+    from deepdiff import DeepDiff  # imported when first needed: a cold start saves ~0.1 s
+
     tree = DeepDiff(live, desired, view="tree")
     found = {
         tuple(level.path(output_format="list")) for levels in tree.values() for level in levels

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import git
@@ -57,6 +58,7 @@ from gitops_tui.engine.source.repo_refs import (
     valid_revision,
 )
 from gitops_tui.engine.source.repo_scratch import ScratchNames
+from gitops_tui.engine.source.repo_tree_index import TreeIndex, read_tree_index
 from gitops_tui.engine.source.repo_trees import TreeLocks, extract_tree, prune_trees
 from gitops_tui.engine.source.repo_url import normalize_repo_url, parse_repo_url
 from gitops_tui.paths import cache_dir
@@ -102,6 +104,8 @@ class RepoCache:
         self._lock = threading.Lock()
         self._repos: dict[str, MirrorState] = {}
         self._commit_infos: dict[tuple[str, str], CommitInfo] = {}
+        self._tree_indexes: OrderedDict[tuple[str, str], TreeIndex | None] = OrderedDict()
+        self._tree_index_lock = threading.Lock()
 
     @property
     def root(self) -> Path:
@@ -185,6 +189,27 @@ class RepoCache:
                 self._commit_infos.clear()
             self._commit_infos[cache_key] = info
         return info
+
+    def tree_index(self, repo_url: str, sha: str) -> TreeIndex | None:
+        """The directory tree ids of commit ``sha`` (a full SHA present in the mirror).
+
+        Read once per commit (one ``git ls-tree``; the last 8 commits remembered);
+        None when it cannot be read or is too big (callers key by the commit).
+        """
+        state = self._state(repo_url)
+        rev = sha.strip().lower()
+        if not FULL_SHA.fullmatch(rev) or not state.mirror_ready():
+            return None
+        cache_key = (state.dir.name, rev)
+        with self._tree_index_lock:  # one reader per commit; others wait for its result
+            if cache_key in self._tree_indexes:
+                self._tree_indexes.move_to_end(cache_key)
+                return self._tree_indexes[cache_key]
+            index = read_tree_index(self._git, state.mirror, rev)
+            self._tree_indexes[cache_key] = index
+            while len(self._tree_indexes) > 8:
+                self._tree_indexes.popitem(last=False)
+            return index
 
     def revisions(self, repo_url: str, *, refresh: bool = False) -> list[str]:
         """Branch names (sorted) then tag names (newest first) known locally.
@@ -275,10 +300,22 @@ class RepoCache:
             return None
 
     def _lookup(self, state: MirrorState, rev: str) -> str | None:
-        """Resolve ``rev`` in the mirror without any network access."""
+        """Resolve ``rev`` in the mirror without any network access.
+
+        Remembered until this process next fetches the mirror (a fetch
+        generation): resolving ``HEAD`` for every app of a repository is one
+        ``git rev-parse``, not one per app. A fetch by another process sharing
+        the cache is seen at this process's next fetch (every refresh fetches).
+        """
+        known, sha = state.cached_revision(rev)
+        if known:
+            return sha
+        generation = state.generation
         if not state.mirror_ready():
             return None
-        return lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        sha = lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        state.remember_revision(generation, rev, sha)
+        return sha
 
     def _fetch(self, state: MirrorState, since: float) -> None:
         def fetch() -> None:

@@ -50,6 +50,32 @@ class MirrorState:
     last_fetch_start: float = -math.inf
     last_error: RepoError | None = None
     tmp_cleaned: bool = False
+    generation: int = 0
+    """Bumped before and after every fetch of this process (a fetch generation)."""
+    resolved: dict[str, str | None] = field(default_factory=dict)
+    """Revision -> commit (or None: not there) looked up in the current generation."""
+    resolved_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached_revision(self, rev: str) -> tuple[bool, str | None]:
+        """``(True, sha or None)`` if ``rev`` was looked up in this generation."""
+        with self.resolved_lock:
+            if rev in self.resolved:
+                return True, self.resolved[rev]
+            return False, None
+
+    def remember_revision(self, generation: int, rev: str, sha: str | None) -> None:
+        """Keep a lookup made at ``generation`` unless a fetch began since."""
+        with self.resolved_lock:
+            if generation == self.generation:
+                if len(self.resolved) >= 4096:
+                    self.resolved.clear()
+                self.resolved[rev] = sha
+
+    def new_generation(self) -> None:
+        """Forget every lookup: the refs may be changing (a fetch starts or ended)."""
+        with self.resolved_lock:
+            self.generation += 1
+            self.resolved.clear()
 
     @property
     def mirror(self) -> Path:
@@ -77,12 +103,15 @@ def fetch_coalesced(state: MirrorState, since: float, fetch: Callable[[], None])
                 raise state.last_error.copy()
             return
         state.last_fetch_start = time.monotonic()
+        state.new_generation()
         try:
             fetch()
         except RepoError as exc:
             state.last_error = exc
             _log.warning("%s", exc.message)
             raise exc.copy() from None
+        finally:
+            state.new_generation()
         state.last_error = None
 
 

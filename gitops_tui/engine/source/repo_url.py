@@ -9,6 +9,7 @@ characters) is refused with a :class:`RepoError` before git runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -67,7 +68,16 @@ def _strip_repo_suffix(path: str) -> str:
 
 
 def parse_repo_url(repo_url: str) -> RepoSource:
-    """The :class:`RepoSource` of ``repo_url``, or :class:`RepoError` (``INVALID_URL``)."""
+    """The :class:`RepoSource` of ``repo_url``, or :class:`RepoError` (``INVALID_URL``).
+
+    Memoised per spelling (a bounded LRU): a local path is resolved (``realpath``)
+    once, not on every resolve/checkout of every app. Refusals are not memoised.
+    """
+    return _parse_repo_url(repo_url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_repo_url(repo_url: str) -> RepoSource:
     text = repo_url.strip()
     shown = redact_url(text)
     if not text:

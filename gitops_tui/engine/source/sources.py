@@ -1,7 +1,11 @@
 """From an Application's sources to its desired manifests: resolve, check out, render, cache.
 
-Rendered manifests are cached by (repo, resolved SHA, path, source options, app,
+Rendered manifests are cached by (repo, content, path, source options, app,
 namespace, referenced commits): an unchanged revision is never rendered twice.
+The content is the Git tree id of the app's path for a plain directory app with
+no symlink or submodule below it (it reads nothing else: a commit elsewhere in
+the repository does not render it again), else the resolved commit SHA (Helm and
+Kustomize may read outside the path).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from gitops_tui.engine.app.application import Application, Source
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.redact import redact_text, url_userinfo
+from gitops_tui.engine.source.kustomize_refs import KUSTOMIZATION_NAMES
 from gitops_tui.engine.source.limits import LimitExceeded, ManifestBudget, ManifestLimits
 from gitops_tui.engine.source.render import (
     RenderError,
@@ -27,6 +32,7 @@ from gitops_tui.engine.source.render import (
     render_source,
 )
 from gitops_tui.engine.source.repo import RepoCache, RepoError
+from gitops_tui.engine.source.repo_tree_index import normal_path
 
 MAX_OBJECT_BYTES = 3 * 1024 * 1024
 """Largest object (as JSON) the Kubernetes API server accepts in one request (3 MiB).
@@ -140,7 +146,7 @@ def generate(
         key = (
             app.name,
             source.repo_url,
-            revisions[index],
+            content_key(source, repos, revisions[index]),
             source.options_fingerprint(),
             namespace,
             ref_key,
@@ -184,6 +190,32 @@ def generate(
         duplicates=tuple(k.display for k in dupes),
         cached=all_cached,
     )
+
+
+_TOOL_FILES = (*KUSTOMIZATION_NAMES, "Chart.yaml")
+
+
+def content_key(source: Source, repos: RepoCache, sha: str) -> str:
+    """What ``source``'s rendered manifests depend on in the repository at ``sha``.
+
+    ``tree:<id>`` of the app path for a plain directory app whose path and
+    everything below it are real directories and files (no symlink, no submodule)
+    and that Kustomize or Helm would not render (no section for them, no
+    kustomization or ``Chart.yaml`` in the path): such a render reads only the
+    blobs of that tree. Otherwise the commit ``sha`` itself (safety over speed).
+    """
+    if source.helm is not None or source.kustomize is not None or source.chart:
+        return sha
+    norm = normal_path(source.path)
+    if norm is None:
+        return sha
+    index = repos.tree_index(source.repo_url, sha)
+    tree = index.plain_tree(norm) if index is not None else None
+    if index is None or tree is None:
+        return sha
+    if source.directory is None and any(index.has(f"{norm}/{n}") for n in _TOOL_FILES):
+        return sha
+    return f"tree:{tree}"
 
 
 def _render(

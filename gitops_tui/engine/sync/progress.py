@@ -3,7 +3,8 @@
 One ``ResourceResult`` per task (keyed by object and phase: a hook may run in two
 phases), the operation's message, and ``OperationState`` snapshots: one is
 published to ``on_progress`` after every change, from any worker thread (a lock
-guards them). ``finish`` makes the final state: tasks still running are marked
+guards them; ``on_progress`` is called outside it, in order, a state older than one
+already published being dropped). ``finish`` makes the final state: tasks still running are marked
 failed ("terminated", or "not finished"; a hook "was left running"), tasks that
 never started are not listed.
 """
@@ -42,6 +43,9 @@ class Progress:
         self.message = "starting"
         self.lock = threading.RLock()
         self.entries: dict[tuple[ResourceKey, str], ResourceResult] = {}
+        self._made = 0  # states made (under ``lock``)
+        self._published = 0  # the newest state handed to ``on_progress``
+        self._publish_lock = threading.Lock()
 
     def _state(self, phase: OperationPhase, *, final: bool = False) -> OperationState:
         results = tuple(self.entries.values())
@@ -62,8 +66,16 @@ class Progress:
         )
 
     def publish(self) -> None:
+        """Hand the current state to ``on_progress``, outside ``lock`` (workers go on
+        recording results meanwhile); never an older state after a newer one."""
         with self.lock:
+            self._made += 1
+            number = self._made
             state = self._state(OperationPhase.RUNNING)
+        with self._publish_lock:
+            if number < self._published:
+                return  # a newer state went out already
+            self._published = number
             try:
                 self.on_progress(state)
             except Exception:
