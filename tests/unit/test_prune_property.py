@@ -86,9 +86,12 @@ def live_objects(draw: st.DrawFn) -> Manifest:
     if key.namespace:
         meta["namespace"] = key.namespace
     annotations: dict[str, str] = {}
-    mark = draw(st.sampled_from(["exact", "other-object", "malformed", "none"]))
+    mark = draw(st.sampled_from(["exact", "argocd", "other-object", "malformed", "none"]))
     if mark == "exact":
         annotations[TRACKING_ANNOTATION] = tracking_id(draw(st.sampled_from(APPS)), key)
+    elif mark == "argocd":  # Argo CD's form: a cluster-scoped object gets a namespace
+        app = draw(st.sampled_from(APPS))
+        annotations[TRACKING_ANNOTATION] = tracking_id(app, key, draw(st.sampled_from(NAMESPACES)))
     elif mark == "other-object":  # an annotation copied from another object
         annotations[TRACKING_ANNOTATION] = tracking_id(draw(st.sampled_from(APPS)), draw(keys))
     elif mark == "malformed":
@@ -140,8 +143,14 @@ def exactly_tracked(obj: Manifest, app: str, tracking: TrackingMethod) -> bool:
     if tracking == "label":
         return (meta.get("labels") or {}).get(INSTANCE_LABEL) == app
     key = ResourceKey.of(obj)
-    expected = f"{app}:{key.group}/{key.kind}:{key.namespace}/{key.name}"
-    return (meta.get("annotations") or {}).get(TRACKING_ANNOTATION) == expected
+    value = (meta.get("annotations") or {}).get(TRACKING_ANNOTATION) or ""
+    if key.namespace:
+        return value == f"{app}:{key.group}/{key.kind}:{key.namespace}/{key.name}"
+    # cluster-scoped: any namespace in the id (Argo CD writes the destination's)
+    prefix, suffix = f"{app}:{key.group}/{key.kind}:", f"/{key.name}"
+    if not (value.startswith(prefix) and value.endswith(suffix)):
+        return False
+    return "/" not in value[len(prefix) : len(value) - len(suffix)]
 
 
 def prune_tasks(
@@ -220,7 +229,7 @@ def test_prune_only_ever_deletes_the_apps_own_objects(
         assert task.live is not None and ResourceKey.of(task.live) == task.key
         assert world.live.get(task.key) is task.live, "not the object the cluster holds"
         meta = task.live["metadata"]
-        assert meta["annotations"][TRACKING_ANNOTATION] == tracking_id(APP, task.key)
+        assert exactly_tracked(task.live, APP, "annotation")
         assert not meta.get("ownerReferences")
         assert task.key not in claimed and task.key not in desired_keys
     # ... and every such object is in the plan (pruned, or skipped for Prune=false)

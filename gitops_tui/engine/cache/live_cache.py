@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from gitops_tui.engine.cache.discovery import ApiResource, Discovery
 from gitops_tui.engine.cache.kind_watch import KindWatch
 from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient
-from gitops_tui.engine.cache.tracking import TrackingMethod, tracked_app
+from gitops_tui.engine.cache.tracking import TrackingMethod, claimed_root_app, tracked_app
 from gitops_tui.engine.model import Manifest, ResourceKey
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,11 @@ class LiveCache:
 
     def tracked_by(self, app: str) -> list[Manifest]:
         """Root objects whose tracking mark names ``app`` and this very object."""
+        return [o for o in self.claimed_by(app) if tracked_app(o, self.tracking) == app]
+
+    def claimed_by(self, app: str) -> list[Manifest]:
+        """Root objects whose tracking mark names ``app``, copies (naming another
+        object) included: Argo CD lists those too, without a status."""
         with self._lock:
             return [
                 self._objects[k] for k in sorted(self._by_app.get(app, ())) if k in self._objects
@@ -211,7 +216,7 @@ class LiveCache:
             self._by_uid[str(uid)] = key
         for ref in meta.get("ownerReferences") or []:
             self._children.setdefault(str(ref.get("uid")), set()).add(key)
-        app = tracked_app(obj, self.tracking)
+        app = claimed_root_app(obj, self.tracking)
         if app:
             self._by_app.setdefault(app, set()).add(key)
 
@@ -226,7 +231,7 @@ class LiveCache:
                 kids.discard(key)
                 if not kids:
                     del self._children[str(ref.get("uid"))]
-        app = tracked_app(obj, self.tracking)
+        app = claimed_root_app(obj, self.tracking)
         if app and app in self._by_app:
             self._by_app[app].discard(key)
             if not self._by_app[app]:

@@ -1,9 +1,18 @@
 """Which live objects belong to an app (Argo CD resource tracking).
 
 Default: the annotation ``argocd.argoproj.io/tracking-id: <app>:<group>/<kind>:<ns>/<name>``.
-Option: the label ``app.kubernetes.io/instance: <app>``. An object whose tracking id
-names another object (a copy made by someone) is not the app's; objects with owner
-references are children, never managed roots.
+Option: the label ``app.kubernetes.io/instance: <app>``. Objects with owner references
+are children, never managed roots.
+
+A cluster-scoped object has no namespace: its id carries the app's destination
+namespace instead (what Argo CD writes, ``UnstructuredToAppInstanceValue``), and an id
+with an empty namespace (what earlier versions of this engine wrote) is read as well.
+Both name the same object: a cluster-scoped object is identified by group, kind and
+name alone, so accepting either namespace cannot make an id name a different object.
+
+An object whose tracking id names another object (a copy made by someone, e.g. a
+controller copying annotations) is *claimed* by the app but not *tracked*: it is
+listed without a sync status and never pruned (Argo CD's ``isSelfReferencedObj``).
 """
 
 from __future__ import annotations
@@ -18,12 +27,19 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 TrackingMethod = Literal["annotation", "label"]
 
 
-def tracking_id(app: str, key: ResourceKey) -> str:
-    return f"{app}:{key.group}/{key.kind}:{key.namespace}/{key.name}"
+def tracking_id(app: str, key: ResourceKey, destination_namespace: str = "") -> str:
+    """The id Argo CD writes: a cluster-scoped object gets the destination namespace."""
+    namespace = key.namespace or destination_namespace
+    return f"{app}:{key.group}/{key.kind}:{namespace}/{key.name}"
 
 
 def parse_tracking_id(value: str) -> tuple[str, ResourceKey] | None:
-    """``app:group/kind:ns/name`` -> (app, key); None when malformed."""
+    """``app:group/kind:ns/name`` -> (app, key); None when malformed.
+
+    The name may be empty: a hook with only ``generateName`` is marked before the
+    server names it (Argo CD does the same), so its id names no object; such an
+    object is claimed by the app (listed, as a hook) but never tracked.
+    """
     try:
         app, rest = value.split(":", 1)
         group_kind, ns_name = rest.rsplit(":", 1)
@@ -31,7 +47,7 @@ def parse_tracking_id(value: str) -> tuple[str, ResourceKey] | None:
         namespace, name = ns_name.split("/", 1)
     except ValueError:
         return None
-    if not app or not kind or not name:
+    if not app or not kind:
         return None
     return app, ResourceKey(group, kind, namespace, name)
 
@@ -51,7 +67,31 @@ def tracked_app(obj: Manifest, method: TrackingMethod = "annotation") -> str | N
     if parsed is None:
         return None
     app, key = parsed
-    return app if key == ResourceKey.of(obj) else None
+    return app if names_itself(key, ResourceKey.of(obj)) else None
+
+
+def names_itself(in_id: ResourceKey, actual: ResourceKey) -> bool:
+    """Whether a tracking id's key names the object ``actual``.
+
+    Group, kind and name must be equal; the namespace too, except for a
+    cluster-scoped object (no namespace), whose id may carry any namespace.
+    """
+    return (
+        in_id.group == actual.group
+        and in_id.kind == actual.kind
+        and in_id.name == actual.name
+        and (actual.namespace == "" or in_id.namespace == actual.namespace)
+    )
+
+
+def claimed_root_app(obj: Manifest, method: TrackingMethod = "annotation") -> str | None:
+    """The app named by a root object's tracking data, whether or not the id names it.
+
+    ``tracked_app`` says which of these the app owns; the others are copies.
+    """
+    if (obj.get("metadata") or {}).get("ownerReferences"):
+        return None
+    return claimed_app(obj, method)
 
 
 def claimed_app(obj: Manifest, method: TrackingMethod = "annotation") -> str | None:
@@ -64,14 +104,19 @@ def claimed_app(obj: Manifest, method: TrackingMethod = "annotation") -> str | N
     return parsed[0] if parsed else None
 
 
-def with_tracking(obj: Manifest, app: str, method: TrackingMethod = "annotation") -> Manifest:
-    """A copy of the desired object carrying this app's tracking mark."""
+def with_tracking(
+    obj: Manifest, app: str, method: TrackingMethod = "annotation", destination_namespace: str = ""
+) -> Manifest:
+    """A copy of the desired object carrying this app's tracking mark.
+
+    ``destination_namespace`` goes into the id of a cluster-scoped object, as Argo CD does.
+    """
     out = copy.deepcopy(obj)
     meta = out.setdefault("metadata", {})
     if method == "label":
         meta.setdefault("labels", {})[INSTANCE_LABEL] = app
     else:
         meta.setdefault("annotations", {})[TRACKING_ANNOTATION] = tracking_id(
-            app, ResourceKey.of(out)
+            app, ResourceKey.of(out), destination_namespace
         )
     return out

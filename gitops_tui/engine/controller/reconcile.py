@@ -51,12 +51,13 @@ def ignore_rules(app: Application | InvalidApplication) -> list[IgnoreRule]:
 def resource_diffs(
     comparison: Comparison, app: Application | InvalidApplication, *, context: int
 ) -> list[ResourceDiff]:
-    """The diff of each resource of ``comparison`` (hooks left out), with ``context``
-    lines (the comparison's own diffs have 3)."""
+    """The diff of each resource with a sync status (hooks and copies of another
+    object's tracking id left out, as in the listing), with ``context`` lines (the
+    comparison's own diffs have 3)."""
     rules = ignore_rules(app)
     out: list[ResourceDiff] = []
     for r in comparison.resources:
-        if r.hook:
+        if r.hook or r.status is None:
             continue
         if context == 3:
             out.append(r.diff)
@@ -283,12 +284,13 @@ class Reconciler:
         self, app: Application, conn: ClusterConnection, desired: list[Manifest], unknown: list[str]
     ) -> str:
         """What a comparison depends on: desired objects, the live objects' versions (the
-        desired ones, the app's tracked extras, their children), claims of other apps and
+        desired ones, the live objects naming the app (hooks and copies too), their
+        children), claims of other apps and
         the cluster's reachability. Equal signatures give equal comparisons."""
         live_versions: list[str] = []
         keys = sorted(
             {ResourceKey.of(o) for o in desired}
-            | {ResourceKey.of(o) for o in conn.cache.tracked_by(app.name)}
+            | {ResourceKey.of(o) for o in conn.cache.claimed_by(app.name)}
         )
         for key in keys:
             live = conn.cache.get(key)

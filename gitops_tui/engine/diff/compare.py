@@ -26,7 +26,12 @@ from gitops_tui.engine.annotations import compare_options, is_hook, sync_wave
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.cache.cluster import ClusterConnection, UnknownKindError
 from gitops_tui.engine.cache.kubeclient import KubeApiError
-from gitops_tui.engine.cache.tracking import TrackingMethod, claimed_app, with_tracking
+from gitops_tui.engine.cache.tracking import (
+    TrackingMethod,
+    claimed_app,
+    tracked_app,
+    with_tracking,
+)
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.health.dispatch import (
     HealthResult,
@@ -48,7 +53,11 @@ from gitops_tui.engine.redact import redact_text
 
 @dataclass(frozen=True, slots=True)
 class ResourceComparison:
-    """One managed object: desired (with tracking), live, prediction and verdict."""
+    """One managed object: desired (with tracking), live, prediction and verdict.
+
+    ``status`` is None, as in Argo CD, for a live hook and for a live object whose
+    tracking id was copied from another object: listed, never counted, never pruned.
+    """
 
     key: ResourceKey
     version: str
@@ -56,7 +65,7 @@ class ResourceComparison:
     live: Manifest | None
     predicted: Manifest | None
     diff: ResourceDiff
-    status: SyncStatus
+    status: SyncStatus | None
     health: HealthResult | None
     requires_pruning: bool = False
     hook: bool = False
@@ -156,7 +165,7 @@ def prepare_desired(
                 meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
-        out.append(with_tracking(item, app, tracking))
+        out.append(with_tracking(item, app, tracking, namespace))
     return out, unknown
 
 
@@ -353,12 +362,15 @@ def compare_app(
         return resource_health(live, application_health=application_health, inferred=True)
 
     conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
+    # Hooks in Git are run by syncs, not listed: the hook objects in the cluster are
+    # (below, under their generated names), as Argo CD's reconciliation splits them off
+    hook_waves = {ResourceKey.of(o): _safe_wave(o) for o in desired if is_hook(o)}
+    desired = [o for o in desired if not is_hook(o)]
     desired_keys = {ResourceKey.of(o) for o in desired}
 
     def one(obj: Manifest) -> ResourceComparison:
         key = ResourceKey.of(obj)
         version = str(obj.get("apiVersion", ""))
-        hook = is_hook(obj)
         try:
             wave = sync_wave(obj)
         except ValueError:
@@ -367,7 +379,7 @@ def compare_app(
             if key.name:
                 live = conn.live(key)
             else:
-                # generateName only (hooks): no live namesake can exist, and a GET
+                # generateName only: no live namesake can exist, and a GET
                 # without a name would be answered with a LIST of the collection
                 conn.resource(key.group, key.kind)
                 live = None
@@ -381,16 +393,8 @@ def compare_app(
                 diff_resource(key, obj, None, rules=rules),
                 SyncStatus.OUT_OF_SYNC,
                 None,
-                hook=hook,
                 wave=wave,
                 message=exc.message,
-            )
-        if hook:
-            # hooks are run by syncs, not compared (Argo CD leaves them out of sync status)
-            diff = diff_resource(key, None, None, rules=rules)
-            health = health_of(live) if live is not None else None
-            return ResourceComparison(
-                key, version, obj, live, None, diff, SyncStatus.SYNCED, health, hook=True, wave=wave
             )
         if live is None:
             diff = diff_resource(key, obj, None, rules=rules)
@@ -436,10 +440,13 @@ def compare_app(
                 Condition(ConditionType.SHARED_RESOURCE, f"{result.key.display}: {result.message}")
             )
 
-    # live objects tracked by this app that Git no longer has
-    for live in conn.cache.tracked_by(app):
+    # live objects whose tracking names this app and that Git does not have
+    for live in conn.cache.claimed_by(app):
         key = ResourceKey.of(live)
         if key in desired_keys:
+            continue
+        if is_hook(live) or tracked_app(live, tracking) != app:
+            results.append(_listed_without_status(live, key, hook_waves, health_of))
             continue
         other = claimed_elsewhere(key)
         extraneous_ok = "IgnoreExtraneous" in compare_options(live)
@@ -456,8 +463,7 @@ def compare_app(
                 diff,
                 status,
                 health_of(live),
-                requires_pruning=other is None and not is_hook(live),
-                hook=is_hook(live),
+                requires_pruning=other is None,
                 wave=_safe_wave(live),
                 message=message,
             )
@@ -491,6 +497,35 @@ def compare_app(
             break
     return Comparison(
         tuple(results), sync, health, worst_message, tuple(conditions), tuple(health_items)
+    )
+
+
+def _listed_without_status(
+    live: Manifest,
+    key: ResourceKey,
+    hook_waves: Mapping[ResourceKey, int],
+    health_of: Callable[[Manifest], HealthResult | None],
+) -> ResourceComparison:
+    """A live hook, or a live copy of another object's tracking id: listed as Argo CD
+    does (``CompareAppState``), with no sync status, never pruned, no diff.
+
+    A hook has no health either (Argo CD's ``setApplicationHealth`` skips hooks); its
+    wave is that of the Git hook of the same key, else 0.
+    """
+    hook = is_hook(live)
+    message = "" if hook else "its tracking id names another object (a copy): not pruned"
+    return ResourceComparison(
+        key,
+        str(live.get("apiVersion", "")),
+        None,
+        live,
+        None,
+        ResourceDiff(key, False, "", "", "", ()),
+        None,
+        None if hook else health_of(live),
+        hook=hook,
+        wave=hook_waves.get(key, 0) if hook else _safe_wave(live),
+        message=message,
     )
 
 
