@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from gitops_tui import __version__
+from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
@@ -65,6 +66,7 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         "--config", type=Path, default=default(None), help="config file (default: XDG config dir)"
     )
     parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
+    argocd_wiring.add_option(parser, default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,12 +280,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
         settings = _settings(args)
-        engine = make_engine(
-            args,
-            interactive=args.command in (None, "ui"),
-            only_apps=only_apps,
-            settings=settings,
-        )
+        engine: HeadlessEngine
+        if args.argocd is not None:  # Argo CD compares and syncs; this is its console
+            engine = argocd_wiring.make_backend(args, settings)
+        else:
+            engine = make_engine(
+                args,
+                interactive=args.command in (None, "ui"),
+                only_apps=only_apps,
+                settings=settings,
+            )
     except (GitOpsError, ValueError, OSError) as exc:  # the config, the history file, paths
         headless.error(str(exc))
         return headless.EXIT_ERROR
