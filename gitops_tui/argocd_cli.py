@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gitops_tui.config import ConfigError, Settings
 
 if TYPE_CHECKING:  # imported where used: `gitops-tui sandbox ...` needs no backend
-    from gitops_tui.argocd.backend import ArgoCDBackend
+    from gitops_tui.argocd.backend import ArgoCDBackend, DiffProvider
+    from gitops_tui.engine.diff.resource_diff import ResourceDiff
+
+LOCAL_DIFF_TIMEOUT_S = 120.0
 
 DEFAULT_NAMESPACE = "argocd"
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -30,6 +34,27 @@ def add_option(parser: argparse.ArgumentParser, default: Callable[[object], obje
         help="show and drive the Applications of an installed Argo CD in NAMESPACE "
         f"(default {DEFAULT_NAMESPACE}): Argo CD compares and syncs, gitops-tui is the console",
     )
+
+
+def bare_flag_before_command(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--argocd list`` means the default namespace and the ``list`` command.
+
+    ``nargs="?"`` would take ``list`` for the namespace; a bare ``--argocd`` directly
+    before a subcommand name gets the default namespace spelled out instead.
+    """
+    commands: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    out: list[str] = []
+    for index, arg in enumerate(argv):
+        out.append(arg)
+        if arg in commands:  # after the subcommand a value is a value
+            return [*out, *argv[index + 1 :]]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if arg == "--argocd" and following in commands:
+            out.append(DEFAULT_NAMESPACE)
+    return out
 
 
 def namespace(value: str) -> str:
@@ -54,5 +79,46 @@ def make_backend(args: argparse.Namespace, settings: Settings) -> ArgoCDBackend:
         kubeconfig=settings.kubeconfig,
         context=settings.context,
         read_only_policy=settings.read_only_policy(),
+        diff_provider=local_diff(settings, namespace(str(args.argocd))),
     )
     return ArgoCDBackend(options).start()
+
+
+def local_diff(settings: Settings, argocd_namespace: str) -> DiffProvider:
+    """Diffs from gitops-tui's own engine, run READ-ONLY over the same Application object.
+
+    Argo CD keeps its rendered manifests in its repo server; the Kubernetes API does
+    not show them. When this host can reach the app's repository, our engine renders
+    the desired state and compares it with the live objects (normalised as for our
+    own verdicts). It reads only: read-only is forced whatever the session says.
+    """
+    local = replace(
+        settings, apps=(), from_cluster=argocd_namespace, read_only=True, read_only_flag=True
+    )
+
+    def diffs(app: str, context: int) -> list[ResourceDiff]:
+        from gitops_tui.cli import make_engine
+        from gitops_tui.engine.api import EngineError
+        from gitops_tui.engine.model import SyncStatus
+
+        engine = make_engine(
+            argparse.Namespace(), interactive=False, only_apps=frozenset({app}), settings=local
+        )
+        try:
+            if not engine.wait_until_compared(timeout=LOCAL_DIFF_TIMEOUT_S, apps=[app]):
+                raise EngineError(
+                    f"diff of {app}: not rendered within {LOCAL_DIFF_TIMEOUT_S:.0f} s "
+                    "(diff needs repository access or the API server)"
+                )
+            snap = engine.snapshot().by_name.get(app)
+            if snap is None or snap.sync == SyncStatus.UNKNOWN:
+                why = "; ".join(c.message for c in snap.conditions) if snap else "not found"
+                raise EngineError(
+                    f"diff of {app} needs repository access or the API server: {why}",
+                    title="Diff unavailable",
+                )
+            return engine.diffs(app, context=context)
+        finally:
+            engine.close()
+
+    return diffs

@@ -256,7 +256,9 @@ def _sync_in_background(argv: list[str], app: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        argocd_wiring.bare_flag_before_command(argv if argv is not None else sys.argv[1:], parser)
+    )
     handler = logging.StreamHandler()  # log lines quote outside data: made printable
     handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])

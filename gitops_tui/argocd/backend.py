@@ -72,6 +72,9 @@ DIFF_UNAVAILABLE = (
 )
 
 
+DiffProvider = Callable[[str, int], list[ResourceDiff]]
+
+
 @dataclass(frozen=True)
 class ArgoCDOptions:
     namespace: str = "argocd"
@@ -81,6 +84,9 @@ class ArgoCDOptions:
     username: str = "gitops-tui"
     tree_interval_s: float = 5.0
     publish_interval_s: float = 0.1
+    diff_provider: DiffProvider | None = None
+    """(app, context lines) -> diffs rendered locally (``argocd_cli`` passes one that runs
+    gitops-tui's own engine read-only over the same Application); None: no diff."""
 
 
 class ArgoCDBackend:
@@ -380,9 +386,12 @@ class ArgoCDBackend:
         return history_entries(app, self._get_cached(app))
 
     def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
-        del context
+        """Blocking here (unlike the local engine): the desired state is rendered locally
+        by the diff provider, when there is one and the repository is reachable."""
         self._get_cached(app)
-        raise EngineError(DIFF_UNAVAILABLE, title="Diff unavailable")
+        if self.options.diff_provider is None:
+            raise EngineError(DIFF_UNAVAILABLE, title="Diff unavailable")
+        return self.options.diff_provider(app, context)
 
     def preview(self, request: SyncRequest) -> SyncPreview:
         obj = self._get(request.app)

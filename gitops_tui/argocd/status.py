@@ -359,7 +359,7 @@ def app_snapshot(
         parent=parent_of(obj),
         origin=origin,
         compared_at=parse_time(status.get("reconciledAt")),
-        comparing=REFRESH_ANNOTATION in annotations or "operation" in obj,
+        comparing=REFRESH_ANNOTATION in annotations,  # Argo CD removes it once refreshed
         read_only=read_only,
         sync_options=tuple(text(o, 200) for o in _list(policy.get("syncOptions"), 50)),
     )
