@@ -65,7 +65,27 @@ def namespace(value: str) -> str:
     return value
 
 
-def make_backend(args: argparse.Namespace, settings: Settings) -> ArgoCDBackend:
+def argocd_namespace(args: argparse.Namespace, settings: Settings) -> str | None:
+    """``--argocd NAMESPACE``, else ``contexts.<ctx>.argocd.namespace`` of the context in
+    use (``--context``/``context:``, else the kubeconfig's current one); None: local engine."""
+    if getattr(args, "argocd", None) is not None:
+        return namespace(str(args.argocd))
+    if not settings.argocd_contexts or getattr(args, "apps", None) or args.from_cluster:
+        return None
+    from gitops_tui.engine.cache.kubeclient import list_contexts
+
+    context = settings.context
+    if context is None:
+        try:
+            _, context = list_contexts(settings.kubeconfig)
+        except OSError:
+            return None
+    return dict(settings.argocd_contexts).get(context or "")
+
+
+def make_backend(
+    args: argparse.Namespace, settings: Settings, argocd_ns: str | None = None
+) -> ArgoCDBackend:
     """The started backend for ``--argocd``; ``--apps``/``--from-cluster`` make no sense here."""
     from gitops_tui.argocd.backend import ArgoCDBackend, ArgoCDOptions
 
@@ -74,12 +94,13 @@ def make_backend(args: argparse.Namespace, settings: Settings) -> ArgoCDBackend:
             "--argocd shows the Applications Argo CD manages: leave out --apps and "
             "--from-cluster (they are for gitops-tui's own engine)"
         )
+    argocd_ns = argocd_ns or namespace(str(args.argocd))
     options = ArgoCDOptions(
-        namespace=namespace(str(args.argocd)),
+        namespace=argocd_ns,
         kubeconfig=settings.kubeconfig,
         context=settings.context,
         read_only_policy=settings.read_only_policy(),
-        diff_provider=local_diff(settings, namespace(str(args.argocd))),
+        diff_provider=local_diff(settings, argocd_ns),
     )
     return ArgoCDBackend(options).start()
 

@@ -283,8 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         engine: HeadlessEngine
-        if args.argocd is not None:  # Argo CD compares and syncs; this is its console
-            engine = argocd_wiring.make_backend(args, settings)
+        argocd_ns = argocd_wiring.argocd_namespace(args, settings)
+        if argocd_ns is not None:  # Argo CD compares and syncs; this is its console
+            engine = argocd_wiring.make_backend(args, settings, argocd_ns)
         else:
             engine = make_engine(
                 args,
