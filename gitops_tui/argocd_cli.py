@@ -102,7 +102,13 @@ def make_backend(
         read_only_policy=settings.read_only_policy(),
         diff_provider=local_diff(settings, argocd_ns),
     )
-    return ArgoCDBackend(options).start()
+    backend = ArgoCDBackend(options)
+    try:
+        backend.probe()
+    except BaseException:
+        backend.close()
+        raise
+    return backend.start()
 
 
 def local_diff(settings: Settings, argocd_namespace: str) -> DiffProvider:

@@ -145,6 +145,31 @@ class ArgoCDBackend:
         """What the header shows: which backend and cluster."""
         return f"Argo CD {self.options.namespace} @ {self._context or 'current context'}"
 
+    def probe(self) -> None:
+        """One GET of the Application list: a clear error now instead of a console that
+        waits for objects that cannot be read (no Argo CD there, no permission, no cluster)."""
+        try:
+            self._client.request("GET", self._apps_path, query={"limit": 1})
+        except KubeApiError as exc:
+            where = (
+                f"namespace {self.options.namespace} of {self._context or 'the current context'}"
+            )
+            if exc.status == 404:
+                raise EngineError(
+                    f"no Argo CD Applications can be read in {where}: the CRD "
+                    "applications.argoproj.io is not installed (is Argo CD installed in this "
+                    "cluster?)",
+                    title="Argo CD not found",
+                ) from None
+            if exc.status in (401, 403):
+                raise EngineError(
+                    f"not allowed to list Applications in {where}: {text(exc.message, 300)}",
+                    title="Permission denied",
+                ) from None
+            raise EngineError(
+                f"cannot read Applications in {where}: {text(str(exc), 300)}"
+            ) from None
+
     def start(self) -> ArgoCDBackend:
         for watcher in self._watchers:
             self._spawn(watcher.run, f"argocd-watch-{watcher.kind}")

@@ -1,5 +1,6 @@
 """The Argo CD backend's live side against the sandbox: children by owner references and
-the health Argo CD did not persist, computed locally (GETs only)."""
+the health Argo CD did not persist, computed locally (GETs only); and --argocd where
+there is no Argo CD."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import dump_all, kubectl, wait_for
+from helpers import dump_all, kubectl, run_cli, wait_for
 
 from gitops_tui.argocd.status import LOCAL_HEALTH_NOTE, app_snapshot
 from gitops_tui.argocd.tree import LiveTree
@@ -74,3 +75,11 @@ def test_children_and_local_health_of_managed_workloads(sandbox: Any, namespace:
         assert node.children == view.children[key]
     finally:
         client.close()
+
+
+def test_argocd_mode_without_argocd_says_so(sandbox: Any, tmp_path: Path) -> None:
+    # this cluster has no Argo CD CRDs (tests/argocd removes them when done)
+    done = run_cli(["--kubeconfig", str(sandbox.kubeconfig), "--argocd", "list"], tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert "CRD applications.argoproj.io is not installed" in done.stderr
+    assert "namespace argocd" in done.stderr
