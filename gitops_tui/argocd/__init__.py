@@ -12,6 +12,7 @@ Modules: ``status`` (Application JSON -> snapshot types, pure), ``operations``
 (the patches of sync / refresh / terminate / rollback and a preview from
 ``status.resources``, pure), ``tree`` (children of managed objects from the live
 cluster, and health computed locally where Argo CD did not persist it),
+``actions`` (sending those patches: conflicts, refusals, re-asserting a terminate),
 ``watch`` (list-then-watch with reconnects), ``backend`` (the ``EngineAPI``
 implementation: watches, actions, read-only). ``gitops_tui.argocd_cli`` wires
 ``--argocd [NAMESPACE]`` into the command line (outside this package: the config

@@ -6,7 +6,7 @@ and health of the managed workloads (``tree``) every ``tree_interval_s``. A
 fourth publishes: after a change it builds a ``FleetSnapshot`` from the objects
 (``status``) and hands it to the subscribers, coalescing bursts.
 
-Actions write what Argo CD's API server writes (``operations``). Read-only holds
+Actions (``actions``) write what Argo CD's API server writes (``operations``). Read-only holds
 twice: every action is checked against the ``ReadOnlyPolicy`` (a message naming
 where read-only came from) and the connection itself refuses any request but GET
 (``KubeTarget.read_only``), so a forgotten check cannot send a write. A refresh in
@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
+from gitops_tui.argocd.actions import AppActions
 from gitops_tui.argocd.status import (
     app_snapshot,
     destination,
@@ -61,8 +61,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GROUP_VERSION = "/apis/argoproj.io/v1alpha1"
-MERGE_PATCH = "application/merge-patch+json"
-CONFLICT_RETRIES = 10
 MIN_TREE_INTERVAL_S = 1.0
 MAX_APPS = 20000  # Application objects kept; more are left out with a warning
 DIFF_UNAVAILABLE = (
@@ -117,6 +115,13 @@ class ArgoCDBackend:
         self._threads: list[threading.Thread] = []
         ns = path_segment("namespace", options.namespace)
         self._apps_path = f"{GROUP_VERSION}/namespaces/{ns}/applications"
+        self._actions = AppActions(
+            self._client,
+            self._apps_path,
+            namespace=options.namespace,
+            username=options.username,
+            stop=self._stop,
+        )
         self._watchers = [
             Watcher(
                 self._client,
@@ -419,7 +424,8 @@ class ArgoCDBackend:
         return self.options.diff_provider(app, context)
 
     def preview(self, request: SyncRequest) -> SyncPreview:
-        obj = self._get(request.app)
+        self._get_cached(request.app)
+        obj = self._actions.get(request.app)
         revision = str(((obj.get("status") or {}).get("sync") or {}).get("revision") or "")
         return SyncPreview(request=request, plan=ops.preview_plan(obj, request), revision=revision)
 
@@ -467,81 +473,30 @@ class ArgoCDBackend:
             return
         names = [app] if app is not None else self.app_names()
         threading.Thread(
-            target=self._annotate_refresh, args=(names, hard), name="argocd-refresh", daemon=True
+            target=self._actions.annotate_refresh,
+            args=(names, hard),
+            name="argocd-refresh",
+            daemon=True,
         ).start()
-
-    def _annotate_refresh(self, names: list[str], hard: bool) -> None:
-        for app_name in names:
-            try:
-                self._patch(app_name, ops.refresh_patch(hard=hard))
-            except (KubeApiError, EngineError) as exc:
-                log.warning("refresh of %s failed: %s", app_name, exc)
 
     def sync(self, request: SyncRequest) -> str:
         self._check(f"sync of {request.app}")
-        op_id = uuid.uuid4().hex[:12]
-
-        def operation(obj: Manifest) -> dict[str, Any]:
-            spec = obj.get("spec") or {}
-            automated = (spec.get("syncPolicy") or {}).get("automated")
-            source = spec.get("source") or {}
-            target = str(source.get("targetRevision") or "HEAD")
-            auto = isinstance(automated, dict) and automated.get("enabled") is not False
-            if auto and not request.dry_run and request.revision not in (None, target):
-                raise EngineError(
-                    f"cannot sync {request.app} to {request.revision}: automated sync is "
-                    f"set to {target} (turn it off first, or roll back from the history)"
-                )
-            return ops.sync_operation(
-                obj, request, operation_id=op_id, username=self.options.username
-            )
-
-        self._set_operation(request.app, operation)
-        return op_id
+        self._get_cached(request.app)
+        return self._actions.sync(request)
 
     def rollback(self, app: str, history_id: int) -> str:
         """Turn automated sync off (Argo CD refuses a rollback otherwise), then sync the
         history entry's revision and source."""
         self._check(f"rollback of {app}")
-        obj = self._get(app)
-        entry = ops.history_entry(obj, history_id)
-        if entry is None:
-            ids = [e.id for e in history_entries(app, obj)]
-            raise EngineError(f"{app} has no history entry {history_id} (entries: {ids or 'none'})")
-        automated = ((obj.get("spec") or {}).get("syncPolicy") or {}).get("automated")
-        if automated is not None:
-            self._patch_versioned(app, ops.automation_off_patch)
-        op_id = uuid.uuid4().hex[:12]
-        self._set_operation(
-            app,
-            lambda current: ops.rollback_operation(
-                current,
-                ops.history_entry(current, history_id) or entry,
-                operation_id=op_id,
-                username=self.options.username,
-            ),
-        )
-        return op_id
+        self._get_cached(app)
+        return self._actions.rollback(app, history_id)
 
     def terminate(self, app: str) -> bool:
         self._check(f"terminate of {app}'s operation")
-        for _ in range(CONFLICT_RETRIES):
-            obj = self._get(app)
-            state = (obj.get("status") or {}).get("operationState")
-            if not obj.get("operation") or not isinstance(state, dict):
-                return False
-            try:
-                self._patch(app, ops.terminate_patch(_rv(obj)))
-                return True
-            except KubeApiError as exc:
-                if exc.status != 409:
-                    raise self._action_error(f"terminate {app}", exc) from None
-        raise EngineError(f"could not terminate {app}: the object kept changing (conflicts)")
+        self._get_cached(app)
+        return self._actions.terminate(app)
 
     # -- requests -------------------------------------------------------------------
-
-    def _app_path(self, app: str) -> str:
-        return f"{self._apps_path}/{path_segment('application', app)}"
 
     def _get_cached(self, app: str) -> Manifest:
         with self._lock:
@@ -554,76 +509,9 @@ class ArgoCDBackend:
             )
         return obj
 
-    def _get(self, app: str) -> Manifest:
-        self._get_cached(app)
-        try:
-            obj = self._client.request("GET", self._app_path(app))
-        except KubeApiError as exc:
-            raise self._action_error(f"read {app}", exc) from None
-        if not isinstance(obj, dict):
-            raise EngineError(f"unexpected answer reading Application {app}")
-        return obj
-
-    def _patch(self, app: str, body: Mapping[str, Any]) -> Manifest:
-        result: Manifest = self._client.request(
-            "PATCH", self._app_path(app), body=body, content_type=MERGE_PATCH
-        )
-        return result
-
-    def _patch_versioned(self, app: str, make: Callable[[str], dict[str, Any]]) -> None:
-        for _ in range(CONFLICT_RETRIES):
-            obj = self._get(app)
-            try:
-                self._patch(app, make(_rv(obj)))
-                return
-            except KubeApiError as exc:
-                if exc.status != 409:
-                    raise self._action_error(f"update {app}", exc) from None
-        raise EngineError(f"could not update {app}: the object kept changing (conflicts)")
-
-    def _set_operation(self, app: str, make: Callable[[Manifest], dict[str, Any]]) -> None:
-        """``argo.SetAppOperation``: refuse while another operation runs, retry conflicts."""
-        for _ in range(CONFLICT_RETRIES):
-            obj = self._get(app)
-            running = obj.get("operation")
-            if running:
-                who = ((running.get("initiatedBy") or {}).get("username")) or (
-                    "automated sync"
-                    if (running.get("initiatedBy") or {}).get("automated")
-                    else "someone"
-                )
-                raise EngineError(
-                    f"another operation is already in progress for {app} "
-                    f"(started by {text(who, 100)}): wait for it or terminate it"
-                )
-            try:
-                self._patch(app, ops.set_operation_patch(_rv(obj), make(obj)))
-                return
-            except KubeApiError as exc:
-                if exc.status != 409:
-                    raise self._action_error(f"start an operation on {app}", exc) from None
-        raise EngineError(f"could not start an operation on {app}: conflicts kept happening")
-
-    def _action_error(self, what: str, exc: KubeApiError) -> EngineError:
-        if exc.status == 403:
-            return EngineError(
-                f"not allowed to {what} in namespace {self.options.namespace}: "
-                f"{text(exc.message, 300)}",
-                title="Permission denied",
-            )
-        if exc.status == 404:
-            return EngineError(
-                f"cannot {what}: the Application is gone from namespace {self.options.namespace}"
-            )
-        return EngineError(f"cannot {what}: {text(str(exc), 500)}")
-
 
 def _named(obj: Any) -> bool:
     return isinstance(obj, dict) and isinstance((obj.get("metadata") or {}).get("name"), str)
-
-
-def _rv(obj: Manifest) -> str:
-    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
 
 def _resources_changed(obj: Manifest) -> bool:

@@ -2,9 +2,10 @@
 
 The ``argocd`` fixture installs Argo CD's CRDs and config objects into the sandbox
 and starts redis, the repo server and the application controller on free loopback
-ports, once for the tests of this directory; afterwards it stops exactly those
-processes and removes the CRDs (the other cluster tests expect a cluster without
-them). Argo CD is built by ``make tools`` (``gitops_tui.sandbox.argocd_build``);
+ports, once per test module (about 5 s: "package" scope would act as session scope
+here, tests/ has no __init__.py, and leave Argo CD running under the other cluster
+tests); afterwards it stops exactly those processes and removes the CRDs (the other
+cluster tests expect a cluster without them). Argo CD is built by ``make tools`` (``gitops_tui.sandbox.argocd_build``);
 a missing build fails the tests rather than skipping them.
 """
 
@@ -21,7 +22,7 @@ from gitops_tui.sandbox.argocd_peer import ArgoCDPeer
 _PEER_KEY = pytest.StashKey[ArgoCDPeer]()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def argocd(
     sandbox: Any, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[ArgoCDPeer]:

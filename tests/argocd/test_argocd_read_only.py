@@ -57,7 +57,7 @@ def test_read_only_sends_nothing_mutating(
             engine.refresh(None, hard=True)
             # the connection itself refuses a write that a forgotten check would send
             with pytest.raises(ReadOnlyRefusal):
-                engine._patch(name, {"metadata": {"annotations": {"x": "y"}}})
+                engine._actions.patch(name, {"metadata": {"annotations": {"x": "y"}}})
             wait_for(
                 lambda: any(
                     r.children or r.health for r in engine.snapshot().by_name[name].resources
