@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
+# Argo CD (the peer the tests/argocd tests run against) builds from Go modules too,
+# into the same cache keyed by version: about 15 min cold on 2 cores, once.
 tools: $(STAMP)
 	$(BIN)/python -m gitops_tui.sandbox.toolchain
+	$(BIN)/python -m gitops_tui.sandbox.argocd_build
 
 demo: tools
 	$(BIN)/gitops-tui demo
@@ -33,18 +36,24 @@ unit: tools
 	$(BIN)/pytest -q tests/unit
 
 # What the tests need beyond Python and the built tools: tmux for the real-terminal
-# test. Installed from Debian packages when missing (as root); otherwise a clear error.
+# test, redis-server for the real Argo CD (tests/argocd). Installed from Debian
+# packages when missing (as root); otherwise a clear error.
+TEST_PACKAGES := tmux redis-server
+
 test-deps:
-	@command -v tmux >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing tmux (Debian package) for the real-terminal test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; \
-	  fi; \
-	  command -v tmux >/dev/null 2>&1 || { \
-	    echo "make test: tmux is needed by tests/cluster/test_tui_e2e.py and could not be" \
-	         "installed (not root, or no apt-get): install tmux (e.g. sudo apt-get install tmux)" \
-	         "and run make test again" >&2; exit 1; }; \
-	}
+	@missing=""; for tool in $(TEST_PACKAGES); do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing$$missing (Debian packages) for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi; \
+	for tool in $(TEST_PACKAGES); do \
+	  command -v $$tool >/dev/null 2>&1 || { \
+	    echo "make test: $$tool is needed (tmux: tests/cluster/test_tui_e2e.py; redis-server:" \
+	         "tests/argocd) and could not be installed (not root, or no apt-get): install it" \
+	         "(e.g. sudo apt-get install $$tool) and run make test again" >&2; exit 1; }; \
+	done
 
 # CI=true turns any skipped test into a failure (tests/conftest.py).
 test: tools test-deps lint

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from gitops_tui import __version__, health_cli
+from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.textsafe import PrintableFormatter
@@ -65,6 +66,7 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         "--config", type=Path, default=default(None), help="config file (default: XDG config dir)"
     )
     parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
+    argocd_wiring.add_option(parser, default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,7 +261,9 @@ def _sync_in_background(argv: list[str], app: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        argocd_wiring.bare_flag_before_command(argv if argv is not None else sys.argv[1:], parser)
+    )
     handler = logging.StreamHandler()  # log lines quote outside data: made printable
     handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
@@ -294,12 +298,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         only_apps = frozenset()  # the history is on disk: nothing needs comparing
     try:
         settings = _settings(args)
-        engine = make_engine(
-            args,
-            interactive=args.command in (None, "ui"),
-            only_apps=only_apps,
-            settings=settings,
-        )
+        engine: HeadlessEngine
+        argocd_ns = argocd_wiring.argocd_namespace(args, settings)
+        if argocd_ns is not None:  # Argo CD compares and syncs; this is its console
+            engine = argocd_wiring.make_backend(args, settings, argocd_ns)
+        else:
+            engine = make_engine(
+                args,
+                interactive=args.command in (None, "ui"),
+                only_apps=only_apps,
+                settings=settings,
+            )
     except (GitOpsError, ValueError, OSError) as exc:  # the config, the history file, paths
         headless.error(str(exc))
         return headless.EXIT_ERROR

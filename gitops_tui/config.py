@@ -82,6 +82,9 @@ class Settings:
     force_conflicts: bool = True
     """``forceConflicts: false``: syncs refuse fields other managers own (opt-in)."""
     limits: ManifestLimits = ManifestLimits()
+    argocd_contexts: tuple[tuple[str, str], ...] = ()
+    """``contexts.<name>.argocd.namespace``: (context, Argo CD namespace) pairs; such a
+    context is shown through that Argo CD (as ``--argocd NAMESPACE``)."""
     keymap: tuple[tuple[str, str], ...] = ()
     """``keymap:``: (binding id, keys) pairs the console remaps (``gitops_tui.keymap``)."""
     argocd_namespace: str = "argocd"
@@ -89,10 +92,10 @@ class Settings:
     argocd_config_map: bool = True
     """``argocdConfigMap: false``: do not read customizations from the cluster's ``argocd-cm``."""
     health_checks: tuple[Path, ...] = ()
+    """``healthChecks:``: directories of ``<group>/<kind>/health.lua`` scripts."""
     inferred_health: bool = False
     """``inferredHealth: true``: the inferred health of custom resources without a rule
     counts in app health (it is shown per resource either way)."""
-    """``healthChecks:``: directories of ``<group>/<kind>/health.lua`` scripts."""
     customizations: Customizations = field(default=EMPTY, compare=False)
     """The ``resource.customizations.*`` / ``resource.exclusions`` keys of the file (as in
     ``argocd-cm``), parsed."""
@@ -184,8 +187,8 @@ def _read_only_contexts(value: Any) -> frozenset[str]:
                 f"must be a mapping like {{readOnly: true}}, not {_type_name(options)}", f".{name}"
             )
         for key in options:
-            if key != "readOnly":
-                raise _Invalid(f"unknown key{_suggestion(key, ['readOnly'])}", f".{name}.{key}")
+            if key not in _CONTEXT_KEYS:
+                raise _Invalid(f"unknown key{_suggestion(key, _CONTEXT_KEYS)}", f".{name}.{key}")
         flag = options.get("readOnly")
         if flag is None:
             continue
@@ -195,6 +198,34 @@ def _read_only_contexts(value: Any) -> frozenset[str]:
         except _Invalid as exc:
             raise _Invalid(str(exc), f".{name}.readOnly") from exc
     return frozenset(read_only)
+
+
+_CONTEXT_KEYS = ["readOnly", "argocd"]
+
+
+def _argocd_contexts(value: Any) -> tuple[tuple[str, str], ...]:
+    """``contexts.<name>.argocd: {namespace: argocd}``: contexts shown through Argo CD.
+
+    ``value`` was checked by ``_read_only_contexts`` (a mapping of mappings).
+    """
+    out: list[tuple[str, str]] = []
+    for name, options in value.items():
+        argo = options.get("argocd") if isinstance(options, dict) else None
+        if argo is None:
+            continue
+        where = f".{name}.argocd"
+        if not isinstance(argo, dict):
+            raise _Invalid(
+                f"must be a mapping like {{namespace: argocd}}, not {_type_name(argo)}", where
+            )
+        for key in argo:
+            if key != "namespace":
+                raise _Invalid(f"unknown key{_suggestion(key, ['namespace'])}", f"{where}.{key}")
+        try:
+            out.append((str(name), _namespace(argo.get("namespace") or "argocd")))
+        except _Invalid as exc:
+            raise _Invalid(str(exc), f"{where}.namespace") from exc
+    return tuple(out)
 
 
 def _interval(value: Any) -> float:
@@ -356,6 +387,11 @@ def settings_from_mapping(raw: Any, path: Path) -> Settings:
     if custom_keys:
         values["customizations"] = parse_keys(custom_keys, str(path))
         problems.extend(values["customizations"].problems)
+    if "read_only_contexts" in values:  # the same mapping, validated: its argocd entries
+        try:
+            values["argocd_contexts"] = _argocd_contexts(raw["contexts"])
+        except _Invalid as exc:
+            problems.append(f"{path}: contexts{exc.where}: {exc}")
     if problems:
         raise ConfigError(problems)
     return Settings(**values, path=path, read_only_in_file=bool(values.get("read_only")))

@@ -76,6 +76,9 @@ class GitOpsApp(App[None]):
             self.set_keymap(keymap)
         self.engine = engine
         self.read_only = bool(engine.read_only)
+        # which backend does the work: "" for gitops-tui's own engine (the Argo CD
+        # backend names itself and its cluster); the header shows it
+        self.backend_label = str(getattr(engine, "backend_label", "") or "")
         self.glyphs = glyphs_for(want_ascii() if ascii_symbols is None else ascii_symbols)
         self.animation_level = "none"
         self.fleet: FleetSnapshot = EMPTY_FLEET

@@ -107,6 +107,14 @@ def test_header_counts_and_read_only() -> None:
     assert "READ-ONLY" not in header_text(fleet, ASCII, read_only=False).plain
 
 
+def test_header_names_the_backend_sanitised() -> None:
+    fleet = FakeEngine().snapshot()
+    assert "[" not in header_text(fleet, UNICODE, read_only=False).plain  # our own engine
+    text = header_text(fleet, UNICODE, read_only=False, backend="Argo CD argocd @ prod\x1b]0;x\x07")
+    assert text.plain.startswith("gitops-tui [Argo CD argocd @ prod\\x1b]0;x\\x07]")
+    assert "\x1b" not in text.plain
+
+
 def test_app_cells() -> None:
     pay = payments().snapshot
     cells = app_cells(pay, UNICODE)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 from gitops_tui.engine.api import EngineError, FleetSnapshot, ResourceNode
 from gitops_tui.engine.cache.cluster import ClusterConnection
-from gitops_tui.engine.cache.kubeclient import KubeApiError, path_segment
+from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, path_segment
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.state import AppTable
 from gitops_tui.engine.diff.masking import mask_secret_pair
@@ -157,51 +157,62 @@ class Inspector:
         keys = self._keys(app)
         if key is not None and key not in keys:
             raise EngineError(f"{key.display} is not one of {app}'s resources")
-        conn = self._connection(app)
-        wanted = {key} if key is not None else keys
-        found: list[ClusterEvent] = []
-        try:
-            if key is not None:
-                found = self._list(conn, key.namespace, field_selector(key))
-            else:
-                for namespace in self._namespaces(keys):
-                    found.extend(self._list(conn, namespace, None))
-                    if len(found) >= MAX_EVENTS_SCANNED:
-                        break
-        except KubeApiError as exc:
-            raise EngineError(
-                f"could not list the events of {app}: {redact_text(str(exc))}"
-            ) from None
-        return newest_first((e for e in found if e.object in wanted), limit)
+        return app_events(self._connection(app).client, app, keys, key, limit=limit)
 
-    @staticmethod
-    def _namespaces(keys: set[ResourceKey]) -> list[str]:
-        names = sorted({k.namespace for k in keys if k.namespace})
-        if any(not k.namespace for k in keys):
-            names.append(_CLUSTER_EVENTS_NAMESPACE)
-        return names[:MAX_EVENT_NAMESPACES]
 
-    @staticmethod
-    def _list(conn: ClusterConnection, namespace: str, selector: str | None) -> list[ClusterEvent]:
-        path = (
-            f"/api/v1/namespaces/{path_segment('namespace', namespace)}/events"
-            if namespace
-            else "/api/v1/events"
-        )
-        out: list[ClusterEvent] = []
-        token: str | None = None
-        read = 0
-        while read < MAX_EVENTS_SCANNED:
-            query = {"limit": EVENTS_PAGE, "fieldSelector": selector, "continue": token}
-            body = conn.client.request("GET", path, query=query, timeout=REQUEST_TIMEOUT_S)
-            items = body.get("items") if isinstance(body, dict) else None
-            for item in items if isinstance(items, list) else []:
-                read += 1
-                event = event_from_manifest(item) if isinstance(item, dict) else None
-                if event is not None:
-                    out.append(event)
-            meta = body.get("metadata") if isinstance(body, dict) else None
-            token = meta.get("continue") if isinstance(meta, dict) else None
-            if not token:
-                break
-        return out
+def app_events(
+    client: KubeClient,
+    app: str,
+    keys: set[ResourceKey],
+    key: ResourceKey | None,
+    *,
+    limit: int = MAX_EVENTS,
+) -> list[ClusterEvent]:
+    """Events about ``key`` (or about every one of ``keys``, the app's tree), newest
+    first, at most ``limit``; EngineError when the cluster refuses (blocking).
+    Shared by the local engine and the Argo CD backend."""
+    wanted = {key} if key is not None else keys
+    found: list[ClusterEvent] = []
+    try:
+        if key is not None:
+            found = _list_events(client, key.namespace, field_selector(key))
+        else:
+            for namespace in _event_namespaces(keys):
+                found.extend(_list_events(client, namespace, None))
+                if len(found) >= MAX_EVENTS_SCANNED:
+                    break
+    except KubeApiError as exc:
+        raise EngineError(f"could not list the events of {app}: {redact_text(str(exc))}") from None
+    return newest_first((e for e in found if e.object in wanted), limit)
+
+
+def _event_namespaces(keys: set[ResourceKey]) -> list[str]:
+    names = sorted({k.namespace for k in keys if k.namespace})
+    if any(not k.namespace for k in keys):
+        names.append(_CLUSTER_EVENTS_NAMESPACE)
+    return names[:MAX_EVENT_NAMESPACES]
+
+
+def _list_events(client: KubeClient, namespace: str, selector: str | None) -> list[ClusterEvent]:
+    path = (
+        f"/api/v1/namespaces/{path_segment('namespace', namespace)}/events"
+        if namespace
+        else "/api/v1/events"
+    )
+    out: list[ClusterEvent] = []
+    token: str | None = None
+    read = 0
+    while read < MAX_EVENTS_SCANNED:
+        query = {"limit": EVENTS_PAGE, "fieldSelector": selector, "continue": token}
+        body = client.request("GET", path, query=query, timeout=REQUEST_TIMEOUT_S)
+        items = body.get("items") if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else []:
+            read += 1
+            event = event_from_manifest(item) if isinstance(item, dict) else None
+            if event is not None:
+                out.append(event)
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        token = meta.get("continue") if isinstance(meta, dict) else None
+        if not token:
+            break
+    return out

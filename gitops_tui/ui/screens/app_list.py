@@ -210,7 +210,13 @@ class AppListScreen(GitOpsScreen[None]):
             rebuild=rebuild,
         )
         self.query_one(FleetHeader).show(
-            header_text(fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible))
+            header_text(
+                fleet,
+                glyphs,
+                read_only=self.gitops.read_only,
+                backend=self.gitops.backend_label,
+                shown=len(visible),
+            )
         )
         self._show_status(len(visible), len(fleet.apps))
 

@@ -190,7 +190,13 @@ class AppViewScreen(GitOpsScreen[None]):
             return
         glyphs = self.gitops.glyphs
         self.query_one(FleetHeader).show(
-            header_text(fleet, glyphs, read_only=self.gitops.read_only, crumbs=(self.app_name,))
+            header_text(
+                fleet,
+                glyphs,
+                read_only=self.gitops.read_only,
+                backend=self.gitops.backend_label,
+                crumbs=(self.app_name,),
+            )
         )
         app = fleet.by_name.get(self.app_name)
         if app is None:

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from gitops_tui.engine.api import FleetSnapshot
 from gitops_tui.engine.model import HealthStatus, SyncStatus
+from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 
@@ -20,12 +21,18 @@ def header_text(
     read_only: bool,
     crumbs: tuple[str, ...] = (),
     shown: int | None = None,
+    backend: str = "",
 ) -> Text:
-    """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``."""
+    """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``.
+
+    ``backend``: who does the work when it is not gitops-tui's own engine
+    (``Argo CD argocd @ prod``), shown after the name."""
     sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
     crumb_sep = " > " if glyphs.ascii else " › "
     text = Text()
     text.append("gitops-tui", style="bold")
+    if backend:
+        text.append(f" [{printable(backend)}]", style="bold cyan")
     for crumb in crumbs:
         text.append(crumb_sep)
         text.append(crumb, style="bold")

@@ -1,0 +1,527 @@
+"""``ArgoCDBackend``: ``EngineAPI`` over an installed Argo CD, through the Kubernetes API.
+
+Three daemon threads: one lists and watches the ``Application`` objects of the
+Argo CD namespace, one the ``AppProject`` objects, one re-reads the live children
+and health of the managed workloads (``tree``) every ``tree_interval_s``. A
+fourth publishes: after a change it builds a ``FleetSnapshot`` from the objects
+(``status``) and hands it to the subscribers, coalescing bursts.
+
+Actions (``actions``) write what Argo CD's API server writes (``operations``). Read-only holds
+twice: every action is checked against the ``ReadOnlyPolicy`` (a message naming
+where read-only came from) and the connection itself refuses any request but GET
+(``KubeTarget.read_only``), so a forgotten check cannot send a write. A refresh in
+read-only re-reads the objects instead of annotating them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitops_tui.argocd import operations as ops
+from gitops_tui.argocd.actions import AppActions
+from gitops_tui.argocd.status import (
+    app_snapshot,
+    destination,
+    history_entries,
+    is_in_cluster,
+    text,
+)
+from gitops_tui.argocd.tree import LiveTree, LiveView, live_keys
+from gitops_tui.argocd.watch import Watcher
+from gitops_tui.engine.api import (
+    ClusterState,
+    EngineError,
+    FleetSnapshot,
+    HistoryEntry,
+    OperationState,
+    SyncPreview,
+    SyncRequest,
+    Unsubscribe,
+)
+from gitops_tui.engine.cache.kubeclient import (
+    KubeApiError,
+    KubeClient,
+    KubeTarget,
+    list_contexts,
+    path_segment,
+)
+from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.diff.resource_diff import ResourceDiff
+from gitops_tui.engine.model import Manifest
+
+if TYPE_CHECKING:
+    from gitops_tui.headless import HeadlessEngine
+
+log = logging.getLogger(__name__)
+
+GROUP_VERSION = "/apis/argoproj.io/v1alpha1"
+MIN_TREE_INTERVAL_S = 1.0
+MAX_APPS = 20000  # Application objects kept; more are left out with a warning
+DIFF_UNAVAILABLE = (
+    "diff needs repository access or the API server: the Argo CD backend over the "
+    "Kubernetes API shows Argo CD's verdicts (status per resource in the tree), not "
+    "its rendered manifests"
+)
+
+
+DiffProvider = Callable[[str, int], list[ResourceDiff]]
+
+
+@dataclass(frozen=True)
+class ArgoCDOptions:
+    namespace: str = "argocd"
+    kubeconfig: Path | None = None
+    context: str | None = None
+    read_only_policy: ReadOnlyPolicy = field(default_factory=ReadOnlyPolicy)
+    username: str = "gitops-tui"
+    tree_interval_s: float = 5.0
+    publish_interval_s: float = 0.1
+    diff_provider: DiffProvider | None = None
+    """(app, context lines) -> diffs rendered locally (``argocd_cli`` passes one that runs
+    gitops-tui's own engine read-only over the same Application); None: no diff."""
+
+
+class ArgoCDBackend:
+    """The console's engine when Argo CD does the work."""
+
+    def __init__(self, options: ArgoCDOptions) -> None:
+        self.options = options
+        contexts, current = list_contexts(options.kubeconfig)
+        self._contexts = [c.name for c in contexts]
+        self._context = options.context or current
+        self._read_only = options.read_only_policy.covers(self._context)
+        self._client = KubeClient(
+            KubeTarget(options.kubeconfig, options.context, read_only=self._read_only)
+        )
+        self._tree = LiveTree(self._client)
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._dirty = threading.Event()
+        self._tree_wake = threading.Event()
+        self._apps: dict[str, Manifest] = {}
+        self._projects: set[str] = set()
+        self._projects_listed = False
+        self._live = LiveView()
+        self._cluster_error = ""
+        self._generation = 0
+        self._fleet = FleetSnapshot.build(0, [], read_only=self._read_only)
+        self._subscribers: list[Callable[[FleetSnapshot], None]] = []
+        self._threads: list[threading.Thread] = []
+        ns = path_segment("namespace", options.namespace)
+        self._apps_path = f"{GROUP_VERSION}/namespaces/{ns}/applications"
+        self._actions = AppActions(
+            self._client,
+            self._apps_path,
+            namespace=options.namespace,
+            username=options.username,
+            stop=self._stop,
+        )
+        self._watchers = [
+            Watcher(
+                self._client,
+                self._apps_path,
+                "Application",
+                on_list=self._apps_listed,
+                on_event=self._app_event,
+                on_error=self._watch_failed,
+                stop=self._stop,
+            ),
+            Watcher(
+                self._client,
+                f"{GROUP_VERSION}/namespaces/{ns}/appprojects",
+                "AppProject",
+                on_list=self._projects_listed_cb,
+                on_event=self._project_event,
+                on_error=self._watch_failed,
+                stop=self._stop,
+            ),
+        ]
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def backend_label(self) -> str:
+        """What the header shows: which backend and cluster."""
+        return f"Argo CD {self.options.namespace} @ {self._context or 'current context'}"
+
+    def probe(self) -> None:
+        """One GET of the Application list: a clear error now instead of a console that
+        waits for objects that cannot be read (no Argo CD there, no permission, no cluster)."""
+        try:
+            self._client.request("GET", self._apps_path, query={"limit": 1})
+        except KubeApiError as exc:
+            where = (
+                f"namespace {self.options.namespace} of {self._context or 'the current context'}"
+            )
+            if exc.status == 404:
+                raise EngineError(
+                    f"no Argo CD Applications can be read in {where}: the CRD "
+                    "applications.argoproj.io is not installed (is Argo CD installed in this "
+                    "cluster?)",
+                    title="Argo CD not found",
+                ) from None
+            if exc.status in (401, 403):
+                raise EngineError(
+                    f"not allowed to list Applications in {where}: {text(exc.message, 300)}",
+                    title="Permission denied",
+                ) from None
+            raise EngineError(
+                f"cannot read Applications in {where}: {text(str(exc), 300)}"
+            ) from None
+
+    def start(self) -> ArgoCDBackend:
+        for watcher in self._watchers:
+            self._spawn(watcher.run, f"argocd-watch-{watcher.kind}")
+        self._spawn(self._tree_loop, "argocd-tree")
+        self._spawn(self._publish_loop, "argocd-publish")
+        return self
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self, *, wait_for_operations: bool = False) -> None:
+        """Stop watching. Operations are Argo CD's: they run on without us."""
+        del wait_for_operations
+        self._stop.set()
+        self._dirty.set()
+        self._tree_wake.set()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=0.5)
+        self._client.close()
+
+    # -- watch callbacks ------------------------------------------------------------
+
+    def _apps_listed(self, items: list[Manifest]) -> None:
+        with self._lock:
+            self._apps = {str(o["metadata"]["name"]): o for o in items[:MAX_APPS] if _named(o)}
+            self._cluster_error = ""
+        self._changed(tree=True)
+
+    def _app_event(self, kind: str, obj: Manifest) -> None:
+        if not _named(obj):
+            return
+        app = str(obj["metadata"]["name"])
+        with self._lock:
+            if kind == "DELETED":
+                self._apps.pop(app, None)
+            elif app in self._apps or len(self._apps) < MAX_APPS:
+                self._apps[app] = obj
+            self._cluster_error = ""
+        self._changed(tree=kind != "MODIFIED" or _resources_changed(obj))
+
+    def _projects_listed_cb(self, items: list[Manifest]) -> None:
+        with self._lock:
+            self._projects = {str(o["metadata"]["name"]) for o in items if _named(o)}
+            self._projects_listed = True
+        self._changed()
+
+    def _project_event(self, kind: str, obj: Manifest) -> None:
+        if not _named(obj):
+            return
+        with self._lock:
+            if kind == "DELETED":
+                self._projects.discard(str(obj["metadata"]["name"]))
+            else:
+                self._projects.add(str(obj["metadata"]["name"]))
+        self._changed()
+
+    def _watch_failed(self, message: str) -> None:
+        with self._lock:
+            self._cluster_error = text(message, 500)
+        self._changed()
+
+    def _changed(self, *, tree: bool = False) -> None:
+        self._dirty.set()
+        if tree:
+            self._tree_wake.set()
+
+    # -- live tree ------------------------------------------------------------------
+
+    def _tree_loop(self) -> None:
+        while not self._stop.is_set():
+            self._tree_wake.wait(self.options.tree_interval_s)
+            self._tree_wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._read_tree()
+            except Exception:  # a bug here must not end the loop: log and go on
+                log.exception("reading the live resource tree failed")
+            self._stop.wait(MIN_TREE_INTERVAL_S)  # a burst of events: one read per second
+
+    def _read_tree(self) -> None:
+        with self._lock:
+            objs = list(self._apps.values())
+        wanted = []
+        for obj in objs:
+            spec = obj.get("spec") or {}
+            dest = spec.get("destination") or {}
+            if not is_in_cluster(destination({"destination": dest}, "")):
+                continue  # another cluster: Argo CD's cluster secret, not our kubeconfig
+            resources = (obj.get("status") or {}).get("resources")
+            if isinstance(resources, list):
+                wanted += live_keys(r for r in resources if isinstance(r, dict))
+        view = self._tree.read(wanted)
+        with self._lock:
+            changed = view != self._live
+            self._live = view
+        if changed:
+            self._dirty.set()
+
+    # -- publishing -----------------------------------------------------------------
+
+    def _publish_loop(self) -> None:
+        while not self._stop.is_set():
+            self._dirty.wait()
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            try:
+                self._publish()
+            except Exception:
+                log.exception("building the fleet snapshot failed")
+            self._stop.wait(self.options.publish_interval_s)
+
+    def _build(self) -> FleetSnapshot:
+        with self._lock:
+            objs = list(self._apps.values())
+            projects = frozenset(self._projects) if self._projects_listed else None
+            live = self._live
+            error = self._cluster_error
+            self._generation += 1
+            generation = self._generation
+        origin = f"argocd:{self.options.namespace}"
+        apps = [
+            app_snapshot(
+                obj,
+                origin=origin,
+                in_cluster_context=self._context or "",
+                read_only=self._read_only,
+                projects=projects,
+                live_health=live.health,
+                children=live.children,
+            )
+            for obj in objs
+        ]
+        cluster = ClusterState(
+            name=self._context or "current context",
+            server=self._client.server,
+            reachable=not error,
+            message=error,
+        )
+        return FleetSnapshot.build(generation, apps, read_only=self._read_only, clusters=(cluster,))
+
+    def _publish(self) -> None:
+        fleet = self._build()
+        with self._lock:
+            self._fleet = fleet
+            subscribers = list(self._subscribers)
+            self._lock.notify_all()
+        for callback in subscribers:
+            try:
+                callback(fleet)
+            except Exception:
+                log.exception("a snapshot subscriber failed")
+
+    # -- EngineAPI: reading ---------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def snapshot(self) -> FleetSnapshot:
+        with self._lock:
+            return self._fleet
+
+    def app_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._apps)
+
+    def _listed(self) -> bool:
+        return all(w.listed.is_set() for w in self._watchers[:1])
+
+    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
+        """Apps Argo CD has not compared yet (no ``status.sync.status``)."""
+        if not self._listed():
+            return []
+        fleet = self.snapshot()
+        names = list(apps) if apps is not None else [a.name for a in fleet.apps]
+        out = []
+        for app_name in names:
+            app = fleet.by_name.get(app_name)
+            if app is None or not app.compared_at:
+                out.append(app_name)
+        return out
+
+    def wait_until_compared(
+        self, timeout: float = 120.0, apps: Iterable[str] | None = None
+    ) -> bool:
+        wanted = list(apps) if apps is not None else None
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                if self._listed() and self._fleet.generation > 0:
+                    if wanted is None:
+                        pending = [a.name for a in self._fleet.apps if not a.compared_at]
+                    else:
+                        pending = [
+                            n
+                            for n in wanted
+                            if n not in self._fleet.by_name
+                            or not self._fleet.by_name[n].compared_at
+                        ]
+                    if not pending:
+                        return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.5))
+
+    def wait_for_operation(
+        self, app: str, op_id: str, timeout: float = 600.0
+    ) -> OperationState | None:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                snap = self._fleet.by_name.get(app)
+                op = snap.operation if snap is not None else None
+                if op is not None and op.id == op_id and op.phase.done:
+                    return op
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._lock.wait(min(left, 0.5))
+
+    def history(self, app: str) -> list[HistoryEntry]:
+        return history_entries(app, self._get_cached(app))
+
+    def diffs(self, app: str, *, context: int = 3) -> list[ResourceDiff]:
+        """Blocking here (unlike the local engine): the desired state is rendered locally
+        by the diff provider, when there is one and the repository is reachable."""
+        self._get_cached(app)
+        if self.options.diff_provider is None:
+            raise EngineError(DIFF_UNAVAILABLE, title="Diff unavailable")
+        return self.options.diff_provider(app, context)
+
+    def preview(self, request: SyncRequest) -> SyncPreview:
+        self._get_cached(request.app)
+        obj = self._actions.get(request.app)
+        revision = str(((obj.get("status") or {}).get("sync") or {}).get("revision") or "")
+        return SyncPreview(request=request, plan=ops.preview_plan(obj, request), revision=revision)
+
+    def fleet_preview(
+        self, apps: Iterable[str] | None = None, *, prune: bool = False
+    ) -> dict[str, SyncPreview | str]:
+        fleet = self.snapshot()
+        names = (
+            list(apps)
+            if apps is not None
+            else [a.name for a in fleet.apps if a.sync.value == "OutOfSync"]
+        )
+        out: dict[str, SyncPreview | str] = {}
+        for app_name in names:
+            try:
+                out[app_name] = self.preview(SyncRequest(app=app_name, prune=prune))
+            except EngineError as exc:
+                out[app_name] = str(exc)
+        return out
+
+    def contexts(self) -> list[str]:
+        return list(self._contexts)
+
+    @property
+    def default_context(self) -> str | None:
+        return self._context
+
+    def set_default_context(self, name: str) -> None:
+        raise EngineError(
+            f"the Argo CD backend reads one cluster ({self._context}): restart with "
+            f"--context {name} --argocd {self.options.namespace} to show another"
+        )
+
+    # -- EngineAPI: actions ---------------------------------------------------------
+
+    def _check(self, action: str) -> None:
+        self.options.read_only_policy.check(action, self._context)
+
+    def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
+        """Annotate the app(s) for Argo CD to refresh (Argo CD removes the annotation once
+        done); in read-only nothing is written: the live tree is re-read."""
+        if self._read_only:  # the objects are watched live: re-read the live tree only
+            self._tree_wake.set()
+            self._dirty.set()
+            return
+        names = [app] if app is not None else self.app_names()
+        threading.Thread(
+            target=self._actions.annotate_refresh,
+            args=(names, hard),
+            name="argocd-refresh",
+            daemon=True,
+        ).start()
+
+    def sync(self, request: SyncRequest) -> str:
+        self._check(f"sync of {request.app}")
+        self._get_cached(request.app)
+        return self._actions.sync(request)
+
+    def rollback(self, app: str, history_id: int) -> str:
+        """Turn automated sync off (Argo CD refuses a rollback otherwise), then sync the
+        history entry's revision and source."""
+        self._check(f"rollback of {app}")
+        self._get_cached(app)
+        return self._actions.rollback(app, history_id)
+
+    def terminate(self, app: str) -> bool:
+        self._check(f"terminate of {app}'s operation")
+        self._get_cached(app)
+        return self._actions.terminate(app)
+
+    # -- requests -------------------------------------------------------------------
+
+    def _get_cached(self, app: str) -> Manifest:
+        with self._lock:
+            obj = self._apps.get(app)
+        if obj is None:
+            known = ", ".join(self.app_names()[:20]) or "none"
+            raise EngineError(
+                f"no app named {app!r} in Argo CD namespace "
+                f"{self.options.namespace} (known: {known})"
+            )
+        return obj
+
+
+def _named(obj: Any) -> bool:
+    return isinstance(obj, dict) and isinstance((obj.get("metadata") or {}).get("name"), str)
+
+
+def _resources_changed(obj: Manifest) -> bool:
+    # the tree thread re-reads on its own period; a MODIFIED event wakes it only when the
+    # controller has written resources (cheap heuristic: any status.resources present)
+    return bool((obj.get("status") or {}).get("resources"))
+
+
+if TYPE_CHECKING:
+
+    def _conforms(backend: ArgoCDBackend) -> HeadlessEngine:
+        """mypy checks here that the backend implements ``HeadlessEngine``."""
+        return backend
