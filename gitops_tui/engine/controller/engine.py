@@ -23,8 +23,10 @@ import time
 from collections.abc import Callable, Iterable
 
 from gitops_tui.engine.api import (
+    ActionOutcome,
     EngineError,
     HistoryEntry,
+    ResourceAction,
     SyncPreview,
     SyncRequest,
     Unsubscribe,
@@ -33,6 +35,7 @@ from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.loading import load_application_files
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.actions import ResourceActions
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
 from gitops_tui.engine.controller.auto_sync import AUTOMATION_PERIOD_S, AutoSync
 from gitops_tui.engine.controller.automation import Automation
@@ -49,7 +52,7 @@ from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last
 from gitops_tui.engine.controller.watchers import RepoWatch, reload_kubeconfig
 from gitops_tui.engine.diff.compare import PredictionCache
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
-from gitops_tui.engine.model import SyncStatus
+from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import ManifestCache
@@ -126,6 +129,7 @@ class Engine:
             self.automation,
             self._schedule,
         )
+        self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
         self.auto_sync = AutoSync(
             table,
             self.automation,
@@ -350,3 +354,9 @@ class Engine:
 
     def rollback(self, app: str, history_id: int) -> str:
         return self.operations.rollback(app, history_id)
+
+    def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
+        return self.resource_actions.actions(app, key)
+
+    def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
+        return self.resource_actions.run_action(app, key, name)
