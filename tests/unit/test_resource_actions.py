@@ -22,6 +22,7 @@ from gitops_tui.engine.health.customizations import (
     EMPTY,
     Customizations,
     layered,
+    load_directories,
     parse_keys,
 )
 from gitops_tui.engine.health.lua_runtime import LuaLimits, LuaScriptError
@@ -242,3 +243,20 @@ def test_merge_patch() -> None:
     assert merge_patch({"l": [1, 2]}, {"l": [1]}) == {"l": [1]}
     assert merge_patch({"a": 1}, {"a": 1}) == {}
     assert isinstance(ImpactedResource("patch", {}), ImpactedResource)
+
+
+def test_actions_from_a_directory_in_argo_cds_layout(tmp_path: Path) -> None:
+    base = tmp_path / "checks" / "example.com" / "Widget" / "actions"
+    (base / "pause").mkdir(parents=True)
+    (base / "discovery.lua").write_text("return {pause = {}}")
+    (base / "pause" / "action.lua").write_text("obj.spec.paused = true\nreturn obj\n")
+    core = tmp_path / "checks" / "ConfigMap" / "actions"
+    core.mkdir(parents=True)
+    (core / "discovery.lua").write_text("return {}")
+    found = load_directories([tmp_path / "checks"])
+    assert not found.problems
+    assert set(found.actions) == {"example.com/Widget", "ConfigMap"}
+    assert [a.name for a in discover(WIDGET, found)] == ["pause"]
+    [op] = run(WIDGET, "pause", found)
+    assert merge_patch(WIDGET, op.resource) == {"spec": {"paused": True}}
+    assert str(base) in found.actions["example.com/Widget"].origin
