@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.actions import AppActions
+from gitops_tui.argocd.inspect import ArgoCDInspector
 from gitops_tui.argocd.status import (
     app_snapshot,
     destination,
@@ -53,7 +54,9 @@ from gitops_tui.engine.cache.kubeclient import (
 )
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
-from gitops_tui.engine.model import Manifest
+from gitops_tui.engine.health.actions import ActionOutcome, ResourceAction
+from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
+from gitops_tui.engine.model import Manifest, ResourceKey
 
 if TYPE_CHECKING:
     from gitops_tui.headless import HeadlessEngine
@@ -87,6 +90,12 @@ class ArgoCDOptions:
     gitops-tui's own engine read-only over the same Application); None: no diff."""
 
 
+ACTIONS_UNAVAILABLE = (
+    "resource actions over Argo CD run in Argo CD's API server, which this backend does "
+    "not use yet: run them with `argocd app actions run`, or open the app with the local engine"
+)
+
+
 class ArgoCDBackend:
     """The console's engine when Argo CD does the work."""
 
@@ -100,6 +109,7 @@ class ArgoCDBackend:
             KubeTarget(options.kubeconfig, options.context, read_only=self._read_only)
         )
         self._tree = LiveTree(self._client)
+        self._inspector = ArgoCDInspector(self._client)
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._dirty = threading.Event()
@@ -445,6 +455,28 @@ class ArgoCDBackend:
             except EngineError as exc:
                 out[app_name] = str(exc)
         return out
+
+    # -- inspection and resource actions ---------------------------------------------------
+
+    def live_object(self, app: str, key: ResourceKey) -> LiveObject:
+        """Blocking: a GET of one object of the app's tree (see ``argocd/inspect.py``)."""
+        return self._inspector.live_object(self.snapshot(), app, key)
+
+    def events(
+        self, app: str, key: ResourceKey | None = None, *, limit: int = MAX_EVENTS
+    ) -> list[ClusterEvent]:
+        """Blocking: the Events about the app's objects, newest first."""
+        return self._inspector.events(self.snapshot(), app, key, limit=limit)
+
+    def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
+        """Argo CD runs resource actions in its API server; this backend talks to the
+        Kubernetes API only, so it offers none (say so instead of an empty menu)."""
+        self._get_cached(app)
+        raise EngineError(ACTIONS_UNAVAILABLE, title="Actions unavailable")
+
+    def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
+        self._get_cached(app)
+        raise EngineError(ACTIONS_UNAVAILABLE, title="Actions unavailable")
 
     def contexts(self) -> list[str]:
         return list(self._contexts)

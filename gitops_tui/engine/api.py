@@ -17,6 +17,7 @@ from typing import Protocol
 
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
+from gitops_tui.engine.health.actions import ActionError, ActionOutcome, ResourceAction
 from gitops_tui.engine.inspection import (
     MAX_EVENTS,
     ClusterEvent,
@@ -116,6 +117,14 @@ class EngineAPI(Protocol):
         previews or an error message."""
         ...
 
+    def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
+        """The resource actions offered for one of the app's resources (blocking)."""
+        ...
+
+    def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
+        """Run a resource action (blocking); ReadOnlyError in read-only mode."""
+        ...
+
     def contexts(self) -> list[str]:
         """The kubeconfig's context names (cheap, no network)."""
         ...
@@ -145,6 +154,8 @@ class EngineAPI(Protocol):
 
 
 __all__ = [
+    "ActionError",
+    "ActionOutcome",
     "AppSnapshot",
     "AutomationStatus",
     "ClusterEvent",
@@ -162,6 +173,7 @@ __all__ = [
     "OperationPhase",
     "OperationState",
     "ReadOnlyError",
+    "ResourceAction",
     "ResourceNode",
     "ResourceResult",
     "ResultCode",

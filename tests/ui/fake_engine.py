@@ -26,12 +26,14 @@ from typing import Any
 from fake_inspect import FakeInspection, sample_events
 
 from gitops_tui.engine.api import (
+    ActionOutcome,
     ClusterEvent,
     EngineAPI,
     EngineError,
     HistoryEntry,
     LiveObject,
     ReadOnlyError,
+    ResourceAction,
     SyncPreview,
     SyncRequest,
     Unsubscribe,
@@ -645,6 +647,19 @@ class FakeEngine:
             raise EngineError(f"{app} has no history entry {history_id}")
         self._op_counter += 1
         return f"op-{self._op_counter}"
+
+    def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
+        """The built-in ``restart`` for workloads (as the engine offers it)."""
+        self._record("actions", (app, key))
+        self._blocking("actions")
+        workload = key.group == "apps" and key.kind in ("Deployment", "StatefulSet", "DaemonSet")
+        return [ResourceAction("restart")] if workload else []
+
+    def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
+        self._record("run_action", (app, key, name))
+        self._mutation(f"action {name}")
+        self._blocking("run_action")
+        return ActionOutcome(app, key, name, (f"patched {key.kind} {key.namespace}/{key.name}",))
 
     def fleet_preview(
         self, apps: Iterable[str] | None = None, *, prune: bool = False

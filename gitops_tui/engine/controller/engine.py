@@ -24,8 +24,10 @@ import time
 from collections.abc import Callable, Iterable
 
 from gitops_tui.engine.api import (
+    ActionOutcome,
     EngineError,
     HistoryEntry,
+    ResourceAction,
     SyncPreview,
     SyncRequest,
     Unsubscribe,
@@ -34,6 +36,7 @@ from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.loading import load_application_files
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.actions import ResourceActions
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
 from gitops_tui.engine.controller.auto_sync import AUTOMATION_PERIOD_S, AutoSync
 from gitops_tui.engine.controller.automation import Automation
@@ -130,6 +133,7 @@ class Engine:
             self._schedule,
             self.predictions,
         )
+        self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
         self.auto_sync = AutoSync(
             table,
             self.automation,
@@ -364,3 +368,9 @@ class Engine:
         self, app: str, key: ResourceKey | None = None, *, limit: int = MAX_EVENTS
     ) -> list[ClusterEvent]:
         return self.inspector.events(app, key, limit=limit)
+
+    def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
+        return self.resource_actions.actions(app, key)
+
+    def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
+        return self.resource_actions.run_action(app, key, name)

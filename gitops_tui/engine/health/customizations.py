@@ -392,7 +392,37 @@ def _load_directory(directory: Path) -> Customizations:
             problems.append(f"healthChecks: {path}: {exc}")
             continue
         health[pattern] = HealthOverride(pattern, script, True, str(path))
-    return Customizations(health=health, problems=tuple(problems))
+    actions = _directory_actions(directory, problems)
+    return Customizations(health=health, actions=actions, problems=tuple(problems))
+
+
+def _directory_actions(directory: Path, problems: list[str]) -> dict[str, Entry]:
+    """Actions in Argo CD's tree: ``<group>/<kind>/actions/discovery.lua`` and
+    ``.../actions/<name>/action.lua`` (``<kind>/actions/...`` for the core group)."""
+    actions: dict[str, Entry] = {}
+    found = sorted(directory.glob("*/actions/discovery.lua")) + sorted(
+        directory.glob("*/*/actions/discovery.lua")
+    )
+    for path in found[:MAX_SCRIPT_FILES]:
+        base = path.parent
+        pattern = "/".join(base.relative_to(directory).parts[:-1])
+        try:
+            value: dict[str, Any] = {"discovery.lua": _read_script(path), "definitions": []}
+            for action in sorted(base.glob("*/action.lua"))[:100]:
+                value["definitions"].append(
+                    {"name": action.parent.name, "action.lua": _read_script(action)}
+                )
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            problems.append(f"healthChecks: {path}: {exc}")
+            continue
+        actions[pattern] = Entry(pattern, value, str(base))
+    return actions
+
+
+def _read_script(path: Path) -> str:
+    if path.stat().st_size > MAX_SCRIPT_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_SCRIPT_FILE_BYTES // 1024} KiB")
+    return path.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ in force
