@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -44,7 +43,7 @@ from gitops_tui.ui.screens.help import HelpScreen
 from gitops_tui.ui.screens.history import HistoryScreen
 from gitops_tui.ui.styles import css_paths
 from gitops_tui.ui.symbols import glyphs_for, want_ascii
-from gitops_tui.ui.workers import Cancelled, call_blocking, describe_error, error_title
+from gitops_tui.ui.workers import describe_error, error_title, run_engine_call
 
 EMPTY_FLEET = FleetSnapshot(generation=-1)
 
@@ -298,16 +297,14 @@ class GitOpsApp(App[None]):
             return
         what = name or "all apps"
         self.notify(f"{'Hard refresh' if hard else 'Refresh'}: {what}", timeout=2, markup=False)
-        self._refresh(self.engine, name, hard)
-
-    @work(thread=True, exit_on_error=False, group="refresh")
-    def _refresh(self, engine: EngineAPI, name: str | None, hard: bool) -> None:
-        try:
-            call_blocking(engine.refresh, name, hard=hard)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("refresh", exc))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.refresh(name, hard=hard),
+            lambda _: None,
+            action="refresh",
+            group="refresh",
+        )
 
     def request_terminate(self, name: str) -> None:
         if self._refuse_read_only("terminate", name) or not self._known(name):
@@ -316,18 +313,14 @@ class GitOpsApp(App[None]):
         if op is None or op.phase.done:
             self.notify(f"No sync is running for {name}.", severity="warning", markup=False)
             return
-        self._terminate(self.engine, name)
-
-    @work(thread=True, exit_on_error=False, group="terminate")
-    def _terminate(self, engine: EngineAPI, name: str) -> None:
-        try:
-            stopped = call_blocking(engine.terminate, name)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("terminate", exc))
-            return
-        self.post_message(TerminateDone(name, bool(stopped)))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.terminate(name),
+            lambda stopped: TerminateDone(name, bool(stopped)),
+            action="terminate",
+            group="terminate",
+        )
 
     def on_terminate_done(self, message: TerminateDone) -> None:
         self.terminate_done(message)
@@ -368,22 +361,19 @@ class GitOpsApp(App[None]):
     def load_contexts(self, *, announce: bool) -> None:
         """Read the contexts in a worker; ``announce`` notifies the default and the known ones."""
         self._contexts_token += 1
-        self._load_contexts(self.engine, self._contexts_token, announce)
+        engine, token = self.engine, self._contexts_token
 
-    @work(thread=True, exit_on_error=False, group="contexts")
-    def _load_contexts(self, engine: EngineAPI, token: int, announce: bool) -> None:
-        try:
-            names = call_blocking(engine.contexts)
-            default = call_blocking(_default_context, engine)
-        except Cancelled:
-            return
-        except Exception as exc:
-            if announce:
-                self.post_message(EngineCallFailed("ctx", exc))
-            else:
-                self.log.warning("could not list the kubeconfig contexts", exc)
-            return
-        self.post_message(ContextsLoaded(token, list(names), default, announce))
+        def quietly(exc: BaseException) -> None:
+            self.log.warning("could not list the kubeconfig contexts", exc)
+
+        run_engine_call(
+            self,
+            lambda: (engine.contexts(), _default_context(engine)),
+            lambda found: ContextsLoaded(token, list(found[0]), found[1], announce),
+            action="ctx",
+            group="contexts",
+            on_error=None if announce else quietly,
+        )
 
     def on_contexts_loaded(self, message: ContextsLoaded) -> None:
         if message.token != self._contexts_token:
@@ -400,18 +390,14 @@ class GitOpsApp(App[None]):
 
     def set_context(self, name: str) -> None:
         """``:ctx NAME``: in-cluster destinations now mean context ``name``."""
-        self._set_context(self.engine, name)
-
-    @work(thread=True, exit_on_error=False, group="contexts-set")
-    def _set_context(self, engine: EngineAPI, name: str) -> None:
-        try:
-            call_blocking(engine.set_default_context, name)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("ctx", exc))
-            return
-        self.post_message(ContextSet(name))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.set_default_context(name),
+            lambda _: ContextSet(name),
+            action="ctx",
+            group="contexts-set",
+        )
 
     def on_context_set(self, message: ContextSet) -> None:
         self.default_context = message.name

@@ -6,7 +6,6 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,7 +14,6 @@ from textual.widgets import ContentSwitcher, Footer, Tree
 from gitops_tui.engine.api import (
     AppSnapshot,
     AutomationStatus,
-    EngineAPI,
     FleetSnapshot,
     ResourceNode,
 )
@@ -30,7 +28,7 @@ from gitops_tui.ui.widgets.diff_view import DiffView
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 COMPACT = 3
 FULL = -1
@@ -229,18 +227,21 @@ class AppViewScreen(GitOpsScreen[None]):
         self._diff_loaded_for = (app.compared_at, self.context)
         if self.diffs is None:
             self.diff_view.show_message("Loading diff...")
-        self._fetch_diffs(self.gitops.engine, self.app_name, self.context, self._diff_token)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="diffs")
-    def _fetch_diffs(self, engine: EngineAPI, app: str, context: int, token: int) -> None:
-        try:
-            diffs = call_blocking(engine.diffs, app, context=context)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("diff", exc, token=token))
-            return
-        self.post_message(DiffsLoaded(app, context, token, list(diffs)))
+        engine, name, context, token = (
+            self.gitops.engine,
+            self.app_name,
+            self.context,
+            self._diff_token,
+        )
+        run_engine_call(
+            self,
+            lambda: engine.diffs(name, context=context),
+            lambda diffs: DiffsLoaded(name, context, token, list(diffs)),
+            action="diff",
+            token=token,
+            group="diffs",
+            exclusive=True,
+        )
 
     def on_diffs_loaded(self, message: DiffsLoaded) -> None:
         message.stop()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
-from gitops_tui.engine.api import EngineAPI, FleetSnapshot, HistoryEntry
-from gitops_tui.ui.messages import EngineCallFailed, HistoryLoaded, RollbackStarted
+from gitops_tui.engine.api import FleetSnapshot, HistoryEntry
+from gitops_tui.ui.messages import HistoryLoaded, RollbackStarted
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
@@ -19,7 +18,7 @@ from gitops_tui.ui.symbols import Glyphs, phase_text
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
 from gitops_tui.ui.widgets.operation_view import utc
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 HISTORY_COLUMNS = (
     ("id", "ID"),
@@ -110,18 +109,16 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def action_reload(self) -> None:
         self._token += 1
-        self._load(self.gitops.engine, self.app_name, self._token)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
-    def _load(self, engine: EngineAPI, app: str, token: int) -> None:
-        try:
-            entries = call_blocking(engine.history, app)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("history", exc, token=token))
-            return
-        self.post_message(HistoryLoaded(app, token, list(entries)))
+        engine, app, token = self.gitops.engine, self.app_name, self._token
+        run_engine_call(
+            self,
+            lambda: engine.history(app),
+            lambda entries: HistoryLoaded(app, token, list(entries)),
+            action="history",
+            token=token,
+            group="history",
+            exclusive=True,
+        )
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         message.stop()
@@ -163,18 +160,15 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def _confirmed(self, entry: HistoryEntry, ok: bool | None) -> None:
         if ok and not self.gitops.read_only:
-            self._rollback(self.gitops.engine, self.app_name, entry.id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback")
-    def _rollback(self, engine: EngineAPI, app: str, history_id: int) -> None:
-        try:
-            operation_id = call_blocking(engine.rollback, app, history_id)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("rollback", exc))
-            return
-        self.post_message(RollbackStarted(app, history_id, operation_id))
+            engine, app, history_id = self.gitops.engine, self.app_name, entry.id
+            run_engine_call(
+                self,
+                lambda: engine.rollback(app, history_id),
+                lambda operation_id: RollbackStarted(app, history_id, operation_id),
+                action="rollback",
+                group="rollback",
+                exclusive=True,
+            )
 
     def on_rollback_started(self, message: RollbackStarted) -> None:
         message.stop()
