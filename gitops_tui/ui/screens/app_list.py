@@ -414,7 +414,14 @@ class AppListScreen(GitOpsScreen[None]):
         self.table.focus()
 
     def set_filter(self, text: str) -> bool:
-        """Apply ``text`` as the filter; False (and a message) when it does not parse."""
+        """Put ``text`` in the filter box and apply it; False (and a message) when it does not parse."""
+        box = self.query_one(FilterInput)
+        if box.value != text:
+            box.value = text  # its Changed message applies it again: same text, no-op
+        return self._apply_filter(text)
+
+    def _apply_filter(self, text: str) -> bool:
+        """Apply ``text`` (the box's value: never written back, the user may be typing)."""
         try:
             parsed = AppFilter.parse(text)
         except FilterError as err:
@@ -424,8 +431,6 @@ class AppListScreen(GitOpsScreen[None]):
             return False
         self.app_filter = parsed
         box = self.query_one(FilterInput)
-        if box.value != text:
-            box.value = text
         box.set_class(not parsed.active and not box.has_focus, "-hidden")
         self._refresh_rows(rebuild=True)
         return True
@@ -433,12 +438,14 @@ class AppListScreen(GitOpsScreen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             event.stop()
-            self.set_filter(event.value)
+            if event.value != event.input.value:
+                return  # stale: keys read in one burst; the newest value's message follows
+            self._apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             event.stop()
-            if self.set_filter(event.value):
+            if self._apply_filter(event.input.value):
                 if not self.app_filter.active:
                     event.input.add_class("-hidden")
                 self.table.focus()
