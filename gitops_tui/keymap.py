@@ -91,6 +91,10 @@ BINDING_IDS: tuple[str, ...] = (
     "confirm.yes-enter",
     "confirm.no",
     "confirm.no-escape",
+    "quit.wait",
+    "quit.terminate",
+    "quit.stay",
+    "quit.stay-n",
     "command-line.cancel",
     # widgets: tables, the diff viewer, the resource tree
     "table.cursor-down",

@@ -33,8 +33,10 @@ from gitops_tui.ui.messages import (
     TerminateDone,
 )
 from gitops_tui.ui.modals.command_line import CommandLineModal
+from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.modals.fleet_sync import FleetSyncModal
 from gitops_tui.ui.modals.prune import PruneModal
+from gitops_tui.ui.modals.quit import QuitModal, running_operations
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_list import AppListScreen
 from gitops_tui.ui.screens.app_view import AppViewScreen
@@ -313,6 +315,19 @@ class GitOpsApp(App[None]):
         if op is None or op.phase.done:
             self.notify(f"No sync is running for {name}.", severity="warning", markup=False)
             return
+        self.push_screen(
+            ConfirmModal(
+                f"Terminate the sync of {name}?",
+                f"{op.message or 'The sync is running.'}\n"
+                "It stops after its current step; what was applied stays applied.",
+                confirm_label="terminate",
+            ),
+            callback=lambda ok: self._terminate_confirmed(name, ok),
+        )
+
+    def _terminate_confirmed(self, name: str, ok: bool | None) -> None:
+        if not ok or self._refuse_read_only("terminate", name):
+            return
         engine = self.engine
         run_engine_call(
             self,
@@ -421,7 +436,7 @@ class GitOpsApp(App[None]):
             return
         verb, argument = command.verb, command.argument
         if verb == "quit":
-            self.action_quit_now()
+            self.request_quit()
         elif verb == "help":
             self.action_help()
         elif verb in ("filter", "sort"):
@@ -475,6 +490,15 @@ class GitOpsApp(App[None]):
         self.push_screen(HelpScreen(title, screen.active_bindings))
 
     async def action_quit(self) -> None:
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Quit; with syncs in flight, ask first (wait, terminate, or stay)."""
+        if isinstance(self.screen, QuitModal):
+            return
+        if running_operations(self.fleet):
+            self.push_screen(QuitModal())
+            return
         self.action_quit_now()
 
     def action_quit_now(self) -> None:

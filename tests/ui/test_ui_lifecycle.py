@@ -24,6 +24,7 @@ SIZE = (80, 24)
 
 def test_quit_is_immediate_while_engine_calls_hang() -> None:
     engine = FakeEngine()
+    engine.update_app("frontend", operation=None)  # no sync runs: q quits without asking
     engine.gate = threading.Event()  # diffs, preview and close block for up to 60 s
 
     async def scenario() -> GitOpsApp:
