@@ -25,6 +25,7 @@ from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
+from gitops_tui.ui.hints import for_console
 from gitops_tui.ui.messages import (
     ContextSet,
     ContextsLoaded,
@@ -73,6 +74,8 @@ class GitOpsApp(App[None]):
     ) -> None:
         """``keymap``: binding id -> keys (the config's ``keymap:``, validated there)."""
         super().__init__()
+        self.key_overrides: dict[str, str] = dict(keymap or {})
+        """Binding id -> keys from the config (hints name the keys in effect)."""
         if keymap:
             self.set_keymap(keymap)
         self.engine = engine
@@ -190,6 +193,7 @@ class GitOpsApp(App[None]):
     def report_error(self, action: str, error: BaseException) -> None:
         """The one place where failed engine calls become notifications (never a traceback)."""
         text, severity = describe_error(action, error)
+        text = for_console(text, self.key_overrides)
         self.log.error(f"{action} failed", error)
         self.notify(
             text,

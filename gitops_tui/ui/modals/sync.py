@@ -142,7 +142,9 @@ class SyncModal(GitOpsModal[str | None]):
             yield SafeStatic("", id="sync-summary", markup=False)
             with ContentSwitcher(initial="sync-plan", id="sync-body"):
                 yield PlanTable(PLAN_COLUMNS, id="sync-plan")
-                yield OperationView(self.gitops.glyphs, id="sync-progress")
+                yield OperationView(
+                    self.gitops.glyphs, keymap=self.gitops.key_overrides, id="sync-progress"
+                )
             yield SafeStatic("", id="sync-hint", classes="dialog-hint", markup=False)
         yield Footer()
 
@@ -273,6 +275,7 @@ class SyncModal(GitOpsModal[str | None]):
     def _start_preview(self) -> None:
         self.preview_error = ""
         summary = self.query_one("#sync-summary", SafeStatic)
+        summary.display = True
         summary.update(Text("computing the plan...", style="italic"))
         self._render_hint()
         self.refresh_bindings()
@@ -339,9 +342,9 @@ class SyncModal(GitOpsModal[str | None]):
         self.starting = False
         self.operation_id = message.operation_id
         self.query_one(ContentSwitcher).current = "sync-progress"
-        self.query_one("#sync-summary", SafeStatic).update(
-            Text("dry run: nothing is changed" if message.request.dry_run else "")
-        )
+        summary = self.query_one("#sync-summary", SafeStatic)
+        summary.update(Text("dry run: nothing is changed" if message.request.dry_run else ""))
+        summary.display = message.request.dry_run  # no empty lines above the progress
         self._render_header()
         self.refresh_bindings()
         self.fleet_updated(self.gitops.fleet)

@@ -149,7 +149,7 @@ class AppViewScreen(GitOpsScreen[None]):
                 yield SafeStatic("", id="detail", markup=False)
                 with ContentSwitcher(initial="diff", id="right"):
                     yield DiffView(ascii_only=glyphs.ascii, id="diff")
-                    yield OperationView(glyphs, id="operation")
+                    yield OperationView(glyphs, keymap=self.gitops.key_overrides, id="operation")
         yield Footer()
 
     def on_mount(self) -> None:
