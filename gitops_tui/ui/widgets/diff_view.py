@@ -148,6 +148,7 @@ class DiffView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "diff-view--add",
         "diff-view--remove",
+        "diff-view--context",
         "diff-view--hunk",
         "diff-view--file",
         "diff-view--header",
@@ -262,13 +263,30 @@ class DiffView(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _style(self, kind: str) -> Style:
-        return self.get_component_rich_style(f"diff-view--{kind}", partial=True)
+        """The component's style with its colours blended onto the view's background.
+
+        A partial rich style drops the alpha of ``background: $success 20%`` (the
+        tint became the full colour: green text on green, 1.3:1); blend here so what
+        reaches the terminal is the contrast the stylesheet means."""
+        name = f"diff-view--{kind}"
+        styles = self.get_component_styles(name)
+        partial = self.get_component_rich_style(name, partial=True)
+        _, view_bg = self.background_colors
+        background = view_bg + styles.background if styles.has_rule("background") else view_bg
+        if styles.auto_color:  # ``auto N%``: black or white, whichever reads on this background
+            foreground = background.get_contrast_text(styles.color.a)
+        else:
+            foreground = styles.color
+        colors = Style(color=(background + foreground).rich_color)
+        if styles.has_rule("background"):
+            colors += Style(bgcolor=background.rich_color)
+        return partial + colors
 
     def _render_row(self, row: Row, base: Style) -> Strip:
         kind = row[0]
         if kind == "split":
             return self._render_split(row[1], row[2], row[3], base)
-        style = base if kind == "context" else base + self._style(kind)
+        style = base + self._style(kind)
         return Strip([Segment(row[1], style)], cell_len(row[1]))
 
     def _render_split(self, tag: str, left: str, right: str, base: Style) -> Strip:
@@ -288,8 +306,8 @@ class DiffView(ScrollView, can_focus=True):
         right_text = set_cell_size(marked_right, column)
         return Strip(
             [
-                Segment(left_text, base + self._style("remove") if removed else base),
+                Segment(left_text, base + self._style("remove" if removed else "context")),
                 Segment(self._gutter, base + self._style("gutter")),
-                Segment(right_text, base + self._style("add") if added else base),
+                Segment(right_text, base + self._style("add" if added else "context")),
             ]
         )
