@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.widgets import DataTable, Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
@@ -20,8 +20,15 @@ from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell,
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
-from gitops_tui.ui.symbols import Glyphs, health_text, phase_text, sync_text
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.symbols import (
+    HEALTH_STYLE,
+    SYNC_STYLE,
+    Glyphs,
+    health_text,
+    phase_text,
+    sync_text,
+)
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
 
 APP_COLUMNS = (
@@ -35,6 +42,19 @@ APP_COLUMNS = (
     ("destination", "DESTINATION"),
     ("conditions", "CONDITIONS"),
 )
+
+NARROW_COLUMNS = (
+    ("name", "NAME"),
+    ("sync", "SYNC"),
+    ("health", "HEALTH"),
+    ("last_sync", "LAST SYNC"),
+    ("destination", "DESTINATION"),
+    ("conditions", "CONDITIONS"),
+)
+"""Below ``NARROW_WIDTH`` columns: PROJECT, REV and AUTO go (the app view shows them),
+SYNC and HEALTH show their glyph only, so DESTINATION and CONDITIONS stay on screen."""
+
+NARROW_WIDTH = 110
 
 FILTER_HINT = "name  sync:OutOfSync  health:Degraded  project:x  cluster:x  !term"
 
@@ -66,7 +86,16 @@ def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
     return Text(f"{glyphs.warning} {first}{more}", style=style)
 
 
-def app_cells(app: AppSnapshot, glyphs: Glyphs) -> Cells:
+def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False) -> Cells:
+    if narrow:
+        return (
+            app.name,
+            Text(glyphs.sync[app.sync], style=SYNC_STYLE[app.sync]),
+            Text(glyphs.health[app.health], style=HEALTH_STYLE[app.health]),
+            last_sync_text(app, glyphs),
+            app.destination.label,
+            conditions_text(app, glyphs),
+        )
     return (
         app.name,
         sync_text(glyphs, app.sync),
@@ -150,11 +179,16 @@ class AppListScreen(GitOpsScreen[None]):
         self._cells: dict[str, tuple[AppSnapshot, Cells]] = {}
         self._names: dict[str, tuple[tuple[TreeRow, bool, bool], str | Text]] = {}
         self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
+        self.narrow = False
+        """Fewer, shorter columns (``NARROW_COLUMNS``) on a narrow terminal."""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield FilterInput(placeholder=FILTER_HINT, id="filter", classes="-hidden")
-        yield AppTable(APP_COLUMNS, id="apps")
+        self.narrow = self.app.size.width < NARROW_WIDTH
+        table = AppTable(NARROW_COLUMNS if self.narrow else APP_COLUMNS, id="apps")
+        table.fixed_columns = 1  # NAME stays when scrolling right
+        yield table
         yield SafeStatic("", id="list-status", markup=False)
         yield Footer()
 
@@ -163,6 +197,15 @@ class AppListScreen(GitOpsScreen[None]):
         self.query_one(FilterInput).cursor_blink = False
         self.fleet_updated(self.gitops.fleet)
         self.table.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        self._cells, self._names, self._rows = {}, {}, {}
+        self.table.set_columns(NARROW_COLUMNS if narrow else APP_COLUMNS)
+        self._refresh_rows(rebuild=True)
 
     @property
     def table(self) -> AppTable:
@@ -209,8 +252,8 @@ class AppListScreen(GitOpsScreen[None]):
             ordered=True,
             rebuild=rebuild,
         )
-        self.query_one(FleetHeader).show(
-            header_text(fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible))
+        self.query_one(FleetHeader).show_fleet(
+            fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible)
         )
         self._show_status(len(visible), len(fleet.apps))
 
@@ -238,7 +281,7 @@ class AppListScreen(GitOpsScreen[None]):
         cached = self._cells.get(app.name)
         if cached is not None and cached[0] is app:
             return cached[1]
-        cells = app_cells(app, glyphs)
+        cells = app_cells(app, glyphs, narrow=self.narrow)
         self._cells[app.name] = (app, cells)
         return cells
 

@@ -25,7 +25,7 @@ from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.diff_view import DiffView
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
 from gitops_tui.ui.workers import run_engine_call
@@ -35,7 +35,10 @@ FULL = -1
 
 
 def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
-    text = Text()
+    """Two lines, never wrapped (cut with an ellipsis): status, revision, destination;
+    then project, automation and the source. Health message and automation hold-ups
+    follow on lines of their own."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append_text(sync_text(glyphs, app.sync))
     text.append("  ")
     text.append_text(health_text(glyphs, app.health))
@@ -46,10 +49,10 @@ def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
     if app.target_revision:
         text.append(f" ({app.target_revision})", style="bright_black")
     text.append(f"  {glyphs.arrow} {app.destination.label}")
-    text.append(f"  project {app.project}  auto {automation_flags(app)}")
+    text.append(f"\nproject {app.project}  auto {automation_flags(app)}")
     source = f"{app.repo_url} {app.path}".strip()
     if source:
-        text.append(f"\n{source}", style="bright_black")
+        text.append(f"  {source}", style="bright_black")
     if app.health_message:
         text.append(f"\n{app.health_message}", style="bright_black")
     if app.automation is not None:
@@ -183,8 +186,8 @@ class AppViewScreen(GitOpsScreen[None]):
         if not self.fleet_ready:
             return
         glyphs = self.gitops.glyphs
-        self.query_one(FleetHeader).show(
-            header_text(fleet, glyphs, read_only=self.gitops.read_only, crumbs=(self.app_name,))
+        self.query_one(FleetHeader).show_fleet(
+            fleet, glyphs, read_only=self.gitops.read_only, crumbs=(self.app_name,)
         )
         app = fleet.by_name.get(self.app_name)
         if app is None:

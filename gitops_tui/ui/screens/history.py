@@ -15,7 +15,7 @@ from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, phase_text
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import utc
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
 from gitops_tui.ui.workers import run_engine_call
@@ -96,13 +96,11 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
         if self.fleet_ready:
-            self.query_one(FleetHeader).show(
-                header_text(
-                    fleet,
-                    self.gitops.glyphs,
-                    read_only=self.gitops.read_only,
-                    crumbs=(self.app_name, "history"),
-                )
+            self.query_one(FleetHeader).show_fleet(
+                fleet,
+                self.gitops.glyphs,
+                read_only=self.gitops.read_only,
+                crumbs=(self.app_name, "history"),
             )
 
     # -- loading ---------------------------------------------------------------------

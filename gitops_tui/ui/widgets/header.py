@@ -20,8 +20,12 @@ def header_text(
     read_only: bool,
     crumbs: tuple[str, ...] = (),
     shown: int | None = None,
+    compact: bool = False,
 ) -> Text:
-    """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``."""
+    """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``.
+
+    ``compact`` (a narrow terminal): counts without their words (``✓ 12  ↻ 3  ✗ 1``),
+    so the unreachable-cluster warning still fits on the one line."""
     sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
     crumb_sep = " > " if glyphs.ascii else " › "
     text = Text()
@@ -56,7 +60,8 @@ def header_text(
         if index:
             text.append("  ")
         count = counts.get(status.value, 0)
-        text.append(f"{glyph} {count} {status.value}", style=style if count else "")
+        label = f"{glyph} {count}" if compact else f"{glyph} {count} {status.value}"
+        text.append(label, style=style if count else "")
     down = [c.name for c in fleet.clusters if not c.reachable]
     if down:
         text.append(sep)
@@ -66,13 +71,43 @@ def header_text(
 
 
 class FleetHeader(SafeStatic):
-    """Shows ``header_text``; repaints only when the text actually changes."""
+    """Shows ``header_text`` on one line: the full text when it fits, else the compact
+    one (re-chosen on resize); repaints only when the shown text actually changes."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self._last: Text | None = None
+        self._texts: tuple[Text, Text | None] | None = None
 
-    def show(self, text: Text) -> None:
+    def show(self, text: Text, compact: Text | None = None) -> None:
+        self._texts = (text, compact)
+        self._choose()
+
+    def show_fleet(
+        self,
+        fleet: FleetSnapshot,
+        glyphs: Glyphs,
+        *,
+        read_only: bool,
+        crumbs: tuple[str, ...] = (),
+        shown: int | None = None,
+    ) -> None:
+        def build(compact: bool) -> Text:
+            return header_text(
+                fleet, glyphs, read_only=read_only, crumbs=crumbs, shown=shown, compact=compact
+            )
+
+        self.show(build(False), build(True))
+
+    def on_resize(self) -> None:
+        self._choose()
+
+    def _choose(self) -> None:
+        if self._texts is None:
+            return
+        full, compact = self._texts
+        width = self.size.width or self.app.size.width - 2  # content width (no padding)
+        text = compact if compact is not None and full.cell_len > width else full
         if text != self._last:
             self._last = text
             self.update(text)

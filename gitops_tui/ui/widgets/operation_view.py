@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from gitops_tui.engine.api import OperationPhase, OperationState, ResourceResult
 from gitops_tui.ui.hints import for_console
@@ -105,7 +104,7 @@ class OperationView(Vertical):
         table.sync_rows(rows)
         self._show_detail()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self._show_detail()
 
     def _show_detail(self) -> None:
