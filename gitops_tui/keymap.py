@@ -46,6 +46,8 @@ BINDING_IDS: tuple[str, ...] = (
     "list.escape",
     # one app
     "app-view.back",
+    "app-view.unzoom",
+    "app-view.to-tree",
     "app-view.sync",
     "app-view.diff",
     "app-view.operation",

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
 from gitops_tui.engine.api import (
@@ -107,6 +108,9 @@ class AppViewScreen(GitOpsScreen[None]):
     """Drill-down into one app (``enter`` on the list)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # one key, three meanings; check_action shows the one that applies in the footer
+        Binding("escape", "unzoom", "Unzoom", id="app-view.unzoom"),
+        Binding("escape", "to_tree", "Tree", id="app-view.to-tree"),
         Binding("escape", "back", "Back", id="app-view.back"),
         Binding("s", "sync", "Sync", id="app-view.sync"),
         Binding("d", "show_diff", "Diff", id="app-view.diff"),
@@ -328,14 +332,50 @@ class AppViewScreen(GitOpsScreen[None]):
 
     # -- actions ---------------------------------------------------------------------
 
+    def _escape_does(self) -> str:
+        """What esc does now: un-zoom, then from the diff/operation pane to the tree, then out."""
+        if self.maximized is not None:
+            return "unzoom"
+        if self.focused is not None and self.focused is not self.resource_tree:
+            return "to_tree"
+        return "back"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("unzoom", "to_tree", "back"):
+            return action == self._escape_does()  # the footer names what esc will do
+        return super().check_action(action, parameters)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def action_unzoom(self) -> None:
+        self.minimize()
+        self.refresh_bindings()
+
+    def action_to_tree(self) -> None:
+        self.resource_tree.focus()
+
     def action_back(self) -> None:
         """One level up: un-zoom, then from the diff/operation pane to the tree, then out."""
-        if self.maximized is not None:
-            self.minimize()
-        elif self.focused is not self.resource_tree:
-            self.resource_tree.focus()
+        what = self._escape_does()
+        if what == "unzoom":
+            self.action_unzoom()
+        elif what == "to_tree":
+            self.action_to_tree()
         else:
             self.dismiss()
+
+    def on_diff_view_layout_changed(self, message: DiffView.LayoutChanged) -> None:
+        message.stop()
+        self._show_selection()  # the mode label says split or unified: keep it true
+
+    def on_diff_view_step_requested(self, message: DiffView.StepRequested) -> None:
+        message.stop()
+        tree = self.resource_tree
+        if message.step > 0:
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
 
     def action_show_diff(self) -> None:
         self.query_one(ContentSwitcher).current = "diff"
@@ -368,13 +408,19 @@ class AppViewScreen(GitOpsScreen[None]):
         self._show_selection()
 
     def action_zoom(self) -> None:
+        """Zoom the right pane (the diff or the operation), wherever the focus is."""
         if self.maximized is not None:
-            self.minimize()
+            self.action_unzoom()
             return
-        target = self.focused
-        if target is not None:
-            self.maximize(target)
-            self._show_selection()
+        if self.pane == "diff":
+            target: Widget = self.diff_view
+            target.focus()
+        else:
+            target = self.query_one(OperationView)
+            self.query_one("#operation-results").focus()
+        self.maximize(target)
+        self.refresh_bindings()
+        self._show_selection()
 
     def action_sync(self) -> None:
         self.gitops.open_sync(

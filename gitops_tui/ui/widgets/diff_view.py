@@ -17,6 +17,7 @@ from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -134,6 +135,16 @@ def _marked(tag: str, left: str, right: str) -> tuple[str, str]:
 class DiffView(ScrollView, can_focus=True):
     """Shows a list of ``ResourceDiff``s; ``compact`` folds context, ``split`` sets the layout."""
 
+    class LayoutChanged(Message):
+        """The layout went from unified to side by side or back (a resize, ``v``, a zoom)."""
+
+    class StepRequested(Message):
+        """``j``/``k`` on a diff that has nothing to scroll: the next/previous resource."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="diff.scroll-down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="diff.scroll-up"),
@@ -215,7 +226,10 @@ class DiffView(ScrollView, can_focus=True):
         return self.split_preference and width >= SPLIT_MIN_WIDTH
 
     def _rebuild(self, *, reset_scroll: bool) -> None:
-        self._layout_split = self._want_split()
+        split = self._want_split()
+        if split != self._layout_split:
+            self.post_message(self.LayoutChanged())
+        self._layout_split = split
         rows: list[Row]
         if self._message:
             rows = [("note", self._message)]
@@ -242,6 +256,18 @@ class DiffView(ScrollView, can_focus=True):
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._width:
             self._rebuild(reset_scroll=False)
+
+    def action_scroll_down(self) -> None:
+        if self.max_scroll_y == 0:  # it all fits: j walks the resources instead
+            self.post_message(self.StepRequested(1))
+        else:
+            super().action_scroll_down()
+
+    def action_scroll_up(self) -> None:
+        if self.max_scroll_y == 0:
+            self.post_message(self.StepRequested(-1))
+        else:
+            super().action_scroll_up()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
