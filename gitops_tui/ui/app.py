@@ -273,16 +273,20 @@ class GitOpsApp(App[None]):
             if not apps:
                 return
 
+        modal = FleetSyncModal(apps)
+
         def done(started: int | None) -> None:
             if started:
+                what = "dry run" if modal.dry_run else "sync"
                 self.notify(
-                    f"Fleet sync: {started} sync{'s' if started != 1 else ''} started.",
+                    f"Fleet {what}: {started} {what}{'s' if started != 1 else ''} started."
+                    + (" The marks stay for the real sync." if modal.dry_run else ""),
                     markup=False,
                 )
-                if on_started is not None:
-                    on_started(started)
+                if on_started is not None and not modal.dry_run:
+                    on_started(started)  # a dry run changes nothing: keep the marks
 
-        self.push_screen(FleetSyncModal(apps), callback=done)
+        self.push_screen(modal, callback=done)
 
     def open_prune(self, name: str) -> None:
         if self._refuse_read_only("prune", name) or not self._known(name):

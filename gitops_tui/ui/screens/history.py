@@ -74,6 +74,9 @@ class HistoryScreen(GitOpsScreen[None]):
         self.entries: dict[str, HistoryEntry] = {}
         self._token = 0
         self.loaded = False
+        self._last_sync: tuple[object, ...] | None = None
+        """The app's last operation as last seen: when it changes (a rollback or a sync
+        ended), the history is loaded again."""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -102,6 +105,12 @@ class HistoryScreen(GitOpsScreen[None]):
                 read_only=self.gitops.read_only,
                 crumbs=(self.app_name, "history"),
             )
+            app = fleet.by_name.get(self.app_name)
+            last = app.last_sync if app is not None else None
+            seen = () if last is None else (last.id, last.phase, last.finished_at)
+            if self._last_sync is not None and seen != self._last_sync:
+                self.action_reload()  # e.g. the rollback just started from here has ended
+            self._last_sync = seen
 
     # -- loading ---------------------------------------------------------------------
 
