@@ -24,6 +24,7 @@ from textual.screen import Screen
 from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
+from gitops_tui.ui import ages
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
 from gitops_tui.ui.hints import for_console
 from gitops_tui.ui.messages import (
@@ -71,9 +72,12 @@ class GitOpsApp(App[None]):
         close_engine: bool = True,
         initial_app: str | None = None,
         keymap: Mapping[str, str] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        """``keymap``: binding id -> keys (the config's ``keymap:``, validated there)."""
+        """``keymap``: binding id -> keys (the config's ``keymap:``, validated there);
+        ``clock``: the time ages are measured against (tests pin it)."""
         super().__init__()
+        self.clock = clock if clock is not None else ages.now
         self.key_overrides: dict[str, str] = dict(keymap or {})
         """Binding id -> keys from the config (hints name the keys in effect)."""
         if keymap:

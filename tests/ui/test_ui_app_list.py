@@ -38,7 +38,7 @@ async def test_list_shows_every_app_with_status_words_and_counts(engine: FakeEng
         assert "5 apps" in text
         assert "✓ 2 Synced" in text and "↻ 2 OutOfSync" in text and "✗ 1 Degraded" in text
         assert "↻ OutOfSync" in text and "◐ Progressing" in text
-        assert table(app).cells("frontend")[6].plain == "⟳ Running"
+        assert table(app).cells("frontend")[6].plain == "⟳ Running 1h"  # the pinned clock
         assert "READ-ONLY" not in text
         assert app.animation_level == "none"
 

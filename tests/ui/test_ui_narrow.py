@@ -7,6 +7,7 @@ from __future__ import annotations
 from fake_engine import FakeEngine
 from uitest import screen_text, wait_for
 
+from gitops_tui.ui.ages import age_text
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.screens.app_list import AppTable
 from gitops_tui.ui.screens.app_view import AppViewScreen
@@ -84,3 +85,31 @@ def test_fit_name_keeps_the_end() -> None:
     assert fit_name("guestbook-ui-7d9f8-abcde", 30) == "guestbook-ui-7d9f8-abcde"
     short = fit_name("guestbook-ui-7d9f8-abcde", 14)
     assert len(short) == 14 and short.endswith("abcde") and "…" in short
+
+
+async def test_last_sync_shows_an_age_that_moves_on(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)  # the clock is pinned at T0 + 1h (conftest)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(AppTable)
+        cells = table.cells("monitoring")
+        assert cells is not None and str(cells[6]) == "✓ Succeeded 1h"
+        now = app.clock()
+        app.clock = lambda: now + 2 * 86400
+        app.screen._ages_moved_on()  # what the list's timer calls  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: str(table.cells("monitoring")[6]) == "✓ Succeeded 2d")  # type: ignore[index]
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "✓ 2d" in screen_text(app))
+
+
+def test_age_text() -> None:
+    assert [age_text(s) for s in (-5, 0, 59, 60, 3599, 3600, 86400 * 3, 86400 * 400)] == [
+        "0s",
+        "0s",
+        "59s",
+        "1m",
+        "59m",
+        "1h",
+        "3d",
+        "1y",
+    ]

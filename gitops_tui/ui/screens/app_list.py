@@ -16,12 +16,14 @@ from textual.events import Key, Resize
 from textual.widgets import DataTable, Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
+from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import (
     HEALTH_STYLE,
+    PHASE_STYLE,
     SYNC_STYLE,
     Glyphs,
     health_text,
@@ -67,13 +69,29 @@ def automation_flags(app: AppSnapshot) -> str:
     )
 
 
-def last_sync_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
+def last_sync_age(app: AppSnapshot, now: float) -> str:
+    """How long ago the last operation ended (or since it started, while it runs)."""
+    op = app.operation if app.operation is not None else app.last_sync
+    if op is None:
+        return ""
+    return age_text(now - (op.finished_at if op.finished_at is not None else op.started_at))
+
+
+def last_sync_text(
+    app: AppSnapshot, glyphs: Glyphs, age: str = "", *, narrow: bool = False
+) -> Text:
+    """``✓ Succeeded 5m`` (``narrow``: ``✓ 5m``): the phase and how long ago."""
     op = app.operation if app.operation is not None else app.last_sync
     if op is None:
         return Text(glyphs.none, style="bright_black")
-    text = phase_text(glyphs, op.phase)
+    if narrow:
+        text = Text(glyphs.phase[op.phase], style=PHASE_STYLE[op.phase])
+    else:
+        text = phase_text(glyphs, op.phase)
     if op.dry_run:
         text.append(" (dry run)", style="bright_black")
+    if age:
+        text.append(f" {age}", style="bright_black")
     return text
 
 
@@ -86,13 +104,13 @@ def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
     return Text(f"{glyphs.warning} {first}{more}", style=style)
 
 
-def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False) -> Cells:
+def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: str = "") -> Cells:
     if narrow:
         return (
             app.name,
             Text(glyphs.sync[app.sync], style=SYNC_STYLE[app.sync]),
             Text(glyphs.health[app.health], style=HEALTH_STYLE[app.health]),
-            last_sync_text(app, glyphs),
+            last_sync_text(app, glyphs, age, narrow=True),
             app.destination.label,
             conditions_text(app, glyphs),
         )
@@ -103,7 +121,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False) -> Cell
         app.project,
         app.short_revision or glyphs.none,
         automation_flags(app),
-        last_sync_text(app, glyphs),
+        last_sync_text(app, glyphs, age),
         app.destination.label,
         conditions_text(app, glyphs),
     )
@@ -176,9 +194,10 @@ class AppListScreen(GitOpsScreen[None]):
         self.shown_rows: dict[str, TreeRow] = {}
         """The shown rows by name, as last rendered."""
         self._fleet: FleetSnapshot | None = None
-        self._cells: dict[str, tuple[AppSnapshot, Cells]] = {}
+        self._cells: dict[str, tuple[AppSnapshot, str, Cells]] = {}
         self._names: dict[str, tuple[tuple[TreeRow, bool, bool], str | Text]] = {}
         self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
+        self._now = 0.0
         self.narrow = False
         """Fewer, shorter columns (``NARROW_COLUMNS``) on a narrow terminal."""
 
@@ -193,6 +212,7 @@ class AppListScreen(GitOpsScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_interval(AGE_REFRESH_SECONDS, self._ages_moved_on)
         self.fleet_ready = True
         self.query_one(FilterInput).cursor_blink = False
         self.fleet_updated(self.gitops.fleet)
@@ -226,10 +246,14 @@ class AppListScreen(GitOpsScreen[None]):
             self.collapsed = {name for name in self.collapsed if name in by_name}
         self._refresh_rows(rebuild=False)
 
+    def _ages_moved_on(self) -> None:
+        self._refresh_rows(rebuild=False)  # only the cells whose age text changed update
+
     def _refresh_rows(self, *, rebuild: bool) -> None:
         fleet = self._fleet
         if fleet is None or not self.fleet_ready:
             return
+        self._now = self.gitops.clock()
         glyphs = self.gitops.glyphs
         visible = self.app_filter.apply(fleet.apps)
         by_name = fleet.by_name
@@ -278,11 +302,12 @@ class AppListScreen(GitOpsScreen[None]):
 
     def _cells_of(self, app: AppSnapshot, glyphs: Glyphs) -> Cells:
         """Cells of ``app``, reused while the engine hands over the same (immutable) snapshot."""
+        age = last_sync_age(app, self._now)
         cached = self._cells.get(app.name)
-        if cached is not None and cached[0] is app:
-            return cached[1]
-        cells = app_cells(app, glyphs, narrow=self.narrow)
-        self._cells[app.name] = (app, cells)
+        if cached is not None and cached[0] is app and cached[1] == age:
+            return cached[2]
+        cells = app_cells(app, glyphs, narrow=self.narrow, age=age)
+        self._cells[app.name] = (app, age, cells)
         return cells
 
     def _show_status(self, shown: int, total: int, error: str = "") -> None:
