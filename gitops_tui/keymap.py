@@ -43,6 +43,7 @@ BINDING_IDS: tuple[str, ...] = (
     "list.clear-marks",
     "list.toggle-children",
     "list.toggle-tree",
+    "list.copy",
     "list.escape",
     # one app
     "app-view.back",
@@ -59,6 +60,7 @@ BINDING_IDS: tuple[str, ...] = (
     "app-view.refresh",
     "app-view.hard-refresh",
     "app-view.terminate",
+    "app-view.copy",
     # history / rollback
     "history.rollback-enter",
     "history.back",

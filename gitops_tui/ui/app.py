@@ -25,6 +25,7 @@ from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui import ages
+from gitops_tui.ui.clipboard import set_clipboard
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
 from gitops_tui.ui.hints import for_console
 from gitops_tui.ui.messages import (
@@ -73,11 +74,14 @@ class GitOpsApp(App[None]):
         initial_app: str | None = None,
         keymap: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
+        osc52: bool = True,
     ) -> None:
         """``keymap``: binding id -> keys (the config's ``keymap:``, validated there);
         ``clock``: the time ages are measured against (tests pin it)."""
         super().__init__()
         self.clock = clock if clock is not None else ages.now
+        self.osc52 = osc52
+        """``y`` copies through OSC 52; off: shown in a notice (``:clipboard on|off``)."""
         self.key_overrides: dict[str, str] = dict(keymap or {})
         """Binding id -> keys from the config (hints name the keys in effect)."""
         if keymap:
@@ -453,6 +457,8 @@ class GitOpsApp(App[None]):
             self.action_help()
         elif verb in ("filter", "sort"):
             self._list_command(verb, argument)
+        elif verb == "clipboard":
+            set_clipboard(self, argument)
         elif verb == "ctx":
             if argument:
                 self.set_context(argument)

@@ -36,11 +36,14 @@ class Terminal:
         self, command: list[str], env: dict[str, str], size: tuple[int, int] = (120, 32)
     ) -> None:
         self.name = f"gitops-e2e-{uuid.uuid4().hex[:8]}"
+        self.socket = self.name  # a tmux server of its own: options set here stay here
         exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
         shell_line = f"env {exports} {' '.join(_quote(c) for c in command)}; sleep 0.2"
         subprocess.run(
             [
                 "tmux",
+                "-L",
+                self.socket,
                 "new-session",
                 "-d",
                 "-s",
@@ -55,9 +58,20 @@ class Terminal:
             timeout=10,
         )
 
+    @property
+    def tmux(self) -> list[str]:
+        return ["tmux", "-L", self.socket]
+
+    def run(self, *args: str) -> str:
+        """A tmux command on this terminal's server; its output."""
+        out = subprocess.run(
+            [*self.tmux, *args], capture_output=True, text=True, timeout=10, check=True
+        )
+        return out.stdout
+
     def screen(self) -> str:
         out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
+            [*self.tmux, "capture-pane", "-p", "-t", self.name],
             capture_output=True,
             text=True,
             timeout=10,
@@ -67,11 +81,13 @@ class Terminal:
 
     def keys(self, *keys: str) -> None:
         """tmux key names (``Escape``, ``Enter``, ``a``), one write each."""
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True, timeout=10)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True, timeout=10)
 
     def burst(self, text: str) -> None:
         """``text`` literally, in ONE write to the terminal (as keys arrive over SSH)."""
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True, timeout=10)
+        subprocess.run(
+            [*self.tmux, "send-keys", "-t", self.name, "-l", text], check=True, timeout=10
+        )
 
     def wait_until(self, check: object, what: str, timeout: float = 30.0) -> str:
         """Poll the screen until ``check(screen)`` holds; the screen then."""
@@ -92,7 +108,7 @@ class Terminal:
     def pid(self) -> int:
         """The pane's process (the shell running the command)."""
         out = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_pid}"],
+            [*self.tmux, "display-message", "-p", "-t", self.name, "#{pane_pid}"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -103,7 +119,7 @@ class Terminal:
     def alive(self) -> bool:
         return (
             subprocess.run(
-                ["tmux", "has-session", "-t", self.name],
+                [*self.tmux, "has-session", "-t", self.name],
                 capture_output=True,
                 timeout=10,
                 check=False,
@@ -118,9 +134,7 @@ class Terminal:
         return not self.alive()
 
     def close(self) -> None:
-        subprocess.run(
-            ["tmux", "kill-session", "-t", self.name], capture_output=True, timeout=10, check=False
-        )
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True, timeout=10, check=False)
 
 
 def fake_console(size: tuple[int, int] = (80, 24), *args: str) -> Terminal:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Input
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
+from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
@@ -174,6 +175,7 @@ class AppListScreen(GitOpsScreen[None]):
             id="list.toggle-children",
         ),
         Binding("T", "toggle_tree", "Tree / flat list", show=False, id="list.toggle-tree"),
+        Binding("y", "copy", "Copy the app's name (OSC 52)", show=False, id="list.copy"),
         Binding(
             "escape",
             "escape",
@@ -382,6 +384,10 @@ class AppListScreen(GitOpsScreen[None]):
     def action_terminate(self) -> None:
         if (name := self._selected()) is not None:
             self.gitops.request_terminate(name)
+
+    def action_copy(self) -> None:
+        if (name := self._selected()) is not None:
+            copy_text(self.gitops, name, f"app name {name}")
 
     # -- marks -----------------------------------------------------------------------
 

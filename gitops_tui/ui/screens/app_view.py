@@ -20,6 +20,7 @@ from gitops_tui.engine.api import (
 )
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
@@ -129,6 +130,13 @@ class AppViewScreen(GitOpsScreen[None]):
             id="app-view.hard-refresh",
         ),
         Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
+        Binding(
+            "y",
+            "copy",
+            "Copy the resource's name, or the diff from the diff viewer (OSC 52)",
+            show=False,
+            id="app-view.copy",
+        ),
     ]
 
     def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:
@@ -444,3 +452,16 @@ class AppViewScreen(GitOpsScreen[None]):
 
     def action_terminate(self) -> None:
         self.gitops.request_terminate(self.app_name)
+
+    def action_copy(self) -> None:
+        """The diff as shown when the viewer has the focus; else the selected name."""
+        if isinstance(self.focused, DiffView):
+            copy_text(self.gitops, self.diff_view.text, "the diff")
+            return
+        data = self.resource_tree.cursor_data
+        if data is None or data.node is None:
+            copy_text(self.gitops, self.app_name, f"app name {self.app_name}")
+            return
+        key = data.node.key
+        name = f"{key.namespace}/{key.name}" if key.namespace else key.name
+        copy_text(self.gitops, name, f"{key.kind} name {name}")
