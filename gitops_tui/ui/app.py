@@ -75,12 +75,15 @@ class GitOpsApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         clock: Callable[[], float] | None = None,
         osc52: bool = True,
+        backend: str = "local",
     ) -> None:
         """``keymap``: binding id -> keys (the config's ``keymap:``, validated there);
         ``clock``: the time ages are measured against (tests pin it)."""
         super().__init__()
         self.clock = clock if clock is not None else ages.now
         self.osc52 = osc52
+        self.backend = backend
+        """What runs the GitOps logic, for the header: ``local`` (this engine) or ``argocd``."""
         """``y`` copies through OSC 52; off: shown in a notice (``:clipboard on|off``)."""
         self.key_overrides: dict[str, str] = dict(keymap or {})
         """Binding id -> keys from the config (hints name the keys in effect)."""
@@ -166,6 +169,16 @@ class GitOpsApp(App[None]):
             for screen in self.screen_stack:
                 if isinstance(screen, GitOpsScreen | GitOpsModal) and screen.fleet_ready:
                     screen.fleet_updated(snapshot)
+
+    def _show_again(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, GitOpsScreen) and screen.fleet_ready:
+                screen.fleet_updated(self.fleet)
+
+    def where(self, cluster: str = "") -> tuple[str, ...]:
+        """Backend, kube context and cluster, for a screen's header."""
+        context = f"ctx {self.default_context}" if self.default_context else ""
+        return (self.backend, context, cluster)
 
     def app_names(self) -> Iterable[str]:
         return (app.name for app in self.fleet.apps)
@@ -410,7 +423,10 @@ class GitOpsApp(App[None]):
         if message.token != self._contexts_token:
             return  # stale: a newer load (after :ctx NAME) is on its way
         self.contexts = message.contexts
+        changed = message.default != self.default_context
         self.default_context = message.default
+        if changed:
+            self._show_again()  # the headers name the context
         if message.announce:
             known = ", ".join(message.contexts) or "none"
             self.notify(

@@ -113,3 +113,20 @@ def test_age_text() -> None:
         "3d",
         "1y",
     ]
+
+
+async def test_the_header_names_backend_context_and_cluster(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: app.default_context == "kind-dev")
+        await wait_for(pilot, lambda: "local · ctx kind-dev" in screen_text(app).splitlines()[0])
+        app.open_app("payments")
+        await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
+        await wait_for(
+            pilot, lambda: "local · ctx kind-dev · prod" in screen_text(app).splitlines()[0]
+        )
+        # 80 columns: what does not fit goes (backend, cluster, then the context); one line
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "· prod" not in screen_text(app).splitlines()[0])
+        first = screen_text(app).splitlines()[0]
+        assert first.rstrip().endswith("▲ edge-1 unreachable")

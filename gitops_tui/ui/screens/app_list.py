@@ -279,7 +279,11 @@ class AppListScreen(GitOpsScreen[None]):
             rebuild=rebuild,
         )
         self.query_one(FleetHeader).show_fleet(
-            fleet, glyphs, read_only=self.gitops.read_only, shown=len(visible)
+            fleet,
+            glyphs,
+            read_only=self.gitops.read_only,
+            shown=len(visible),
+            where=self.gitops.where(),
         )
         self._show_status(len(visible), len(fleet.apps))
 

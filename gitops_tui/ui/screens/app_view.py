@@ -21,6 +21,7 @@ from gitops_tui.engine.api import (
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.ui.clipboard import copy_text
+from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
@@ -198,10 +199,14 @@ class AppViewScreen(GitOpsScreen[None]):
         if not self.fleet_ready:
             return
         glyphs = self.gitops.glyphs
-        self.query_one(FleetHeader).show_fleet(
-            fleet, glyphs, read_only=self.gitops.read_only, crumbs=(self.app_name,)
-        )
         app = fleet.by_name.get(self.app_name)
+        self.query_one(FleetHeader).show_fleet(
+            fleet,
+            glyphs,
+            read_only=self.gitops.read_only,
+            crumbs=(self.app_name,),
+            where=self.gitops.where(cluster_label(app.destination) if app is not None else ""),
+        )
         if app is None:
             self.query_one("#app-summary", SafeStatic).update(
                 Text(f"{self.app_name} is no longer known to the engine.", style="bold red")

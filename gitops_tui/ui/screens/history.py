@@ -104,6 +104,7 @@ class HistoryScreen(GitOpsScreen[None]):
                 self.gitops.glyphs,
                 read_only=self.gitops.read_only,
                 crumbs=(self.app_name, "history"),
+                where=self.gitops.where(),
             )
             app = fleet.by_name.get(self.app_name)
             last = app.last_sync if app is not None else None

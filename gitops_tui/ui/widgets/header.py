@@ -21,11 +21,13 @@ def header_text(
     crumbs: tuple[str, ...] = (),
     shown: int | None = None,
     compact: bool = False,
+    where: str = "",
 ) -> Text:
     """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``.
 
     ``compact`` (a narrow terminal): counts without their words (``✓ 12  ↻ 3  ✗ 1``),
-    so the unreachable-cluster warning still fits on the one line."""
+    so the unreachable-cluster warning still fits on the one line. ``where``: the
+    backend, kube context and cluster of the screen (``local · ctx dev · in-cluster``)."""
     sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
     crumb_sep = " > " if glyphs.ascii else " › "
     text = Text()
@@ -33,6 +35,9 @@ def header_text(
     for crumb in crumbs:
         text.append(crumb_sep)
         text.append(crumb, style="bold")
+    if where:
+        text.append(sep)
+        text.append(where, style="bright_black")
     if read_only:
         text.append(sep)
         text.append(" READ-ONLY ", style="bold reverse red")
@@ -77,10 +82,11 @@ class FleetHeader(SafeStatic):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self._last: Text | None = None
-        self._texts: tuple[Text, Text | None] | None = None
+        self._texts: tuple[Text, ...] = ()
 
-    def show(self, text: Text, compact: Text | None = None) -> None:
-        self._texts = (text, compact)
+    def show(self, *texts: Text) -> None:
+        """The texts from the fullest to the shortest: the first that fits is shown."""
+        self._texts = texts
         self._choose()
 
     def show_fleet(
@@ -91,23 +97,36 @@ class FleetHeader(SafeStatic):
         read_only: bool,
         crumbs: tuple[str, ...] = (),
         shown: int | None = None,
+        where: tuple[str, ...] = (),
     ) -> None:
-        def build(compact: bool) -> Text:
+        """``where``: backend, context, cluster; dropped from the end when space lacks."""
+
+        def build(compact: bool, parts: tuple[str, ...]) -> Text:
             return header_text(
-                fleet, glyphs, read_only=read_only, crumbs=crumbs, shown=shown, compact=compact
+                fleet,
+                glyphs,
+                read_only=read_only,
+                crumbs=crumbs,
+                shown=shown,
+                compact=compact,
+                where=" · ".join(p for p in parts if p),
             )
 
-        self.show(build(False), build(True))
+        self.show(
+            build(False, where),
+            build(True, where),
+            build(True, where[1:2]),  # the context only
+            build(True, ()),
+        )
 
     def on_resize(self) -> None:
         self._choose()
 
     def _choose(self) -> None:
-        if self._texts is None:
+        if not self._texts:
             return
-        full, compact = self._texts
         width = self.size.width or self.app.size.width - 2  # content width (no padding)
-        text = compact if compact is not None and full.cell_len > width else full
+        text = next((t for t in self._texts if t.cell_len <= width), self._texts[-1])
         if text != self._last:
             self._last = text
             self.update(text)
