@@ -86,3 +86,29 @@ def test_a_whole_word_in_one_read_then_escape_clears_it_for_good(term: Terminal)
     screen = term.screen()
     assert "filter:" not in screen, screen
     assert all(name in screen for name in ("frontend", "guestbook", "payments")), screen
+
+
+def test_a_wide_real_terminal_gets_every_column_and_80_the_narrow_ones() -> None:
+    """A real terminal reports its size after the first layout: the list must still
+    pick its columns for it (the screen gets no Resize then)."""
+    wide = fake_console((120, 24))
+    try:
+        screen = wide.wait_until(
+            lambda s: "payments" in s and "PROJECT" in s.splitlines()[1],
+            "every column at 120",
+            timeout=15,
+        )
+        assert "OutOfSync" in screen
+    finally:
+        wide.close()
+    narrow = fake_console((80, 24))
+    try:
+        screen = narrow.wait_until(
+            lambda s: "payments" in s and "DESTINATION" in s.splitlines()[1],
+            "narrow columns at 80",
+            timeout=15,
+        )
+        header = screen.splitlines()[1]
+        assert "PROJECT" not in header and "DESTINATION" in header
+    finally:
+        narrow.close()

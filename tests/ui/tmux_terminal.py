@@ -38,7 +38,10 @@ class Terminal:
         self.name = f"gitops-e2e-{uuid.uuid4().hex[:8]}"
         self.socket = self.name  # a tmux server of its own: options set here stay here
         exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
-        shell_line = f"env {exports} {' '.join(_quote(c) for c in command)}; sleep 0.2"
+        # the size is the pane's: COLUMNS/LINES inherited from the test runner would override it
+        shell_line = (
+            f"env -u COLUMNS -u LINES {exports} {' '.join(_quote(c) for c in command)}; sleep 0.2"
+        )
         subprocess.run(
             [
                 "tmux",
