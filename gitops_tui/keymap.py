@@ -43,9 +43,12 @@ BINDING_IDS: tuple[str, ...] = (
     "list.clear-marks",
     "list.toggle-children",
     "list.toggle-tree",
+    "list.copy",
     "list.escape",
     # one app
     "app-view.back",
+    "app-view.unzoom",
+    "app-view.to-tree",
     "app-view.sync",
     "app-view.diff",
     "app-view.operation",
@@ -74,6 +77,7 @@ BINDING_IDS: tuple[str, ...] = (
     "events.back",
     "events.reload",
     "events.warnings-only",
+    "app-view.copy",
     # history / rollback
     "history.rollback-enter",
     "history.back",
@@ -108,6 +112,10 @@ BINDING_IDS: tuple[str, ...] = (
     "confirm.yes-enter",
     "confirm.no",
     "confirm.no-escape",
+    "quit.wait",
+    "quit.terminate",
+    "quit.stay",
+    "quit.stay-n",
     "command-line.cancel",
     # widgets: tables, the diff viewer, the resource tree
     "table.cursor-down",

@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -25,7 +24,10 @@ from textual.screen import Screen
 from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
+from gitops_tui.ui import ages
+from gitops_tui.ui.clipboard import set_clipboard
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
+from gitops_tui.ui.hints import for_console
 from gitops_tui.ui.messages import (
     ContextSet,
     ContextsLoaded,
@@ -34,8 +36,10 @@ from gitops_tui.ui.messages import (
     TerminateDone,
 )
 from gitops_tui.ui.modals.command_line import CommandLineModal
+from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.modals.fleet_sync import FleetSyncModal
 from gitops_tui.ui.modals.prune import PruneModal
+from gitops_tui.ui.modals.quit import QuitModal, running_operations
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_list import AppListScreen
 from gitops_tui.ui.screens.app_view import AppViewScreen
@@ -44,7 +48,7 @@ from gitops_tui.ui.screens.help import HelpScreen
 from gitops_tui.ui.screens.history import HistoryScreen
 from gitops_tui.ui.styles import css_paths
 from gitops_tui.ui.symbols import glyphs_for, want_ascii
-from gitops_tui.ui.workers import Cancelled, call_blocking, describe_error, error_title
+from gitops_tui.ui.workers import describe_error, error_title, run_engine_call
 
 EMPTY_FLEET = FleetSnapshot(generation=-1)
 
@@ -69,9 +73,20 @@ class GitOpsApp(App[None]):
         close_engine: bool = True,
         initial_app: str | None = None,
         keymap: Mapping[str, str] | None = None,
+        clock: Callable[[], float] | None = None,
+        osc52: bool = True,
+        backend: str = "local",
     ) -> None:
-        """``keymap``: binding id -> keys (the config's ``keymap:``, validated there)."""
+        """``keymap``: binding id -> keys (the config's ``keymap:``, validated there);
+        ``clock``: the time ages are measured against (tests pin it)."""
         super().__init__()
+        self.clock = clock if clock is not None else ages.now
+        self.osc52 = osc52
+        self.backend = backend
+        """What runs the GitOps logic, for the header: ``local`` (this engine) or ``argocd``."""
+        """``y`` copies through OSC 52; off: shown in a notice (``:clipboard on|off``)."""
+        self.key_overrides: dict[str, str] = dict(keymap or {})
+        """Binding id -> keys from the config (hints name the keys in effect)."""
         if keymap:
             self.set_keymap(keymap)
         self.engine = engine
@@ -158,6 +173,16 @@ class GitOpsApp(App[None]):
                 if isinstance(screen, GitOpsScreen | GitOpsModal) and screen.fleet_ready:
                     screen.fleet_updated(snapshot)
 
+    def _show_again(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, GitOpsScreen) and screen.fleet_ready:
+                screen.fleet_updated(self.fleet)
+
+    def where(self, cluster: str = "") -> tuple[str, ...]:
+        """Backend, kube context and cluster, for a screen's header."""
+        context = f"ctx {self.default_context}" if self.default_context else ""
+        return (self.backend_label or self.backend, context, cluster)
+
     def app_names(self) -> Iterable[str]:
         return (app.name for app in self.fleet.apps)
 
@@ -192,6 +217,7 @@ class GitOpsApp(App[None]):
     def report_error(self, action: str, error: BaseException) -> None:
         """The one place where failed engine calls become notifications (never a traceback)."""
         text, severity = describe_error(action, error)
+        text = for_console(text, self.key_overrides)
         self.log.error(f"{action} failed", error)
         self.notify(
             text,
@@ -271,16 +297,20 @@ class GitOpsApp(App[None]):
             if not apps:
                 return
 
+        modal = FleetSyncModal(apps)
+
         def done(started: int | None) -> None:
             if started:
+                what = "dry run" if modal.dry_run else "sync"
                 self.notify(
-                    f"Fleet sync: {started} sync{'s' if started != 1 else ''} started.",
+                    f"Fleet {what}: {started} {what}{'s' if started != 1 else ''} started."
+                    + (" The marks stay for the real sync." if modal.dry_run else ""),
                     markup=False,
                 )
-                if on_started is not None:
-                    on_started(started)
+                if on_started is not None and not modal.dry_run:
+                    on_started(started)  # a dry run changes nothing: keep the marks
 
-        self.push_screen(FleetSyncModal(apps), callback=done)
+        self.push_screen(modal, callback=done)
 
     def open_prune(self, name: str) -> None:
         if self._refuse_read_only("prune", name) or not self._known(name):
@@ -301,16 +331,14 @@ class GitOpsApp(App[None]):
             return
         what = name or "all apps"
         self.notify(f"{'Hard refresh' if hard else 'Refresh'}: {what}", timeout=2, markup=False)
-        self._refresh(self.engine, name, hard)
-
-    @work(thread=True, exit_on_error=False, group="refresh")
-    def _refresh(self, engine: EngineAPI, name: str | None, hard: bool) -> None:
-        try:
-            call_blocking(engine.refresh, name, hard=hard)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("refresh", exc))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.refresh(name, hard=hard),
+            lambda _: None,
+            action="refresh",
+            group="refresh",
+        )
 
     def request_terminate(self, name: str) -> None:
         if self._refuse_read_only("terminate", name) or not self._known(name):
@@ -319,18 +347,27 @@ class GitOpsApp(App[None]):
         if op is None or op.phase.done:
             self.notify(f"No sync is running for {name}.", severity="warning", markup=False)
             return
-        self._terminate(self.engine, name)
+        self.push_screen(
+            ConfirmModal(
+                f"Terminate the sync of {name}?",
+                f"{op.message or 'The sync is running.'}\n"
+                "It stops after its current step; what was applied stays applied.",
+                confirm_label="terminate",
+            ),
+            callback=lambda ok: self._terminate_confirmed(name, ok),
+        )
 
-    @work(thread=True, exit_on_error=False, group="terminate")
-    def _terminate(self, engine: EngineAPI, name: str) -> None:
-        try:
-            stopped = call_blocking(engine.terminate, name)
-        except Cancelled:
+    def _terminate_confirmed(self, name: str, ok: bool | None) -> None:
+        if not ok or self._refuse_read_only("terminate", name):
             return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("terminate", exc))
-            return
-        self.post_message(TerminateDone(name, bool(stopped)))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.terminate(name),
+            lambda stopped: TerminateDone(name, bool(stopped)),
+            action="terminate",
+            group="terminate",
+        )
 
     def on_terminate_done(self, message: TerminateDone) -> None:
         self.terminate_done(message)
@@ -371,28 +408,28 @@ class GitOpsApp(App[None]):
     def load_contexts(self, *, announce: bool) -> None:
         """Read the contexts in a worker; ``announce`` notifies the default and the known ones."""
         self._contexts_token += 1
-        self._load_contexts(self.engine, self._contexts_token, announce)
+        engine, token = self.engine, self._contexts_token
 
-    @work(thread=True, exit_on_error=False, group="contexts")
-    def _load_contexts(self, engine: EngineAPI, token: int, announce: bool) -> None:
-        try:
-            names = call_blocking(engine.contexts)
-            default = call_blocking(_default_context, engine)
-        except Cancelled:
-            return
-        except Exception as exc:
-            if announce:
-                self.post_message(EngineCallFailed("ctx", exc))
-            else:
-                self.log.warning("could not list the kubeconfig contexts", exc)
-            return
-        self.post_message(ContextsLoaded(token, list(names), default, announce))
+        def quietly(exc: BaseException) -> None:
+            self.log.warning("could not list the kubeconfig contexts", exc)
+
+        run_engine_call(
+            self,
+            lambda: (engine.contexts(), _default_context(engine)),
+            lambda found: ContextsLoaded(token, list(found[0]), found[1], announce),
+            action="ctx",
+            group="contexts",
+            on_error=None if announce else quietly,
+        )
 
     def on_contexts_loaded(self, message: ContextsLoaded) -> None:
         if message.token != self._contexts_token:
             return  # stale: a newer load (after :ctx NAME) is on its way
         self.contexts = message.contexts
+        changed = message.default != self.default_context
         self.default_context = message.default
+        if changed:
+            self._show_again()  # the headers name the context
         if message.announce:
             known = ", ".join(message.contexts) or "none"
             self.notify(
@@ -403,18 +440,14 @@ class GitOpsApp(App[None]):
 
     def set_context(self, name: str) -> None:
         """``:ctx NAME``: in-cluster destinations now mean context ``name``."""
-        self._set_context(self.engine, name)
-
-    @work(thread=True, exit_on_error=False, group="contexts-set")
-    def _set_context(self, engine: EngineAPI, name: str) -> None:
-        try:
-            call_blocking(engine.set_default_context, name)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("ctx", exc))
-            return
-        self.post_message(ContextSet(name))
+        engine = self.engine
+        run_engine_call(
+            self,
+            lambda: engine.set_default_context(name),
+            lambda _: ContextSet(name),
+            action="ctx",
+            group="contexts-set",
+        )
 
     def on_context_set(self, message: ContextSet) -> None:
         self.default_context = message.name
@@ -438,11 +471,13 @@ class GitOpsApp(App[None]):
             return
         verb, argument = command.verb, command.argument
         if verb == "quit":
-            self.action_quit_now()
+            self.request_quit()
         elif verb == "help":
             self.action_help()
         elif verb in ("filter", "sort"):
             self._list_command(verb, argument)
+        elif verb == "clipboard":
+            set_clipboard(self, argument)
         elif verb == "ctx":
             if argument:
                 self.set_context(argument)
@@ -492,6 +527,15 @@ class GitOpsApp(App[None]):
         self.push_screen(HelpScreen(title, screen.active_bindings))
 
     async def action_quit(self) -> None:
+        self.request_quit()
+
+    def request_quit(self) -> None:
+        """Quit; with syncs in flight, ask first (wait, terminate, or stay)."""
+        if isinstance(self.screen, QuitModal):
+            return
+        if running_operations(self.fleet):
+            self.push_screen(QuitModal())
+            return
         self.action_quit_now()
 
     def action_quit_now(self) -> None:

@@ -159,6 +159,8 @@ COMMAND_ALIASES: dict[str, str] = {
     "plan": "plan",
     "ctx": "ctx",
     "context": "ctx",
+    "clipboard": "clipboard",
+    "clip": "clipboard",
     "help": "help",
     "h": "help",
     "?": "help",

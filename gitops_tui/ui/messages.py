@@ -96,13 +96,6 @@ class FleetSyncFailed(Message):
 
 
 @dataclass
-class FleetSyncSent(Message):
-    """Every sync of a fleet sync has been asked for."""
-
-    token: int
-
-
-@dataclass
 class ContextsLoaded(Message):
     token: int
     contexts: list[str]

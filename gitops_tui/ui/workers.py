@@ -6,18 +6,28 @@ would keep the app from quitting. ``call_blocking`` therefore runs the call in
 a daemon thread of its own and waits for it in short steps, giving up as soon
 as the worker is cancelled (screen closed, app quitting). The abandoned call
 finishes (or not) in the background; its result is thrown away.
+
+``run_engine_call`` is the one way the UI calls the engine off the main thread:
+a thread worker runs the call through ``call_blocking`` and posts one message
+back to the node that asked (the result's, or ``EngineCallFailed`` which bubbles
+up to the app's one error handler). Nothing here touches a widget.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from gitops_tui.engine.api import ReadOnlyError
 from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.ui.messages import EngineCallFailed
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.message import Message
 
 T = TypeVar("T")
 
@@ -53,6 +63,48 @@ def call_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise box["error"]
     result: T = box["result"]
     return result
+
+
+def run_engine_call(
+    node: DOMNode,
+    call: Callable[[], T],
+    reply: Callable[[T], Message | None],
+    *,
+    action: str,
+    group: str,
+    token: object = None,
+    exclusive: bool = False,
+    on_error: Callable[[BaseException], Message | None] | None = None,
+) -> Worker[None]:
+    """Run ``call()`` (an engine call) in a thread worker of ``node``; post what it gives.
+
+    On success ``reply(result)`` is posted to ``node`` (``None``: nothing is). On
+    an error ``EngineCallFailed(action, error, token)`` is posted, or
+    ``on_error(error)`` when given (``None``: nothing is). If the worker is
+    cancelled meanwhile (its screen closed, the app quits, an ``exclusive``
+    newer call of the same ``group`` started) nothing is posted at all.
+    ``reply`` and ``on_error`` run on the worker thread: build a message, no more.
+    """
+
+    def work() -> None:
+        try:
+            result = call_blocking(call)
+        except Cancelled:
+            return
+        except Exception as exc:
+            failed = (
+                EngineCallFailed(action, exc, token=token) if on_error is None else on_error(exc)
+            )
+            if failed is not None:
+                node.post_message(failed)
+            return
+        message = reply(result)
+        if message is not None:
+            node.post_message(message)
+
+    return node.run_worker(
+        work, name=action, group=group, exclusive=exclusive, exit_on_error=False, thread=True
+    )
 
 
 Severity = Literal["information", "warning", "error"]

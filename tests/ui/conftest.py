@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import T0, FakeEngine
+
+from gitops_tui.ui import ages
 
 
 @pytest.fixture(autouse=True)
 def unicode_glyphs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests assert on the Unicode glyphs whatever the runner's locale (ASCII is tested explicitly)."""
     monkeypatch.setenv("GITOPS_TUI_ASCII", "0")
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ages (LAST SYNC) are measured from one hour after the sample fleet's T0: the
+    same text in every run and every year (snapshots included)."""
+    monkeypatch.setattr(ages, "now", lambda: T0 + 3600)
 
 
 @pytest.fixture

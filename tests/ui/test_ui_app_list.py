@@ -14,6 +14,7 @@ from gitops_tui.ui.screens.app_list import AppListScreen, AppTable
 from gitops_tui.ui.screens.app_view import AppViewScreen
 
 SIZE = (80, 24)
+WIDE = (160, 30)  # every column, status words (80 columns: glyphs only)
 
 
 def table(app: GitOpsApp) -> AppTable:
@@ -22,7 +23,8 @@ def table(app: GitOpsApp) -> AppTable:
 
 async def test_list_shows_every_app_with_status_words_and_counts(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    # wide: every column, words with the glyphs (80 columns: glyphs only, test_ui_narrow)
+    async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, AppListScreen)
         assert table(app).keys == [
@@ -36,14 +38,14 @@ async def test_list_shows_every_app_with_status_words_and_counts(engine: FakeEng
         assert "5 apps" in text
         assert "✓ 2 Synced" in text and "↻ 2 OutOfSync" in text and "✗ 1 Degraded" in text
         assert "↻ OutOfSync" in text and "◐ Progressing" in text
-        assert table(app).cells("frontend")[6].plain == "⟳ Running"  # past 80 columns
+        assert table(app).cells("frontend")[6].plain == "⟳ Running 1h"  # the pinned clock
         assert "READ-ONLY" not in text
         assert app.animation_level == "none"
 
 
 async def test_ascii_symbols(engine: FakeEngine) -> None:
     app = GitOpsApp(engine, ascii_symbols=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         text = screen_text(app)
         assert "! OutOfSync" in text and "x Degraded" in text and "= Synced" in text
@@ -99,7 +101,7 @@ async def test_sort_cycles_columns_and_reverses(engine: FakeEngine) -> None:
 
 async def test_live_update_changes_cells_by_key_and_keeps_the_cursor(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await pilot.press("j", "j", "j")  # monitoring
         await pilot.pause()
         assert table(app).cursor_key() == "monitoring"

@@ -46,7 +46,7 @@ async def move_to(pilot, screen: AppViewScreen, label_part: str) -> None:  # typ
 
 async def test_tree_nests_children_by_owner(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_app(pilot, app, "guestbook")
         labels = [line.rstrip() for line in screen.query_one(ResourceTree).labels()]
         assert labels[0].startswith("guestbook")

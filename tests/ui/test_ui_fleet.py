@@ -434,8 +434,15 @@ async def test_toggles_re_plan_and_confirm_sends_one_sync_per_app(engine: FakeEn
         assert "every sync has ended" in text and "DRY RUN" in text
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, AppListScreen))
-        assert list_screen(app).marked == set()  # the marks were used
-        assert ("information", "Fleet sync: 2 syncs started.") in app.notices
+        # a dry run changed nothing: the marks stay, s opens the fleet dialog again
+        # (issue 15, defect 5: they were cleared and s became a one-app sync)
+        assert list_screen(app).marked == {"frontend", "guestbook"}
+        assert (
+            "information",
+            "Fleet dry run: 2 dry runs started. The marks stay for the real sync.",
+        ) in app.notices
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetSyncModal) and app.screen.ready)
 
 
 async def test_enter_confirms_and_escape_cancels(engine: FakeEngine) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from fake_engine import FakeEngine
+from textual.worker import get_current_worker
 from uitest import wait_for
 
+from gitops_tui.ui import workers as ui_workers
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.sync import SyncModal
-from gitops_tui.ui.screens import app_view
 from gitops_tui.ui.screens.app_list import AppTable
 from gitops_tui.ui.screens.app_view import AppViewScreen
 from gitops_tui.ui.workers import Cancelled, call_blocking
@@ -23,6 +24,7 @@ SIZE = (80, 24)
 
 def test_quit_is_immediate_while_engine_calls_hang() -> None:
     engine = FakeEngine()
+    engine.update_app("frontend", operation=None)  # no sync runs: q quits without asking
     engine.gate = threading.Event()  # diffs, preview and close block for up to 60 s
 
     async def scenario() -> GitOpsApp:
@@ -80,6 +82,8 @@ async def test_closing_the_view_cancels_its_worker(
     outcomes: list[str] = []
 
     def recording(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if get_current_worker().group != "diffs":  # the other workers' calls are not watched
+            return call_blocking(fn, *args, **kwargs)
         try:
             result = call_blocking(fn, *args, **kwargs)
         except Cancelled:
@@ -88,7 +92,7 @@ async def test_closing_the_view_cancels_its_worker(
         outcomes.append("returned")
         return result
 
-    monkeypatch.setattr(app_view, "call_blocking", recording)
+    monkeypatch.setattr(ui_workers, "call_blocking", recording)
     engine.gate = threading.Event()
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:

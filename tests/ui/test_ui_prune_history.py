@@ -19,6 +19,7 @@ from gitops_tui.ui.screens.history import HistoryScreen, HistoryTable
 from gitops_tui.ui.widgets.tables import KeyedTable
 
 SIZE = (80, 24)
+T0_PLUS = 1_700_000_600.0  # after the sample fleet's syncs
 OLD_CONFIG = ResourceKey("", "ConfigMap", "guestbook", "old-config")
 
 
@@ -149,3 +150,23 @@ async def test_the_confirmation_names_what_goes_with_a_pruned_namespace(  # type
             "Type the app name (guestbook) and press enter to delete 1 object(s) AND, with "
             "Namespace guestbook, 4 more object(s) inside it (3 NOT managed by this app):"
         )
+
+
+async def test_the_rollbacks_entry_appears_when_it_ends_without_r(engine: FakeEngine) -> None:
+    """Issue 15, defect 5: the new entry showed only after r."""
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_history(pilot, app)
+        await pilot.press("j", "R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: engine.names("rollback"))
+        loads = len(engine.names("history"))
+        # the engine runs the rollback, records it and publishes its end
+        old = engine.apps["guestbook"].history[0]
+        done = replace(old.operation, id="op-101", started_at=T0_PLUS, finished_at=T0_PLUS + 5)
+        engine.apps["guestbook"].history.append(replace(old, id=42, operation=done))
+        engine.update_app("guestbook", last_sync=done, operation=None)
+        await wait_for(pilot, lambda: len(engine.names("history")) > loads)
+        await wait_for(pilot, lambda: "42" in screen.entries)
+        assert screen.query_one(HistoryTable).keys[0] == "42"  # newest first

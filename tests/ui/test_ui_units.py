@@ -10,6 +10,7 @@ from fake_engine import FakeEngine, payments
 from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.commands import CommandError, available_verbs, parse_command_line
 from gitops_tui.ui.filtering import SORT_ORDER, SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.modals.prune import deletions, prune_rows
@@ -109,10 +110,17 @@ def test_header_counts_and_read_only() -> None:
 
 def test_header_names_the_backend_sanitised() -> None:
     fleet = FakeEngine().snapshot()
-    assert "[" not in header_text(fleet, UNICODE, read_only=False).plain  # our own engine
-    text = header_text(fleet, UNICODE, read_only=False, backend="Argo CD argocd @ prod\x1b]0;x\x07")
-    assert text.plain.startswith("gitops-tui [Argo CD argocd @ prod\\x1b]0;x\\x07]")
+    text = header_text(fleet, UNICODE, read_only=False, where="Argo CD argocd @ prod\x1b]0;x\x07")
+    assert "Argo CD argocd @ prod\\x1b]0;x\\x07" in text.plain
     assert "\x1b" not in text.plain
+
+
+def test_the_header_says_which_backend_does_the_work() -> None:
+    class ArgoLike(FakeEngine):
+        backend_label = "Argo CD argocd @ prod"
+
+    assert GitOpsApp(FakeEngine()).where()[0] == "local"
+    assert GitOpsApp(ArgoLike()).where()[0] == "Argo CD argocd @ prod"
 
 
 def test_app_cells() -> None:

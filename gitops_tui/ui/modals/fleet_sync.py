@@ -15,14 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer
 
 from gitops_tui.engine.api import (
-    EngineAPI,
     FleetSnapshot,
     OperationPhase,
     OperationState,
@@ -34,14 +32,13 @@ from gitops_tui.ui.messages import (
     EngineCallFailed,
     FleetPlanReady,
     FleetSyncFailed,
-    FleetSyncSent,
     FleetSyncStarted,
 )
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import ACTION_STYLE, Glyphs, action_text, phase_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import Cancelled, call_blocking, describe_error
+from gitops_tui.ui.workers import describe_error, run_engine_call
 
 FLEET_COLUMNS = (
     ("item", "APP / RESOURCE"),
@@ -190,6 +187,8 @@ class FleetSyncModal(GitOpsModal[int]):
         self.plan_error = ""
         self.sync_token = 0
         self.sending = False
+        self._unsent: list[SyncRequest] = []
+        """The syncs still to ask for, in order (one engine call at a time)."""
         self.sent: tuple[str, ...] = ()
         """Apps a sync was asked for, in order."""
         self.operations: dict[str, str] = {}
@@ -414,18 +413,16 @@ class FleetSyncModal(GitOpsModal[int]):
         self._render_hint()
         self.refresh_bindings()
         apps = None if self.apps is None else list(self.apps)
-        self._run_plan(self.gitops.engine, apps, self.prune, self.plan_token)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="fleet-plan")
-    def _run_plan(self, engine: EngineAPI, apps: list[str] | None, prune: bool, token: int) -> None:
-        try:
-            previews = call_blocking(engine.fleet_preview, apps, prune=prune)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("plan", exc, token=token))
-            return
-        self.post_message(FleetPlanReady(token, dict(previews)))
+        engine, prune, token = self.gitops.engine, self.prune, self.plan_token
+        run_engine_call(
+            self,
+            lambda: engine.fleet_preview(apps, prune=prune),
+            lambda previews: FleetPlanReady(token, dict(previews)),
+            action="plan",
+            token=token,
+            group="fleet-plan",
+            exclusive=True,
+        )
 
     def on_fleet_plan_ready(self, message: FleetPlanReady) -> None:
         message.stop()
@@ -458,26 +455,35 @@ class FleetSyncModal(GitOpsModal[int]):
             SyncRequest(app=name, prune=self.prune, dry_run=self.dry_run) for name in self.sent
         ]
         self._refresh_view()
-        self._run_syncs(self.gitops.engine, requests, self.sync_token)
+        self._unsent = requests
+        self._send_next(self.sync_token)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="fleet-sync")
-    def _run_syncs(self, engine: EngineAPI, requests: list[SyncRequest], token: int) -> None:
-        for request in requests:
-            try:
-                operation_id = call_blocking(engine.sync, request)
-            except Cancelled:
-                return
-            except Exception as exc:  # this app only: the others still go
-                self.post_message(FleetSyncFailed(token, request.app, exc))
-                continue
-            self.post_message(FleetSyncStarted(token, request.app, operation_id))
-        self.post_message(FleetSyncSent(token))
+    def _send_next(self, token: int) -> None:
+        """Ask for the next app's sync, one at a time; a failure stops only that app."""
+        if token != self.sync_token:
+            return
+        if not self._unsent:
+            self.sending = False
+            self._refresh_view()
+            return
+        request = self._unsent.pop(0)
+        engine = self.gitops.engine
+        run_engine_call(
+            self,
+            lambda: engine.sync(request),
+            lambda operation_id: FleetSyncStarted(token, request.app, operation_id),
+            action=f"sync {request.app}",
+            group="fleet-sync",
+            exclusive=True,
+            on_error=lambda exc: FleetSyncFailed(token, request.app, exc),
+        )
 
     def on_fleet_sync_started(self, message: FleetSyncStarted) -> None:
         message.stop()
         if message.token == self.sync_token:
             self.operations[message.app] = message.operation_id
             self._refresh_view()
+        self._send_next(message.token)
 
     def on_fleet_sync_failed(self, message: FleetSyncFailed) -> None:
         message.stop()
@@ -487,12 +493,7 @@ class FleetSyncModal(GitOpsModal[int]):
         self.failed[message.app] = text
         self.gitops.report_error(f"sync {message.app}", message.error)
         self._refresh_view()
-
-    def on_fleet_sync_sent(self, message: FleetSyncSent) -> None:
-        message.stop()
-        if message.token == self.sync_token:
-            self.sending = False
-            self._refresh_view()
+        self._send_next(message.token)
 
     def _operation(self, name: str, fleet: FleetSnapshot) -> OperationState | None:
         app = fleet.by_name.get(name)

@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
-from gitops_tui.engine.api import EngineAPI, SyncPreview, SyncRequest
+from gitops_tui.engine.api import SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.engine.textsafe import printable
@@ -25,7 +24,7 @@ from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 PRUNE_COLUMNS = (("step", "#"), ("action", "ACTION"), ("resource", "RESOURCE"), ("note", "NOTE"))
 
@@ -94,21 +93,19 @@ class PruneModal(GitOpsModal[str | None]):
     def on_mount(self) -> None:
         box = self.query_one(Input)
         box.cursor_blink = False
-        self._run_preview(self.gitops.engine, self.request)
+        engine, request = self.gitops.engine, self.request
+        run_engine_call(
+            self,
+            lambda: engine.preview(request),
+            lambda preview: PreviewReady(request, preview),
+            action="prune preview",
+            token=request,
+            group="preview",
+            exclusive=True,
+        )
 
     def current_app(self) -> str | None:
         return self.app_name
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
-    def _run_preview(self, engine: EngineAPI, request: SyncRequest) -> None:
-        try:
-            preview = call_blocking(engine.preview, request)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("prune preview", exc, token=request))
-            return
-        self.post_message(PreviewReady(request, preview))
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         message.stop()
@@ -168,18 +165,16 @@ class PruneModal(GitOpsModal[str | None]):
         self.starting = True
         request = SyncRequest(app=self.app_name, prune=True, resources=doomed)
         self.request = request
-        self._run_sync(self.gitops.engine, request)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
-    def _run_sync(self, engine: EngineAPI, request: SyncRequest) -> None:
-        try:
-            operation_id = call_blocking(engine.sync, request)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("prune", exc, token=request))
-            return
-        self.post_message(SyncStarted(request, operation_id))
+        engine = self.gitops.engine
+        run_engine_call(
+            self,
+            lambda: engine.sync(request),
+            lambda operation_id: SyncStarted(request, operation_id),
+            action="prune",
+            token=request,
+            group="sync",
+            exclusive=True,
+        )
 
     def on_sync_started(self, message: SyncStarted) -> None:
         message.stop()

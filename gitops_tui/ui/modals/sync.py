@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer
 
-from gitops_tui.engine.api import EngineAPI, FleetSnapshot, OperationState, SyncPreview, SyncRequest
+from gitops_tui.engine.api import FleetSnapshot, OperationState, SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
@@ -25,7 +24,7 @@ from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 PLAN_COLUMNS = (
     ("step", "#"),
@@ -143,7 +142,9 @@ class SyncModal(GitOpsModal[str | None]):
             yield SafeStatic("", id="sync-summary", markup=False)
             with ContentSwitcher(initial="sync-plan", id="sync-body"):
                 yield PlanTable(PLAN_COLUMNS, id="sync-plan")
-                yield OperationView(self.gitops.glyphs, id="sync-progress")
+                yield OperationView(
+                    self.gitops.glyphs, keymap=self.gitops.key_overrides, id="sync-progress"
+                )
             yield SafeStatic("", id="sync-hint", classes="dialog-hint", markup=False)
         yield Footer()
 
@@ -274,21 +275,20 @@ class SyncModal(GitOpsModal[str | None]):
     def _start_preview(self) -> None:
         self.preview_error = ""
         summary = self.query_one("#sync-summary", SafeStatic)
+        summary.display = True
         summary.update(Text("computing the plan...", style="italic"))
         self._render_hint()
         self.refresh_bindings()
-        self._run_preview(self.gitops.engine, self.request)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
-    def _run_preview(self, engine: EngineAPI, request: SyncRequest) -> None:
-        try:
-            preview = call_blocking(engine.preview, request)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("preview", exc, token=request))
-            return
-        self.post_message(PreviewReady(request, preview))
+        engine, request = self.gitops.engine, self.request
+        run_engine_call(
+            self,
+            lambda: engine.preview(request),
+            lambda preview: PreviewReady(request, preview),
+            action="preview",
+            token=request,
+            group="preview",
+            exclusive=True,
+        )
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         message.stop()
@@ -326,27 +326,25 @@ class SyncModal(GitOpsModal[str | None]):
         self.starting = True
         self._render_hint()
         self.refresh_bindings()
-        self._run_sync(self.gitops.engine, self.request)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
-    def _run_sync(self, engine: EngineAPI, request: SyncRequest) -> None:
-        try:
-            operation_id = call_blocking(engine.sync, request)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("sync", exc, token=request))
-            return
-        self.post_message(SyncStarted(request, operation_id))
+        engine, request = self.gitops.engine, self.request
+        run_engine_call(
+            self,
+            lambda: engine.sync(request),
+            lambda operation_id: SyncStarted(request, operation_id),
+            action="sync",
+            token=request,
+            group="sync",
+            exclusive=True,
+        )
 
     def on_sync_started(self, message: SyncStarted) -> None:
         message.stop()
         self.starting = False
         self.operation_id = message.operation_id
         self.query_one(ContentSwitcher).current = "sync-progress"
-        self.query_one("#sync-summary", SafeStatic).update(
-            Text("dry run: nothing is changed" if message.request.dry_run else "")
-        )
+        summary = self.query_one("#sync-summary", SafeStatic)
+        summary.update(Text("dry run: nothing is changed" if message.request.dry_run else ""))
+        summary.display = message.request.dry_run  # no empty lines above the progress
         self._render_header()
         self.refresh_bindings()
         self.fleet_updated(self.gitops.fleet)
@@ -381,18 +379,15 @@ class SyncModal(GitOpsModal[str | None]):
     def action_terminate(self) -> None:
         if self.gitops.read_only or not self.in_progress:
             return
-        self._run_terminate(self.gitops.engine, self.app_name)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="terminate")
-    def _run_terminate(self, engine: EngineAPI, app: str) -> None:
-        try:
-            stopped = call_blocking(engine.terminate, app)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("terminate", exc))
-            return
-        self.post_message(TerminateDone(app, bool(stopped)))
+        engine, app = self.gitops.engine, self.app_name
+        run_engine_call(
+            self,
+            lambda: engine.terminate(app),
+            lambda stopped: TerminateDone(app, bool(stopped)),
+            action="terminate",
+            group="terminate",
+            exclusive=True,
+        )
 
     def on_terminate_done(self, message: TerminateDone) -> None:
         message.stop()

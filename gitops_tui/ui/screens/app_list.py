@@ -12,16 +12,26 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.widgets import DataTable, Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
+from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
+from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
-from gitops_tui.ui.symbols import Glyphs, health_text, phase_text, sync_text
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.symbols import (
+    HEALTH_STYLE,
+    PHASE_STYLE,
+    SYNC_STYLE,
+    Glyphs,
+    health_text,
+    phase_text,
+    sync_text,
+)
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
 
 APP_COLUMNS = (
@@ -36,6 +46,19 @@ APP_COLUMNS = (
     ("conditions", "CONDITIONS"),
 )
 
+NARROW_COLUMNS = (
+    ("name", "NAME"),
+    ("sync", "SYNC"),
+    ("health", "HEALTH"),
+    ("last_sync", "LAST SYNC"),
+    ("destination", "DESTINATION"),
+    ("conditions", "CONDITIONS"),
+)
+"""Below ``NARROW_WIDTH`` columns: PROJECT, REV and AUTO go (the app view shows them),
+SYNC and HEALTH show their glyph only, so DESTINATION and CONDITIONS stay on screen."""
+
+NARROW_WIDTH = 110
+
 FILTER_HINT = "name  sync:OutOfSync  health:Degraded  project:x  cluster:x  !term"
 
 
@@ -47,13 +70,29 @@ def automation_flags(app: AppSnapshot) -> str:
     )
 
 
-def last_sync_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
+def last_sync_age(app: AppSnapshot, now: float) -> str:
+    """How long ago the last operation ended (or since it started, while it runs)."""
+    op = app.operation if app.operation is not None else app.last_sync
+    if op is None:
+        return ""
+    return age_text(now - (op.finished_at if op.finished_at is not None else op.started_at))
+
+
+def last_sync_text(
+    app: AppSnapshot, glyphs: Glyphs, age: str = "", *, narrow: bool = False
+) -> Text:
+    """``✓ Succeeded 5m`` (``narrow``: ``✓ 5m``): the phase and how long ago."""
     op = app.operation if app.operation is not None else app.last_sync
     if op is None:
         return Text(glyphs.none, style="bright_black")
-    text = phase_text(glyphs, op.phase)
+    if narrow:
+        text = Text(glyphs.phase[op.phase], style=PHASE_STYLE[op.phase])
+    else:
+        text = phase_text(glyphs, op.phase)
     if op.dry_run:
         text.append(" (dry run)", style="bright_black")
+    if age:
+        text.append(f" {age}", style="bright_black")
     return text
 
 
@@ -66,7 +105,16 @@ def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
     return Text(f"{glyphs.warning} {first}{more}", style=style)
 
 
-def app_cells(app: AppSnapshot, glyphs: Glyphs) -> Cells:
+def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: str = "") -> Cells:
+    if narrow:
+        return (
+            app.name,
+            Text(glyphs.sync[app.sync], style=SYNC_STYLE[app.sync]),
+            Text(glyphs.health[app.health], style=HEALTH_STYLE[app.health]),
+            last_sync_text(app, glyphs, age, narrow=True),
+            app.destination.label,
+            conditions_text(app, glyphs),
+        )
     return (
         app.name,
         sync_text(glyphs, app.sync),
@@ -74,7 +122,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs) -> Cells:
         app.project,
         app.short_revision or glyphs.none,
         automation_flags(app),
-        last_sync_text(app, glyphs),
+        last_sync_text(app, glyphs, age),
         app.destination.label,
         conditions_text(app, glyphs),
     )
@@ -127,6 +175,7 @@ class AppListScreen(GitOpsScreen[None]):
             id="list.toggle-children",
         ),
         Binding("T", "toggle_tree", "Tree / flat list", show=False, id="list.toggle-tree"),
+        Binding("Y", "copy", "Copy the app's name (OSC 52)", show=False, id="list.copy"),
         Binding(
             "escape",
             "escape",
@@ -147,22 +196,38 @@ class AppListScreen(GitOpsScreen[None]):
         self.shown_rows: dict[str, TreeRow] = {}
         """The shown rows by name, as last rendered."""
         self._fleet: FleetSnapshot | None = None
-        self._cells: dict[str, tuple[AppSnapshot, Cells]] = {}
+        self._cells: dict[str, tuple[AppSnapshot, str, Cells]] = {}
         self._names: dict[str, tuple[tuple[TreeRow, bool, bool], str | Text]] = {}
         self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
+        self._now = 0.0
+        self.narrow = False
+        """Fewer, shorter columns (``NARROW_COLUMNS``) on a narrow terminal."""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield FilterInput(placeholder=FILTER_HINT, id="filter", classes="-hidden")
-        yield AppTable(APP_COLUMNS, id="apps")
+        self.narrow = self.app.size.width < NARROW_WIDTH
+        table = AppTable(NARROW_COLUMNS if self.narrow else APP_COLUMNS, id="apps")
+        table.fixed_columns = 1  # NAME stays when scrolling right
+        yield table
         yield SafeStatic("", id="list-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_interval(AGE_REFRESH_SECONDS, self._ages_moved_on)
         self.fleet_ready = True
         self.query_one(FilterInput).cursor_blink = False
         self.fleet_updated(self.gitops.fleet)
         self.table.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        self._cells, self._names, self._rows = {}, {}, {}
+        self.table.set_columns(NARROW_COLUMNS if narrow else APP_COLUMNS)
+        self._refresh_rows(rebuild=True)
 
     @property
     def table(self) -> AppTable:
@@ -183,10 +248,14 @@ class AppListScreen(GitOpsScreen[None]):
             self.collapsed = {name for name in self.collapsed if name in by_name}
         self._refresh_rows(rebuild=False)
 
+    def _ages_moved_on(self) -> None:
+        self._refresh_rows(rebuild=False)  # only the cells whose age text changed update
+
     def _refresh_rows(self, *, rebuild: bool) -> None:
         fleet = self._fleet
         if fleet is None or not self.fleet_ready:
             return
+        self._now = self.gitops.clock()
         glyphs = self.gitops.glyphs
         visible = self.app_filter.apply(fleet.apps)
         by_name = fleet.by_name
@@ -209,14 +278,12 @@ class AppListScreen(GitOpsScreen[None]):
             ordered=True,
             rebuild=rebuild,
         )
-        self.query_one(FleetHeader).show(
-            header_text(
-                fleet,
-                glyphs,
-                read_only=self.gitops.read_only,
-                backend=self.gitops.backend_label,
-                shown=len(visible),
-            )
+        self.query_one(FleetHeader).show_fleet(
+            fleet,
+            glyphs,
+            read_only=self.gitops.read_only,
+            shown=len(visible),
+            where=self.gitops.where(),
         )
         self._show_status(len(visible), len(fleet.apps))
 
@@ -241,11 +308,12 @@ class AppListScreen(GitOpsScreen[None]):
 
     def _cells_of(self, app: AppSnapshot, glyphs: Glyphs) -> Cells:
         """Cells of ``app``, reused while the engine hands over the same (immutable) snapshot."""
+        age = last_sync_age(app, self._now)
         cached = self._cells.get(app.name)
-        if cached is not None and cached[0] is app:
-            return cached[1]
-        cells = app_cells(app, glyphs)
-        self._cells[app.name] = (app, cells)
+        if cached is not None and cached[0] is app and cached[1] == age:
+            return cached[2]
+        cells = app_cells(app, glyphs, narrow=self.narrow, age=age)
+        self._cells[app.name] = (app, age, cells)
         return cells
 
     def _show_status(self, shown: int, total: int, error: str = "") -> None:
@@ -320,6 +388,10 @@ class AppListScreen(GitOpsScreen[None]):
     def action_terminate(self) -> None:
         if (name := self._selected()) is not None:
             self.gitops.request_terminate(name)
+
+    def action_copy(self) -> None:
+        if (name := self._selected()) is not None:
+            copy_text(self.gitops, name, f"app name {name}")
 
     # -- marks -----------------------------------------------------------------------
 
@@ -420,7 +492,14 @@ class AppListScreen(GitOpsScreen[None]):
         self.table.focus()
 
     def set_filter(self, text: str) -> bool:
-        """Apply ``text`` as the filter; False (and a message) when it does not parse."""
+        """Put ``text`` in the filter box and apply it; False (and a message) when it does not parse."""
+        box = self.query_one(FilterInput)
+        if box.value != text:
+            box.value = text  # its Changed message applies it again: same text, no-op
+        return self._apply_filter(text)
+
+    def _apply_filter(self, text: str) -> bool:
+        """Apply ``text`` (the box's value: never written back, the user may be typing)."""
         try:
             parsed = AppFilter.parse(text)
         except FilterError as err:
@@ -430,8 +509,6 @@ class AppListScreen(GitOpsScreen[None]):
             return False
         self.app_filter = parsed
         box = self.query_one(FilterInput)
-        if box.value != text:
-            box.value = text
         box.set_class(not parsed.active and not box.has_focus, "-hidden")
         self._refresh_rows(rebuild=True)
         return True
@@ -439,12 +516,14 @@ class AppListScreen(GitOpsScreen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             event.stop()
-            self.set_filter(event.value)
+            if event.value != event.input.value:
+                return  # stale: keys read in one burst; the newest value's message follows
+            self._apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             event.stop()
-            if self.set_filter(event.value):
+            if self._apply_filter(event.input.value):
                 if not self.app_filter.active:
                     event.input.add_class("-hidden")
                 self.table.focus()

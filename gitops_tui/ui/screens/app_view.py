@@ -6,21 +6,22 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Tree
 
 from gitops_tui.engine.api import (
     AppSnapshot,
     AutomationStatus,
-    EngineAPI,
     FleetSnapshot,
     ResourceNode,
 )
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.ui.clipboard import copy_text
+from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
@@ -29,17 +30,20 @@ from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.diff_view import DiffView
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 COMPACT = 3
 FULL = -1
 
 
 def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
-    text = Text()
+    """Two lines, never wrapped (cut with an ellipsis): status, revision, destination;
+    then project, automation and the source. Health message and automation hold-ups
+    follow on lines of their own."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append_text(sync_text(glyphs, app.sync))
     text.append("  ")
     text.append_text(health_text(glyphs, app.health))
@@ -50,10 +54,10 @@ def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
     if app.target_revision:
         text.append(f" ({app.target_revision})", style="bright_black")
     text.append(f"  {glyphs.arrow} {app.destination.label}")
-    text.append(f"  project {app.project}  auto {automation_flags(app)}")
+    text.append(f"\nproject {app.project}  auto {automation_flags(app)}")
     source = f"{app.repo_url} {app.path}".strip()
     if source:
-        text.append(f"\n{source}", style="bright_black")
+        text.append(f"  {source}", style="bright_black")
     if app.health_message:
         text.append(f"\n{app.health_message}", style="bright_black")
     if app.automation is not None:
@@ -108,6 +112,9 @@ class AppViewScreen(GitOpsScreen[None]):
     """Drill-down into one app (``enter`` on the list)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # one key, three meanings; check_action shows the one that applies in the footer
+        Binding("escape", "unzoom", "Unzoom", id="app-view.unzoom"),
+        Binding("escape", "to_tree", "Tree", id="app-view.to-tree"),
         Binding("escape", "back", "Back", id="app-view.back"),
         Binding("s", "sync", "Sync", id="app-view.sync"),
         Binding("d", "show_diff", "Diff", id="app-view.diff"),
@@ -128,6 +135,13 @@ class AppViewScreen(GitOpsScreen[None]):
         Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
         Binding("y", "live_object", "Live YAML", show=False, id="app-view.live-yaml"),
         Binding("e", "events", "Events", show=False, id="app-view.events"),
+        Binding(
+            "Y",
+            "copy",
+            "Copy the resource's name, or the diff from the diff viewer (OSC 52)",
+            show=False,
+            id="app-view.copy",
+        ),
     ]
 
     def __init__(self, app_name: str, *, focus_diff: bool = False) -> None:
@@ -155,7 +169,7 @@ class AppViewScreen(GitOpsScreen[None]):
                 yield SafeStatic("", id="detail", markup=False)
                 with ContentSwitcher(initial="diff", id="right"):
                     yield DiffView(ascii_only=glyphs.ascii, id="diff")
-                    yield OperationView(glyphs, id="operation")
+                    yield OperationView(glyphs, keymap=self.gitops.key_overrides, id="operation")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -189,16 +203,14 @@ class AppViewScreen(GitOpsScreen[None]):
         if not self.fleet_ready:
             return
         glyphs = self.gitops.glyphs
-        self.query_one(FleetHeader).show(
-            header_text(
-                fleet,
-                glyphs,
-                read_only=self.gitops.read_only,
-                backend=self.gitops.backend_label,
-                crumbs=(self.app_name,),
-            )
-        )
         app = fleet.by_name.get(self.app_name)
+        self.query_one(FleetHeader).show_fleet(
+            fleet,
+            glyphs,
+            read_only=self.gitops.read_only,
+            crumbs=(self.app_name,),
+            where=self.gitops.where(cluster_label(app.destination) if app is not None else ""),
+        )
         if app is None:
             self.query_one("#app-summary", SafeStatic).update(
                 Text(f"{self.app_name} is no longer known to the engine.", style="bold red")
@@ -239,18 +251,21 @@ class AppViewScreen(GitOpsScreen[None]):
         self._diff_loaded_for = (app.compared_at, self.context)
         if self.diffs is None:
             self.diff_view.show_message("Loading diff...")
-        self._fetch_diffs(self.gitops.engine, self.app_name, self.context, self._diff_token)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="diffs")
-    def _fetch_diffs(self, engine: EngineAPI, app: str, context: int, token: int) -> None:
-        try:
-            diffs = call_blocking(engine.diffs, app, context=context)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("diff", exc, token=token))
-            return
-        self.post_message(DiffsLoaded(app, context, token, list(diffs)))
+        engine, name, context, token = (
+            self.gitops.engine,
+            self.app_name,
+            self.context,
+            self._diff_token,
+        )
+        run_engine_call(
+            self,
+            lambda: engine.diffs(name, context=context),
+            lambda diffs: DiffsLoaded(name, context, token, list(diffs)),
+            action="diff",
+            token=token,
+            group="diffs",
+            exclusive=True,
+        )
 
     def on_diffs_loaded(self, message: DiffsLoaded) -> None:
         message.stop()
@@ -334,14 +349,50 @@ class AppViewScreen(GitOpsScreen[None]):
 
     # -- actions ---------------------------------------------------------------------
 
+    def _escape_does(self) -> str:
+        """What esc does now: un-zoom, then from the diff/operation pane to the tree, then out."""
+        if self.maximized is not None:
+            return "unzoom"
+        if self.focused is not None and self.focused is not self.resource_tree:
+            return "to_tree"
+        return "back"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("unzoom", "to_tree", "back"):
+            return action == self._escape_does()  # the footer names what esc will do
+        return super().check_action(action, parameters)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def action_unzoom(self) -> None:
+        self.minimize()
+        self.refresh_bindings()
+
+    def action_to_tree(self) -> None:
+        self.resource_tree.focus()
+
     def action_back(self) -> None:
         """One level up: un-zoom, then from the diff/operation pane to the tree, then out."""
-        if self.maximized is not None:
-            self.minimize()
-        elif self.focused is not self.resource_tree:
-            self.resource_tree.focus()
+        what = self._escape_does()
+        if what == "unzoom":
+            self.action_unzoom()
+        elif what == "to_tree":
+            self.action_to_tree()
         else:
             self.dismiss()
+
+    def on_diff_view_layout_changed(self, message: DiffView.LayoutChanged) -> None:
+        message.stop()
+        self._show_selection()  # the mode label says split or unified: keep it true
+
+    def on_diff_view_step_requested(self, message: DiffView.StepRequested) -> None:
+        message.stop()
+        tree = self.resource_tree
+        if message.step > 0:
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
 
     def action_show_diff(self) -> None:
         self.query_one(ContentSwitcher).current = "diff"
@@ -374,13 +425,19 @@ class AppViewScreen(GitOpsScreen[None]):
         self._show_selection()
 
     def action_zoom(self) -> None:
+        """Zoom the right pane (the diff or the operation), wherever the focus is."""
         if self.maximized is not None:
-            self.minimize()
+            self.action_unzoom()
             return
-        target = self.focused
-        if target is not None:
-            self.maximize(target)
-            self._show_selection()
+        if self.pane == "diff":
+            target: Widget = self.diff_view
+            target.focus()
+        else:
+            target = self.query_one(OperationView)
+            self.query_one("#operation-results").focus()
+        self.maximize(target)
+        self.refresh_bindings()
+        self._show_selection()
 
     def action_sync(self) -> None:
         self.gitops.open_sync(
@@ -417,3 +474,16 @@ class AppViewScreen(GitOpsScreen[None]):
         data = self.resource_tree.cursor_data
         key = data.node.key if data is not None and data.node is not None else None
         self.app.push_screen(EventsScreen(self.app_name, key))
+
+    def action_copy(self) -> None:
+        """The diff as shown when the viewer has the focus; else the selected name."""
+        if isinstance(self.focused, DiffView):
+            copy_text(self.gitops, self.diff_view.text, "the diff")
+            return
+        data = self.resource_tree.cursor_data
+        if data is None or data.node is None:
+            copy_text(self.gitops, self.app_name, f"app name {self.app_name}")
+            return
+        key = data.node.key
+        name = f"{key.namespace}/{key.name}" if key.namespace else key.name
+        copy_text(self.gitops, name, f"{key.kind} name {name}")

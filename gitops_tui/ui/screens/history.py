@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer
 
-from gitops_tui.engine.api import EngineAPI, FleetSnapshot, HistoryEntry
-from gitops_tui.ui.messages import EngineCallFailed, HistoryLoaded, RollbackStarted
+from gitops_tui.engine.api import FleetSnapshot, HistoryEntry
+from gitops_tui.ui.messages import HistoryLoaded, RollbackStarted
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import Glyphs, phase_text
-from gitops_tui.ui.widgets.header import FleetHeader, header_text
+from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import utc
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import Cancelled, call_blocking
+from gitops_tui.ui.workers import run_engine_call
 
 HISTORY_COLUMNS = (
     ("id", "ID"),
@@ -75,6 +74,9 @@ class HistoryScreen(GitOpsScreen[None]):
         self.entries: dict[str, HistoryEntry] = {}
         self._token = 0
         self.loaded = False
+        self._last_sync: tuple[object, ...] | None = None
+        """The app's last operation as last seen: when it changes (a rollback or a sync
+        ended), the history is loaded again."""
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -97,31 +99,34 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
         if self.fleet_ready:
-            self.query_one(FleetHeader).show(
-                header_text(
-                    fleet,
-                    self.gitops.glyphs,
-                    read_only=self.gitops.read_only,
-                    crumbs=(self.app_name, "history"),
-                )
+            self.query_one(FleetHeader).show_fleet(
+                fleet,
+                self.gitops.glyphs,
+                read_only=self.gitops.read_only,
+                crumbs=(self.app_name, "history"),
+                where=self.gitops.where(),
             )
+            app = fleet.by_name.get(self.app_name)
+            last = app.last_sync if app is not None else None
+            seen = () if last is None else (last.id, last.phase, last.finished_at)
+            if self._last_sync is not None and seen != self._last_sync:
+                self.action_reload()  # e.g. the rollback just started from here has ended
+            self._last_sync = seen
 
     # -- loading ---------------------------------------------------------------------
 
     def action_reload(self) -> None:
         self._token += 1
-        self._load(self.gitops.engine, self.app_name, self._token)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
-    def _load(self, engine: EngineAPI, app: str, token: int) -> None:
-        try:
-            entries = call_blocking(engine.history, app)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("history", exc, token=token))
-            return
-        self.post_message(HistoryLoaded(app, token, list(entries)))
+        engine, app, token = self.gitops.engine, self.app_name, self._token
+        run_engine_call(
+            self,
+            lambda: engine.history(app),
+            lambda entries: HistoryLoaded(app, token, list(entries)),
+            action="history",
+            token=token,
+            group="history",
+            exclusive=True,
+        )
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         message.stop()
@@ -163,18 +168,15 @@ class HistoryScreen(GitOpsScreen[None]):
 
     def _confirmed(self, entry: HistoryEntry, ok: bool | None) -> None:
         if ok and not self.gitops.read_only:
-            self._rollback(self.gitops.engine, self.app_name, entry.id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback")
-    def _rollback(self, engine: EngineAPI, app: str, history_id: int) -> None:
-        try:
-            operation_id = call_blocking(engine.rollback, app, history_id)
-        except Cancelled:
-            return
-        except Exception as exc:
-            self.post_message(EngineCallFailed("rollback", exc))
-            return
-        self.post_message(RollbackStarted(app, history_id, operation_id))
+            engine, app, history_id = self.gitops.engine, self.app_name, entry.id
+            run_engine_call(
+                self,
+                lambda: engine.rollback(app, history_id),
+                lambda operation_id: RollbackStarted(app, history_id, operation_id),
+                action="rollback",
+                group="rollback",
+                exclusive=True,
+            )
 
     def on_rollback_started(self, message: RollbackStarted) -> None:
         message.stop()

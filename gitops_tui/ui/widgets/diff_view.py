@@ -17,6 +17,7 @@ from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -134,6 +135,16 @@ def _marked(tag: str, left: str, right: str) -> tuple[str, str]:
 class DiffView(ScrollView, can_focus=True):
     """Shows a list of ``ResourceDiff``s; ``compact`` folds context, ``split`` sets the layout."""
 
+    class LayoutChanged(Message):
+        """The layout went from unified to side by side or back (a resize, ``v``, a zoom)."""
+
+    class StepRequested(Message):
+        """``j``/``k`` on a diff that has nothing to scroll: the next/previous resource."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="diff.scroll-down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="diff.scroll-up"),
@@ -148,6 +159,7 @@ class DiffView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "diff-view--add",
         "diff-view--remove",
+        "diff-view--context",
         "diff-view--hunk",
         "diff-view--file",
         "diff-view--header",
@@ -214,7 +226,10 @@ class DiffView(ScrollView, can_focus=True):
         return self.split_preference and width >= SPLIT_MIN_WIDTH
 
     def _rebuild(self, *, reset_scroll: bool) -> None:
-        self._layout_split = self._want_split()
+        split = self._want_split()
+        if split != self._layout_split:
+            self.post_message(self.LayoutChanged())
+        self._layout_split = split
         rows: list[Row]
         if self._message:
             rows = [("note", self._message)]
@@ -242,6 +257,18 @@ class DiffView(ScrollView, can_focus=True):
         if event.size.width != self._width:
             self._rebuild(reset_scroll=False)
 
+    def action_scroll_down(self) -> None:
+        if self.max_scroll_y == 0:  # it all fits: j walks the resources instead
+            self.post_message(self.StepRequested(1))
+        else:
+            super().action_scroll_down()
+
+    def action_scroll_up(self) -> None:
+        if self.max_scroll_y == 0:
+            self.post_message(self.StepRequested(-1))
+        else:
+            super().action_scroll_up()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
@@ -262,13 +289,30 @@ class DiffView(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _style(self, kind: str) -> Style:
-        return self.get_component_rich_style(f"diff-view--{kind}", partial=True)
+        """The component's style with its colours blended onto the view's background.
+
+        A partial rich style drops the alpha of ``background: $success 20%`` (the
+        tint became the full colour: green text on green, 1.3:1); blend here so what
+        reaches the terminal is the contrast the stylesheet means."""
+        name = f"diff-view--{kind}"
+        styles = self.get_component_styles(name)
+        partial = self.get_component_rich_style(name, partial=True)
+        _, view_bg = self.background_colors
+        background = view_bg + styles.background if styles.has_rule("background") else view_bg
+        if styles.auto_color:  # ``auto N%``: black or white, whichever reads on this background
+            foreground = background.get_contrast_text(styles.color.a)
+        else:
+            foreground = styles.color
+        colors = Style(color=(background + foreground).rich_color)
+        if styles.has_rule("background"):
+            colors += Style(bgcolor=background.rich_color)
+        return partial + colors
 
     def _render_row(self, row: Row, base: Style) -> Strip:
         kind = row[0]
         if kind == "split":
             return self._render_split(row[1], row[2], row[3], base)
-        style = base if kind == "context" else base + self._style(kind)
+        style = base + self._style(kind)
         return Strip([Segment(row[1], style)], cell_len(row[1]))
 
     def _render_split(self, tag: str, left: str, right: str, base: Style) -> Strip:
@@ -288,8 +332,8 @@ class DiffView(ScrollView, can_focus=True):
         right_text = set_cell_size(marked_right, column)
         return Strip(
             [
-                Segment(left_text, base + self._style("remove") if removed else base),
+                Segment(left_text, base + self._style("remove" if removed else "context")),
                 Segment(self._gutter, base + self._style("gutter")),
-                Segment(right_text, base + self._style("add") if added else base),
+                Segment(right_text, base + self._style("add" if added else "context")),
             ]
         )

@@ -21,21 +21,24 @@ def header_text(
     read_only: bool,
     crumbs: tuple[str, ...] = (),
     shown: int | None = None,
-    backend: str = "",
+    compact: bool = False,
+    where: str = "",
 ) -> Text:
     """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``.
 
-    ``backend``: who does the work when it is not gitops-tui's own engine
-    (``Argo CD argocd @ prod``), shown after the name."""
+    ``compact`` (a narrow terminal): counts without their words (``✓ 12  ↻ 3  ✗ 1``),
+    so the unreachable-cluster warning still fits on the one line. ``where``: the
+    backend, kube context and cluster of the screen (``local · ctx dev · in-cluster``)."""
     sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
     crumb_sep = " > " if glyphs.ascii else " › "
     text = Text()
     text.append("gitops-tui", style="bold")
-    if backend:
-        text.append(f" [{printable(backend)}]", style="bold cyan")
     for crumb in crumbs:
         text.append(crumb_sep)
         text.append(crumb, style="bold")
+    if where:
+        text.append(sep)
+        text.append(printable(where), style="bright_black")
     if read_only:
         text.append(sep)
         text.append(" READ-ONLY ", style="bold reverse red")
@@ -63,7 +66,8 @@ def header_text(
         if index:
             text.append("  ")
         count = counts.get(status.value, 0)
-        text.append(f"{glyph} {count} {status.value}", style=style if count else "")
+        label = f"{glyph} {count}" if compact else f"{glyph} {count} {status.value}"
+        text.append(label, style=style if count else "")
     down = [c.name for c in fleet.clusters if not c.reachable]
     if down:
         text.append(sep)
@@ -73,13 +77,57 @@ def header_text(
 
 
 class FleetHeader(SafeStatic):
-    """Shows ``header_text``; repaints only when the text actually changes."""
+    """Shows ``header_text`` on one line: the full text when it fits, else the compact
+    one (re-chosen on resize); repaints only when the shown text actually changes."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self._last: Text | None = None
+        self._texts: tuple[Text, ...] = ()
 
-    def show(self, text: Text) -> None:
+    def show(self, *texts: Text) -> None:
+        """The texts from the fullest to the shortest: the first that fits is shown."""
+        self._texts = texts
+        self._choose()
+
+    def show_fleet(
+        self,
+        fleet: FleetSnapshot,
+        glyphs: Glyphs,
+        *,
+        read_only: bool,
+        crumbs: tuple[str, ...] = (),
+        shown: int | None = None,
+        where: tuple[str, ...] = (),
+    ) -> None:
+        """``where``: backend, context, cluster; dropped from the end when space lacks."""
+
+        def build(compact: bool, parts: tuple[str, ...]) -> Text:
+            return header_text(
+                fleet,
+                glyphs,
+                read_only=read_only,
+                crumbs=crumbs,
+                shown=shown,
+                compact=compact,
+                where=" · ".join(p for p in parts if p),
+            )
+
+        self.show(
+            build(False, where),
+            build(True, where),
+            build(True, where[1:2]),  # the context only
+            build(True, ()),
+        )
+
+    def on_resize(self) -> None:
+        self._choose()
+
+    def _choose(self) -> None:
+        if not self._texts:
+            return
+        width = self.size.width or self.app.size.width - 2  # content width (no padding)
+        text = next((t for t in self._texts if t.cell_len <= width), self._texts[-1])
         if text != self._last:
             self._last = text
             self.update(text)

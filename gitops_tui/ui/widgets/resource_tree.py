@@ -21,10 +21,27 @@ Path = tuple[ResourceKey, ...]
 """A node's identity: the keys from the first managed object down to it."""
 
 
+def fit_name(name: str, width: int | None) -> str:
+    """``name`` in ``width`` cells, cut in the middle: generated names (Pods, ReplicaSets)
+    share their prefix and differ in their suffix, so the end is what must show."""
+    if width is None or len(name) <= width:
+        return name
+    width = max(width, 8)
+    head = max(3, width // 3)
+    return name[:head] + "…" + name[len(name) - (width - head - 1) :]
+
+
 def resource_label(
-    node: ResourceNode, glyphs: Glyphs, *, marked: bool, app_namespace: str = ""
+    node: ResourceNode,
+    glyphs: Glyphs,
+    *,
+    marked: bool,
+    app_namespace: str = "",
+    width: int | None = None,
 ) -> Text:
-    """``● ↻ ♥ Deployment web (prune)``: mark, sync glyph (managed only), health glyph, name."""
+    """``● ↻ ♥ Deployment web (prune)``: mark, sync glyph (managed only), health glyph, name.
+
+    ``width``: the cells the label may use; a longer name is cut in its middle."""
     text = Text()
     text.append(f"{glyphs.mark} " if marked else "  ", style="bold magenta")
     if node.status is not None:
@@ -40,13 +57,16 @@ def resource_label(
         else f"{key.namespace}/{key.name}"
     )
     text.append(key.kind, style="bold" if node.status is not None else "")
-    text.append(f" {where}")
+    suffix = Text()
     if node.requires_pruning:
-        text.append(" (prune)", style="red")
+        suffix.append(" (prune)", style="red")
     if node.hook:
-        text.append(" (hook)", style="magenta")
+        suffix.append(" (hook)", style="magenta")
     if not node.exists and not node.requires_pruning:
-        text.append(" (missing)", style="yellow")
+        suffix.append(" (missing)", style="yellow")
+    room = None if width is None else width - text.cell_len - suffix.cell_len - 1
+    text.append(f" {fit_name(where, room)}")
+    text.append_text(suffix)
     return text
 
 
@@ -160,16 +180,26 @@ class ResourceTree(Tree[NodeData]):
             path = path[:-1]
         return self.root
 
-    def _label(self, node: ResourceNode) -> Text:
+    def _label(self, node: ResourceNode, depth: int) -> Text:
+        # the label's room: the pane's width less the guides of its depth (and the scrollbar)
+        width = self.size.width - self.guide_depth * depth - 2 if self.size.width else None
         return resource_label(
-            node, self.glyphs, marked=node.key in self._marked, app_namespace=self._namespace
+            node,
+            self.glyphs,
+            marked=node.key in self._marked,
+            app_namespace=self._namespace,
+            width=width,
         )
+
+    def on_resize(self) -> None:
+        for tree_node in list(self._by_path.values()):
+            self._relabel(tree_node)
 
     def _relabel(self, tree_node: TreeNode[NodeData]) -> None:
         node = tree_node.data.node if tree_node.data is not None else None
-        if node is None:
+        if node is None or tree_node.data is None:
             return
-        label = self._label(node)
+        label = self._label(node, len(tree_node.data.path))
         if label != tree_node.label:
             tree_node.set_label(label)
 
@@ -200,7 +230,7 @@ class ResourceTree(Tree[NodeData]):
             if tree_node is None:
                 before = index if index < len(parent.children) else None
                 tree_node = parent.add(
-                    self._label(node),
+                    self._label(node, len(child_path)),
                     data=data,
                     before=before,
                     expand=True,

@@ -69,6 +69,15 @@ class KeyedTable(DataTable[Any]):
         for key, label in columns:
             self.add_column(label, key=key)
 
+    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+        """Replace the columns (and drop the rows: the caller shows them again)."""
+        with self.app.batch_update():
+            self.clear(columns=True)
+            self._cells.clear()
+            self._column_keys = [key for key, _ in columns]
+            for key, label in columns:
+                self.add_column(label, key=key)
+
     # -- reading ---------------------------------------------------------------------
 
     @property
