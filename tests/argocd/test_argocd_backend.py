@@ -194,6 +194,24 @@ def test_list_agrees_with_argocd_objects_and_shows_the_live_tree(
         assert web.children[0].key.kind == "ReplicaSet"
         assert web.children[0].children[0].key.kind == "Pod"
 
+        # live YAML and events, read from the cluster Argo CD manages (GETs and lists)
+        shown = engine.live_object(auto, web.key)
+        assert shown.live is not None and shown.live["kind"] == "Deployment"
+        assert "managedFields" not in shown.live["metadata"] and shown.managed_fields
+        assert shown.desired is None  # Argo CD's repo server has it, not the Application
+        pod = web.children[0].children[0].key
+        assert engine.live_object(auto, pod).live is not None  # live children too
+        with pytest.raises(EngineError, match="not one of"):
+            engine.live_object(auto, ResourceKey("", "ConfigMap", namespace, "not-in-the-app"))
+        wait_for(
+            lambda: any(e.object == web.key for e in engine.events(auto)),
+            timeout=30,
+            what="the Deployment's events (ScalingReplicaSet)",
+        )
+        assert all(e.object == web.key for e in engine.events(auto, web.key))
+        with pytest.raises(EngineError, match="API server"):
+            engine.actions(auto, web.key)
+
     # the command line, --argocd: the same verdicts as JSON
     done = run_cli(["--kubeconfig", str(kc), "--argocd", "list", "-o", "json"], tmp_path)
     assert done.returncode == 0, done.stderr
