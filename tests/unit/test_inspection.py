@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -146,8 +145,7 @@ def test_event_lists_follow_continue_tokens_up_to_the_bound(
 
     monkeypatch.setattr(inspect_module, "MAX_EVENTS_SCANNED", 25)
     client = PagingClient(pages=100, per_page=10)
-    conn = SimpleNamespace(client=client)
-    found = inspect_module.Inspector._list(conn, "ns", None)  # type: ignore[arg-type]
+    found = inspect_module._list_events(client, "ns", None)  # type: ignore[arg-type]
     assert len(found) == 30 and len(client.requests) == 3  # stops once 25 were read
     assert client.requests[0] == (
         "/api/v1/namespaces/ns/events",
@@ -155,7 +153,7 @@ def test_event_lists_follow_continue_tokens_up_to_the_bound(
     )
     assert client.requests[1][1]["continue"] == "1"
     small = PagingClient(pages=2, per_page=3)
-    assert len(inspect_module.Inspector._list(SimpleNamespace(client=small), "", None)) == 6  # type: ignore[arg-type]
+    assert len(inspect_module._list_events(small, "", None)) == 6  # type: ignore[arg-type]
     assert small.requests[0][0] == "/api/v1/events"
 
 
