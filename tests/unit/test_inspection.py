@@ -158,9 +158,9 @@ def test_event_lists_follow_continue_tokens_up_to_the_bound(
 
 
 def test_an_apps_event_namespaces_include_default_for_cluster_scoped_objects() -> None:
-    from gitops_tui.engine.controller.inspect import MAX_EVENT_NAMESPACES, Inspector
+    from gitops_tui.engine.controller.inspect import MAX_EVENT_NAMESPACES, _event_namespaces
 
     keys = {ResourceKey("", "ConfigMap", "b", "x"), ResourceKey("", "Namespace", "", "b")}
-    assert Inspector._namespaces(keys) == ["b", "default"]
+    assert _event_namespaces(keys) == ["b", "default"]
     many = {ResourceKey("", "ConfigMap", f"ns{i:03d}", "x") for i in range(50)}
-    assert len(Inspector._namespaces(many)) == MAX_EVENT_NAMESPACES
+    assert len(_event_namespaces(many)) == MAX_EVENT_NAMESPACES
