@@ -20,6 +20,7 @@ from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
+    AppSetSnapshot,
     AppSnapshot,
     AutomationStatus,
     ClusterState,
@@ -125,6 +126,7 @@ class EngineAPI(Protocol):
 
 
 __all__ = [
+    "AppSetSnapshot",
     "AppSnapshot",
     "AutomationStatus",
     "ClusterState",
