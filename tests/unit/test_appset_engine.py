@@ -300,3 +300,25 @@ def test_a_new_directory_is_noticed_by_the_poll(tmp_path: Path, repo: Any) -> No
         assert children(engine, "fleet") == {"a", "b"}
         commit(repo, {"apps/c/cm.yaml": CM}, "add c")
         wait_for(lambda: children(engine, "fleet") == {"a", "b", "c"}, "the poll found c")
+
+
+def test_a_set_file_that_cannot_be_read_keeps_the_set_and_its_apps(
+    tmp_path: Path, repo: Any
+) -> None:
+    url = f"file://{repo.working_tree_dir}"
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    write(sets / "one.yaml", appset("fleet", [git_dirs(url)], repo=url))
+    with engine_on(tmp_path, sets) as engine:
+        assert children(engine, "fleet") == {"a", "b"}
+        (sets / "one.yaml").write_text("kind: ApplicationSet\nspec: [unclosed\n")  # a typo
+        refreshed(engine)
+        assert children(engine, "fleet") == {"a", "b"}  # kept, as the cluster keeps the old set
+        [kept] = the_set(engine, "fleet").conditions
+        assert "one.yaml cannot be read now" in kept.message
+        [broken] = the_set(engine, "one").conditions  # the file itself, named after it
+        assert "one.yaml" in broken.message
+        write(sets / "one.yaml", appset("fleet", [git_dirs(url, "apps/a")], repo=url))
+        refreshed(engine)
+        assert children(engine, "fleet") == {"a"}
+        assert not any(s.name == "one" for s in engine.snapshot().appsets)

@@ -175,12 +175,28 @@ class ApplicationSets:
         now = time.time()
         with self._table.lock:
             seen = {g.name for g in results}
-            for name in [n for n in self.sets if n not in seen]:  # the set is gone: so are its apps
+            # a file that cannot be read now (a typo, a save half done) removes no set
+            unreadable = {
+                g.appset.origin for g in results if not isinstance(g.appset, ApplicationSet)
+            }
+            for name in [n for n in self.sets if n not in seen]:
+                record = self.sets[name]
+                if record.appset.origin in unreadable:
+                    record.conditions = (
+                        Condition(
+                            CONFLICT,
+                            f"{record.appset.origin} cannot be read now: ApplicationSet "
+                            f"{name!r} and its apps are kept as they were",
+                        ),
+                    )
+                    continue
+                # the set is gone: so are its apps (Kubernetes garbage collection)
                 removed.extend(self._drop_children(self.sets.pop(name), None))
             for generated in results:
-                record = self.sets.get(generated.name)
-                if record is None:
-                    record = self.sets[generated.name] = SetRecord(generated.appset)
+                current = self.sets.get(generated.name)
+                if current is None:
+                    current = self.sets[generated.name] = SetRecord(generated.appset)
+                record = current
                 record.appset = generated.appset
                 record.generated_at = now
                 if not isinstance(generated.appset, ApplicationSet):
