@@ -88,6 +88,7 @@ def refreshed(engine: Engine) -> None:
     runs = engine.application_sets.runs
     engine.refresh()
     wait_for(lambda: engine.application_sets.runs > runs, what="the sets generated again")
+    engine.publisher.build_fleet()  # a snapshot built after the run (none older than it)
     assert engine.wait_until_compared(timeout=60)
 
 

@@ -130,6 +130,7 @@ def refreshed(engine: Engine) -> None:
     runs = engine.application_sets.runs
     engine.refresh()
     wait_for(lambda: engine.application_sets.runs > runs, "the ApplicationSets generated again")
+    engine.publisher.build_fleet()  # a snapshot built after the run (none older than it)
 
 
 @pytest.fixture()

@@ -161,12 +161,12 @@ class ApplicationSets:
                 log.exception("ApplicationSet generation failed")
                 return
             changed, removed = self._apply(results)
+            if changed or removed:
+                self._apps_changed.set()
+            for name in changed:
+                self._render(name)
+            self._publisher.mark_dirty()
             self.runs += 1
-        if changed or removed:
-            self._apps_changed.set()
-        for name in changed:
-            self._render(name)
-        self._publisher.mark_dirty()
 
     def _apply(self, results: list[Generated]) -> tuple[list[str], list[str]]:
         """Each set's plan applied to the table (the pending changes only)."""
