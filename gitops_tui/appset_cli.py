@@ -1,4 +1,4 @@
-"""``gitops-tui appset list|preview FILE_OR_DIR...``: ApplicationSets without the console.
+"""``gitops-tui appset list|preview|apply``: ApplicationSets without the console.
 
 ``list`` prints the Applications each ApplicationSet generates now; ``preview``
 compares them with the existing Applications (``--apps`` files and directories)
@@ -6,7 +6,8 @@ and prints what applying the set would create, update and delete under its
 ``applicationsSync`` policy. Both read Git through the engine's repository cache
 (``RepoCache``) and take the ``clusters`` generator's clusters from the kubeconfig
 contexts (``--cluster-label CONTEXT=KEY=VALUE`` gives a context labels to select).
-Nothing is changed anywhere: applying comes with the console integration.
+``list`` and ``preview`` change nothing; ``apply NAME ... --from-cluster`` writes the
+set and its Applications to the cluster (``appset_apply``).
 
 Exit codes: 0 every set generated (and, with ``preview --exit-code``, nothing to
 change); 1 a set has an error condition (nothing generated from it) or, with
@@ -94,9 +95,12 @@ def add_parser(sub: Any, common: COMMON) -> None:
     for name, text in (
         ("list", "the Applications each ApplicationSet generates now"),
         ("preview", "what applying each ApplicationSet would create, update and delete"),
+        ("apply", "with --from-cluster: write the set and its Applications (server-side apply)"),
     ):
         parser = actions.add_parser(name, help=text)
         common(parser)
+        if name == "apply":
+            parser.add_argument("appset_name", metavar="NAME")
         parser.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR")
         parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
         parser.add_argument(
@@ -137,13 +141,18 @@ def cluster_inputs(kubeconfig: Path | None, labels: Sequence[str]) -> tuple[Clus
 
 
 def repo_checkout(cache_root: Path | None = None) -> Callable[[str, str], tuple[str, Path]]:
-    """The git generator's access to repositories: the engine's ``RepoCache``."""
+    """The git generator's access to repositories: the engine's ``RepoCache``, fetched
+    once per repository and revision in this run (the cache outlives the command: a
+    revision resolved without fetching would be the one of an earlier run)."""
     from gitops_tui.engine.source.repo import RepoCache
 
     cache = RepoCache(cache_root)
+    resolved: dict[tuple[str, str], str] = {}
 
     def checkout(repo_url: str, revision: str) -> tuple[str, Path]:
-        sha = cache.resolve(repo_url, revision)
+        sha = resolved.get((repo_url, revision))
+        if sha is None:
+            sha = resolved[(repo_url, revision)] = cache.resolve(repo_url, revision, refresh=True)
         return sha, cache.checkout(repo_url, sha)
 
     return checkout
@@ -329,7 +338,7 @@ def print_preview(pairs: Sequence[tuple[Generated, Plan]], out: SafeOutput) -> N
 
 
 def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> int:
-    """Run ``appset list|preview``; the exit code."""
+    """Run ``appset list|preview|apply``; the exit code."""
     target = out if out is not None else sys.stdout
     stream = target if isinstance(target, SafeOutput) else SafeOutput(target)
     try:
@@ -338,7 +347,22 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
             raise ConfigError(f"{config}: no such config file")
         settings = load_settings(config)
         kubeconfig = getattr(args, "kubeconfig", None) or settings.kubeconfig
-        if getattr(args, "from_cluster", None):
+        if args.appset_command == "apply":
+            from gitops_tui.appset_apply import LOCAL_MODE, run_apply
+            from gitops_tui.config import merge_cli
+
+            merged = merge_cli(
+                settings,
+                apps=getattr(args, "apps", None),
+                from_cluster=getattr(args, "from_cluster", None),
+                kubeconfig=kubeconfig,
+                context=getattr(args, "context", None),
+                read_only=getattr(args, "read_only", None),
+                tracking=getattr(args, "tracking", None),
+            )
+            if not merged.from_cluster:
+                raise ConfigError(LOCAL_MODE)
+        elif getattr(args, "from_cluster", None):
             raise ConfigError(
                 "appset: --from-cluster is not supported yet (ApplicationSets are read from "
                 "files; the cluster and the Argo CD backend come with the console integration)"
@@ -358,6 +382,8 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
         clusters = cluster_inputs(kubeconfig, args.cluster_label) if wants_clusters else ()
         inputs = Inputs(clusters=clusters, checkout=repo_checkout())
         results = generate_all(appsets, inputs)
+        if args.appset_command == "apply":
+            return run_apply(args.appset_name, results, merged, output=args.output, out=stream)
         if args.appset_command == "list":
             if args.output == "json":
                 data = []

@@ -24,7 +24,10 @@ new keys may be added, none renamed or removed)::
                                    context and its cluster's server (credentials
                                    redacted), null (and reachable null) while
                                    unresolved
-    parent                         the App of Apps parent's name, or null
+    parent                         the parent's name (App of Apps parent or
+                                   ApplicationSet), or null
+    parentRef                      {kind, name} of the parent: kind "Application"
+                                   (App of Apps) or "ApplicationSet"; null for none
     automated                      {enabled, prune, selfHeal} (spec.syncPolicy.automated)
     automation                     null, or what holds automated sync back:
                                    {kind, message, attempt, nextAt}; kind is
@@ -156,6 +159,7 @@ def app_to_json(
             "reachable": cluster.reachable if cluster is not None else None,
         },
         "parent": app.parent,
+        "parentRef": {"kind": app.parent_kind, "name": app.parent} if app.parent else None,
         "automated": {"enabled": app.automated, "prune": app.auto_prune, "selfHeal": app.self_heal},
         "automation": _automation_json(app.automation) if app.automation else None,
         "syncOptions": list(app.sync_options),

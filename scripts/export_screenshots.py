@@ -27,6 +27,8 @@ from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_view import AppViewScreen
+from gitops_tui.ui.screens.events import EventsScreen
+from gitops_tui.ui.screens.live_object import LiveObjectScreen
 
 SIZE = (120, 34)
 
@@ -58,6 +60,18 @@ async def shoot(engine: Engine, out: Path) -> list[Path]:
         app.open_app("drifted", diff=True)
         await until(pilot, lambda: isinstance(app.screen, AppViewScreen) and app.screen.diffs)
         save("app-view-tree-and-diff")
+
+        deployment = next(
+            r.key for r in app.fleet.by_name["drifted"].resources if r.key.kind == "Deployment"
+        )
+        app.push_screen(LiveObjectScreen("drifted", deployment))  # y: live YAML beside Git
+        await until(pilot, lambda: getattr(app.screen, "obj", None) is not None)
+        save("live-yaml")
+        await pilot.press("escape")
+        app.push_screen(EventsScreen("drifted", None))  # e on the app's root: its events
+        await until(pilot, lambda: getattr(app.screen, "loaded", False))
+        save("events")
+        await pilot.press("escape")
 
         await pilot.press("escape")
         app.open_sync("waves")  # hooks and sync waves: the plan shows their order

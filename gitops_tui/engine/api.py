@@ -27,6 +27,7 @@ from gitops_tui.engine.inspection import (
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
+    AppSetSnapshot,
     AppSnapshot,
     AutomationStatus,
     ClusterState,
@@ -156,6 +157,7 @@ class EngineAPI(Protocol):
 __all__ = [
     "ActionError",
     "ActionOutcome",
+    "AppSetSnapshot",
     "AppSnapshot",
     "AutomationStatus",
     "ClusterEvent",

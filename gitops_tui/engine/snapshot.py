@@ -141,6 +141,7 @@ class AppSnapshot:
     operation: OperationState | None = None
     last_sync: OperationState | None = None
     parent: str | None = None
+    parent_kind: str = "Application"  # or "ApplicationSet" (meaningful with ``parent``)
     origin: str = ""
     compared_at: float = 0.0
     comparing: bool = False
@@ -155,6 +156,24 @@ class AppSnapshot:
     @property
     def out_of_sync_count(self) -> int:
         return sum(1 for r in self.resources if r.status == SyncStatus.OUT_OF_SYNC)
+
+
+@dataclass(frozen=True, slots=True)
+class AppSetSnapshot:
+    """An ApplicationSet read with the apps: its generated apps (children) and conditions.
+
+    ``conditions`` are ErrorOccurred (nothing generated now; the apps already there
+    stay) and name clashes; ``skipped`` names what ``applicationsSync`` held back
+    (an app no longer generated but kept, an update not made)."""
+
+    name: str
+    namespace: str
+    origin: str
+    policy: str  # applicationsSync ("" for a set that could not be read)
+    conditions: tuple[Condition, ...] = ()
+    applications: tuple[str, ...] = ()  # its apps now, sorted
+    skipped: tuple[str, ...] = ()
+    generated_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +197,7 @@ class FleetSnapshot:
     read_only: bool = False
     clusters: tuple[ClusterState, ...] = ()
     by_name: Mapping[str, AppSnapshot] = field(default_factory=_empty_map)
+    appsets: tuple[AppSetSnapshot, ...] = ()  # sorted by name
 
     @classmethod
     def build(
@@ -187,6 +207,7 @@ class FleetSnapshot:
         *,
         read_only: bool,
         clusters: tuple[ClusterState, ...] = (),
+        appsets: tuple[AppSetSnapshot, ...] = (),
     ) -> FleetSnapshot:
         ordered = tuple(sorted(apps, key=lambda a: a.name))
         return cls(
@@ -195,6 +216,7 @@ class FleetSnapshot:
             read_only=read_only,
             clusters=clusters,
             by_name=MappingProxyType({a.name: a for a in ordered}),
+            appsets=tuple(sorted(appsets, key=lambda s: s.name)),
         )
 
     def counts(self) -> dict[str, int]:

@@ -50,12 +50,14 @@ def test_parent_cluster_and_automation_are_listed() -> None:
         "legacy-batch",
         destination=Destination(legacy.server, legacy.name, legacy.namespace, "edge-1"),
         parent=ODD,
+        parent_kind="ApplicationSet",
         automation=AutomationStatus("refused", "allowEmpty is off"),
     )
     apps = listing(engine)
 
     guestbook = apps["guestbook"]
     assert guestbook["parent"] == "frontend"
+    assert guestbook["parentRef"] == {"kind": "Application", "name": "frontend"}
     assert guestbook["cluster"] == {
         "context": "kind-dev",
         "server": "https://127.0.0.1:6443",
@@ -77,6 +79,7 @@ def test_parent_cluster_and_automation_are_listed() -> None:
     }
 
     assert apps["legacy-batch"]["parent"] == ODD
+    assert apps["legacy-batch"]["parentRef"] == {"kind": "ApplicationSet", "name": ODD}
     assert apps["legacy-batch"]["cluster"] == {
         "context": "edge-1",
         "server": "https://edge-1.example.com:6443",
@@ -90,7 +93,7 @@ def test_parent_cluster_and_automation_are_listed() -> None:
     }
 
     frontend = apps["frontend"]  # the root of the App of Apps tree, never resolved here
-    assert frontend["parent"] is None
+    assert frontend["parent"] is None and frontend["parentRef"] is None
     assert frontend["cluster"] == {"context": None, "server": None, "reachable": None}
     assert frontend["automation"] is None
     assert frontend["readOnly"] is False
@@ -136,6 +139,7 @@ def test_every_listed_app_has_the_documented_keys() -> None:
         "destination",
         "cluster",
         "parent",
+        "parentRef",
         "automated",
         "automation",
         "syncOptions",

@@ -35,7 +35,8 @@ def load_application_files(paths: Sequence[Path]) -> list[Application | InvalidA
     """Applications from files and directories (recursively ``*.yaml|*.yml|*.json``).
 
     Non-Application documents are ignored. A file named explicitly that cannot be
-    read or parsed, or that holds no Application at all (an empty file, say),
+    read or parsed, or that holds no Application at all (an empty file, say; ApplicationSets
+    are read by the engine on their own and count as content),
     becomes an ``InvalidApplication`` named after the file; inside a
     directory, such a file is reported only if it mentions ``argoproj.io`` (so Helm
     templates and other non-YAML ``.yaml`` files do not turn into errors). A second
@@ -77,6 +78,17 @@ def _candidate_files(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
                     yield Path(folder) / filename, False
 
 
+def _is_applicationset(doc: Any) -> bool:
+    """An ApplicationSet (or a List holding one): the engine reads those on their own."""
+    if isinstance(doc, dict) and doc.get("kind") == "List":
+        return any(_is_applicationset(item) for item in as_list(doc.get("items")))
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") == "ApplicationSet"
+        and str(doc.get("apiVersion", "")).startswith("argoproj.io/")
+    )
+
+
 def _documents_in_file(file: Path, *, named: bool) -> list[Any]:
     """The Application documents of ``file`` (``List`` items included), or one error."""
     try:
@@ -93,7 +105,7 @@ def _documents_in_file(file: Path, *, named: bool) -> list[Any]:
     for doc in docs:
         items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
         found.extend(item for item in as_list(items) if is_application_document(item))
-    if named and not found:
+    if named and not found and not any(_is_applicationset(doc) for doc in docs):
         # a file the user named that holds no Application is a mistake worth showing
         what = "is empty" if all(doc is None for doc in docs) else "holds no Argo CD Application"
         return [

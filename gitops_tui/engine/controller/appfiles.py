@@ -128,6 +128,7 @@ class AppFiles:
         self._stopped = stopped
         self.names: set[str] = set()
         self.watched = threading.Event()  # set once the watch is in place
+        self.after_reload: Callable[[], None] | None = None
 
     def watch(self) -> None:
         """The watcher thread: re-read the files whenever one changes, until stopped."""
@@ -168,3 +169,5 @@ class AppFiles:
         for name in changed:
             self._render(name)
         self._publisher.mark_dirty()
+        if self.after_reload is not None:  # the ApplicationSets in the same files
+            self.after_reload()

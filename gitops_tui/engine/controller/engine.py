@@ -12,7 +12,7 @@ collaborators and hands each request to the one that owns it.
 - ``auto_sync`` / ``automation``: automated sync, when and whether;
 - ``cluster_links``: connections, unreachable clusters, live events routed to apps;
 - ``watchers``, ``appfiles``, ``cluster_apps``: what makes the engine look again;
-- ``child_apps`` / ``app_of_apps``: App of Apps;
+- ``child_apps`` / ``app_of_apps``: App of Apps; ``application_sets``: ApplicationSets;
 - ``inspect``: an object's live manifest beside the desired one, events.
 """
 
@@ -38,6 +38,7 @@ from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationErr
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.actions import ResourceActions
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
+from gitops_tui.engine.controller.application_sets import ApplicationSets
 from gitops_tui.engine.controller.auto_sync import AUTOMATION_PERIOD_S, AutoSync
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
@@ -173,6 +174,21 @@ class Engine:
             apps_changed,
             self._stopped,
         )
+        self.application_sets = ApplicationSets(
+            options.app_paths,
+            table,
+            self.publisher,
+            self.history_store,
+            self.automation,
+            self.clusters,
+            self.repos,
+            self._fetch_and_render,
+            apps_changed,
+            self._stopped,
+            poll_interval_s=options.repo_poll_interval_s,
+        )
+        self.publisher.appsets = self.application_sets.snapshots
+        self.app_files.after_reload = self.application_sets.reconcile
         self.cluster_apps = (
             ClusterApps(
                 options.from_cluster,
@@ -213,6 +229,8 @@ class Engine:
             spawn(self._watch_kubeconfig, "kubeconfig")
         if options.app_paths and options.watch:
             spawn(self.app_files.watch, "app-files")
+            spawn(self.application_sets.poll, "appset-poller")
+        self.application_sets.reconcile()  # generated apps are there from the start
         for name in list(self.table.states):
             self._fetch_and_render(name)
         self.publisher.mark_dirty()
@@ -287,6 +305,7 @@ class Engine:
         if app:
             self.scheduler.schedule(app, render=True, fetch=True, hard=hard)
         else:
+            spawn(lambda: self.application_sets.reconcile(fetch=True), "appset-refresh")
             self.scheduler.fetch_then_render(names, hard=hard)
 
     def _schedule(self, name: str) -> None:

@@ -20,7 +20,7 @@ from gitops_tui.engine.controller.snapshots import (
     stale_parents,
 )
 from gitops_tui.engine.controller.state import AppState, AppTable
-from gitops_tui.engine.snapshot import AppSnapshot, FleetSnapshot
+from gitops_tui.engine.snapshot import AppSetSnapshot, AppSnapshot, FleetSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class Publisher:
         self._generation = 0
         self._latest = FleetSnapshot.build(0, [], read_only=policy.everywhere)
         self.dirty = threading.Event()
+        self.appsets: Callable[[], tuple[AppSetSnapshot, ...]] = tuple  # the ApplicationSets
 
     # ------------------------------------------------------------------ apps
     def app_snapshot(self, state: AppState, *, comparing: bool = False) -> AppSnapshot:
@@ -119,7 +120,11 @@ class Publisher:
             with self._links.lock:
                 clusters = cluster_states(self._links.clusters.connections(), self._links.errors)
             snap = FleetSnapshot.build(
-                self._generation, apps, read_only=self._policy.everywhere, clusters=clusters
+                self._generation,
+                apps,
+                read_only=self._policy.everywhere,
+                clusters=clusters,
+                appsets=self.appsets(),
             )
             self._latest = snap
             return snap

@@ -243,6 +243,7 @@ def app_snapshot(
         compared_at=state.compared_at,
         comparing=view.comparing,
         parent=state.parent,
+        parent_kind=state.parent_kind,
         read_only=view.read_only,
         sync_options=tuple(f"{k}={v}" for k, v in app.sync_policy.options.items()),
         automation=view.automation,

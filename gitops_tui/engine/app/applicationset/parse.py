@@ -217,7 +217,7 @@ def _invalid(name: str, origin: str, messages: Sequence[str]) -> InvalidApplicat
 
 
 def load_applicationset_files(
-    paths: Sequence[Path],
+    paths: Sequence[Path], *, beside_applications: bool = False
 ) -> list[ApplicationSet | InvalidApplicationSet]:
     """ApplicationSets from files and directories (``*.yaml|*.yml|*.json``, recursively).
 
@@ -225,11 +225,15 @@ def load_applicationset_files(
     holds no ApplicationSet becomes an invalid set named after the file; inside a
     directory an unreadable file counts only if it mentions ``ApplicationSet``.
     A second set with an already seen name is invalid.
+
+    ``beside_applications`` (the engine's ``--apps``, read for Applications too): a
+    named file without an ApplicationSet, or unreadable, is no set's problem (the
+    Application loader reports what is wrong with it).
     """
     results: list[ApplicationSet | InvalidApplicationSet] = []
     first: dict[str, str] = {}
     for file, named in _candidates(paths):
-        for entry in _documents(file, named=named):
+        for entry in _documents(file, named=named and not beside_applications):
             if isinstance(entry, InvalidApplicationSet):
                 results.append(entry)
                 continue

@@ -1,0 +1,289 @@
+"""ApplicationSets at run time: the sets in ``--apps`` generate apps of the engine.
+
+As Argo CD's ApplicationSet controller does, the Applications a set generates are
+created right away (they are apps of the engine, ``parent`` = the set, compared,
+shown and synced like any other); when the generators' output changes, the set's
+``applicationsSync`` policy decides what is added, updated and removed
+(``policy.plan``: create-only, create-update, create-delete, sync). A set whose
+generation fails (an ``ErrorOccurred`` condition) plans nothing: its apps stay as
+they are, and the other sets go on. Removing an app here forgets it (the engine's
+table); its objects in the cluster are left alone, as an App of Apps prune does.
+
+Inputs: the ``clusters`` generator sees the kubeconfig's contexts (name = context,
+server = its cluster's URL); the ``git`` generators read through the engine's
+``RepoCache``. Generation runs at start, when the ``--apps`` files change, on a
+fleet refresh and every repository poll interval (fetching first), one run at a
+time. An app of the same name defined elsewhere (a file, an App of Apps parent,
+another set) is never touched: it is a condition on the set.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_tui.engine.app.application import Application
+from gitops_tui.engine.app.applicationset import (
+    Action,
+    ApplicationSet,
+    ClusterInfo,
+    Generated,
+    Inputs,
+    InvalidApplicationSet,
+    generate_all,
+    load_applicationset_files,
+    plan,
+)
+from gitops_tui.engine.app.parse import parse_application
+from gitops_tui.engine.cache.destinations import ClusterRegistry
+from gitops_tui.engine.controller.automation import Automation
+from gitops_tui.engine.controller.publisher import Publisher
+from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
+from gitops_tui.engine.model import Condition
+from gitops_tui.engine.snapshot import AppSetSnapshot
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.sync.history import HistoryStore
+
+log = logging.getLogger(__name__)
+
+KIND = "ApplicationSet"
+CONFLICT = "ErrorOccurred"
+
+
+@dataclass
+class SetRecord:
+    """What the engine knows of one ApplicationSet (guarded by ``AppTable.lock``)."""
+
+    appset: ApplicationSet | InvalidApplicationSet
+    conditions: tuple[Condition, ...] = ()
+    skipped: tuple[str, ...] = ()
+    generated_at: float = 0.0
+    children: set[str] = field(default_factory=set)
+
+    def snapshot(self) -> AppSetSnapshot:
+        appset = self.appset
+        return AppSetSnapshot(
+            name=appset.name,
+            namespace=appset.namespace if isinstance(appset, ApplicationSet) else "",
+            origin=appset.origin,
+            policy=appset.applications_sync.value if isinstance(appset, ApplicationSet) else "",
+            conditions=appset.conditions
+            if isinstance(appset, InvalidApplicationSet)
+            else self.conditions,
+            applications=tuple(sorted(self.children)),
+            skipped=self.skipped,
+            generated_at=self.generated_at,
+        )
+
+
+def owned_document(app: Application, appset: str) -> dict[str, Any]:
+    """The app as the set's controller sees it in the cluster: owned by the set."""
+    doc = copy.deepcopy(dict(app.raw))
+    meta = doc.setdefault("metadata", {})
+    meta["ownerReferences"] = [
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": KIND, "name": appset, "controller": True}
+    ]
+    return doc
+
+
+class ApplicationSets:
+    """The ApplicationSets of ``--apps`` and the apps they generate in the table."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        table: AppTable,
+        publisher: Publisher,
+        history: HistoryStore,
+        automation: Automation,
+        clusters: ClusterRegistry,
+        repos: RepoCache,
+        render: Callable[[str], None],
+        apps_changed: threading.Event,
+        stopped: threading.Event,
+        *,
+        poll_interval_s: float,
+    ) -> None:
+        self._paths = list(paths)
+        self._table = table
+        self._publisher = publisher
+        self._history = history
+        self._automation = automation
+        self._clusters = clusters
+        self._repos = repos
+        self._render = render
+        self._apps_changed = apps_changed
+        self._stopped = stopped
+        self._interval = poll_interval_s
+        self._run_lock = threading.Lock()  # one generation at a time
+        self.sets: dict[str, SetRecord] = {}
+        self.runs = 0  # finished generation runs (tests wait on it)
+
+    def snapshots(self) -> tuple[AppSetSnapshot, ...]:
+        with self._table.lock:
+            return tuple(record.snapshot() for record in self.sets.values())
+
+    # ------------------------------------------------------------------ inputs
+    def _inputs(self, *, fetch: bool) -> Inputs:
+        repos = self._repos
+
+        def checkout(repo_url: str, revision: str) -> tuple[str, Path]:
+            sha = repos.resolve(repo_url, revision, refresh=fetch)
+            return sha, repos.checkout(repo_url, sha)
+
+        clusters = tuple(
+            ClusterInfo(name=c.name, server=c.server)
+            for c in sorted(self._clusters.contexts, key=lambda c: c.name)
+        )
+        return Inputs(clusters=clusters, checkout=checkout)
+
+    # ------------------------------------------------------------------ runs
+    def poll(self) -> None:
+        """The poller thread: generate again (fetching first) every interval."""
+        while not self._stopped.wait(self._interval):
+            self.reconcile(fetch=True)
+
+    def reconcile(self, *, fetch: bool = False) -> None:
+        """Read the sets, generate, and bring each set's apps in line with its policy."""
+        if not self._paths or self._stopped.is_set():
+            return
+        with self._run_lock:
+            try:
+                appsets = load_applicationset_files(self._paths, beside_applications=True)
+                results = generate_all(appsets, self._inputs(fetch=fetch))
+            except Exception:  # never let a run kill its thread; the next run tries again
+                log.exception("ApplicationSet generation failed")
+                return
+            changed, removed = self._apply(results)
+            if changed or removed:
+                self._apps_changed.set()
+            for name in changed:
+                self._render(name)
+            self._publisher.mark_dirty()
+            self.runs += 1
+
+    def _apply(self, results: list[Generated]) -> tuple[list[str], list[str]]:
+        """Each set's plan applied to the table (the pending changes only)."""
+        changed: list[str] = []
+        removed: list[str] = []
+        now = time.time()
+        with self._table.lock:
+            seen = {g.name for g in results}
+            # a file that cannot be read now (a typo, a save half done) removes no set
+            unreadable = {
+                g.appset.origin for g in results if not isinstance(g.appset, ApplicationSet)
+            }
+            for name in [n for n in self.sets if n not in seen]:
+                record = self.sets[name]
+                if record.appset.origin in unreadable:
+                    record.conditions = (
+                        Condition(
+                            CONFLICT,
+                            f"{record.appset.origin} cannot be read now: ApplicationSet "
+                            f"{name!r} and its apps are kept as they were",
+                        ),
+                    )
+                    continue
+                # the set is gone: so are its apps (Kubernetes garbage collection)
+                removed.extend(self._drop_children(self.sets.pop(name), None))
+            for generated in results:
+                current = self.sets.get(generated.name)
+                if current is None:
+                    current = self.sets[generated.name] = SetRecord(generated.appset)
+                record = current
+                record.appset = generated.appset
+                record.generated_at = now
+                if not isinstance(generated.appset, ApplicationSet):
+                    record.conditions, record.skipped = (), ()
+                    continue
+                c, r = self._apply_one(record, generated)
+                changed.extend(c)
+                removed.extend(r)
+        return changed, removed
+
+    def _apply_one(self, record: SetRecord, generated: Generated) -> tuple[list[str], list[str]]:
+        states = self._table.states
+        name = generated.name
+        existing = [
+            owned_document(state.app, name)
+            for child in sorted(record.children)
+            if (state := states.get(child)) is not None and isinstance(state.app, Application)
+        ]
+        result = plan(generated, existing)
+        record.conditions = result.conditions
+        if result.conditions:
+            record.skipped = ()
+            return [], []  # generation failed: the apps stay as they are
+        by_name = {app.name: app for app in generated.applications}
+        conflicts: list[str] = [c.message for c in result.conflicts]
+        skipped: list[str] = []
+        changed: list[str] = []
+        removed: list[str] = []
+        for change in result.changes:
+            if not change.allowed:
+                what = (
+                    "kept (no longer generated)"
+                    if change.action is Action.DELETE
+                    else "not updated"
+                )
+                skipped.append(f"app {change.name!r} {what}: {change.reason}")
+                continue
+            if change.action is Action.DELETE:
+                removed.extend(self._drop_children(record, {change.name}))
+                continue
+            app = by_name[change.name]
+            if change.action is Action.UPDATE and change.desired is not None:
+                parsed = parse_application(dict(change.desired), app.origin)
+                app = parsed if isinstance(parsed, Application) else app
+            current = states.get(change.name)
+            if current is not None and change.name not in record.children:
+                where = (
+                    f"{current.parent_kind} {current.parent!r}"
+                    if current.parent
+                    else current.app.origin
+                )
+                conflicts.append(
+                    f"Application {change.name!r} is already defined by {where}: "
+                    f"ApplicationSet {name!r} leaves it alone"
+                )
+                continue
+            if current is None:
+                states[change.name] = AppState(
+                    app=app,
+                    parent=name,
+                    parent_kind=KIND,
+                    last_sync=recorded_last_sync(self._history, change.name),
+                )
+                changed.append(change.name)
+            elif current.app != app:
+                current.app = app
+                changed.append(change.name)
+            record.children.add(change.name)
+        # a child whose state went (say, a file app took the name back): no longer the set's
+        record.children = {n for n in record.children if self._is_child(n, name)}
+        record.conditions = tuple(Condition(CONFLICT, message) for message in conflicts)
+        record.skipped = tuple(skipped)
+        return changed, removed
+
+    def _is_child(self, app: str, appset: str) -> bool:
+        state = self._table.states.get(app)
+        return state is not None and state.parent == appset and state.parent_kind == KIND
+
+    def _drop_children(self, record: SetRecord, names: set[str] | None) -> list[str]:
+        """Forget the set's apps (all, or ``names``) from the table (the lock is held)."""
+        gone: list[str] = []
+        for child in sorted(record.children if names is None else names & record.children):
+            record.children.discard(child)
+            if not self._is_child(child, record.appset.name):
+                continue
+            self._table.states.pop(child, None)
+            self._automation.forget(child)
+            self._table.forget_desired(child)
+            gone.append(child)
+        return gone
