@@ -44,7 +44,7 @@ def load_application_files(paths: Sequence[Path]) -> list[Application | InvalidA
     """
     results: list[Application | InvalidApplication] = []
     first_origin: dict[str, str] = {}
-    for file, named in _candidate_files(paths):
+    for file, named in candidate_files(paths):
         for doc_or_error in _documents_in_file(file, named=named):
             if isinstance(doc_or_error, InvalidApplication):
                 results.append(doc_or_error)
@@ -65,7 +65,7 @@ def load_application_files(paths: Sequence[Path]) -> list[Application | InvalidA
     return results
 
 
-def _candidate_files(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
+def candidate_files(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
     """``(file, named explicitly)`` for each path; directories walked in sorted order."""
     for path in paths:
         if not path.is_dir():

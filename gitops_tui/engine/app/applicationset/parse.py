@@ -8,9 +8,8 @@ condition of that set at generation time, with the set's other problems.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ from gitops_tui.engine.app.applicationset.model import (
     InvalidApplicationSet,
     error_condition,
 )
+from gitops_tui.engine.app.loading import candidate_files
 from gitops_tui.engine.manifest_yaml import (
-    MANIFEST_SUFFIXES,
     ManifestFileError,
     load_manifest_documents,
     read_manifest_text,
@@ -232,7 +231,7 @@ def load_applicationset_files(
     """
     results: list[ApplicationSet | InvalidApplicationSet] = []
     first: dict[str, str] = {}
-    for file, named in _candidates(paths):
+    for file, named in candidate_files(paths):
         for entry in _documents(file, named=named and not beside_applications):
             if isinstance(entry, InvalidApplicationSet):
                 results.append(entry)
@@ -251,18 +250,6 @@ def load_applicationset_files(
                 first[name] = str(file)
             results.append(parsed)
     return results
-
-
-def _candidates(paths: Sequence[Path]) -> Iterator[tuple[Path, bool]]:
-    for path in paths:
-        if not path.is_dir():
-            yield path, True
-            continue
-        for folder, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for filename in sorted(filenames):
-                if filename.endswith(MANIFEST_SUFFIXES):
-                    yield Path(folder) / filename, False
 
 
 def _documents(file: Path, *, named: bool) -> list[Any]:
