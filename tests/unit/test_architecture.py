@@ -177,3 +177,16 @@ def test_the_posix_import_scan_finds_what_it_looks_for() -> None:
     good = "import os\ndef resize():\n    import fcntl, termios\nclass T:\n    def m(self):\n        import termios\n"
     assert len(posix_only_imports(bad, "bad.py")) == 4
     assert posix_only_imports(good, "good.py") == []
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """pytest imports test files by basename (tests/ has no packages): two files with one
+    name in different folders stop the whole run at collection."""
+    tests = Path(__file__).resolve().parents[1]
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted(tests.rglob("*.py")):
+        if path.name in seen and path.name not in ("conftest.py", "__init__.py"):
+            clashes.append(f"{seen[path.name]} and {path}")
+        seen.setdefault(path.name, path)
+    assert clashes == []
