@@ -180,8 +180,10 @@ class GitOpsApp(App[None]):
 
     def where(self, cluster: str = "") -> tuple[str, ...]:
         """Backend, kube context and cluster, for a screen's header."""
+        if self.backend_label:  # "Argo CD argocd @ <context>" names the context already
+            return (self.backend_label, cluster)
         context = f"ctx {self.default_context}" if self.default_context else ""
-        return (self.backend_label or self.backend, context, cluster)
+        return (self.backend, context, cluster)
 
     def app_names(self) -> Iterable[str]:
         return (app.name for app in self.fleet.apps)

@@ -49,7 +49,7 @@ async def test_console_syncs_through_argocd_and_sanitises_its_strings(
 
             await wait_for(pilot, lambda: compared(name) and compared(hostile), timeout=90)
             text = screen_text(app)
-            assert "gitops-tui [Argo CD argocd @" in text
+            assert "gitops-tui │ Argo CD argocd @ " in text  # the header names the backend
             assert app.fleet.by_name[name].sync == SyncStatus.OUT_OF_SYNC
             # what Argo CD stored (the path, its condition) is escaped before the screen
             bad = app.fleet.by_name[hostile]
