@@ -158,7 +158,25 @@ class ArgoCDPeer:
             self._kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
         for crd in ("applications.argoproj.io", "appprojects.argoproj.io"):
             self._established(crd)
+        self._namespace_not_terminating()
         self._kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(config_objects(self.namespace)))
+
+    def _namespace_not_terminating(self) -> None:
+        """A previous ``uninstall`` deletes the namespace without waiting: objects cannot
+        be created in it until it is gone, so wait for that (or for it to be Active)."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            out = self._kubectl(
+                "get", "namespace", self.namespace, "--ignore-not-found", "-o", "json"
+            )
+            phase = (json.loads(out).get("status") or {}).get("phase") if out.strip() else None
+            if phase != "Terminating":
+                return
+            if time.monotonic() > deadline:
+                raise PeerError(
+                    f"namespace {self.namespace} still terminating after {START_TIMEOUT_S:.0f} s"
+                )
+            time.sleep(0.2)
 
     def _established(self, crd: str) -> None:
         # not `kubectl wait` (nor a jsonpath): both fail while a new CRD has no conditions
