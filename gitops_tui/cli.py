@@ -69,6 +69,12 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     argocd_wiring.add_option(parser, default)
 
 
+FORCE_LOCAL_HELP = (
+    "apply although an Argo CD controller reconciles the app (its Application was "
+    "reconciled recently): two engines would fight over its objects"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gitops-tui",
@@ -117,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "them back, which is the default",
     )
     sync.add_argument("--apply-out-of-sync-only", action="store_true")
+    sync.add_argument("--force-local", action="store_true", help=FORCE_LOCAL_HELP)
     sync.add_argument(
         "--resource",
         action="append",
@@ -150,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("app")
     rollback.add_argument("id", type=int)
     rollback.add_argument("--timeout", type=float, default=600.0)
+    rollback.add_argument("--force-local", action="store_true", help=FORCE_LOCAL_HELP)
 
     demo = sub.add_parser("demo", help="start the sandbox, create sample apps, open the console")
     demo.add_argument(
@@ -227,6 +235,8 @@ def make_engine(
         ),
         application_health=settings.application_health,
         force_conflicts=settings.force_conflicts,
+        argocd_reconcile_window_s=settings.argocd_reconcile_window_s,
+        force_local=bool(getattr(args, "force_local", False)),
         **health_cli.health_rule_options(settings),
         watch_local_repos=interactive,
         automation=interactive,

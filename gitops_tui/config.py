@@ -89,6 +89,9 @@ class Settings:
     """``keymap:``: (binding id, keys) pairs the console remaps (``gitops_tui.keymap``)."""
     argocd_namespace: str = "argocd"
     """``argocdNamespace``: where the cluster's ``argocd-cm`` (resource customizations) is read."""
+    argocd_reconcile_window_s: float = 600.0
+    """``argocdReconcileWindow``: an app whose Application an Argo CD controller reconciled
+    this recently is left to Argo CD (shown ``ManagedByArgoCD``, local sync refused)."""
     argocd_config_map: bool = True
     """``argocdConfigMap: false``: do not read customizations from the cluster's ``argocd-cm``."""
     health_checks: tuple[Path, ...] = ()
@@ -333,6 +336,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "keymap": ("keymap", lambda v, _base: _keymap(v)),
     "argocdNamespace": ("argocd_namespace", lambda v, _base: _namespace(v)),
     "argocdConfigMap": ("argocd_config_map", lambda v, _base: _boolean(v)),
+    "argocdReconcileWindow": ("argocd_reconcile_window_s", lambda v, _base: _interval(v)),
     "healthChecks": ("health_checks", _apps),
     "inferredHealth": ("inferred_health", lambda v, _base: _boolean(v)),
 }

@@ -54,6 +54,8 @@ class SyncRequest:
     resources: frozenset[ResourceKey] | None = None
     revision: str | None = None  # a past revision (rollback); None = the app's target
     initiated_by: str = "user"
+    # sync although an Argo CD controller reconciles the app (never for automated syncs)
+    force_local: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,3 +114,4 @@ class ConditionType(enum.StrEnum):
     UNKNOWN_KIND = "UnknownKind"
     REPEATED_RESOURCE = "RepeatedResourceWarning"
     SELF_HEAL_BACKOFF = "SelfHealBackoffWarning"  # not Argo CD's: a self-heal waits
+    MANAGED_BY_ARGOCD = "ManagedByArgoCD"  # not Argo CD's: its controller reconciles the app

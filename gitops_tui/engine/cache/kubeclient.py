@@ -7,10 +7,12 @@ so that objects stay dicts (no model round-trips) and every call has a timeout.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +199,22 @@ class KubeClient:
         self._api.user_agent = USER_AGENT
         self.server = str(cfg.host)
         self._lock = threading.Lock()
+        self._clock_offset: float | None = None  # API server's clock minus ours
+
+    def server_now(self) -> float:
+        """The API server's time now (epoch seconds): our clock corrected by the
+        ``Date`` header of the latest response (our clock alone before the first one)."""
+        return time.time() + (self._clock_offset or 0.0)
+
+    def _note_date(self, value: str | None) -> None:
+        if not value:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        # the header has a resolution of a second: the server's clock is in [t, t+1)
+        self._clock_offset = server + 0.5 - time.time()
 
     def close(self) -> None:
         self._api.close()  # type: ignore[no-untyped-call]
@@ -261,6 +279,7 @@ class KubeClient:
                     f"at most {MAX_REQUEST_BYTES >> 20} MiB",
                 ) from None
             raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+        self._note_date(resp.headers.get("Date"))
         return _decode(resp.status, resp.data)
 
     def stream(

@@ -107,6 +107,7 @@ class ResourceActions:
         """Run action ``name`` on ``key`` (blocking). ``ReadOnlyError`` in read-only mode,
         ``ActionError``/``EngineError`` when it cannot run; nothing is sent then."""
         self._operations.refuse_if_read_only(f"action {name[:64]}", app)
+        self._operations.refuse_if_argocd(f"action {name[:64]}", app)
         conn, live = self._resolve(app, key)
         given = script_view(live)
         try:

@@ -58,6 +58,7 @@ class AutoSync:
             snapshot = state.snapshot
             generated = state.generated
             busy = state.operation is not None and not state.operation.phase.done
+            argocd = state.argocd is not None  # Argo CD's controller syncs it, not us
             # an App of Apps parent may hold nothing but child apps
             empty = not state.desired and not state.child_docs
         automation = self._automation
@@ -71,6 +72,7 @@ class AutoSync:
             or state.comparison is None
             or generated is None
             or busy
+            or argocd
             or state.source_error is not None
             or snapshot.sync == SyncStatus.UNKNOWN
         ):

@@ -39,6 +39,7 @@ from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.actions import ResourceActions
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
 from gitops_tui.engine.controller.application_sets import ApplicationSets
+from gitops_tui.engine.controller.argocd_guard import ArgoCDGuard
 from gitops_tui.engine.controller.auto_sync import AUTOMATION_PERIOD_S, AutoSync
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
@@ -134,6 +135,16 @@ class Engine:
             self._schedule,
             self.predictions,
         )
+        self.argocd_guard = ArgoCDGuard(
+            self.links,
+            table,
+            self.publisher.refresh,
+            self._stopped,
+            namespace=options.argocd_namespace,
+            window_s=options.argocd_reconcile_window_s,
+            watch=options.watch,
+        )
+        self.operations.guard = self.argocd_guard
         self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
         self.auto_sync = AutoSync(
             table,
@@ -225,6 +236,7 @@ class Engine:
             spawn(self.repo_watch.watch_local, "git-watch")
         if self.cluster_apps is not None:
             spawn(self.cluster_apps.load, "cluster-apps")
+        spawn(self.argocd_guard.run, "argocd-guard")
         if options.watch:
             spawn(self._watch_kubeconfig, "kubeconfig")
         if options.app_paths and options.watch:
@@ -271,7 +283,9 @@ class Engine:
         return self.scheduler.uncompared(names, all_read=self._all_read())
 
     def _all_read(self) -> bool:
-        return self.cluster_apps is None or self.cluster_apps.read.is_set()
+        # one-shot commands (list) show the ManagedByArgoCD condition of their first look
+        guard_read = self.options.watch or self.argocd_guard.read.is_set()
+        return guard_read and (self.cluster_apps is None or self.cluster_apps.read.is_set())
 
     # ------------------------------------------------------------------ snapshots
     def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:

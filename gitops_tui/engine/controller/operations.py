@@ -19,6 +19,7 @@ from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.applied_predictions import remembering
+from gitops_tui.engine.controller.argocd_guard import ArgoCDGuard
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
@@ -69,6 +70,7 @@ class Operations:
         self._schedule = schedule
         self._predictions = predictions
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sync")
+        self.guard: ArgoCDGuard | None = None  # never two engines on one app
 
     def close(self, *, wait: bool) -> None:
         """Cancel running operations (they stop after their current step)."""
@@ -179,8 +181,21 @@ class Operations:
         if state is not None:
             self._policy.check(f"{action} of {name}", self._links.context_of(state))
 
+    def refuse_if_argocd(self, action: str, name: str, *, forced: bool = False) -> None:
+        """EngineError when an Argo CD controller reconciles ``name``, unless forced
+        (the request's typed confirmation, or the operator's ``--force-local``)."""
+        if self.guard is not None:
+            self.guard.refuse(action, name, forced=forced or self._options.force_local)
+
     def sync(self, request: SyncRequest) -> str:
-        self.refuse_if_read_only("sync" if not request.prune else "sync with prune", request.app)
+        action = "sync" if not request.prune else "sync with prune"
+        self.refuse_if_read_only(action, request.app)
+        if not request.dry_run and request.initiated_by != "rollback":  # checked before
+            if request.initiated_by == "automated":  # automation never overrides Argo CD
+                if self.guard is not None:
+                    self.guard.refuse("automated sync", request.app, forced=False)
+            else:
+                self.refuse_if_argocd(action, request.app, forced=request.force_local)
         state = self.require_app(request.app)
         app = state.app
         assert isinstance(app, Application)
@@ -348,6 +363,7 @@ class Operations:
 
     def rollback(self, app: str, history_id: int) -> str:
         self.refuse_if_read_only("rollback", app)
+        self.refuse_if_argocd("rollback", app)
         entry = self._history.get(history_id)
         if entry is None or entry.app != app:
             raise EngineError(f"no history entry {history_id} for app {app!r}")

@@ -45,3 +45,7 @@ class EngineOptions:
     customizations: Customizations = EMPTY_CUSTOMIZATIONS
     argocd_namespace: str = "argocd"
     argocd_config_map: bool = True
+    # an app whose Application an Argo CD controller reconciled within this window is
+    # left to Argo CD (argocd_guard); force_local: operator's --force-local
+    argocd_reconcile_window_s: float = 600.0
+    force_local: bool = False

@@ -94,6 +94,8 @@ def app_conditions(state: AppState, view: AppView) -> list[Condition]:
     if state.process_error is not None:
         conditions.append(state.process_error)
     conditions.extend(view.automation_conditions)
+    if state.argocd is not None:
+        conditions.append(Condition(ConditionType.MANAGED_BY_ARGOCD, state.argocd.message()))
     conditions.extend(
         Condition(ConditionType.INVALID_SPEC, p)
         for p in (*state.project_problems, *state.refused_kinds)

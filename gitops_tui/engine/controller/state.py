@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.projects import Project
@@ -17,6 +18,9 @@ from gitops_tui.engine.model import Condition, HealthStatus, Manifest, ResourceK
 from gitops_tui.engine.snapshot import AppSnapshot, OperationState
 from gitops_tui.engine.source.sources import Generated, SourceError
 from gitops_tui.engine.sync.history import HistoryStore
+
+if TYPE_CHECKING:
+    from gitops_tui.engine.controller.argocd_guard import ArgoCDReconciler
 
 
 @dataclass
@@ -55,6 +59,8 @@ class AppState:
     project_problems: list[str] = field(default_factory=list)
     refused_kinds: list[str] = field(default_factory=list)
     load_problems: list[Condition] = field(default_factory=list)
+    # an Argo CD controller reconciles the app's Application (argocd_guard)
+    argocd: ArgoCDReconciler | None = None
 
 
 def recorded_last_sync(history: HistoryStore, app: str) -> OperationState | None:

@@ -7,16 +7,17 @@ possible when the plan on screen belongs to the request that will be sent.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher, Footer, Input
 
 from gitops_tui.engine.api import FleetSnapshot, OperationState, SyncPreview, SyncRequest
-from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.model import ConditionType, ResourceKey
 from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
 from gitops_tui.ui.safe import SafeStatic
@@ -146,10 +147,13 @@ class SyncModal(GitOpsModal[str | None]):
                     self.gitops.glyphs, keymap=self.gitops.key_overrides, id="sync-progress"
                 )
             yield SafeStatic("", id="sync-hint", classes="dialog-hint", markup=False)
+            # typed confirmation of a local sync of an app Argo CD reconciles
+            yield Input(placeholder="app name", id="sync-force-local")
         yield Footer()
 
     def on_mount(self) -> None:
         self.fleet_ready = True
+        self.query_one("#sync-force-local", Input).display = False
         self._render_header()
         self._start_preview()
         self.query_one("#sync-plan", KeyedTable).focus()
@@ -323,13 +327,48 @@ class SyncModal(GitOpsModal[str | None]):
         if not self.ready:
             self.notify("The plan is not ready: wait for it or fix the errors.", severity="warning")
             return
+        if self._argocd_reconciles() and not self.request.dry_run:
+            self._ask_force_local()
+            return
+        self._start_sync()
+
+    def _argocd_reconciles(self) -> bool:
+        app = self.gitops.fleet.by_name.get(self.app_name)
+        return app is not None and any(
+            c.type == ConditionType.MANAGED_BY_ARGOCD for c in app.conditions
+        )
+
+    def _ask_force_local(self) -> None:
+        """Argo CD reconciles the app: a local sync only after its name is typed."""
+        box = self.query_one("#sync-force-local", Input)
+        box.display = True
+        box.value = ""
+        self.query_one("#sync-hint", SafeStatic).update(
+            f"Argo CD reconciles {self.app_name}: two engines would fight over its objects. "
+            f"Type the app name ({self.app_name}) and press enter to sync locally anyway, "
+            "esc: cancel"
+        )
+        box.focus()
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        box = self.query_one("#sync-force-local", Input)
+        if message.value != self.app_name:
+            self.notify(f"Not synced: type {self.app_name} exactly.", severity="warning")
+            return
+        box.display = False
+        if self.ready:
+            self._start_sync(force_local=True)
+
+    def _start_sync(self, *, force_local: bool = False) -> None:
         self.starting = True
         self._render_hint()
         self.refresh_bindings()
         engine, request = self.gitops.engine, self.request
+        sent = replace(request, force_local=True) if force_local else request
         run_engine_call(
             self,
-            lambda: engine.sync(request),
+            lambda: engine.sync(sent),
             lambda operation_id: SyncStarted(request, operation_id),
             action="sync",
             token=request,
