@@ -183,3 +183,35 @@ def test_stale_parents_are_those_showing_a_childs_old_health() -> None:
     assert stale_parents(states) == []
     child.snapshot, _ = snap(compared_state("a", health=H.DEGRADED))
     assert stale_parents(states) == [parent]
+
+
+def test_a_child_application_in_the_cluster_that_gitops_tui_does_not_hold_is_listed_once() -> None:
+    """With the Application CRD the parent compares its child Applications as live
+    objects. A child that is not gitops-tui's own (read from the cluster, as with
+    --from-cluster over an Argo CD) is that compared object only: Argo CD's verdict
+    (the live object's status, no health), not a second "not registered yet" row that
+    made the parent OutOfSync and the child Missing (seen against a real Argo CD)."""
+    from gitops_tui.engine.diff.compare import ResourceComparison
+    from gitops_tui.engine.diff.resource_diff import diff_resource
+    from gitops_tui.engine.model import ResourceKey
+
+    parent = compared_state("root", children=("a",))
+    doc = app_doc("a")
+    key = ResourceKey("argoproj.io", "Application", "argocd", "a")
+    row = ResourceComparison(
+        key,
+        "argoproj.io/v1alpha1",
+        doc,
+        doc,
+        doc,
+        diff_resource(key, doc, doc),
+        SyncStatus.SYNCED,
+        None,
+    )
+    parent.comparison = Comparison((row,), SyncStatus.SYNCED, H.HEALTHY, "", (), ())
+    child = AppState(app=parse_application(doc, "cluster:argocd"))  # not registered here
+    child.snapshot, _ = snap(compared_state("a"))
+    snapshot, _ = snap(parent, {"root": parent, "a": child})
+    rows = [(n.key, n.status, n.health) for n in snapshot.resources]
+    assert rows == [(key, SyncStatus.SYNCED, None)]
+    assert (snapshot.sync, snapshot.health) == (SyncStatus.SYNCED, H.HEALTHY)

@@ -119,14 +119,25 @@ def app_conditions(state: AppState, view: AppView) -> list[Condition]:
     return conditions
 
 
-def child_nodes(state: AppState, states: Mapping[str, AppState]) -> tuple[list[ResourceNode], bool]:
-    """Tree nodes for child apps kept outside the cluster; True if any is out of sync."""
+def child_nodes(
+    state: AppState,
+    states: Mapping[str, AppState],
+    compared_live: frozenset[ResourceKey] = frozenset(),
+) -> tuple[list[ResourceNode], bool]:
+    """Tree nodes for child apps kept outside the cluster; True if any is out of sync.
+
+    ``compared_live``: the parent's compared objects that exist live. A child
+    Application among them that gitops-tui does not hold (not registered with this
+    parent: read from the cluster, e.g. an Argo CD's) is left to the comparison, as
+    Argo CD shows it: the live object's sync status, no health."""
     nodes: list[ResourceNode] = []
     out_of_sync = False
     for doc in state.child_docs:
         name = str((doc.get("metadata") or {}).get("name") or "")
         child = states.get(name)
         registered = child is not None and child.parent == state.app.name
+        if not registered and ResourceKey.of(doc) in compared_live:
+            continue
         same = (
             registered
             and child is not None
@@ -203,7 +214,8 @@ def app_snapshot(
     resources = resource_tree(comparison, conn) if comparison is not None else ()
     shown: dict[str, HealthStatus | None] = {}
     if state.child_docs or state.children:
-        nodes, children_out_of_sync = child_nodes(state, states)
+        compared_live = frozenset(n.key for n in resources if n.exists)
+        nodes, children_out_of_sync = child_nodes(state, states, compared_live)
         resources = resources + tuple(nodes)
         if children_out_of_sync and sync == SyncStatus.SYNCED:
             sync = SyncStatus.OUT_OF_SYNC

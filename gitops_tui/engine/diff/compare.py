@@ -384,6 +384,8 @@ def compare_app(
                 conn.resource(key.group, key.kind)
                 live = None
         except UnknownKindError as exc:
+            # as Argo CD: it does not exist, so Missing (app health leaves it out: its
+            # kind has no health check)
             return ResourceComparison(
                 key,
                 version,
@@ -392,7 +394,7 @@ def compare_app(
                 None,
                 diff_resource(key, obj, None, rules=rules),
                 SyncStatus.OUT_OF_SYNC,
-                None,
+                HealthResult(HealthStatus.MISSING, exc.message),
                 wave=wave,
                 message=exc.message,
             )
