@@ -112,5 +112,6 @@ class ConditionType(enum.StrEnum):
     CLUSTER_UNREACHABLE = "ClusterUnreachable"
     ORPHANED_RESOURCE = "OrphanedResourceWarning"
     UNKNOWN_KIND = "UnknownKind"
+    EXCLUDED_RESOURCE = "ExcludedResourceWarning"
     REPEATED_RESOURCE = "RepeatedResourceWarning"
     SELF_HEAL_BACKOFF = "SelfHealBackoffWarning"  # not Argo CD's: a self-heal waits

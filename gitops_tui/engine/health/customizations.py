@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.engine import resource_filter as filters
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
 
 HEALTH_PREFIX = "resource.customizations.health."
@@ -106,6 +107,13 @@ class Customizations:
             inclusions=later.inclusions or self.inclusions,
             problems=self.problems + later.problems,
             inferred_in_app_health=self.inferred_in_app_health or later.inferred_in_app_health,
+        )
+
+    def resource_filter(self) -> filters.ResourceFilter:
+        """``resource.exclusions``/``inclusions`` as the filter the engine applies."""
+        return filters.ResourceFilter.of(
+            self.exclusions.value if self.exclusions is not None else (),
+            self.inclusions.value if self.inclusions is not None else (),
         )
 
     def health_for(self, group: str, kind: str) -> HealthOverride | None:
@@ -314,11 +322,22 @@ def _filters(value: Any, where: str) -> tuple[Mapping[str, tuple[str, ...]], ...
     if not isinstance(value, list):
         raise ValueError(f"{where}: must be a list of {{apiGroups, kinds, clusters}}")
     out = []
-    for item in value:
-        item = _mapping(item, where)
-        out.append(
-            {k: _strings(item.get(k), f"{where}.{k}") for k in ("apiGroups", "kinds", "clusters")}
-        )
+    for index, item in enumerate(value):
+        item = _mapping(item, f"{where}[{index}]")
+        for key in item:
+            if key not in ("apiGroups", "kinds", "clusters"):
+                raise ValueError(
+                    f"{where}[{index}]: unknown field {key!r} (expected apiGroups, kinds, clusters)"
+                )
+        entry = {
+            k: _strings(item.get(k), f"{where}[{index}].{k}")
+            for k in ("apiGroups", "kinds", "clusters")
+        }
+        for k in ("apiGroups", "clusters"):
+            for pattern in entry[k]:
+                if filters.glob_regex(pattern) is None:
+                    raise ValueError(f"{where}[{index}].{k}: {pattern!r} is not a valid glob")
+        out.append(entry)
     return tuple(out)
 
 
@@ -437,6 +456,7 @@ def install(customizations: Customizations) -> None:
     global _active
     with _lock:
         _active = customizations
+        filters.install(customizations.resource_filter())
 
 
 def active() -> Customizations:
