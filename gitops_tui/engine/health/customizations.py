@@ -42,6 +42,7 @@ import yaml
 
 from gitops_tui.engine import resource_filter as filters
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.diff.known_types import supported as supported_known_type
 
 HEALTH_PREFIX = "resource.customizations.health."
 OPEN_LIBS_PREFIX = "resource.customizations.useOpenLibs."
@@ -312,7 +313,13 @@ def _known_types(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     for item in value:
         if not isinstance(item, Mapping) or not isinstance(item.get("field"), str):
             raise ValueError(f"{where}: each item needs a field and a type")
-        out.append((str(item["field"]), str(item.get("type", ""))))
+        type_name = str(item.get("type", ""))
+        if not supported_known_type(type_name):
+            raise ValueError(
+                f"{where}: type {type_name!r} is not supported "
+                "(core/Quantity, meta/v1/Duration or core/v1/<Type>)"
+            )
+        out.append((str(item["field"]), type_name))
     return tuple(out)
 
 
