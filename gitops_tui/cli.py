@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__, health_cli
+from gitops_tui import __version__, config_cli, health_cli
 from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     appset_cli.add_parser(sub, _common)
     health_cli.add_parser(sub)
+    config_cli.add_parser(sub)
     return parser
 
 
@@ -281,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sandbox_cli.run(args)
     if args.command == "health":
         return health_cli.run(args)
+    if args.command == "config":
+        return config_cli.run(args)
     if args.command == "appset":
         from gitops_tui import appset_cli
 

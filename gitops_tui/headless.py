@@ -37,7 +37,10 @@ new keys may be added, none renamed or removed)::
     readOnly                       true when the engine refuses to change this app
     conditions                     [{type, message}]
     resources                      [{group, version, kind, namespace, name, status,
-                                   health, requiresPruning, syncWave, hook}]
+                                   health, healthRule, requiresPruning, syncWave, hook}];
+                                   healthRule names the rule that judged health:
+                                   "built-in", "Lua (<source: key or file>)",
+                                   "inferred", or null
     operation, lastSync            the running (or last) operation, the last finished
                                    sync: {id, phase, message, revision, startedAt,
                                    finishedAt, initiatedBy, dryRun, results} or null
@@ -190,6 +193,7 @@ def _resource_json(node: ResourceNode) -> dict[str, Any]:
         "name": node.key.name,
         "status": node.status.value if node.status else None,
         "health": node.health.value if node.health else None,
+        "healthRule": node.health_rule or None,
         "requiresPruning": node.requires_pruning,
         "syncWave": node.sync_wave,
         "hook": node.hook,

@@ -81,7 +81,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
 
 
-def _argocd_cm(path: Path) -> Customizations:
+def argocd_cm_file(path: Path) -> Customizations:
+    """The customizations of an argocd-cm ConfigMap file (or a plain mapping of its keys)."""
     try:
         docs = [d for d in load_manifest_documents(read_manifest_text(path), str(path)) if d]
     except ManifestFileError as exc:
@@ -99,7 +100,7 @@ def rules_for(args: argparse.Namespace) -> tuple[Customizations, Settings]:
     settings = load_settings(getattr(args, "config", None))
     sources = []
     if args.argocd_cm is not None:
-        sources.append(_argocd_cm(args.argocd_cm))
+        sources.append(argocd_cm_file(args.argocd_cm))
     sources.append(settings.customizations)
     sources.append(load_directories([*settings.health_checks, *args.health_checks]))
     rules = layered(sources)

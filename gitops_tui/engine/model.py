@@ -112,6 +112,7 @@ class ConditionType(enum.StrEnum):
     CLUSTER_UNREACHABLE = "ClusterUnreachable"
     ORPHANED_RESOURCE = "OrphanedResourceWarning"
     UNKNOWN_KIND = "UnknownKind"
+    EXCLUDED_RESOURCE = "ExcludedResourceWarning"
     REPEATED_RESOURCE = "RepeatedResourceWarning"
     SELF_HEAL_BACKOFF = "SelfHealBackoffWarning"  # not Argo CD's: a self-heal waits
     MANAGED_BY_ARGOCD = "ManagedByArgoCD"  # not Argo CD's: its controller reconciles the app

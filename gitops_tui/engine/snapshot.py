@@ -84,6 +84,9 @@ class ResourceNode:
     exists: bool = True
     children: tuple[ResourceNode, ...] = ()
     changed_paths: tuple[str, ...] = ()
+    health_rule: str = ""
+    """Which rule judged ``health``: ``built-in``, ``Lua (<source and key, or file>)``,
+    ``inferred``; "" when none did (no health, or a missing object)."""
 
 
 @dataclass(frozen=True, slots=True)

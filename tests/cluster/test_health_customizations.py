@@ -76,6 +76,7 @@ def test_argocd_cm_customization_changes_app_health_live(
         )
         cm = resource(engine, namespace)
         assert cm.health == HealthStatus.SUSPENDED and cm.health_message == "in maintenance"
+        assert cm.health_rule == f"Lua (argocd-cm {namespace}/argocd-cm: {key})"
 
         # a hostile edit: that resource turns Unknown with the reason, the engine carries on
         kubectl(

@@ -73,6 +73,7 @@ class FakeKube:
         self.writes: list[Write] = []
         self.errors: dict[tuple[str, ResourceKey, bool], KubeApiError] = {}
         self.on_write: Callable[[Write, Manifest | None], None] | None = None
+        self.excluded_kinds: set[tuple[str, str]] = set()  # resource.exclusions
         self._uids = itertools.count(1)
         self._changed = threading.Condition()
 
@@ -117,6 +118,9 @@ class FakeKube:
                 self._changed.wait(left)
 
     # -- KubeOps ----------------------------------------------------------------
+    def excludes(self, group: str, kind: str) -> bool:
+        return (group, kind) in self.excluded_kinds
+
     def upsert(self, obj: Manifest) -> None:  # the live cache of a client-side apply
         self.add(obj)
 

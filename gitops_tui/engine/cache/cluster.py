@@ -7,7 +7,7 @@ Discovery is in ``discovery``, the watch-based cache in ``live_cache`` (and
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gitops_tui.engine.cache.discovery import ApiResource, Discovery
@@ -20,6 +20,7 @@ from gitops_tui.engine.cache.kubeclient import (
 from gitops_tui.engine.cache.live_cache import LiveCache
 from gitops_tui.engine.cache.tracking import TrackingMethod
 from gitops_tui.engine.model import APPLICATION_GROUP, APPLICATION_KIND, Manifest, ResourceKey
+from gitops_tui.engine.resource_filter import IN_CLUSTER_URL, is_excluded
 
 # Kinds watched for every cluster: the common kinds apps use (so a tracked object
 # whose kind left Git is still seen for pruning) and the children shown in the tree.
@@ -72,6 +73,10 @@ class ClusterConnection:
         self.server = self.client.server
         self.discovery = Discovery(self.client)
         self.cache = LiveCache(self.client, self.discovery, tracking=tracking)
+        self.cache.excluded = self.excludes
+        self.in_cluster: Callable[[], bool] = lambda: False
+        """Whether this is the default context's cluster (Argo CD's in-cluster one)."""
+        self._watching = False
         self._started = False
         self._start_lock = threading.Lock()
         self.error: str | None = None
@@ -86,10 +91,27 @@ class ClusterConnection:
             if not self._started:
                 self.discovery.refresh()
                 if watch:
+                    self._watching = True
                     self.cache.watch_kinds(BASELINE_KINDS)
                 self._started = True
         if extra_kinds:
             self.cache.watch_kinds(extra_kinds)
+
+    def cluster_names(self) -> tuple[str, ...]:
+        """What ``clusters`` globs of ``resource.exclusions``/``inclusions`` match: the
+        server URL, and Argo CD's in-cluster URL for the default context's cluster."""
+        return (self.server, IN_CLUSTER_URL) if self.in_cluster() else (self.server,)
+
+    def excludes(self, group: str, kind: str) -> bool:
+        """Whether the resource filter in force excludes (group, kind) on this cluster."""
+        return is_excluded(group, kind, self.cluster_names())
+
+    def refilter(self) -> None:
+        """The resource filter changed: close the watches of excluded kinds, drop their
+        objects, and watch again the kinds no longer excluded (without waiting)."""
+        again = self.cache.refilter()
+        if self._watching and again:
+            self.cache.watch_kinds(again, wait=0.0)
 
     def close(self) -> None:
         self.cache.stop()

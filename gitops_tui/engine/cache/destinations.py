@@ -123,6 +123,7 @@ class ClusterRegistry:
             if conn is None:
                 target = KubeTarget(self.kubeconfig, context, read_only=self._read_only(context))
                 conn = ClusterConnection(context, target, tracking=self.tracking)
+                conn.in_cluster = lambda: self.default_context == context
                 self._connections[context] = conn
             return conn
 

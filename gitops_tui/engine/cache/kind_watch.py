@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.engine.cache.discovery import ApiResource
 from gitops_tui.engine.cache.kubeclient import KubeApiError
@@ -39,12 +39,36 @@ class KindWatch:
         self.synced = threading.Event()
         self.error: str | None = None
         self.resource_version = ""
+        self.stopped = threading.Event()
+        self.partial = False
+        """Watching an excluded kind for a pinned object only (the rest is dropped)."""
+        """Set by ``stop``: this watch ends (its kind was excluded), the cache goes on."""
+        self._response: Any = None
         self._thread = threading.Thread(
             target=self._run, name=f"watch-{resource.kind}", daemon=True
         )
 
     def start(self) -> None:
         self._thread.start()
+
+    def stop(self) -> None:
+        """End this watch now: the open watch connection is shut down, no event of it is
+        applied any more."""
+        self.stopped.set()
+        response = self._response
+        if response is not None:
+            try:
+                response.shutdown()
+            except Exception:  # already closed: nothing to end
+                log.debug("watch %s: shutdown failed", self.resource.kind, exc_info=True)
+
+    def _ended(self) -> bool:
+        return self.stopped.is_set() or self.cache.stopped.is_set()
+
+    def _opened(self, response: Any) -> None:
+        self._response = response
+        if self.stopped.is_set():  # stopped while connecting
+            response.shutdown()
 
     def _list(self) -> None:
         items: dict[ResourceKey, Manifest] = {}
@@ -66,7 +90,8 @@ class KindWatch:
                     (page.get("metadata") or {}).get("resourceVersion") or ""
                 )
                 break
-        self.cache._replace_kind(self.resource, items)
+        if not self._ended():
+            self.cache._replace_kind(self.resource, items)
 
     def _watch(self) -> None:
         seconds = random.randint(*WATCH_SECONDS)
@@ -77,9 +102,12 @@ class KindWatch:
             "timeoutSeconds": seconds,
         }
         for event in self.cache.client.stream(
-            self.resource.collection_path(), query=query, read_timeout=seconds + 30
+            self.resource.collection_path(),
+            query=query,
+            read_timeout=seconds + 30,
+            on_open=self._opened,
         ):
-            if self.cache.stopped.is_set():
+            if self._ended():
                 return
             kind = event.get("type")
             obj = event.get("object") or {}
@@ -103,7 +131,7 @@ class KindWatch:
     def _run(self) -> None:
         delay = BACKOFF[0]
         need_list = True
-        while not self.cache.stopped.is_set():
+        while not self._ended():
             try:
                 if need_list:
                     self._list()
@@ -116,6 +144,8 @@ class KindWatch:
             except _Gone:
                 need_list = True
             except KubeApiError as exc:
+                if self._ended():
+                    return
                 self.error = str(exc)
                 if exc.status in (403, 404):
                     # forbidden or kind gone: report once, retry slowly

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -283,9 +283,17 @@ class KubeClient:
         return _decode(resp.status, resp.data)
 
     def stream(
-        self, path: str, *, query: Mapping[str, Any], read_timeout: float
+        self,
+        path: str,
+        *,
+        query: Mapping[str, Any],
+        read_timeout: float,
+        on_open: Callable[[Any], None] | None = None,
     ) -> Iterator[Manifest]:
-        """Yield JSON lines of a watch until the server closes it."""
+        """Yield JSON lines of a watch until the server closes it.
+
+        ``on_open`` receives the open response (whose ``shutdown()`` ends the watch
+        from another thread)."""
         url, headers = self._prepare("GET", path, query, "application/json")
         try:
             resp = self._api.rest_client.pool_manager.request(
@@ -298,6 +306,8 @@ class KubeClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+        if on_open is not None:
+            on_open(resp)
         try:
             if resp.status >= 400:
                 _decode(resp.status, resp.read())

@@ -43,6 +43,13 @@ class LiveCache:
         self._children: dict[str, set[ResourceKey]] = {}
         self._watches: dict[tuple[str, str], KindWatch] = {}
         self._listeners: list[ChangeListener] = []
+        self._wanted: set[tuple[str, str]] = set()  # every kind asked for (re-watched)
+        self.excluded: Callable[[str, str], bool] = lambda _group, _kind: False
+        """(group, kind) -> excluded by ``resource.exclusions``/``inclusions`` (the
+        connection sets it): such kinds are neither watched nor cached."""
+        self.pinned: frozenset[ResourceKey] = frozenset()
+        """Objects cached even when their kind is excluded (the engine's own
+        ``argocd-cm``): their kind keeps its watch, its other objects are dropped."""
         self.reachable = True
         self.unreachable_reason = ""
 
@@ -59,6 +66,9 @@ class LiveCache:
         started: list[KindWatch] = []
         with self._lock:
             for group, kind in kinds:
+                self._wanted.add((group, kind))
+                if not self._may_watch(group, kind):
+                    continue  # excluded: no watch (``refilter`` opens it if that changes)
                 if (group, kind) in self._watches:
                     started.append(self._watches[(group, kind)])
                     continue
@@ -71,6 +81,7 @@ class LiveCache:
                     unknown.append(f"{group}/{kind}" if group else kind)
                     continue
                 watch = KindWatch(self, resource)
+                watch.partial = self.excluded(group, kind)
                 self._watches[(group, kind)] = watch
                 watch.start()
                 started.append(watch)
@@ -78,6 +89,35 @@ class LiveCache:
         for watch in started:
             watch.synced.wait(max(0.0, deadline - time.monotonic()))
         return unknown
+
+    def _may_watch(self, group: str, kind: str) -> bool:
+        return not self.excluded(group, kind) or any(
+            k.group == group and k.kind == kind for k in self.pinned
+        )
+
+    def _keeps(self, key: ResourceKey) -> bool:
+        return key in self.pinned or not self.excluded(key.group, key.kind)
+
+    def refilter(self) -> list[tuple[str, str]]:
+        """The exclusions changed: close the watches of kinds now excluded and drop their
+        objects (listeners hear them go); a kind that is watched again starts over with
+        a fresh list. Returns the kinds to watch again (``watch_kinds`` them)."""
+        closed: list[KindWatch] = []
+        with self._lock:
+            for (group, kind), watch in list(self._watches.items()):
+                if not self._may_watch(group, kind) or (
+                    not self.excluded(group, kind) and watch.partial
+                ):
+                    closed.append(self._watches.pop((group, kind)))
+                else:
+                    watch.partial = self.excluded(group, kind)
+            dropped = [k for k in self._objects if not self._keeps(k)]
+            again = sorted(k for k in self._wanted if k not in self._watches)
+        for watch in closed:
+            watch.stop()
+        for key in dropped:
+            self._apply_event(key, None)
+        return [k for k in again if self._may_watch(*k)]
 
     def load_namespace(self, kinds: Iterable[tuple[str, str]], namespace: str) -> None:
         """One-shot: list ``kinds`` in ``namespace`` (cluster-scoped ones cluster-wide), no watch.
@@ -88,7 +128,7 @@ class LiveCache:
         todo: list[tuple[ApiResource, str]] = []
         for group, kind in sorted(set(kinds)):
             resource = self.discovery.lookup(group, kind)
-            if resource is None or "list" not in resource.verbs:
+            if resource is None or "list" not in resource.verbs or self.excluded(group, kind):
                 continue
             scope = namespace if resource.namespaced else ""
             if resource.namespaced and not namespace:
@@ -184,6 +224,8 @@ class LiveCache:
             self._apply_event(key, None)
 
     def _apply_event(self, key: ResourceKey, obj: Manifest | None) -> None:
+        if obj is not None and not self._keeps(key):
+            obj = None  # an excluded kind is not cached (nor its objects seen by apps)
         with self._lock:
             old = self._objects.get(key)
             if old is not None:
@@ -193,7 +235,7 @@ class LiveCache:
             else:
                 self._objects[key] = obj
                 self._index(key, obj)
-        if old is obj:
+        if old is obj:  # also: an excluded object that was never cached
             return
         for listener in list(self._listeners):
             try:

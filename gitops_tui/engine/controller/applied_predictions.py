@@ -36,6 +36,9 @@ class RememberingOps:
     def cache(self) -> CacheOps:
         return self._conn.cache
 
+    def excludes(self, group: str, kind: str) -> bool:
+        return self._conn.excludes(group, kind)
+
     def resource(self, group: str, kind: str) -> ApiResource:
         return self._conn.resource(group, kind)
 

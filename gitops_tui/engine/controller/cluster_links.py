@@ -106,12 +106,19 @@ class ClusterLinks:
     def seed_customizations(self, conn: ClusterConnection) -> None:
         """Read ``argocd-cm`` of ``conn`` once; apps compared before it must recompare."""
         if self._custom is not None and self._custom.seed(conn):
-            self._schedule_all()
+            self._customizations_changed()
 
     @property
     def customizations_fingerprint(self) -> str:
         """Changes when the customizations in force change (part of a compare's signature)."""
         return self._custom.fingerprint if self._custom is not None else ""
+
+    def _customizations_changed(self) -> None:
+        """argocd-cm changed: watches follow the resource filter, every app is judged anew."""
+        for conn in self.clusters.connections():
+            if conn.name in self.ready:
+                conn.refilter()
+        self._schedule_all()
 
     def _schedule_all(self) -> None:
         for name in list(self._table.states):
@@ -129,7 +136,7 @@ class ClusterLinks:
     ) -> Callable[[ResourceKey, Manifest | None, Manifest | None], None]:
         def on_change(key: ResourceKey, old: Manifest | None, new: Manifest | None) -> None:
             if self._custom is not None and self._custom.observe(conn.name, key, new):
-                self._schedule_all()  # argocd-cm changed: every app is judged anew
+                self._customizations_changed()
             if not key.kind:  # reachability changed
                 for name, state in list(self._table.states.items()):
                     if state.context == conn.name:

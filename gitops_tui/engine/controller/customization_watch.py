@@ -75,6 +75,10 @@ class CustomizationSources:
             if conn.name in self._seeded:
                 return False
             self._seeded.add(conn.name)
+        # argocd-cm stays watched even when ConfigMaps are excluded (as Argo CD reads its
+        # own settings apart from the cluster cache)
+        conn.cache.pinned = frozenset({self.key})
+        conn.refilter()
         try:
             obj = conn.live(self.key)
         except KubeApiError as exc:  # no such namespace, forbidden: no customizations

@@ -356,6 +356,8 @@ class Engine:
             self.clusters.set_default_context(name)
         except DestinationError as exc:
             raise EngineError(str(exc)) from None
+        for conn in self.clusters.connections():  # in-cluster exclusions follow the default
+            conn.refilter()
         self.scheduler.schedule_all()
 
     # ------------------------------------------------------------------ operations

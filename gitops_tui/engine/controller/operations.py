@@ -125,8 +125,12 @@ class Operations:
         by_key = comparison.by_key()
         live = {k: r.live for k, r in by_key.items() if r.live is not None}
         modified = {k: r.modified for k, r in by_key.items()}
-        candidates = [
-            r.live for r in comparison.resources if r.requires_pruning and r.live is not None
+        candidates = [  # never an excluded kind (resource.exclusions), whatever its tracking
+            r.live
+            for r in comparison.resources
+            if r.requires_pruning
+            and r.live is not None
+            and not conn.excludes(r.key.group, r.key.kind)
         ]
         options = dict(app.sync_policy.options)
         if request.apply_out_of_sync_only:

@@ -23,6 +23,7 @@ from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.health.customizations import active as active_customizations
 from gitops_tui.engine.health.customizations import system_ignore_rules
 from gitops_tui.engine.model import APPLICATION_GROUP, APPLICATION_KIND, Manifest, ResourceKey
+from gitops_tui.engine.resource_filter import split_excluded
 from gitops_tui.engine.snapshot import OperationPhase
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import (
@@ -210,6 +211,7 @@ class Reconciler:
             namespace=app.destination.namespace,
             tracking=options.tracking,
         )
+        desired, excluded = split_excluded(desired, conn.excludes)  # resource.exclusions
         refused: list[str] = []
         if table.projects_known:
             desired, refused = self._permitted(app, conn, desired)
@@ -227,7 +229,9 @@ class Reconciler:
         if child_docs and not state.children_restored:
             state.children_restored = True
             self.restore_children(state)
-        signature = self._signature(app, conn, desired, unknown) if options.watch else None
+        signature = (
+            self._signature(app, conn, desired, unknown + excluded) if options.watch else None
+        )
         if (
             signature is not None
             and state.comparison is not None
@@ -243,6 +247,7 @@ class Reconciler:
             claimed_elsewhere=lambda key: table.claimed_elsewhere(conn.name, key, app.name),
             executor=self.dry_runs,
             unknown_kinds=unknown,
+            excluded=excluded,
             tracking=options.tracking,
             # read-only (flag, config or this context): not even a dry-run PATCH
             dry_run=not self._policy.covers(conn.name),
@@ -267,6 +272,7 @@ class Reconciler:
             namespace=app.destination.namespace,
             tracking=self._options.tracking,
         )
+        desired, excluded = split_excluded(desired, conn.excludes)
         comparison = compare_app(
             app=app.name,
             desired=desired,
@@ -275,6 +281,7 @@ class Reconciler:
             predictions=self._predictions,
             claimed_elsewhere=lambda key: table.claimed_elsewhere(conn.name, key, app.name),
             executor=self.dry_runs,
+            excluded=excluded,
             tracking=self._options.tracking,
             dry_run=not self._policy.covers(conn.name),
         )

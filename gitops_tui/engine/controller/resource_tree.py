@@ -30,6 +30,7 @@ def resource_tree(
                 exists=live is not None,
                 children=children,
                 changed_paths=r.diff.changed_paths,
+                health_rule=r.health.rule if r.health else "",
             )
         )
     return tuple(nodes)
@@ -52,6 +53,7 @@ def _children(conn: ClusterConnection, obj: Manifest, depth: int = 0) -> tuple[R
                 health=health.status if health else None,
                 health_message=health.message if health else "",
                 children=_children(conn, child, depth + 1),
+                health_rule=health.rule if health else "",
             )
         )
     return tuple(out)

@@ -347,6 +347,7 @@ def compare_app(
     claimed_elsewhere: Callable[[ResourceKey], str | None],
     executor: Executor | None = None,
     unknown_kinds: Sequence[str] = (),
+    excluded: Sequence[str] = (),
     tracking: TrackingMethod = "annotation",
     dry_run: bool = True,
     application_health: bool = False,
@@ -356,12 +357,15 @@ def compare_app(
     ``claimed_elsewhere(key)`` names another app that also wants ``key`` (a shared
     resource): such an extra live object is never reported as requiring pruning.
     ``application_health`` turns on the opt-in health rule of live Applications.
+    ``excluded``: the messages of desired objects left out by ``resource.exclusions``;
+    live objects of excluded kinds are never listed (so never pruned).
     """
 
     def health_of(live: Manifest) -> HealthResult | None:
         return resource_health(live, application_health=application_health, inferred=True)
 
     conditions: list[Condition] = [Condition(ConditionType.UNKNOWN_KIND, m) for m in unknown_kinds]
+    conditions += [Condition(ConditionType.EXCLUDED_RESOURCE, m) for m in excluded]
     # Hooks in Git are run by syncs, not listed: the hook objects in the cluster are
     # (below, under their generated names), as Argo CD's reconciliation splits them off
     hook_waves = {ResourceKey.of(o): _safe_wave(o) for o in desired if is_hook(o)}
@@ -445,7 +449,7 @@ def compare_app(
     # live objects whose tracking names this app and that Git does not have
     for live in conn.cache.claimed_by(app):
         key = ResourceKey.of(live)
-        if key in desired_keys:
+        if key in desired_keys or conn.excludes(key.group, key.kind):
             continue
         if is_hook(live) or tracked_app(live, tracking) != app:
             results.append(_listed_without_status(live, key, hook_waves, health_of))

@@ -1,7 +1,8 @@
 """Compare a desired object with its live counterpart the way Argo CD does.
 
 The pipeline (``diff_resource``) is pure: strip the fields the server owns ->
-normalise (JSON round-trip, Secret ``stringData``, empty Role rules) -> apply
+normalise (JSON round-trip, Secret ``stringData``, empty Role rules, the
+``knownTypeFields`` customizations: ``known_types``) -> apply
 ``ignoreDifferences`` -> mask Secret values -> compare -> YAML text and a
 unified diff. Predicting the live object (server-side apply dry run) happens
 before, in the cluster layer; here ``desired`` is that prediction, or the raw
@@ -33,8 +34,10 @@ import yaml
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.diff.ignore import apply_ignore_rules
 from gitops_tui.engine.diff.json_paths import format_path, path_sort_key
+from gitops_tui.engine.diff.known_types import DEFAULT_FIELDS, normalize_known_types
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.diff.normalize import normalize, strip_server_fields
+from gitops_tui.engine.health.customizations import active as active_customizations
 from gitops_tui.engine.model import Manifest, ResourceKey
 
 
@@ -97,9 +100,19 @@ def _prepare(
     if obj is None:
         return None
     normalized = normalize(strip_server_fields(obj))
+    fields = known_type_fields(key.group, key.kind)
+    if fields:
+        normalized = normalize_known_types(normalized, fields)
     if not any(rule.matches(key) for rule in rules):
         return normalized
     return apply_ignore_rules(normalized, key, rules, live)
+
+
+def known_type_fields(group: str, kind: str) -> tuple[tuple[str, str], ...]:
+    """The ``knownTypeFields`` in force for (group, kind) (exact key, as Argo CD)."""
+    key = f"{group}/{kind}" if group else kind
+    entry = active_customizations().known_type_fields.get(key)
+    return tuple(entry.value) if entry is not None else DEFAULT_FIELDS.get(key, ())
 
 
 def _canonical(obj: Manifest | None) -> str:

@@ -40,7 +40,9 @@ from typing import Any
 
 import yaml
 
+from gitops_tui.engine import resource_filter as filters
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.diff.known_types import supported as supported_known_type
 
 HEALTH_PREFIX = "resource.customizations.health."
 OPEN_LIBS_PREFIX = "resource.customizations.useOpenLibs."
@@ -106,6 +108,13 @@ class Customizations:
             inclusions=later.inclusions or self.inclusions,
             problems=self.problems + later.problems,
             inferred_in_app_health=self.inferred_in_app_health or later.inferred_in_app_health,
+        )
+
+    def resource_filter(self) -> filters.ResourceFilter:
+        """``resource.exclusions``/``inclusions`` as the filter the engine applies."""
+        return filters.ResourceFilter.of(
+            self.exclusions.value if self.exclusions is not None else (),
+            self.inclusions.value if self.inclusions is not None else (),
         )
 
     def health_for(self, group: str, kind: str) -> HealthOverride | None:
@@ -304,7 +313,13 @@ def _known_types(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     for item in value:
         if not isinstance(item, Mapping) or not isinstance(item.get("field"), str):
             raise ValueError(f"{where}: each item needs a field and a type")
-        out.append((str(item["field"]), str(item.get("type", ""))))
+        type_name = str(item.get("type", ""))
+        if not supported_known_type(type_name):
+            raise ValueError(
+                f"{where}: type {type_name!r} is not supported "
+                "(core/Quantity, meta/v1/Duration or core/v1/<Type>)"
+            )
+        out.append((str(item["field"]), type_name))
     return tuple(out)
 
 
@@ -314,11 +329,22 @@ def _filters(value: Any, where: str) -> tuple[Mapping[str, tuple[str, ...]], ...
     if not isinstance(value, list):
         raise ValueError(f"{where}: must be a list of {{apiGroups, kinds, clusters}}")
     out = []
-    for item in value:
-        item = _mapping(item, where)
-        out.append(
-            {k: _strings(item.get(k), f"{where}.{k}") for k in ("apiGroups", "kinds", "clusters")}
-        )
+    for index, item in enumerate(value):
+        item = _mapping(item, f"{where}[{index}]")
+        for key in item:
+            if key not in ("apiGroups", "kinds", "clusters"):
+                raise ValueError(
+                    f"{where}[{index}]: unknown field {key!r} (expected apiGroups, kinds, clusters)"
+                )
+        entry = {
+            k: _strings(item.get(k), f"{where}[{index}].{k}")
+            for k in ("apiGroups", "kinds", "clusters")
+        }
+        for k in ("apiGroups", "clusters"):
+            for pattern in entry[k]:
+                if filters.glob_regex(pattern) is None:
+                    raise ValueError(f"{where}[{index}].{k}: {pattern!r} is not a valid glob")
+        out.append(entry)
     return tuple(out)
 
 
@@ -437,6 +463,7 @@ def install(customizations: Customizations) -> None:
     global _active
     with _lock:
         _active = customizations
+        filters.install(customizations.resource_filter())
 
 
 def active() -> Customizations:

@@ -20,6 +20,7 @@ from gitops_tui.engine.api import (
 )
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
@@ -101,6 +102,8 @@ def node_detail(node: ResourceNode, glyphs: Glyphs) -> Text:
         text.append(f"  wave {node.sync_wave}")
     if node.health_message:
         text.append(f"  {node.health_message}", style="bright_black")
+    if node.health is not None and node.health_rule:
+        text.append(f"  [rule: {printable(node.health_rule)}]", style="bright_black")
     if node.changed_paths:
         text.append("  changed: " + ", ".join(node.changed_paths[:4]), style="yellow")
         if len(node.changed_paths) > 4:
