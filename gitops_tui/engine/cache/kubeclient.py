@@ -7,6 +7,7 @@ so that objects stay dicts (no model round-trips) and every call has a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -294,6 +295,76 @@ class KubeClient:
             raise KubeApiError(0, "Unreachable", f"watch {path}: {_short(exc)}") from None
         finally:
             resp.release_conn()
+
+    def open_stream(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, Any],
+        connect_timeout: float,
+        read_timeout: float | None,
+    ) -> ByteStream:
+        """A GET whose body is read as it arrives (pod logs); ``KubeApiError`` when the
+        server cannot be reached within ``connect_timeout`` or refuses the request.
+        ``read_timeout`` None: wait for more bytes until the stream is closed."""
+        url, headers = self._prepare("GET", path, query, "application/json", accept="*/*")
+        try:
+            resp = self._api.rest_client.pool_manager.request(
+                "GET",
+                url,
+                headers=headers,
+                preload_content=False,
+                retries=False,
+                timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+        if resp.status >= 400:
+            try:
+                _decode(resp.status, resp.read(64 * 1024))
+            finally:
+                resp.release_conn()
+        return ByteStream(resp, path)
+
+
+class ByteStream:
+    """The body of one streamed response: ``chunks()`` as they arrive; ``close()`` from
+    any thread ends a read that waits (the socket is shut down, not only closed)."""
+
+    def __init__(self, resp: Any, path: str) -> None:
+        self._resp = resp
+        self._path = path
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def chunks(self) -> Iterator[bytes]:
+        resp = self._resp
+        try:
+            parts = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(8192)
+            for chunk in parts:
+                if self._closed.is_set():
+                    return
+                if chunk:
+                    yield chunk
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if not self._closed.is_set():
+                raise KubeApiError(0, "Unreachable", f"{self._path}: {_short(exc)}") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with contextlib.suppress(Exception):
+            self._resp.shutdown()
+        with contextlib.suppress(Exception):
+            self._resp.close()
+        with contextlib.suppress(Exception):
+            self._resp.release_conn()
 
 
 def _short(exc: BaseException) -> str:
