@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gitops_tui.engine.errors import EngineError
+from gitops_tui.engine.errors import EngineError, GitOpsError
 from gitops_tui.engine.model import Manifest
 from gitops_tui.engine.textsafe import printable
 
@@ -222,6 +222,13 @@ class LogStream:
                     yield rest
         except EngineError:
             raise
+        except GitOpsError as exc:  # the API server's refusal (e.g. no previous container)
+            if self._closed.is_set():
+                return
+            raise EngineError(
+                f"could not read the log of {self.pod} ({self.container}): "
+                f"{printable(str(exc))[:500]}"
+            ) from None
         except Exception as exc:
             if self._closed.is_set():
                 return

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -304,35 +305,39 @@ class KubeClient:
         connect_timeout: float,
         read_timeout: float | None,
     ) -> ByteStream:
-        """A GET whose body is read as it arrives (pod logs); ``KubeApiError`` when the
-        server cannot be reached within ``connect_timeout`` or refuses the request.
-        ``read_timeout`` None: wait for more bytes until the stream is closed."""
+        """A GET whose body is read as it arrives (pod logs). Connects and sends the request
+        (``KubeApiError`` if the server is not reached within ``connect_timeout``); the
+        answer is awaited by ``ByteStream.chunks()``, since a follow of a quiet log gets
+        no response headers before its first line. ``read_timeout`` None: wait for bytes
+        until the stream is closed (``close()`` from another thread ends the wait)."""
         url, headers = self._prepare("GET", path, query, "application/json", accept="*/*")
+        pool = self._api.rest_client.pool_manager.connection_from_url(url)
+        conn = pool._new_conn()  # its own connection: closing it never touches the pool
+        conn.timeout = connect_timeout
         try:
-            resp = self._api.rest_client.pool_manager.request(
+            if getattr(pool, "proxy", None) is not None and hasattr(pool, "_prepare_proxy"):
+                pool._prepare_proxy(conn)
+            conn.connect()
+            conn.request(
                 "GET",
-                url,
+                urllib3.util.parse_url(url).request_uri or "/",
                 headers=headers,
                 preload_content=False,
-                retries=False,
-                timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
             )
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            conn.close()
             raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
-        if resp.status >= 400:
-            try:
-                _decode(resp.status, resp.read(64 * 1024))
-            finally:
-                resp.release_conn()
-        return ByteStream(resp, path)
+        conn.timeout = read_timeout
+        return ByteStream(conn, path)
 
 
 class ByteStream:
     """The body of one streamed response: ``chunks()`` as they arrive; ``close()`` from
     any thread ends a read that waits (the socket is shut down, not only closed)."""
 
-    def __init__(self, resp: Any, path: str) -> None:
-        self._resp = resp
+    def __init__(self, conn: Any, path: str) -> None:
+        self._conn = conn
+        self._sock = conn.sock
         self._path = path
         self._closed = threading.Event()
 
@@ -341,8 +346,12 @@ class ByteStream:
         return self._closed.is_set()
 
     def chunks(self) -> Iterator[bytes]:
-        resp = self._resp
         try:
+            if self._closed.is_set():
+                return
+            resp = self._conn.getresponse()
+            if resp.status >= 400:
+                _decode(resp.status, resp.read(64 * 1024))
             parts = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(8192)
             for chunk in parts:
                 if self._closed.is_set():
@@ -360,11 +369,9 @@ class ByteStream:
             return
         self._closed.set()
         with contextlib.suppress(Exception):
-            self._resp.shutdown()
+            self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
-            self._resp.close()
-        with contextlib.suppress(Exception):
-            self._resp.release_conn()
+            self._conn.close()
 
 
 def _short(exc: BaseException) -> str:
