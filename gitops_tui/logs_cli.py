@@ -28,7 +28,7 @@ MAX_LISTED = 10
 def add_parser(
     sub: Any, common: Callable[[argparse.ArgumentParser], None]
 ) -> argparse.ArgumentParser:
-    logs = sub.add_parser(
+    logs: argparse.ArgumentParser = sub.add_parser(
         "logs", help="print a container's log of one of an app's pods (like kubectl logs)"
     )
     common(logs)
