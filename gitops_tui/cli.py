@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__, config_cli, health_cli
+from gitops_tui import __version__, config_cli, health_cli, logs_cli
 from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-ui", action="store_true", help="prepare everything and print how to open it"
     )
 
-    for one_shot in (lst, diff, sync, plan, rollback):
+    logs = logs_cli.add_parser(sub, _common)
+    for one_shot in (lst, diff, sync, plan, rollback, logs):
         one_shot.add_argument(
             "--compare-timeout",
             type=float,
@@ -401,6 +402,8 @@ def _one_shot(args: argparse.Namespace, engine: HeadlessEngine) -> int | None:
         return headless.run_guarded(
             headless.cmd_plan, engine, args.apps_to_plan, prune=args.prune, output=output
         )
+    if args.command == "logs":
+        return logs_cli.run(engine, args)
     if args.command == "rollback":
         return headless.run_guarded(
             headless.cmd_rollback, engine, args.app, args.id, timeout=args.timeout

@@ -57,6 +57,7 @@ from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.health.actions import ActionOutcome, ResourceAction
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 
 if TYPE_CHECKING:
     from gitops_tui.headless import HeadlessEngine
@@ -467,6 +468,21 @@ class ArgoCDBackend:
     ) -> list[ClusterEvent]:
         """Blocking: the Events about the app's objects, newest first."""
         return self._inspector.events(self.snapshot(), app, key, limit=limit)
+
+    def logs(
+        self,
+        app: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+    ) -> LogStream:
+        """Blocking until connected: a container's log of a Pod of the app's tree."""
+        options = LogOptions(container, follow, previous, since_seconds, tail_lines)
+        return self._inspector.logs(self.snapshot(), app, pod, options)
 
     def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
         """Argo CD runs resource actions in its API server; this backend talks to the

@@ -1,4 +1,4 @@
-"""Looking at an app's objects over Argo CD: the live manifest and the events.
+"""Looking at an app's objects over Argo CD: the live manifest, the events, pod logs.
 
 The same calls as the local engine's (``engine/controller/inspect.py``), read
 straight from the cluster Argo CD manages: GETs and lists only, only objects of the
@@ -15,9 +15,11 @@ import time
 from gitops_tui.engine.api import EngineError, FleetSnapshot
 from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, path_segment
 from gitops_tui.engine.controller.inspect import app_events, tree_keys
+from gitops_tui.engine.controller.podlogs import check_pod, open_pod_logs
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject, fold_managed_fields
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.redact import redact_text
 
 DISCOVERY_TIMEOUT_S = 15.0
@@ -25,7 +27,7 @@ GET_TIMEOUT_S = 15.0
 
 
 class ArgoCDInspector:
-    """``live_object`` and ``events`` for the Argo CD backend (blocking calls)."""
+    """``live_object``, ``events`` and ``logs`` for the Argo CD backend (blocking calls)."""
 
     def __init__(self, client: KubeClient) -> None:
         self._client = client
@@ -114,3 +116,10 @@ class ArgoCDInspector:
         if key is not None and key not in keys:
             raise EngineError(f"{key.display} is not one of {app}'s resources")
         return app_events(self._client, app, keys, key, limit=limit)
+
+    def logs(
+        self, fleet: FleetSnapshot, app: str, pod: ResourceKey, options: LogOptions
+    ) -> LogStream:
+        keys = self._keys(fleet, app)
+        check_pod(app, keys, pod)
+        return open_pod_logs(self._client, app, keys, pod, options)

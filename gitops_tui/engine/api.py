@@ -25,6 +25,7 @@ from gitops_tui.engine.inspection import (
     ManagedFieldsEntry,
 )
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
     AppSetSnapshot,
@@ -153,7 +154,43 @@ class EngineAPI(Protocol):
         newest first, at most ``limit`` (blocking: lists Events from the API server)."""
         ...
 
+    def logs(
+        self,
+        app: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+    ) -> LogStream:
+        """The log of one container (default: kubectl's default container) of a Pod of the
+        app's resource tree, as printable bounded lines (blocking until the API server
+        answers; iterate the stream on a worker thread, ``close()`` it from any thread).
+        EngineError if ``pod`` is not a Pod of the app's tree or the log cannot be read.
+        A backend without logs keeps this default."""
+        raise EngineError("this backend cannot show container logs")
+
     def close(self) -> None: ...
+
+
+def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
+    """``engine.logs`` for front ends: a backend without the method (one written before
+    logs existed) answers with an EngineError in words, not an AttributeError."""
+    method = getattr(engine, "logs", None)
+    if method is None:
+        raise EngineError("this backend cannot show container logs")
+    stream: LogStream = method(
+        app,
+        pod,
+        options.container,
+        follow=options.follow,
+        previous=options.previous,
+        since_seconds=options.since_seconds,
+        tail_lines=options.tail_lines,
+    )
+    return stream
 
 
 __all__ = [
@@ -172,6 +209,8 @@ __all__ = [
     "HistoryEntry",
     "IN_CLUSTER",
     "LiveObject",
+    "LogOptions",
+    "LogStream",
     "MAX_EVENTS",
     "ManagedFieldsEntry",
     "OperationPhase",
@@ -184,4 +223,5 @@ __all__ = [
     "SyncPreview",
     "SyncRequest",
     "Unsubscribe",
+    "open_logs",
 ]

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.sandbox import pki
+from gitops_tui.sandbox import pki, podlogs
 from gitops_tui.sandbox.toolchain import SANDBOX_TOOLS, require_tool
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -39,6 +39,7 @@ AUDIT_POLICY = {
     "rules": [{"level": "Metadata"}],
 }
 NODE_ALLOCATABLE = {"cpu": "64", "memory": "512Gi", "pods": "2000"}
+KUBELET_CLIENT = "kube-apiserver-kubelet-client"
 
 
 class SandboxError(GitOpsError, RuntimeError):
@@ -224,7 +225,12 @@ class Sandbox:
         binaries = {name: str(require_tool(name)) for name in SANDBOX_TOOLS}
         self._prepare_dir()
         files = pki.generate(self.pki_dir)
-        ports = {"etcd": free_port(), "etcd-peer": free_port(), "apiserver": free_port()}
+        ports = {
+            "etcd": free_port(),
+            "etcd-peer": free_port(),
+            "apiserver": free_port(),
+            "kwok": free_port(),  # kwok's kubelet API: container logs (sandbox/podlogs.py)
+        }
         server = f"https://127.0.0.1:{ports['apiserver']}"
         identities = {
             "admin": (files.admin_cert, files.admin_key),
@@ -236,15 +242,15 @@ class Sandbox:
             ),
             "kwok": pki.issue_client_cert(files, "kwok", ("system:masters",), self.pki_dir),
         }
+        # kube-apiserver's identity towards the nodes' kubelet API (kwok's server)
+        pki.issue_client_cert(files, KUBELET_CLIENT, ("system:masters",), self.pki_dir)
         for ident, (cert, key) in identities.items():
             path = self.kubeconfig if ident == "admin" else self.pki_dir / f"{ident}.kubeconfig"
             write_kubeconfig(
                 path, server=server, ca=files.ca_cert, cert=cert, key=key, context=self.name
             )
         (self.directory / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY))
-        # An explicit (empty) kwok config keeps a user's ~/.kwok/kwok.yaml out of the sandbox;
-        # kwok v0.7 then uses its built-in node and pod stages.
-        (self.directory / "kwok.yaml").write_text("")
+        podlogs.write_kwok_config(self.directory)
         argvs = self._argvs(binaries, files, ports)
         state: dict[str, Any] = {
             "server": server,
@@ -261,7 +267,7 @@ class Sandbox:
                     self._wait_port(ports["etcd"], "etcd", timeout)
                 elif name == "kube-apiserver":
                     self._wait_ready(server, timeout)
-            self._register_nodes(nodes)
+            self._register_nodes(nodes, ports["kwok"])
             self._wait_cluster_usable(timeout)
         except BaseException:
             logs = self.log_tails()
@@ -323,6 +329,11 @@ class Sandbox:
                 "--profiling=false",
                 # The loopback address cannot be an Endpoints IP: skip that reconciler.
                 "--endpoint-reconciler-type=none",
+                # pods/log is proxied to the node's kubelet API: kwok's server (podlogs.py)
+                f"--kubelet-client-certificate={self.pki_dir / (KUBELET_CLIENT + '.crt')}",
+                f"--kubelet-client-key={self.pki_dir / (KUBELET_CLIENT + '.key')}",
+                f"--kubelet-certificate-authority={files.ca_cert}",
+                "--kubelet-preferred-address-types=InternalIP",
             ],
             "kube-controller-manager": [
                 bins["kube-controller-manager"],
@@ -353,9 +364,13 @@ class Sandbox:
             "kwok": [
                 bins["kwok"],
                 f"--kubeconfig={self.pki_dir / 'kwok.kubeconfig'}",
-                f"--config={self.directory / 'kwok.yaml'}",
+                f"--config={self.directory / podlogs.KWOK_CONFIG}",
                 "--manage-all-nodes=true",
                 "--node-ip=127.0.0.1",
+                f"--node-port={ports['kwok']}",
+                f"--server-address=127.0.0.1:{ports['kwok']}",
+                f"--tls-cert-file={files.serving_cert}",
+                f"--tls-private-key-file={files.serving_key}",
             ],
         }
 
@@ -399,7 +414,7 @@ class Sandbox:
             if not pid_alive(int(info["pid"])):
                 raise SandboxError(f"{name} exited; see {self.log_path(name)}")
 
-    def _register_nodes(self, count: int) -> None:
+    def _register_nodes(self, count: int, kubelet_port: int) -> None:
         for index in range(count):
             name = f"kwok-node-{index}"
             node = {
@@ -419,6 +434,12 @@ class Sandbox:
                     },
                 },
                 "status": {
+                    # where kube-apiserver reaches the node's kubelet API (kwok's server)
+                    "addresses": [
+                        {"type": "InternalIP", "address": "127.0.0.1"},
+                        {"type": "Hostname", "address": name},
+                    ],
+                    "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
                     "allocatable": NODE_ALLOCATABLE,
                     "capacity": NODE_ALLOCATABLE,
                     "nodeInfo": {

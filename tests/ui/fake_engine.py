@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fake_inspect import FakeInspection, sample_events
+from fake_inspect import FakeInspection, FakeLogs, sample_events
 
 from gitops_tui.engine.api import (
     ActionOutcome,
@@ -32,6 +32,8 @@ from gitops_tui.engine.api import (
     EngineError,
     HistoryEntry,
     LiveObject,
+    LogOptions,
+    LogStream,
     ReadOnlyError,
     ResourceAction,
     SyncPreview,
@@ -438,6 +440,7 @@ class FakeEngine:
         self._current = self._build()
         self.inspection = FakeInspection()  # live_object / events (tests/ui/fake_inspect.py)
         self.inspection.events_by_app["guestbook"] = sample_events("guestbook", "guestbook")
+        self.pod_logs = FakeLogs()  # logs (tests/ui/fake_inspect.py)
 
     # -- test controls ---------------------------------------------------------------
 
@@ -742,6 +745,22 @@ class FakeEngine:
         self._blocking("events")
         fake = self._app(app)
         return self.inspection.events_of(app, fake.snapshot.resources, key, limit)
+
+    def logs(
+        self,
+        app: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+    ) -> LogStream:
+        options = LogOptions(container, follow, previous, since_seconds, tail_lines)
+        self._record("logs", (app, pod, options))
+        self._blocking("logs")
+        return self.pod_logs.open(app, self._app(app).snapshot.resources, pod, options)
 
     def close(self, *, wait_for_operations: bool = False) -> None:
         self._record("close", None)

@@ -8,13 +8,18 @@ shows is what the real engine would return for the same objects.
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from gitops_tui.engine.api import ClusterEvent, EngineError, LiveObject
 from gitops_tui.engine.controller.inspect import tree_keys
+from gitops_tui.engine.controller.podlogs import check_pod
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.inspection import fold_managed_fields, newest_first
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.podlogs import LogOptions, LogStream, containers_of, default_container
 
 T0 = 1_700_000_000.0
 
@@ -38,6 +43,9 @@ MANAGED_FIELDS = [
 def child_manifest(key: ResourceKey) -> Manifest:
     """A made-up live child (Pod, ReplicaSet) with a status to describe."""
     version = "v1" if not key.group else f"{key.group}/v1"
+    containers = [{"name": "guestbook-ui", "image": "guestbook:1.1"}]
+    if key.name.endswith("-fghij"):  # a pod with a sidecar: the logs screen's container picker
+        containers.append({"name": "log-shipper", "image": "fluent-bit:3"})
     status: dict[str, Any] = (
         {
             "phase": "Running",
@@ -51,7 +59,7 @@ def child_manifest(key: ResourceKey) -> Manifest:
         "apiVersion": version,
         "kind": key.kind,
         "metadata": {"name": key.name, "namespace": key.namespace, "uid": f"uid-{key.name}"},
-        "spec": {},
+        "spec": {"containers": containers} if key.kind == "Pod" else {},
         "status": status,
     }
 
@@ -115,3 +123,81 @@ class FakeInspection:
             raise EngineError(f"{key.display} is not one of {app}'s resources")
         found = self.events_by_app.get(app, [])
         return newest_first((e for e in found if key is None or e.object == key), limit)
+
+
+def sample_log(pod: str, container: str) -> list[str]:
+    return [
+        f"{pod}/{container} line {n}: "
+        + ("ERROR upstream timed out" if n % 7 == 3 else "GET /ok 200")
+        for n in range(1, 41)
+    ]
+
+
+class FakeByteSource:
+    """Bytes of a fake container log: the lines there are, then (follow) what ``emit`` sends."""
+
+    def __init__(self, data: bytes, follow: bool) -> None:
+        self.queue: queue.Queue[bytes] = queue.Queue()
+        self.queue.put(data)
+        self.follow = follow
+        self.closed = threading.Event()
+
+    def chunks(self) -> Iterator[bytes]:
+        while not self.closed.is_set():
+            try:
+                chunk = self.queue.get(timeout=0.05)
+            except queue.Empty:
+                if not self.follow:
+                    return
+                continue
+            yield chunk
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+class FakeLogs:
+    """Container logs of the fake pods, through the engine's own ``LogStream`` (so lines are
+    split, sanitized and bounded by the real code). ``emit`` appends to followed logs."""
+
+    def __init__(self) -> None:
+        self.extra: dict[tuple[str, str], list[bytes]] = {}
+        self.previous: dict[tuple[str, str], list[str]] = {}
+        self.open_sources: list[FakeByteSource] = []
+
+    def add(self, pod: str, container: str, lines: list[bytes]) -> None:
+        """Lines in the log before it is opened (e.g. hostile bytes)."""
+        self.extra.setdefault((pod, container), []).extend(lines)
+
+    def emit(self, pod: str, lines: list[str]) -> None:
+        """New lines written while streams follow (every open follow of ``pod``)."""
+        data = "".join(line + "\n" for line in lines).encode()
+        for source in self.open_sources:
+            if source.follow and not source.closed.is_set() and getattr(source, "pod", "") == pod:
+                source.queue.put(data)
+
+    def open(self, app: str, resources: Any, pod: ResourceKey, options: LogOptions) -> LogStream:
+        check_pod(app, set(tree_keys(resources)), pod)
+        options = options.checked()
+        manifest = child_manifest(pod)
+        main, other = containers_of(manifest)
+        container = options.container or default_container(manifest) or ""
+        if container not in main + other:
+            raise EngineError(f"{pod.display} has no container {container!r}")
+        if options.previous:
+            lines = self.previous.get((pod.name, container))
+            if lines is None:
+                raise EngineError(
+                    f"could not read the log of {pod.display} ({container}): previous "
+                    f"terminated container {container!r} not found"
+                )
+            raw = [line.encode() for line in lines]
+        else:
+            raw = [line.encode() for line in sample_log(pod.name, container)]
+            raw += self.extra.get((pod.name, container), [])
+        if options.tail_lines is not None:
+            raw = raw[-options.tail_lines :] if options.tail_lines else []
+        source = FakeByteSource(b"".join(line + b"\n" for line in raw), options.follow)
+        source.pod = pod.name  # type: ignore[attr-defined]
+        self.open_sources.append(source)
+        return LogStream(source, pod=pod.display, container=container, follow=options.follow)

@@ -74,3 +74,40 @@ def test_help(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def _pod_logs_run_before(wrap: bool):  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from gitops_tui.ui.screens.pod_logs import PodLogsScreen
+
+        await pilot.pause()
+        app = pilot.app
+        await pilot.press("j", "enter")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, AppViewScreen) and app.screen.diffs is not None
+        )
+        await pilot.press(*"jjjjjjj")  # the first Pod
+        await pilot.press("l")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PodLogsScreen)
+                and app.screen.view.line_count >= 40
+                and app.screen.state == "following"
+            ),
+            timeout=15,
+        )
+        await pilot.press("slash", *"error", "enter")
+        if wrap:
+            await pilot.press("w")
+        await pilot.pause()
+
+    return run_before
+
+
+def test_pod_logs_80x24(snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_pod_logs_run_before(False))
+
+
+def test_pod_logs_200x50(snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=(200, 50), run_before=_pod_logs_run_before(True))

@@ -7,10 +7,12 @@ so that objects stay dicts (no model round-trips) and every call has a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -323,6 +325,82 @@ class KubeClient:
             raise KubeApiError(0, "Unreachable", f"watch {path}: {_short(exc)}") from None
         finally:
             resp.release_conn()
+
+    def open_stream(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, Any],
+        connect_timeout: float,
+        read_timeout: float | None,
+    ) -> ByteStream:
+        """A GET whose body is read as it arrives (pod logs). Connects and sends the request
+        (``KubeApiError`` if the server is not reached within ``connect_timeout``); the
+        answer is awaited by ``ByteStream.chunks()``, since a follow of a quiet log gets
+        no response headers before its first line. ``read_timeout`` None: wait for bytes
+        until the stream is closed (``close()`` from another thread ends the wait)."""
+        url, headers = self._prepare("GET", path, query, "application/json", accept="*/*")
+        pool = self._api.rest_client.pool_manager.connection_from_url(url)
+        conn = pool._new_conn()  # its own connection: closing it never touches the pool
+        conn.timeout = connect_timeout
+        try:
+            if getattr(pool, "proxy", None) is not None and hasattr(pool, "_prepare_proxy"):
+                pool._prepare_proxy(conn)
+            conn.connect()
+            conn.request(
+                "GET",
+                urllib3.util.parse_url(url).request_uri or "/",
+                headers=headers,
+                preload_content=False,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            conn.close()
+            raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+        conn.timeout = read_timeout
+        return ByteStream(conn, path)
+
+
+class ByteStream:
+    """The body of one streamed response: ``chunks()`` as they arrive; ``close()`` from
+    any thread ends a read that waits (the socket is shut down, not only closed)."""
+
+    def __init__(self, conn: Any, path: str) -> None:
+        self._conn = conn
+        self._sock = conn.sock
+        self._path = path
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            if self._closed.is_set():
+                return
+            resp = self._conn.getresponse()
+            if resp.status >= 400:
+                _decode(resp.status, resp.read(64 * 1024))
+            parts = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(8192)
+            for chunk in parts:
+                if self._closed.is_set():
+                    return
+                if chunk:
+                    yield chunk
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if not self._closed.is_set():
+                raise KubeApiError(0, "Unreachable", f"{self._path}: {_short(exc)}") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with contextlib.suppress(Exception):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            self._conn.close()
 
 
 def _short(exc: BaseException) -> str:

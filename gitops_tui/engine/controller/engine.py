@@ -58,6 +58,7 @@ from gitops_tui.engine.diff.compare import PredictionCache
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import ManifestCache
@@ -403,6 +404,20 @@ class Engine:
         self, app: str, key: ResourceKey | None = None, *, limit: int = MAX_EVENTS
     ) -> list[ClusterEvent]:
         return self.inspector.events(app, key, limit=limit)
+
+    def logs(
+        self,
+        app: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+    ) -> LogStream:
+        options = LogOptions(container, follow, previous, since_seconds, tail_lines)
+        return self.inspector.logs(app, pod, options)
 
     def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
         return self.resource_actions.actions(app, key)

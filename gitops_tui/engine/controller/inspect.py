@@ -21,6 +21,7 @@ from gitops_tui.engine.api import EngineError, FleetSnapshot, ResourceNode
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, path_segment
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
+from gitops_tui.engine.controller.podlogs import check_pod, open_pod_logs
 from gitops_tui.engine.controller.state import AppTable
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.inspection import (
@@ -32,6 +33,7 @@ from gitops_tui.engine.inspection import (
     newest_first,
 )
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.redact import redact_text
 
 EVENTS_PAGE = 500
@@ -158,6 +160,14 @@ class Inspector:
         if key is not None and key not in keys:
             raise EngineError(f"{key.display} is not one of {app}'s resources")
         return app_events(self._connection(app).client, app, keys, key, limit=limit)
+
+    # -- container logs ------------------------------------------------------------------
+
+    def logs(self, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
+        """The log of one container of a pod of the app's tree (blocking until connected)."""
+        keys = self._keys(app)
+        check_pod(app, keys, pod)
+        return open_pod_logs(self._connection(app).client, app, keys, pod, options)
 
 
 def app_events(

@@ -29,6 +29,7 @@ from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
+from gitops_tui.ui.screens.pod_logs import open_logs_for
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.diff_view import DiffView
 from gitops_tui.ui.widgets.header import FleetHeader
@@ -138,6 +139,7 @@ class AppViewScreen(GitOpsScreen[None]):
         Binding("t", "terminate", "Terminate sync", show=False, id="app-view.terminate"),
         Binding("y", "live_object", "Live YAML", show=False, id="app-view.live-yaml"),
         Binding("e", "events", "Events", show=False, id="app-view.events"),
+        Binding("l", "logs", "Logs", show=False, id="app-view.logs"),
         Binding(
             "Y",
             "copy",
@@ -477,6 +479,11 @@ class AppViewScreen(GitOpsScreen[None]):
         data = self.resource_tree.cursor_data
         key = data.node.key if data is not None and data.node is not None else None
         self.app.push_screen(EventsScreen(self.app_name, key))
+
+    def action_logs(self) -> None:
+        """A container's log of the selected Pod (a workload: pick one of its pods)."""
+        data = self.resource_tree.cursor_data
+        open_logs_for(self, self.app_name, data.node if data is not None else None)
 
     def action_copy(self) -> None:
         """The diff as shown when the viewer has the focus; else the selected name."""
