@@ -83,13 +83,14 @@ class DeleteResourceModal(GitOpsModal[str | None]):
         key = self.node.key
         title = plain_text(f"Delete {resource_label(key)} of {self.app_name}")
         title.stylize("bold red")
-        listing = Text("Deleted, with what it owns:\n", style="bold")
+        listing = Text()
+        listing.append("Deleted, with what it owns:", style="bold")
         for line in doomed_lines(self.node):
-            listing.append(f"  {printable(line)}\n")
+            listing.append(f"\n  {printable(line)}")
         app = self.gitops.fleet.by_name.get(self.app_name)
         after = aftermath(app, self.node) if app is not None else ""
         if after:
-            listing.append(after, style="yellow")
+            listing.append(f"\n{after}", style="yellow")
         with Vertical(id="delete-dialog", classes="dialog"):
             yield SafeStatic(title, classes="dialog-title")
             yield SafeStatic(listing, id="delete-summary")
