@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fake_engine import FakeEngine
 from test_ui_app_view import DEPLOYMENT, open_app
 from textual.widgets import OptionList
@@ -180,3 +182,24 @@ async def test_delete_from_the_menu_and_the_engines_refusal_stays_in_the_dialog(
         assert "does not own it" in screen_text(app)
         assert isinstance(app.screen, DeleteResourceModal)
         assert engine.names("delete_resource") == [("guestbook", OLD_CONFIG)]
+
+
+async def test_a_missing_resource_is_not_offered_for_deletion(engine: FakeEngine) -> None:
+    fake = engine.apps["guestbook"].snapshot
+    engine.update_app(
+        "guestbook",
+        resources=tuple(
+            replace(r, exists=False) if r.key == DEPLOYMENT else r for r in fake.resources
+        ),
+    )
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_app(pilot, app, "guestbook")
+        await move_to(pilot, screen, DEPLOYMENT)
+        async with settles(pilot):
+            await pilot.press("ctrl+d")
+        assert isinstance(app.screen, AppViewScreen)
+        assert (
+            "warning",
+            "Deployment guestbook/guestbook-ui is not in the cluster (missing): nothing to delete.",
+        ) in app.notices

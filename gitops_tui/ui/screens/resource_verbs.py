@@ -109,6 +109,12 @@ class ResourceVerbsScreen(GitOpsScreen[None]):
     def _open_delete(self, node: ResourceNode) -> None:
         if self.refused("delete", self.app_name):
             return
+        if not node.exists:
+            self.notify(
+                f"{resource_label(node.key)} is not in the cluster (missing): nothing to delete.",
+                severity="warning",
+            )
+            return
 
         def done(result: str | None) -> None:
             if result:
