@@ -62,6 +62,8 @@ BINDING_IDS: tuple[str, ...] = (
     "app-view.terminate",
     "app-view.live-yaml",
     "app-view.events",
+    "app-view.actions",
+    "app-view.delete",
     # an object's live YAML (y) and its events (e)
     "object.back",
     "object.layout",
@@ -125,6 +127,10 @@ BINDING_IDS: tuple[str, ...] = (
     "fleet-sync.help",
     # other dialogs
     "prune.cancel",
+    "actions.close",
+    "actions.down",
+    "actions.up",
+    "delete.cancel",
     "confirm.yes",
     "confirm.yes-enter",
     "confirm.no",

@@ -1,12 +1,19 @@
-"""Regenerate the SVG screenshots in screenshots/ from the real app against the demo.
+"""Regenerate the screenshots in screenshots/ from the real app against the demo.
 
-    .venv/bin/python scripts/export_screenshots.py [--dir DEMO_DIR] [--out screenshots]
+    .venv/bin/python scripts/export_screenshots.py [--dir DEMO_DIR] [--out screenshots] [--no-png]
 
 It prepares the demo (sandbox, sample Git repo, Application manifests) exactly as
 ``make demo`` does, starts the real engine on it, drives the console headless,
 and saves what the terminal shows: the application list, the app view with its
-resource tree and diff, the sync dialog with its plan, the prune confirmation,
-and the help screen.
+resource tree and diff, live YAML, events, the action menu of a Deployment, the
+sync dialog with its plan, the prune confirmation, and the help screen.
+
+Each is written as SVG (what Textual exports) and as PNG (``cairosvg``, over the
+system's libcairo): SVG viewers differ (some collapse runs of spaces, some lack
+the web font the SVG names), a PNG looks the same everywhere. The PNG is drawn
+with the machine's monospace font (DejaVu Sans Mono where installed): the SVG's
+``Fira Code`` is a web font that cairo cannot fetch, and cairo's fallback for an
+unknown family is a proportional font, which would misalign the columns.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from gitops_tui.demo import prepare
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.paths import state_dir
 from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.modals.actions import ActionMenuModal
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_view import AppViewScreen
@@ -31,6 +39,25 @@ from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
 
 SIZE = (120, 34)
+PNG_WIDTH = 1800  # pixels: 15 per column at 120 columns, sharp on a README
+SVG_FONT = "font-family: Fira Code, monospace;"
+PNG_FONT = "font-family: DejaVu Sans Mono, monospace;"
+
+
+def to_png(svg: Path) -> Path:
+    """``svg`` as a PNG beside it (ImportError/OSError when cairosvg or libcairo is missing)."""
+    import cairosvg  # deferred: only this script needs it (the dev extra installs it)
+
+    text = svg.read_text(encoding="utf-8")
+    if SVG_FONT not in text:
+        raise ValueError(f"{svg.name}: the SVG no longer names {SVG_FONT!r}: check the font")
+    png = svg.with_suffix(".png")
+    cairosvg.svg2png(
+        bytestring=text.replace(SVG_FONT, PNG_FONT).encode(),
+        write_to=str(png),
+        output_width=PNG_WIDTH,
+    )
+    return png
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 20.0) -> None:
@@ -73,6 +100,24 @@ async def shoot(engine: Engine, out: Path) -> list[Path]:
         save("events")
         await pilot.press("escape")
 
+        deployments = [
+            (a.name, r.key)
+            for a in app.fleet.apps
+            for r in a.resources
+            if r.key.kind == "Deployment" and r.exists
+        ]
+        if deployments:  # a: the action menu (built-in restart, Lua actions, delete)
+            name, key = deployments[0]
+            app.push_screen(ActionMenuModal(name, key))
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, ActionMenuModal) and app.screen.actions is not None,
+            )
+            save("action-menu")
+            await pilot.press("escape")
+        else:
+            print("no live Deployment in the demo: the action menu is not shot")
+
         await pilot.press("escape")
         app.open_sync("waves")  # hooks and sync waves: the plan shows their order
         await until(pilot, lambda: isinstance(app.screen, SyncModal) and app.screen.ready)
@@ -101,6 +146,7 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots"
     )
+    parser.add_argument("--no-png", action="store_true", help="SVG only")
     args = parser.parse_args()
     kubeconfig, apps_dir = prepare(args.dir.expanduser().resolve())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,10 +155,18 @@ def main() -> int:
     ).start()
     try:
         engine.wait_until_compared(timeout=120)
-        for path in asyncio.run(shoot(engine, args.out)):
-            print(f"wrote {path}")
+        saved = asyncio.run(shoot(engine, args.out))
     finally:
         engine.close()
+    for path in saved:
+        print(f"wrote {path}")
+        if args.no_png:
+            continue
+        try:
+            print(f"wrote {to_png(path)}")
+        except (ImportError, OSError) as exc:  # no cairosvg, or no libcairo on this machine
+            print(f"no PNG ({exc}): install cairosvg and libcairo, or pass --no-png")
+            return 1
     return 0
 
 

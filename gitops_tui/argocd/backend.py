@@ -96,6 +96,12 @@ ACTIONS_UNAVAILABLE = (
     "not use yet: run them with `argocd app actions run`, or open the app with the local engine"
 )
 
+DELETE_UNAVAILABLE = (
+    "deleting an app's resource over Argo CD goes through Argo CD's API server (its RBAC "
+    "and audit), which this backend does not use yet: run `argocd app delete-resource`, "
+    "or open the app with the local engine"
+)
+
 
 class ArgoCDBackend:
     """The console's engine when Argo CD does the work."""
@@ -493,6 +499,11 @@ class ArgoCDBackend:
     def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
         self._get_cached(app)
         raise EngineError(ACTIONS_UNAVAILABLE, title="Actions unavailable")
+
+    def delete_resource(self, app: str, key: ResourceKey) -> str:
+        self._check(f"delete {key.kind[:64]} of {app}")
+        self._get_cached(app)
+        raise EngineError(DELETE_UNAVAILABLE, title="Delete unavailable")
 
     def contexts(self) -> list[str]:
         return list(self._contexts)

@@ -129,6 +129,12 @@ class EngineAPI(Protocol):
         """Run a resource action (blocking); ReadOnlyError in read-only mode."""
         ...
 
+    def delete_resource(self, app: str, key: ResourceKey) -> str:
+        """Delete one resource the app provably owns (its tracking mark, or an owner chain
+        to such an object), blocking; what was done, in words. ReadOnlyError in
+        read-only mode; EngineError, with nothing sent, when ownership is not proven."""
+        ...
+
     def contexts(self) -> list[str]:
         """The kubeconfig's context names (cheap, no network)."""
         ...

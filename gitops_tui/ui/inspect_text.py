@@ -166,3 +166,27 @@ def event_cells(event: ClusterEvent, glyphs: Glyphs, now: float | None = None) -
         str(event.count),
         Text(printable(event.message), style="yellow" if event.warning else ""),
     )
+
+
+NARROW_OBJECT = 22
+"""Cells for OBJECT on a narrow terminal (cut in the middle: generated names differ at the end)."""
+
+
+def narrow_event_cells(
+    event: ClusterEvent, glyphs: Glyphs, now: float | None = None
+) -> tuple[Any, ...]:
+    """LAST SEEN, REASON (a warning's glyph before it: no TYPE column), OBJECT cut in its
+    middle, MESSAGE: the columns of a narrow terminal, so MESSAGE keeps the rest of the
+    line (the count and the whole message are in the line below the table)."""
+    from gitops_tui.ui.widgets.resource_tree import fit_name
+
+    now = time.time() if now is None else now
+    style = "bold yellow" if event.warning else ""
+    reason = printable(event.reason)
+    last = None if event.last_seen is None else now - event.last_seen
+    return (
+        age(last),
+        Text(f"{glyphs.warning} {reason}" if event.warning else reason, style=style),
+        fit_name(f"{event.object.kind}/{event.object.name}", NARROW_OBJECT),
+        Text(printable(event.message), style="yellow" if event.warning else ""),
+    )

@@ -432,6 +432,7 @@ class FakeEngine:
         self.fail: dict[str, BaseException] = {}
         self.fail_sync: dict[str, BaseException] = {}
         self.plan_errors: dict[str, str] = {}
+        self.offered_actions: list[ResourceAction] | None = None  # None: restart for workloads
         self.context_names: list[str] = list(SAMPLE_CONTEXTS)
         self._default_context: str | None = SAMPLE_CONTEXTS[0]
         self._lock = threading.Lock()
@@ -655,6 +656,8 @@ class FakeEngine:
         """The built-in ``restart`` for workloads (as the engine offers it)."""
         self._record("actions", (app, key))
         self._blocking("actions")
+        if self.offered_actions is not None:
+            return list(self.offered_actions)
         workload = key.group == "apps" and key.kind in ("Deployment", "StatefulSet", "DaemonSet")
         return [ResourceAction("restart")] if workload else []
 
@@ -663,6 +666,14 @@ class FakeEngine:
         self._mutation(f"action {name}")
         self._blocking("run_action")
         return ActionOutcome(app, key, name, (f"patched {key.kind} {key.namespace}/{key.name}",))
+
+    def delete_resource(self, app: str, key: ResourceKey) -> str:
+        """Deletes nothing: records the call (after the read-only check, as the engine)."""
+        self._record("delete_resource", (app, key))
+        self._mutation(f"delete {key.kind}")
+        self._blocking("delete_resource")
+        where = f"{key.namespace}/{key.name}" if key.namespace else key.name
+        return f"deleted {key.kind} {where}"
 
     def fleet_preview(
         self, apps: Iterable[str] | None = None, *, prune: bool = False

@@ -21,6 +21,7 @@ from gitops_tui.ui.screens.live_object import LiveObjectScreen, ManifestText
 from gitops_tui.ui.widgets.tables import KeyedTable
 
 SIZE = (80, 24)
+WIDE = (160, 40)  # every events column (at 80 columns TYPE and # go: test_ui_narrow_columns.py)
 DEPLOYMENT = ResourceKey("apps", "Deployment", "guestbook", "guestbook-ui")
 SECRET_VALUE = "hunter2-c2VjcmV0"
 
@@ -190,7 +191,7 @@ async def test_app_events_newest_first_warnings_highlighted_and_filtered(
     engine: FakeEngine,
 ) -> None:
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         screen = await open_events(pilot, app, None)
         assert engine.names("events") == [("guestbook", None)]
         assert [r[2] for r in rows(app)] == ["ScalingReplicaSet", "BackOff", "Updated"]
@@ -212,7 +213,7 @@ async def test_app_events_newest_first_warnings_highlighted_and_filtered(
 
 async def test_events_of_one_resource(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await open_events(pilot, app, "Deployment")
         assert engine.names("events") == [("guestbook", DEPLOYMENT)]
         assert [r[2] for r in rows(app)] == ["ScalingReplicaSet"]
@@ -224,7 +225,7 @@ async def test_events_refresh_live_and_on_r(
 ) -> None:
     monkeypatch.setattr(events_screen, "REFRESH_SECONDS", 0.2)
     app = GitOpsApp(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await open_events(pilot, app, None)
         newer = ClusterEvent(
             "new", DEPLOYMENT, "Warning", "ProgressDeadlineExceeded", "stuck", 1, T0

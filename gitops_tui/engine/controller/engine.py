@@ -51,6 +51,7 @@ from gitops_tui.engine.controller.operations import Operations
 from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.reconcile import Reconciler, resource_diffs
+from gitops_tui.engine.controller.resource_delete import ResourceDeleter
 from gitops_tui.engine.controller.scheduler import Scheduler, spawn
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
 from gitops_tui.engine.controller.watchers import RepoWatch, reload_kubeconfig
@@ -147,6 +148,9 @@ class Engine:
         )
         self.operations.guard = self.argocd_guard
         self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
+        self.resource_deleter = ResourceDeleter(
+            self.operations, self.links, self._schedule, options.tracking
+        )
         self.auto_sync = AutoSync(
             table,
             self.automation,
@@ -424,3 +428,6 @@ class Engine:
 
     def run_action(self, app: str, key: ResourceKey, name: str) -> ActionOutcome:
         return self.resource_actions.run_action(app, key, name)
+
+    def delete_resource(self, app: str, key: ResourceKey) -> str:
+        return self.resource_deleter.delete_resource(app, key)

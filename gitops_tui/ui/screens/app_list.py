@@ -19,6 +19,7 @@ from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
 from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
 from gitops_tui.ui.clipboard import copy_text
+from gitops_tui.ui.conditions import condition_detail, conditions_text
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
@@ -96,15 +97,6 @@ def last_sync_text(
     return text
 
 
-def conditions_text(app: AppSnapshot, glyphs: Glyphs) -> Text:
-    if not app.conditions:
-        return Text("")
-    first = app.conditions[0].type
-    more = f" +{len(app.conditions) - 1}" if len(app.conditions) > 1 else ""
-    style = "yellow" if first.endswith("Warning") else "red"
-    return Text(f"{glyphs.warning} {first}{more}", style=style)
-
-
 def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: str = "") -> Cells:
     if narrow:
         return (
@@ -113,7 +105,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: st
             Text(glyphs.health[app.health], style=HEALTH_STYLE[app.health]),
             last_sync_text(app, glyphs, age, narrow=True),
             app.destination.label,
-            conditions_text(app, glyphs),
+            conditions_text(app, glyphs, narrow=True),
         )
     return (
         app.name,
@@ -201,6 +193,7 @@ class AppListScreen(GitOpsScreen[None]):
         self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
         self._now = 0.0
         self.narrow = False
+        self._status_args: tuple[int, int, str] | None = None
         """Fewer, shorter columns (``NARROW_COLUMNS``) on a narrow terminal."""
 
     def compose(self) -> ComposeResult:
@@ -335,7 +328,17 @@ class AppListScreen(GitOpsScreen[None]):
             parts.append("no applications yet")
         elif shown == 0:
             parts.append("no app matches the filter (esc clears it)")
-        self.query_one("#list-status", SafeStatic).update(Text("  ·  ".join(parts)))
+        self._status_args = (shown, total, error)
+        text = Text("  ·  ".join(parts))
+        app = self._fleet.by_name.get(self.current_app() or "") if self._fleet else None
+        if app is not None and app.conditions:  # in full: the cell may be short
+            style = "yellow" if app.conditions[0].type.endswith("Warning") else "red"
+            text.append(f"\n{self.gitops.glyphs.warning} {condition_detail(app)}", style=style)
+        self.query_one("#list-status", SafeStatic).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._status_args is not None:
+            self._show_status(*self._status_args)
 
     # -- verbs -----------------------------------------------------------------------
 

@@ -26,10 +26,10 @@ from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_list import automation_flags
-from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.screens.pod_logs import open_logs_for
+from gitops_tui.ui.screens.resource_verbs import ResourceVerbsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
 from gitops_tui.ui.widgets.diff_view import DiffView
 from gitops_tui.ui.widgets.header import FleetHeader
@@ -112,7 +112,7 @@ def node_detail(node: ResourceNode, glyphs: Glyphs) -> Text:
     return text
 
 
-class AppViewScreen(GitOpsScreen[None]):
+class AppViewScreen(ResourceVerbsScreen):
     """Drill-down into one app (``enter`` on the list)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -186,10 +186,6 @@ class AppViewScreen(GitOpsScreen[None]):
             self.query_one(ResourceTree).focus()
 
     # -- accessors -------------------------------------------------------------------
-
-    @property
-    def resource_tree(self) -> ResourceTree:
-        return self.query_one(ResourceTree)
 
     @property
     def diff_view(self) -> DiffView:

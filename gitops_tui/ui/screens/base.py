@@ -66,6 +66,11 @@ class FleetView:
         """The app the user is looking at, for verbs given without an app name."""
         return None
 
+    def refused(self, verb: str, app: str | None = None) -> bool:
+        """True, with the notice every refused verb gives, when read-only forbids ``verb``
+        (everywhere, or for ``app``'s context)."""
+        return self.gitops._refuse_read_only(verb, app)
+
 
 class GitOpsScreen(FleetView, Screen[ResultType]):
     """A full screen over the fleet."""

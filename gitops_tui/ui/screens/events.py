@@ -8,7 +8,6 @@ the previous ended (``REFRESH_SECONDS``), so slow clusters never pile up request
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,13 +15,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer
 
 from gitops_tui.engine.api import ClusterEvent, EngineAPI, FleetSnapshot
 from gitops_tui.engine.model import ResourceKey
-from gitops_tui.ui.inspect_text import event_cells
+from gitops_tui.ui.inspect_text import event_cells, narrow_event_cells
 from gitops_tui.ui.messages import EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsScreen
@@ -40,6 +40,17 @@ EVENT_COLUMNS = (
     ("count", "#"),
     ("message", "MESSAGE"),
 )
+
+NARROW_EVENT_COLUMNS = (
+    ("age", "LAST"),
+    ("reason", "REASON"),
+    ("object", "OBJECT"),
+    ("message", "MESSAGE"),
+)
+"""Below ``NARROW_WIDTH`` columns: TYPE goes (a warning's glyph marks its REASON), # goes
+to the line below the table, OBJECT is cut in its middle: MESSAGE keeps the rest."""
+
+NARROW_WIDTH = 120
 
 
 @dataclass
@@ -72,6 +83,8 @@ class EventsScreen(GitOpsScreen[None]):
         self.warnings_only = False
         self._token = 0
         self._timer: Timer | None = None
+        self.narrow = False
+        """Fewer columns (``NARROW_EVENT_COLUMNS``) on a narrow terminal."""
 
     @property
     def subject(self) -> str:
@@ -80,7 +93,8 @@ class EventsScreen(GitOpsScreen[None]):
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
         yield SafeStatic(f"Events of {self.subject}: loading...", id="events-hint")
-        yield KeyedTable(EVENT_COLUMNS, id="events")
+        self.narrow = self.app.size.width < NARROW_WIDTH
+        yield KeyedTable(NARROW_EVENT_COLUMNS if self.narrow else EVENT_COLUMNS, id="events")
         yield SafeStatic("", id="event-message")
         yield Footer()
 
@@ -89,6 +103,15 @@ class EventsScreen(GitOpsScreen[None]):
         self.fleet_updated(self.gitops.fleet)
         self.query_one(KeyedTable).focus()
         self.action_reload()
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.query_one(KeyedTable).set_columns(
+                NARROW_EVENT_COLUMNS if narrow else EVENT_COLUMNS
+            )
+            self._show()
 
     def on_unmount(self) -> None:
         if self._timer is not None:
@@ -152,10 +175,10 @@ class EventsScreen(GitOpsScreen[None]):
 
     def _show(self) -> None:
         glyphs = self.gitops.glyphs
-        now = time.time()
+        now = self.gitops.clock()  # pinned in tests: snapshots do not age
         shown = {
             # keyed by uid: a live reload updates rows in place instead of rebuilding
-            e.uid: event_cells(e, glyphs, now)
+            e.uid: (narrow_event_cells if self.narrow else event_cells)(e, glyphs, now)
             for e in self.events
             if e.warning or not self.warnings_only
         }
@@ -187,6 +210,8 @@ class EventsScreen(GitOpsScreen[None]):
             text.append(found.object.display, style="bold")
             if found.source:
                 text.append(f"  from {found.source}", style="bright_black")
+            if found.count > 1:
+                text.append(f"  {found.count} times", style="bright_black")
             text.append("\n")
             text.append(found.message, style="yellow" if found.warning else "")
         self.query_one("#event-message", SafeStatic).update(text)
