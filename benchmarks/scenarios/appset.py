@@ -66,7 +66,7 @@ def _step(b: Bench, argv: list[str]) -> dict[str, Any]:
         if isinstance(data, list) and data:
             entry = data[0]
             generated = {k: v for k, v in entry.items() if isinstance(v, (int, str))} or None
-            for key in ("changes", "applications", "created", "applied"):
+            for key in ("create", "update", "delete", "unchanged", "conflicts"):
                 if isinstance(entry.get(key), list):
                     generated = (generated or {}) | {f"{key}_count": len(entry[key])}
         elif isinstance(data, dict):

@@ -27,8 +27,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from benchmarks.context import Bench
 from benchmarks.figures import tui_specs
 from benchmarks.fixtures import fleet_name, fleet_namespace
@@ -280,7 +278,7 @@ def run_child(b: Bench, n: int, presses: int) -> dict[str, Any]:
 def scenario_argocd_tui(b: Bench) -> None:
     from benchmarks.scenarios.argocd import make_peer
 
-    n = TUI_APPS
+    n = b.args.apps or TUI_APPS  # 2,000 as scenario 7 unless --apps says otherwise
     peer = make_peer(b, "argocd-tui-peer")
     peer.install()  # the CRDs; no Argo CD process is started for this namespace
     try:
@@ -288,9 +286,8 @@ def scenario_argocd_tui(b: Bench) -> None:
         apps = [application_with_status(i, TUI_NAMESPACE) for i in range(n)]
         t0 = now()
         for k in range(0, n, 500):
-            b.kubectl(
-                "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(apps[k : k + 500])
-            )
+            chunk = {"apiVersion": "v1", "kind": "List", "items": apps[k : k + 500]}
+            b.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(chunk))
         log(f"argocd-tui: {n} Applications with status created in {now() - t0:.1f} s")
         result = run_child(b, n, b.sizes.key_presses)
     finally:
