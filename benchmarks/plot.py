@@ -30,6 +30,10 @@ def plot_scaling(report: Mapping[str, Any], out: Path, title: str | None = None)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # text as text (small, diffable), stable ids: the same data draws the same file
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    matplotlib.rcParams["svg.hashsalt"] = "gitops-tui-bench"
+
     points: Sequence[Mapping[str, Any]] = sorted(
         report.get("scaling") or [], key=lambda p: p["apps"]
     )
@@ -49,6 +53,7 @@ def plot_scaling(report: Mapping[str, Any], out: Path, title: str | None = None)
         ax_mem.plot(apps, [p["per_app"][key] for p in points], marker="o", label=label)
     for ax, ylabel in ((ax_time, "ms per app"), (ax_mem, "KiB of peak RSS per app")):
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(apps)
         ax.set_xticklabels([f"{a:,}" for a in apps])
         ax.set_xlabel("apps (x 10 objects)")
@@ -61,7 +66,7 @@ def plot_scaling(report: Mapping[str, Any], out: Path, title: str | None = None)
     fig.suptitle(heading, fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="svg", metadata={"Date": None})
+    fig.savefig(out, format=out.suffix.lstrip(".") or "svg", metadata={"Date": None})
     plt.close(fig)
     return out
 
