@@ -273,6 +273,8 @@ def argocd_side(b: Bench, peer: Any, runs: int, poll_runs: int, result: dict[str
         t_cmp = watch.wait(all_compared(names), timeout, "every app compared")
         result["compare_s"] = t_cmp - t0
         log(f"argocd: Argo CD compared {n} apps in {result['compare_s']:.1f} s")
+        at_compare = argo_usage(peer)
+        result["cpu_at_compare_s"] = at_compare["cpu_s"]
         by_name = {a["metadata"]["name"]: a for a in apps}
         t1 = now()
         for name in names:
@@ -446,5 +448,6 @@ def scenario_argocd(b: Bench) -> None:
         f"processors, defaults), resync {peer.app_resync_s} s + jitter {peer.app_resync_jitter_s} s, "
         f"revision cache {peer.revision_cache_expiration_s or 180} s; sync requests sent in "
         f"{argo.get('sync_requests_s', 0):.1f} s; its operations: "
-        f"{json.dumps(argo.get('operations'))}"
+        f"{json.dumps(argo.get('operations'))}; Argo CD's CPU seconds when every app was "
+        f"compared: {argo.get('cpu_at_compare_s')}"
     )
