@@ -86,7 +86,8 @@ class Bench:
     # -- reproduce commands and figures -------------------------------------------------
     def reproduce(self, scenario: int | str) -> str:
         if scenario == "scaling":
-            return f"python -m benchmarks --scaling {self.args.scaling}"
+            quick = " --quick" if self.args.quick else ""
+            return f"python -m benchmarks --scaling {self.args.scaling}{quick}"
         parts = ["python -m benchmarks", f"--scenarios {scenario}"]
         if self.args.quick:
             parts.append("--quick")

@@ -19,7 +19,7 @@ TIME_SERIES = (
     ("first_sync_ms_per_app", "scenario 6: first sync"),
 )
 MEMORY_SERIES = (
-    ("cold_kib_per_app", "scenario 1: cold start"),
+    ("cold_kib_per_app", "scenario 1: cold start (+ what 6 left in the process)"),
     ("first_sync_kib_per_app", "scenario 6: first sync"),
 )
 
