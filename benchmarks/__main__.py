@@ -13,21 +13,36 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from benchmarks.context import Bench
 from benchmarks.profiling import ThreadSampler, profile_cli_child, write_sampled
-from benchmarks.report import REPO_ROOT, Figure, machine, print_table, report_path, source_state
+from benchmarks.report import (
+    REPO_ROOT,
+    Figure,
+    machine,
+    print_table,
+    report_path,
+    scenario_order,
+    source_state,
+)
+from benchmarks.scenarios.appset import scenario_appset
+from benchmarks.scenarios.argocd import scenario_argocd
+from benchmarks.scenarios.argocd_tui import argocd_tui_child, scenario_argocd_tui
 from benchmarks.scenarios.cli import scenario_4, scenario_5
 from benchmarks.scenarios.fleet import scenario_1, scenario_2, scenario_3, scenario_6
 from benchmarks.scenarios.idle import scenario_8
 from benchmarks.scenarios.tui import scenario_7, tui_child
 from benchmarks.timing import log
 
-SCENARIOS = (1, 2, 3, 4, 5, 6, 7, 8)
-RUN_ORDER = (6, 1, 2, 3, 8, 4, 5, 7)  # 6 is the setup of 1/2/3/8; 8 needs no engine of ours
+Scenario = int | str
+SCENARIOS: tuple[Scenario, ...] = (1, 2, 3, 4, 5, 6, 7, 8, "argocd", "argocd-tui", "appset")
+# "argocd" first: it syncs its own copies of the fleet and deletes them before 6 syncs the
+# fleet; 6 is the setup of 1/2/3/8; 8 needs no engine of ours
+RUN_ORDER: tuple[Scenario, ...] = ("argocd", "argocd-tui", "appset", 6, 1, 2, 3, 8, 4, 5, 7)
 
 
-SCENARIO_FUNCS: dict[int, Callable[[Bench], None]] = {
+SCENARIO_FUNCS: dict[Scenario, Callable[[Bench], None]] = {
     1: scenario_1,
     2: scenario_2,
     3: scenario_3,
@@ -36,11 +51,24 @@ SCENARIO_FUNCS: dict[int, Callable[[Bench], None]] = {
     6: scenario_6,
     7: scenario_7,
     8: scenario_8,
+    "argocd": scenario_argocd,
+    "argocd-tui": scenario_argocd_tui,
+    "appset": scenario_appset,
 }
-NEEDS_SANDBOX = {1, 2, 3, 4, 5, 6, 8}
+NEEDS_SANDBOX: set[Scenario] = {1, 2, 3, 4, 5, 6, 8, "argocd", "argocd-tui", "appset"}
 
 
-def run_scenario(b: Bench, n: int) -> None:
+def parse_scenarios(text: str) -> list[Scenario]:
+    """``1,2,argocd`` -> [1, 2, "argocd"] (numbers as int, names as given)."""
+    out: list[Scenario] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part:
+            out.append(int(part) if part.isdigit() else part)
+    return out
+
+
+def run_scenario(b: Bench, n: Scenario) -> None:
     log(f"--- scenario {n}")
     in_process = n in (1, 2, 3, 6) and n in b.args.profile
     sampler = ThreadSampler(skip_threads=[threading.get_ident()]).start() if in_process else None
@@ -68,7 +96,7 @@ def run_scenario(b: Bench, n: int) -> None:
         )
     finally:
         if sampler is not None:
-            html = write_sampled(sampler, b.profile_base(n))
+            html = write_sampled(sampler, b.profile_base(int(n)))
             b.profiles[str(n)] = str(html)
             log(f"profile of scenario {n}: {html}")
 
@@ -77,7 +105,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--scenarios", default=",".join(map(str, SCENARIOS)), help="e.g. 1,2,7")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(map(str, SCENARIOS)),
+        help="e.g. 1,2,7 or argocd,argocd-tui,appset",
+    )
+    parser.add_argument(
+        "--scaling",
+        default=None,
+        metavar="N,N,N",
+        help="scenarios 1 and 6 at each fleet size (e.g. 100,1000,5000), each in a fresh "
+        "process and sandbox; per-app time and memory, largest / second largest",
+    )
+    parser.add_argument(
+        "--argocd-poll",
+        type=float,
+        default=None,
+        metavar="S",
+        help="scenario argocd: Argo CD's polling period (timeout.reconciliation: controller "
+        "resync and repo-server revision cache, no jitter); default Argo CD's own "
+        "(120 s + up to 60 s, 3 min cache); --quick: 30",
+    )
     parser.add_argument(
         "--apps", type=int, default=None, help="fleet size N (default 1000; --quick 100)"
     )
@@ -111,6 +159,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="scenario 7: %% of the apps changed per publication (default 1)",
     )
     parser.add_argument("--profile-cli", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tui-argocd-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tui-kubeconfig", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tui-namespace", default=None, help=argparse.SUPPRESS)
     parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -127,17 +178,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return tui_child(
             args.tui_child, args.presses, args.key_budget, args.churn, args.profile_out
         )
-    wanted = sorted({int(s) for s in args.scenarios.split(",") if s.strip()})
-    unknown = set(wanted) - set(SCENARIOS)
+    if args.tui_argocd_child is not None:
+        return argocd_tui_child(
+            args.tui_argocd_child,
+            args.presses,
+            args.key_budget,
+            str(args.tui_kubeconfig),
+            str(args.tui_namespace),
+        )
+    if args.argocd_poll is None and args.quick:
+        args.argocd_poll = 30.0
+    if args.scaling:
+        from benchmarks.scaling import run_scaling
+
+        return run_scaling(args)
+    wanted = set(parse_scenarios(args.scenarios))
+    unknown = wanted - set(SCENARIOS)
     if unknown:
-        print(f"error: unknown scenarios {sorted(unknown)}", file=sys.stderr)
+        print(f"error: unknown scenarios {sorted(map(str, unknown))}", file=sys.stderr)
         return 2
     args.profile = {int(x) for x in str(args.profile).split(",") if x.strip()}
-    wanted = sorted(set(wanted) | args.profile)
+    wanted |= args.profile
     order = [n for n in RUN_ORDER if n in wanted]
     work = Path(tempfile.mkdtemp(prefix="gitops-tui-bench-"))
     b = Bench(args, work)
     started = dt.datetime.now().astimezone()
+    load_start = os.getloadavg()
     source = source_state()  # at the start: other people may commit while this runs
     log(f"work dir {work}; scenarios {order}; {b.sizes}")
     try:
@@ -152,15 +218,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         b.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    b.figures.sort(key=lambda f: f.scenario)
+    path = write_report(b, started, source, load_start)
+    print()
+    print_table(b.figures)
+    print(f"\nreport: {path}")
+    return 0 if all(f.met is not False for f in b.figures) else 1
+
+
+def write_report(
+    b: Bench,
+    started: dt.datetime,
+    source: dict[str, Any],
+    load_start: tuple[float, float, float],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """The JSON report of the run (``bench-results/report-<date>.json`` unless ``--out``)."""
+    b.figures.sort(key=lambda f: scenario_order(f.scenario))
     report = {
         "date": started.isoformat(timespec="seconds"),
         "duration_s": round((dt.datetime.now().astimezone() - started).total_seconds(), 1),
         "machine": machine(),
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         "source": source,
         "options": {
             k: (sorted(v) if isinstance(v, set) else v)
-            for k, v in vars(args).items()
+            for k, v in vars(b.args).items()
             if k
             in (
                 "scenarios",
@@ -171,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "replicas",
                 "churn",
                 "profile",
+                "scaling",
+                "argocd_poll",
             )
         },
         "sizes": asdict(b.sizes),
@@ -180,14 +264,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         + [
             "the machine is shared (other engineers' tests run on the same 2 cores): figures are noisy"
         ],
-    }
+    } | (extra or {})
     path = report_path(b)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print()
-    print_table(b.figures)
-    print(f"\nreport: {path}")
-    return 0 if all(f.met for f in b.figures) else 1
+    return path
 
 
 if __name__ == "__main__":

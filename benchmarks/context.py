@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.figures import Spec
 from benchmarks.fixtures import (
     NAMESPACES,
     Fleet,
@@ -26,6 +27,7 @@ from benchmarks.fixtures import (
 )
 from benchmarks.profiling import ThreadSampler
 from benchmarks.report import REPO_ROOT, Figure, check
+from benchmarks.resources import SelfMeter
 from benchmarks.timing import log, now, run
 
 
@@ -39,6 +41,8 @@ class Sizes:
     key_presses: int
     idle_seconds: float
     replicas: int
+    argocd_commit_runs: int = 10  # scenario argocd: commits with the refresh annotation / local
+    argocd_poll_runs: int = 3  # scenario argocd: commits picked up by Argo CD's polling alone
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Sizes:
@@ -52,6 +56,8 @@ class Sizes:
             key_presses=100 if quick else 300,
             idle_seconds=args.idle_seconds or (60.0 if quick else 300.0),
             replicas=args.replicas,
+            argocd_commit_runs=args.runs or (5 if quick else 10),
+            argocd_poll_runs=2 if quick else 3,
         )
 
 
@@ -72,23 +78,48 @@ class Bench:
         self._engine: Any = None
         self._kube: Any = None
         self.sampler: ThreadSampler | None = None  # set while an in-process profile runs
+        # RSS of this process before its first engine started (the engine's share is above it)
+        self.baseline_rss_mib: float | None = None
         self.out_dir = Path(args.out).parent if args.out else REPO_ROOT / "bench-results"
         self.stamp = dt.datetime.now().strftime("%Y-%m-%d")
 
     # -- reproduce commands and figures -------------------------------------------------
-    def reproduce(self, scenario: int) -> str:
+    def reproduce(self, scenario: int | str) -> str:
+        if scenario == "scaling":
+            quick = " --quick" if self.args.quick else ""
+            return f"python -m benchmarks --scaling {self.args.scaling}{quick}"
         parts = ["python -m benchmarks", f"--scenarios {scenario}"]
         if self.args.quick:
             parts.append("--quick")
-        if scenario in (1, 2, 3, 6, 8) and (self.args.apps is not None):
+        if scenario in (1, 2, 3, 6, 8, "argocd", "appset") and (self.args.apps is not None):
             parts.append(f"--apps {self.sizes.apps}")
+        if scenario == "argocd" and getattr(self.args, "argocd_poll", None):
+            parts.append(f"--argocd-poll {self.args.argocd_poll:g}")
         if scenario == 8 and self.args.idle_seconds:
             parts.append(f"--idle-seconds {self.args.idle_seconds:g}")
         return " ".join(parts)
 
+    def record_spec(self, scenario: int | str, spec: Spec) -> Figure:
+        """Record a figure built by ``benchmarks.figures`` (its target and verdict)."""
+        fig = Figure(
+            scenario=scenario,
+            name=spec.name,
+            value=None if spec.value is None else round(spec.value, 4),
+            unit=spec.unit,
+            target=spec.target_text,
+            met=spec.met,
+            reproduce=self.reproduce(scenario),
+            detail=dict(spec.detail),
+            note=spec.note,
+        )
+        self.figures.append(fig)
+        verdict = {True: "met", False: "MISSED", None: "reported"}[fig.met]
+        log(f"scenario {scenario}: {spec.name} = {fig.shown()} ({fig.target}: {verdict})")
+        return fig
+
     def record(
         self,
-        scenario: int,
+        scenario: int | str,
         name: str,
         value: float | None,
         unit: str,
@@ -205,11 +236,11 @@ class Bench:
         log(f"fleet repo: {n} apps x 10 objects, {NAMESPACES} namespaces")
         return self._fleet
 
-    def engine_options(self, tag: str) -> Any:
+    def engine_options(self, tag: str, apps_file: Path | None = None) -> Any:
         from gitops_tui.engine.controller.engine import EngineOptions
 
         return EngineOptions(
-            app_paths=(self.fleet().apps_file,),
+            app_paths=(apps_file or self.fleet().apps_file,),
             kubeconfig=self.kubeconfig,
             repo_cache_dir=self.work / f"repo-cache-{tag}",
             history_path=self.work / f"history-{tag}.sqlite3",
@@ -245,6 +276,20 @@ class Bench:
             self._engine.close()
             self._engine = None
             time.sleep(0.5)  # let its threads notice
+
+    def meter(self) -> SelfMeter:
+        """Start measuring this process's CPU and peak RSS (the engine runs in it)."""
+        meter = SelfMeter()
+        if self.baseline_rss_mib is None:
+            self.baseline_rss_mib = meter.start_rss_mib
+        return meter
+
+    def usage(self, meter: SelfMeter) -> dict[str, Any]:
+        used = meter.stop().as_dict()
+        base = self.baseline_rss_mib or 0.0
+        used["baseline_rss_mib"] = round(base, 1)
+        used["above_baseline_mib"] = round(max(0.0, used["peak_rss_mib"] - base), 1)
+        return used
 
     def profile_base(self, scenario: int) -> Path:
         return self.out_dir / f"profile-s{scenario}-{self.stamp}"

@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Figure:
-    scenario: int
+    scenario: int | str  # 1-8, or a named scenario ("argocd", "appset", "scaling")
     name: str
     value: float | None
     unit: str
@@ -46,6 +46,11 @@ def check(value: float | None, op: str, limit: float) -> bool | None:
     if value is None:
         return None
     return {"<": value < limit, "<=": value <= limit, ">=": value >= limit}[op]
+
+
+def scenario_order(scenario: int | str) -> tuple[int, str]:
+    """Sort key: numbered scenarios first, then the named ones."""
+    return (scenario, "") if isinstance(scenario, int) else (1000, scenario)
 
 
 def machine() -> dict[str, Any]:
@@ -89,7 +94,7 @@ def report_path(b: Bench) -> Path:
 def print_table(figures: list[Figure]) -> None:
     rows = [("#", "figure", "value", "target", "met?", "reproduce")]
     for f in figures:
-        verdict = {True: "yes", False: "NO", None: "?"}[f.met]
+        verdict = {True: "yes", False: "NO", None: "-"}[f.met]
         rows.append((str(f.scenario), f.name, f.shown(), f.target, verdict, f.reproduce))
     widths = [min(max(len(r[i]) for r in rows), 70) for i in range(len(rows[0]))]
     for j, row in enumerate(rows):

@@ -6,9 +6,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from benchmarks.context import Bench
+from benchmarks.figures import engine_usage_specs
 from benchmarks.fixtures import (
     app_objects,
     dump_all,
@@ -19,23 +21,29 @@ from benchmarks.timing import median, now, percentile, summary, wait_until
 # ----------------------------------------------------------------------------- scenario 6 (+ setup)
 
 
-def first_sync(b: Bench) -> dict[str, Any]:
-    """Sync every fleet app through one engine (its own sync pool); return the timings."""
+def first_sync(
+    b: Bench, apps_file: Path | None = None, names: list[str] | None = None, tag: str = "first-sync"
+) -> dict[str, Any]:
+    """Sync every fleet app through one engine (its own sync pool); return the timings.
+
+    ``apps_file``/``names``: another set of Applications over the same repository
+    (the Argo CD comparison syncs its own copy into other namespaces).
+    """
     from gitops_tui.engine.api import SyncRequest
     from gitops_tui.engine.controller.engine import Engine
     from gitops_tui.engine.model import SyncStatus
 
     fleet = b.fleet()
-    timeout = b.compare_timeout() + 2.0 * len(fleet.names)
+    app_names = names if names is not None else fleet.names
+    timeout = b.compare_timeout() + 2.0 * len(app_names)
+    meter = b.meter()
     t0 = now()
-    engine = Engine(b.engine_options("first-sync")).start()
+    engine = Engine(b.engine_options(tag, apps_file)).start()
     try:
         if not engine.wait_until_compared(timeout=timeout):
             raise TimeoutError("first sync: the engine did not compare every app")
         t_compared = now()
-        ops = {
-            name: engine.sync(SyncRequest(app=name, initiated_by="bench")) for name in fleet.names
-        }
+        ops = {name: engine.sync(SyncRequest(app=name, initiated_by="bench")) for name in app_names}
         t_started = now()
         phases: Counter[str] = Counter()
         failures: list[str] = []
@@ -58,12 +66,14 @@ def first_sync(b: Bench) -> dict[str, Any]:
             synced_ok = False
         t_synced = now()
         statuses = Counter(a.sync.value for a in engine.snapshot().apps)
+        usage = b.usage(meter)
     finally:
         engine.close()
-    b._synced = True
+    if apps_file is None:
+        b._synced = True
     return {
-        "apps": len(fleet.names),
-        "objects": 10 * len(fleet.names),
+        "apps": len(app_names),
+        "objects": 10 * len(app_names),
         "replicas_per_deployment": b.sizes.replicas,
         "compare_s": round(t_compared - t0, 3),
         "sync_calls_s": round(t_started - t_compared, 3),
@@ -73,6 +83,7 @@ def first_sync(b: Bench) -> dict[str, Any]:
         "phases": dict(phases),
         "failures": failures,
         "statuses_at_end": dict(statuses),
+        "usage": usage,
     }
 
 
@@ -93,6 +104,8 @@ def scenario_6(b: Bench) -> None:
         met=(timings["all_synced_s"] < 120) and ok,
         note="published reference: Flux, 1,000 Kustomizations in 4 min 16 s on 2 CPU",
     )
+    for spec in engine_usage_specs("scenario 6 first sync", timings["usage"], timings["apps"]):
+        b.record_spec(6, spec)
 
 
 # ----------------------------------------------------------------------------- scenario 1
@@ -104,6 +117,7 @@ def scenario_1(b: Bench) -> None:
     b.ensure_synced()
     b.close_engine()
     n = b.sizes.apps
+    meter = b.meter()
     t0 = now()
     engine = Engine(b.engine_options("cold")).start()  # a fresh repo cache: clone included
     try:
@@ -112,6 +126,7 @@ def scenario_1(b: Bench) -> None:
         engine.close()
         raise
     cold = now() - t0
+    cold_usage = b.usage(meter)
     b._engine = engine
     statuses = Counter(a.sync.value for a in engine.snapshot().apps)
     known = complete and statuses.get("Unknown", 0) == 0
@@ -143,6 +158,10 @@ def scenario_1(b: Bench) -> None:
         2,
         detail={"runs_s": summary(warm)},
     )
+    usage = b.usage(meter) | {"cold_start_only": cold_usage}
+    what = f"scenario 1 cold start + {len(warm)} warm re-compares"
+    for spec in engine_usage_specs(what, usage, n):
+        b.record_spec(1, spec)
 
 
 # ----------------------------------------------------------------------------- scenarios 2 and 3

@@ -72,6 +72,39 @@ class ScreenProbe:
 KEY_TIMEOUT_S = 10.0
 
 
+async def key_to_screen(app: Any, table: Any, probe: ScreenProbe, key: str) -> float:
+    """Seconds from sending ``key`` through the driver (as ``pilot.press()`` does) to the
+    first screen update that shows the cursor moved (at most ``KEY_TIMEOUT_S``)."""
+    from textual import events
+
+    before = table.cursor_row
+    probe.arm(lambda: table.cursor_row != before)
+    event = events.Key(key, key)
+    event.set_sender(app)
+    start = now()
+    driver: Any = app._driver
+    driver.send_message(event)
+    try:
+        return await probe.wait(KEY_TIMEOUT_S) - start
+    except TimeoutError:
+        return now() - start
+
+
+async def press_keys(
+    app: Any, table: Any, probe: ScreenProbe, presses: int, budget_s: float, pace: random.Random
+) -> tuple[list[float], float]:
+    """j/k presses 20-80 ms apart (typing pace: keys land at any phase of the churn);
+    (latencies, seconds taken). Also the harness of the console over Argo CD."""
+    latencies: list[float] = []
+    t_loop = now()
+    for i in range(presses):
+        if now() - t_loop > budget_s:
+            break
+        latencies.append(await key_to_screen(app, table, probe, "j" if (i // 25) % 2 == 0 else "k"))
+        await asyncio.sleep(pace.uniform(0.02, 0.08))
+    return latencies, now() - t_loop
+
+
 async def _caught_up(app: Any, engine: SyntheticEngine, pilot: Any, timeout: float) -> float:
     """Seconds until the UI shows the engine's newest snapshot (after the publisher stopped)."""
     start = now()
@@ -84,8 +117,6 @@ async def _caught_up(app: Any, engine: SyntheticEngine, pilot: Any, timeout: flo
 async def _tui_measure(
     n: int, presses: int, budget_s: float, churn_pct: float, profile_out: str | None
 ) -> dict[str, Any]:
-    from textual import events
-
     from gitops_tui.ui.app import GitOpsApp
     from gitops_tui.ui.widgets.tables import KeyedTable
 
@@ -106,19 +137,6 @@ async def _tui_measure(
         await pilot.pause()
         result["rss_after_paint_mib"] = proc_status_kib("VmRSS") / 1024
 
-        async def key_to_screen(key: str) -> float:
-            before = table.cursor_row
-            probe.arm(lambda: table.cursor_row != before)
-            event = events.Key(key, key)
-            event.set_sender(app)
-            start = now()
-            driver: Any = app._driver
-            driver.send_message(event)
-            try:
-                return await probe.wait(KEY_TIMEOUT_S) - start
-            except TimeoutError:
-                return now() - start
-
         # phase A (the figure): keys sent as pilot.press() sends them, timed to the screen
         profiler = None
         if profile_out:
@@ -127,15 +145,8 @@ async def _tui_measure(
             profiler = Profiler(interval=0.001, async_mode="enabled")
             profiler.start()
         publisher = engine.churn_every(0.1)
-        latencies: list[float] = []
         started, updates0, bytes0 = engine.published, probe.updates, probe.bytes
-        t_loop = now()
-        for i in range(presses):
-            if now() - t_loop > budget_s:
-                break
-            latencies.append(await key_to_screen("j" if (i // 25) % 2 == 0 else "k"))
-            await asyncio.sleep(pace.uniform(0.02, 0.08))  # typing pace: keys land at any phase
-        loop_s = now() - t_loop
+        latencies, loop_s = await press_keys(app, table, probe, presses, budget_s, pace)
         engine.pause_churn()
         result["ui_behind_by_publications"] = engine.generation - app.fleet.generation
         if profiler is not None and profile_out:

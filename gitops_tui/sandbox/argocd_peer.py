@@ -117,6 +117,8 @@ class ArgoCDPeer:
         namespace: str = "argocd",
         persist_resource_health: bool = True,
         app_resync_s: int = 180,
+        app_resync_jitter_s: int = 0,
+        revision_cache_expiration_s: int | None = None,
     ) -> None:
         self.binary = binary
         self.kubeconfig = kubeconfig
@@ -124,6 +126,10 @@ class ArgoCDPeer:
         self.namespace = namespace
         self.persist_resource_health = persist_resource_health
         self.app_resync_s = app_resync_s
+        self.app_resync_jitter_s = app_resync_jitter_s
+        # the repo server's cache of ref -> revision (Argo CD's default: 3 min, the
+        # timeout.reconciliation of an install); None leaves Argo CD's default
+        self.revision_cache_expiration_s = revision_cache_expiration_s
         self.procs: dict[str, _Proc] = {}
         self.redis_port = 0
         self.repo_port = 0
@@ -306,6 +312,11 @@ class ArgoCDPeer:
                 redis_addr,
                 "--loglevel",
                 "info",
+                *(
+                    ["--revision-cache-expiration", f"{self.revision_cache_expiration_s}s"]
+                    if self.revision_cache_expiration_s is not None
+                    else []
+                ),
             ],
             self._component("argocd-repo-server", env),
             self.repo_port,
@@ -349,7 +360,7 @@ class ArgoCDPeer:
             "--repo-server", f"127.0.0.1:{self.repo_port}",
             "--metrics-port", str(metrics),
             "--app-resync", str(self.app_resync_s),
-            "--app-resync-jitter", "0",
+            "--app-resync-jitter", str(self.app_resync_jitter_s),
             "--self-heal-timeout-seconds", "2",
             "--loglevel", "info",
         ]  # fmt: skip
