@@ -141,6 +141,8 @@ class ServerClient:
             if target.insecure:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
+                # asked for: a warning per request would only scribble over the console
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
             self._pool = urllib3.PoolManager(maxsize=16, headers=headers, ssl_context=context)
 
     def close(self) -> None:
@@ -185,13 +187,23 @@ class ServerClient:
                 redirect=False,
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise ServerApiError(0, None, f"{self.target.server}: {_short(exc)}") from None
+            raise self._failure(exc) from None
         try:
             payload = _read_bounded(resp, limit, path)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ServerApiError(0, None, f"{self.target.server}: {_short(exc)}") from None
         finally:
             resp.release_conn()
+        if 300 <= resp.status < 400:
+            where = text(resp.headers.get("Location") or "?", 200)
+            raise ServerApiError(
+                resp.status,
+                None,
+                f"{self.target.server} redirects to {where}: it serves HTTPS (leave out "
+                "--plaintext)"
+                if where.startswith("https:")
+                else f"redirected to {where}",
+            )
         if resp.status >= 300:
             raise error_from_body(resp.status, payload)
         try:
@@ -200,6 +212,16 @@ class ServerClient:
             raise ServerApiError(
                 resp.status, None, f"{path}: the answer is not JSON (is this an Argo CD server?)"
             ) from None
+
+    def _failure(self, exc: urllib3.exceptions.HTTPError) -> ServerApiError:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return ServerApiError(
+                0,
+                None,
+                f"the TLS certificate of {self.target.server} is not trusted by this host "
+                "(certificate verify failed): trust its CA, or give --insecure to skip the check",
+            )
+        return ServerApiError(0, None, f"{self.target.server}: {_short(exc)}")
 
     def stream(
         self, path: str, *, query: Mapping[str, Any] | None = None, idle_s: float = STREAM_IDLE_S
@@ -216,7 +238,7 @@ class ServerClient:
                 redirect=False,
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise ServerApiError(0, None, f"{self.target.server}: {_short(exc)}") from None
+            raise self._failure(exc) from None
         try:
             if resp.status >= 300:
                 raise error_from_body(resp.status, _read_bounded(resp, 1 << 16, path))

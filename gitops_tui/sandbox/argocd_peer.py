@@ -315,14 +315,16 @@ class ArgoCDPeer:
         if api_server:
             self.start_server()
 
-    def start_server(self, *, disable_auth: bool = True, port: int | None = None) -> None:
-        """The API server on loopback, plain HTTP (``--insecure``); ``port`` reuses a port
-        (a restart). With auth, accounts and tokens are the test's (``argocd-cm``)."""
+    def start_server(
+        self, *, disable_auth: bool = True, port: int | None = None, tls: bool = False
+    ) -> None:
+        """The API server on loopback, plain HTTP (``--insecure``) unless ``tls`` (then its
+        self-signed certificate); ``port`` reuses a port (a restart). With auth, accounts
+        and tokens are the test's (``argocd-cm``)."""
         self.server_port = port or self.server_port or free_port()
         argv = [
             str(self.binary),
             "--namespace", self.namespace,
-            "--insecure",
             "--address", "127.0.0.1",
             "--port", str(self.server_port),
             "--metrics-address", "127.0.0.1",
@@ -331,6 +333,8 @@ class ArgoCDPeer:
             "--repo-server", f"127.0.0.1:{self.repo_port}",
             "--loglevel", "info",
         ]  # fmt: skip
+        if not tls:
+            argv.append("--insecure")
         if disable_auth:
             argv.append("--disable-auth")
         self._spawn("server", argv, self._component("argocd-server", self._env()), self.server_port)
