@@ -17,6 +17,7 @@ from gitops_tui.config import ConfigError, Settings
 if TYPE_CHECKING:  # imported where used: `gitops-tui sandbox ...` needs no backend
     from gitops_tui.argocd.backend import ArgoCDBackend, DiffProvider
     from gitops_tui.engine.diff.resource_diff import ResourceDiff
+    from gitops_tui.headless import HeadlessEngine
 
 LOCAL_DIFF_TIMEOUT_S = 120.0
 
@@ -34,6 +35,31 @@ def add_option(parser: argparse.ArgumentParser, default: Callable[[object], obje
         help="show and drive the Applications of an installed Argo CD in NAMESPACE "
         f"(default {DEFAULT_NAMESPACE}): Argo CD compares and syncs, gitops-tui is the console",
     )
+
+
+def add_server_options(
+    parser: argparse.ArgumentParser, default: Callable[[object], object]
+) -> None:
+    """``--argocd-server HOST[:PORT]`` and its transport and token options."""
+    parser.add_argument(
+        "--argocd-server",
+        default=default(None),
+        metavar="HOST[:PORT]",
+        help="show and drive the Applications of an Argo CD through its API server (token: "
+        "--auth-token, ARGOCD_AUTH_TOKEN, or the argocd CLI's config after `argocd login`)",
+    )
+    parser.add_argument(
+        "--auth-token",
+        default=default(None),
+        metavar="TOKEN",
+        help="Argo CD API token (prefer ARGOCD_AUTH_TOKEN: a command line is visible to others)",
+    )
+    for flag, what in (
+        ("--plaintext", "plain HTTP to the Argo CD API server (no TLS)"),
+        ("--insecure", "do not verify the Argo CD API server's TLS certificate"),
+        ("--grpc-web", "accepted for the argocd CLI's sake: the REST gateway is used either way"),
+    ):
+        parser.add_argument(flag, action="store_true", default=default(None), help=what)
 
 
 def bare_flag_before_command(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
@@ -103,6 +129,37 @@ def make_backend(
         diff_provider=local_diff(settings, argocd_ns),
     )
     backend = ArgoCDBackend(options)
+    try:
+        backend.probe()
+    except BaseException:
+        backend.close()
+        raise
+    return backend.start()
+
+
+def make_server_backend(args: argparse.Namespace, settings: Settings) -> HeadlessEngine:
+    """The started backend for ``--argocd-server`` (probed first: a clear error now)."""
+    import os
+
+    from gitops_tui.argocd.server_backend import ArgoCDServerBackend, ServerOptions
+    from gitops_tui.argocd.server_config import resolve_target
+
+    if getattr(args, "apps", None) or getattr(args, "from_cluster", None) or args.argocd:
+        raise ConfigError(
+            "--argocd-server shows the Applications of that Argo CD: leave out --apps, "
+            "--from-cluster and --argocd"
+        )
+    target = resolve_target(
+        str(args.argocd_server),
+        token=getattr(args, "auth_token", None),
+        plaintext=True if getattr(args, "plaintext", None) else None,
+        insecure=True if getattr(args, "insecure", None) else None,
+        grpc_web=True if getattr(args, "grpc_web", None) else None,
+        env=os.environ,
+    )
+    backend = ArgoCDServerBackend(
+        ServerOptions(target=target, read_only_policy=settings.read_only_policy())
+    )
     try:
         backend.probe()
     except BaseException:

@@ -67,6 +67,7 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
     parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
     argocd_wiring.add_option(parser, default)
+    argocd_wiring.add_server_options(parser, default)
 
 
 FORCE_LOCAL_HELP = (
@@ -313,8 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         engine: HeadlessEngine
-        argocd_ns = argocd_wiring.argocd_namespace(args, settings)
-        if argocd_ns is not None:  # Argo CD compares and syncs; this is its console
+        argocd_ns = None if args.argocd_server else argocd_wiring.argocd_namespace(args, settings)
+        if args.argocd_server:  # Argo CD through its API server
+            engine = argocd_wiring.make_server_backend(args, settings)
+        elif argocd_ns is not None:  # Argo CD compares and syncs; this is its console
             engine = argocd_wiring.make_backend(args, settings, argocd_ns)
         else:
             engine = make_engine(

@@ -324,32 +324,32 @@ class ArgoCDPeer:
         self._wait_port("repo-server", self.repo_port)
         self.start_controller()
         if api_server:
-            self.server_port = free_port()
-            self._spawn(
-                "server",
-                [
-                    str(self.binary),
-                    "--namespace",
-                    self.namespace,
-                    "--insecure",
-                    "--address",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.server_port),
-                    "--metrics-address",
-                    "127.0.0.1",
-                    "--metrics-port",
-                    str(free_port()),
-                    "--redis",
-                    redis_addr,
-                    "--repo-server",
-                    f"127.0.0.1:{self.repo_port}",
-                    "--disable-auth",
-                ],
-                self._component("argocd-server", env),
-                self.server_port,
-            )
-            self._wait_port("server", self.server_port)
+            self.start_server()
+
+    def start_server(
+        self, *, disable_auth: bool = True, port: int | None = None, tls: bool = False
+    ) -> None:
+        """The API server on loopback, plain HTTP (``--insecure``) unless ``tls`` (then its
+        self-signed certificate); ``port`` reuses a port (a restart). With auth, accounts
+        and tokens are the test's (``argocd-cm``)."""
+        self.server_port = port or self.server_port or free_port()
+        argv = [
+            str(self.binary),
+            "--namespace", self.namespace,
+            "--address", "127.0.0.1",
+            "--port", str(self.server_port),
+            "--metrics-address", "127.0.0.1",
+            "--metrics-port", str(free_port()),
+            "--redis", f"127.0.0.1:{self.redis_port}",
+            "--repo-server", f"127.0.0.1:{self.repo_port}",
+            "--loglevel", "info",
+        ]  # fmt: skip
+        if not tls:
+            argv.append("--insecure")
+        if disable_auth:
+            argv.append("--disable-auth")
+        self._spawn("server", argv, self._component("argocd-server", self._env()), self.server_port)
+        self._wait_port("server", self.server_port)
 
     def start_controller(self) -> None:
         metrics = free_port()
