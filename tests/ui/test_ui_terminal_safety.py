@@ -275,6 +275,7 @@ GATED_ELSEWHERE = {
     ("screens/app_view.py", "Tree"): "its NodeHighlighted event only",
     ("modals/command_line.py", "Label"): "the constant ':' prompt",
     ("screens/live_object.py", "TextArea"): "ManifestText.load_text",
+    ("modals/actions.py", "OptionList"): "prompts from action_prompt (plain_text, safe_text)",
 }
 """Textual widgets that show text, allowed only where a gate covers them."""
 TEXT_WIDGETS = {
