@@ -203,3 +203,18 @@ async def test_a_missing_resource_is_not_offered_for_deletion(engine: FakeEngine
             "warning",
             "Deployment guestbook/guestbook-ui is not in the cluster (missing): nothing to delete.",
         ) in app.notices
+
+
+async def test_hostile_action_names_from_argocd_cm_reach_the_menu_escaped(
+    engine: FakeEngine,
+) -> None:
+    evil = "\x1b]0;pwned\x07\x1b[2J[blink]x[/]"
+    engine.offered_actions = [ResourceAction("go" + evil, display_name="Go" + evil)]
+    app = GitOpsApp(engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        menu = await open_menu(pilot, app, DEPLOYMENT)
+        prompt = menu.query_one(OptionList).get_option_at_index(0).prompt
+        plain = getattr(prompt, "plain", str(prompt))
+        assert "\x1b" not in plain and "\x07" not in plain
+        assert "[blink]x[/]" in plain  # shown as typed, never parsed as markup
+        assert "\x1b" not in screen_text(app)
