@@ -449,7 +449,7 @@ def compare_app(
     # live objects whose tracking names this app and that Git does not have
     for live in conn.cache.claimed_by(app):
         key = ResourceKey.of(live)
-        if key in desired_keys or conn.excludes(key.group, key.kind):
+        if key in desired_keys or conn.cache.excluded(key.group, key.kind):
             continue
         if is_hook(live) or tracked_app(live, tracking) != app:
             results.append(_listed_without_status(live, key, hook_waves, health_of))
