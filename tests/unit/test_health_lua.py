@@ -348,7 +348,10 @@ def test_failing_script_makes_only_that_resource_unknown() -> None:
     with installed(custom):
         bad = resource_health(widget(True))
         good = resource_health(pod)
-    assert bad is not None and bad.status is H.UNKNOWN and "Lua instructions" in bad.message
+    # Either limit may trip first: the instruction budget, or on a loaded machine the
+    # wall-clock limit; both are the containment under test.
+    assert bad is not None and bad.status is H.UNKNOWN
+    assert "Lua instructions" in bad.message or "s (endless loop?)" in bad.message
     assert good is not None and good.status is H.HEALTHY
 
 
