@@ -38,14 +38,17 @@ def test_quit_is_immediate_while_engine_calls_hang() -> None:
             )
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
+            quit_pressed.append(time.monotonic())
             await pilot.press("q")
             await pilot.pause()
         return app
 
+    quit_pressed: list[float] = []
     try:
-        started = time.monotonic()
         app = asyncio.run(scenario())
-        elapsed = time.monotonic() - started
+        # From q to the app gone, not the whole scenario (start-up is slow under load);
+        # the hung calls would hold it for 60 s.
+        elapsed = time.monotonic() - quit_pressed[0]
         assert elapsed < 10, f"quitting took {elapsed:.1f}s"
         assert not app.is_running
         deadline = time.monotonic() + 2
