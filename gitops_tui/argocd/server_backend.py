@@ -77,7 +77,7 @@ class ServerOptions:
     target: ServerTarget
     read_only_policy: ReadOnlyPolicy = field(default_factory=ReadOnlyPolicy)
     tree_interval_s: float = 1.0  # how often the tree reader looks for changed apps
-    tree_refresh_s: float = 30.0  # every app's tree is re-read at least this often
+    tree_refresh_s: float = 60.0  # every app's tree is re-read at least this often
     publish_interval_s: float = 0.1
     stream_idle_s: float = 300.0
 
