@@ -242,6 +242,20 @@ def history_entries(app: str, obj: Mapping[str, Any]) -> list[HistoryEntry]:
     return out
 
 
+def appset_owner(obj: Mapping[str, Any]) -> str | None:
+    """The ApplicationSet that generated this Application (its ownerReference), if any."""
+    for ref in _list(_map(obj.get("metadata")).get("ownerReferences"), 20):
+        ref = _map(ref)
+        api = ref.get("apiVersion")
+        if (
+            ref.get("kind") == "ApplicationSet"
+            and isinstance(api, str)
+            and api.startswith("argoproj.io/")
+        ):
+            return name(ref.get("name")) or None
+    return None
+
+
 def parent_of(obj: Mapping[str, Any]) -> str | None:
     """The App of Apps parent: the tracking id's app name, else the instance label."""
     meta = _map(obj.get("metadata"))
@@ -335,6 +349,7 @@ def app_snapshot(
         )
     op = operation_state(app, _map(status.get("operationState")))
     annotations = _map(meta.get("annotations"))
+    owner_set = appset_owner(obj)
     revision = name(sync.get("revision")) or ",".join(
         name(r) for r in _list(sync.get("revisions"), 10)
     )
@@ -356,7 +371,8 @@ def app_snapshot(
         resources=resource_nodes(status, live_health or {}, children or {}),
         operation=op,
         last_sync=op if op is not None and op.phase.done else None,
-        parent=parent_of(obj),
+        parent=owner_set or parent_of(obj),
+        parent_kind="ApplicationSet" if owner_set else "Application",
         origin=origin,
         compared_at=parse_time(status.get("reconciledAt")),
         comparing=REFRESH_ANNOTATION in annotations,  # Argo CD removes it once refreshed

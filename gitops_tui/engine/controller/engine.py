@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 
 from gitops_tui.engine.api import (
     ActionOutcome,
+    AppSetApplied,
+    AppSetPreview,
     EngineError,
     HistoryEntry,
     ResourceAction,
@@ -378,6 +380,14 @@ class Engine:
 
     def rollback(self, app: str, history_id: int) -> str:
         return self.operations.rollback(app, history_id)
+
+    # ------------------------------------------------------------------ ApplicationSets
+    def appset_preview(self, name: str) -> AppSetPreview:
+        return self.application_sets.preview(name)
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        self.read_only_policy.check(f"appset apply {name}", None)
+        return self.application_sets.apply(name)
 
     # ------------------------------------------------------------------ inspection
     def live_object(self, app: str, key: ResourceKey) -> LiveObject:
