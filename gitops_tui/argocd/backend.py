@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.actions import AppActions
-from gitops_tui.argocd.appsets import appset_snapshot, controller_preview
 from gitops_tui.argocd.inspect import ArgoCDInspector
 from gitops_tui.argocd.status import (
     app_snapshot,
@@ -47,6 +46,10 @@ from gitops_tui.engine.api import (
     SyncPreview,
     SyncRequest,
     Unsubscribe,
+)
+from gitops_tui.engine.app.applicationset.controller_status import (
+    appset_snapshot,
+    controller_preview,
 )
 from gitops_tui.engine.cache.kubeclient import (
     KubeApiError,

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gitops_tui.engine.app.applicationset.controller_status import appset_owner
 from gitops_tui.engine.model import Condition, HealthStatus, ResourceKey, SyncStatus
 from gitops_tui.engine.redact import redact_url
 from gitops_tui.engine.snapshot import (
@@ -240,20 +241,6 @@ def history_entries(app: str, obj: Mapping[str, Any]) -> list[HistoryEntry]:
         )
     out.sort(key=lambda e: e.id, reverse=True)
     return out
-
-
-def appset_owner(obj: Mapping[str, Any]) -> str | None:
-    """The ApplicationSet that generated this Application (its ownerReference), if any."""
-    for ref in _list(_map(obj.get("metadata")).get("ownerReferences"), 20):
-        ref = _map(ref)
-        api = ref.get("apiVersion")
-        if (
-            ref.get("kind") == "ApplicationSet"
-            and isinstance(api, str)
-            and api.startswith("argoproj.io/")
-        ):
-            return name(ref.get("name")) or None
-    return None
 
 
 def parent_of(obj: Mapping[str, Any]) -> str | None:

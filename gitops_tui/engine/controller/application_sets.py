@@ -217,10 +217,13 @@ class ApplicationSets:
                     for c in result.of(Action.CREATE)
                     if (message := self._defined_elsewhere(record, name, c.name)) is not None
                 }
-        if elsewhere:
-            result = dataclasses.replace(
-                result, changes=tuple(c for c in result.changes if c.name not in elsewhere)
-            )
+        # a removal here forgets the app: its resources stay whatever its finalizers say
+        changes = tuple(
+            dataclasses.replace(c, cascade=False) if c.action is Action.DELETE else c
+            for c in result.changes
+            if c.name not in elsewhere
+        )
+        result = dataclasses.replace(result, changes=changes)
         return preview_of(
             result,
             conflicts=tuple(elsewhere.values()),
