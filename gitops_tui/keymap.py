@@ -45,6 +45,7 @@ BINDING_IDS: tuple[str, ...] = (
     "list.toggle-tree",
     "list.copy",
     "list.escape",
+    "list.appset-preview",
     # one app
     "app-view.back",
     "app-view.unzoom",
@@ -102,6 +103,10 @@ BINDING_IDS: tuple[str, ...] = (
     "history.back",
     "history.rollback",
     "history.reload",
+    # an ApplicationSet's preview
+    "appset.back",
+    "appset.apply",
+    "appset.reload",
     # help
     "help.close",
     "help.close-q",

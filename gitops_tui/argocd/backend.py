@@ -36,6 +36,8 @@ from gitops_tui.argocd.status import (
 from gitops_tui.argocd.tree import LiveTree, LiveView, live_keys
 from gitops_tui.argocd.watch import Watcher
 from gitops_tui.engine.api import (
+    AppSetApplied,
+    AppSetPreview,
     ClusterState,
     EngineError,
     FleetSnapshot,
@@ -44,6 +46,10 @@ from gitops_tui.engine.api import (
     SyncPreview,
     SyncRequest,
     Unsubscribe,
+)
+from gitops_tui.engine.app.applicationset.controller_status import (
+    appset_snapshot,
+    controller_preview,
 )
 from gitops_tui.engine.cache.kubeclient import (
     KubeApiError,
@@ -123,6 +129,7 @@ class ArgoCDBackend:
         self._tree_wake = threading.Event()
         self._apps: dict[str, Manifest] = {}
         self._projects: set[str] = set()
+        self._sets: dict[str, Manifest] = {}  # ApplicationSets (Argo CD's controller's view)
         self._projects_listed = False
         self._live = LiveView()
         self._cluster_error = ""
@@ -147,6 +154,16 @@ class ArgoCDBackend:
                 on_list=self._apps_listed,
                 on_event=self._app_event,
                 on_error=self._watch_failed,
+                stop=self._stop,
+            ),
+            Watcher(
+                self._client,
+                f"{GROUP_VERSION}/namespaces/{ns}/applicationsets",
+                "ApplicationSet",
+                on_list=self._sets_listed,
+                on_event=self._set_event,
+                # no ApplicationSet CRD (an older or trimmed install): no sets, quietly
+                on_error=lambda message: log.debug("ApplicationSets: %s", message),
                 stop=self._stop,
             ),
             Watcher(
@@ -235,6 +252,21 @@ class ArgoCDBackend:
             self._cluster_error = ""
         self._changed(tree=kind != "MODIFIED" or _resources_changed(obj))
 
+    def _sets_listed(self, items: list[Manifest]) -> None:
+        with self._lock:
+            self._sets = {str(o["metadata"]["name"]): o for o in items[:MAX_APPS] if _named(o)}
+        self._changed()
+
+    def _set_event(self, kind: str, obj: Manifest) -> None:
+        if not _named(obj):
+            return
+        with self._lock:
+            if kind == "DELETED":
+                self._sets.pop(str(obj["metadata"]["name"]), None)
+            elif len(self._sets) < MAX_APPS:
+                self._sets[str(obj["metadata"]["name"])] = obj
+        self._changed()
+
     def _projects_listed_cb(self, items: list[Manifest]) -> None:
         with self._lock:
             self._projects = {str(o["metadata"]["name"]) for o in items if _named(o)}
@@ -311,6 +343,7 @@ class ArgoCDBackend:
     def _build(self) -> FleetSnapshot:
         with self._lock:
             objs = list(self._apps.values())
+            sets = list(self._sets.values())
             projects = frozenset(self._projects) if self._projects_listed else None
             live = self._live
             error = self._cluster_error
@@ -335,7 +368,14 @@ class ArgoCDBackend:
             reachable=not error,
             message=error,
         )
-        return FleetSnapshot.build(generation, apps, read_only=self._read_only, clusters=(cluster,))
+        namespace = self.options.namespace
+        return FleetSnapshot.build(
+            generation,
+            apps,
+            read_only=self._read_only,
+            clusters=(cluster,),
+            appsets=tuple(appset_snapshot(o, objs, namespace) for o in sets),
+        )
 
     def _publish(self) -> None:
         fleet = self._build()
@@ -516,6 +556,31 @@ class ArgoCDBackend:
         raise EngineError(
             f"the Argo CD backend reads one cluster ({self._context}): restart with "
             f"--context {name} --argocd {self.options.namespace} to show another"
+        )
+
+    # -- ApplicationSets: Argo CD's controller generates and applies them ------------
+
+    def _set(self, name: str) -> tuple[Manifest, list[Manifest]]:
+        with self._lock:
+            obj = self._sets.get(name)
+            apps = list(self._apps.values())
+        if obj is None:
+            raise EngineError(
+                f"no ApplicationSet named {name!r} in namespace {self.options.namespace}"
+            )
+        return obj, apps
+
+    def appset_preview(self, name: str) -> AppSetPreview:
+        """The set as Argo CD's ApplicationSet controller reports it (no local generation)."""
+        return controller_preview(*self._set(name))
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        self._check(f"appset apply {name}")
+        self._set(name)
+        raise EngineError(
+            f"Argo CD's ApplicationSet controller applies ApplicationSet {name!r} itself: "
+            "change the set (in Git or in the cluster) and the controller follows; "
+            "gitops-tui does not write its Applications over the Argo CD backend"
         )
 
     # -- EngineAPI: actions ---------------------------------------------------------

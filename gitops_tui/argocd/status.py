@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gitops_tui.engine.app.applicationset.controller_status import appset_owner
 from gitops_tui.engine.model import Condition, HealthStatus, ResourceKey, SyncStatus
 from gitops_tui.engine.redact import redact_url
 from gitops_tui.engine.snapshot import (
@@ -335,6 +336,7 @@ def app_snapshot(
         )
     op = operation_state(app, _map(status.get("operationState")))
     annotations = _map(meta.get("annotations"))
+    owner_set = appset_owner(obj)
     revision = name(sync.get("revision")) or ",".join(
         name(r) for r in _list(sync.get("revisions"), 10)
     )
@@ -356,7 +358,8 @@ def app_snapshot(
         resources=resource_nodes(status, live_health or {}, children or {}),
         operation=op,
         last_sync=op if op is not None and op.phase.done else None,
-        parent=parent_of(obj),
+        parent=owner_set or parent_of(obj),
+        parent_kind="ApplicationSet" if owner_set else "Application",
         origin=origin,
         compared_at=parse_time(status.get("reconciledAt")),
         comparing=REFRESH_ANNOTATION in annotations,  # Argo CD removes it once refreshed

@@ -15,6 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from gitops_tui.engine.app.applicationset.preview import (
+    AppSetApplied,
+    AppSetChange,
+    AppSetPreview,
+)
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
 from gitops_tui.engine.health.actions import ActionError, ActionOutcome, ResourceAction
@@ -178,6 +183,16 @@ class EngineAPI(Protocol):
         A backend without logs keeps this default."""
         raise EngineError("this backend cannot show container logs")
 
+    def appset_preview(self, name: str) -> AppSetPreview:
+        """What ApplicationSet ``name``'s generators produce now against the apps that
+        exist (blocking: fetches Git). EngineError if there is no such set."""
+        ...
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        """Bring the set's apps in line with its generators now, as its policy allows
+        (blocking); ReadOnlyError in read-only mode."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -202,6 +217,9 @@ def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions
 __all__ = [
     "ActionError",
     "ActionOutcome",
+    "AppSetApplied",
+    "AppSetChange",
+    "AppSetPreview",
     "AppSetSnapshot",
     "AppSnapshot",
     "AutomationStatus",

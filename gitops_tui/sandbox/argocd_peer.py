@@ -6,7 +6,7 @@ client-side apply), the ConfigMaps labelled ``app.kubernetes.io/part-of: argocd`
 (the settings informer ignores unlabelled ones), an empty ``argocd-secret`` and
 the ``default`` AppProject (the controller does not create it). ``start`` runs
 redis, the repo server and the application controller (and optionally the API
-server) as local processes of the one binary built by ``argocd_build``, the
+server; ``start_appset_controller`` adds the ApplicationSet controller) as local processes of the one binary built by ``argocd_build``, the
 component chosen by ``ARGOCD_BINARY_NAME``, each on free 127.0.0.1 ports, with
 ``ARGOCD_FAKE_IN_CLUSTER=true`` so the destination ``https://kubernetes.default.svc``
 means the kubeconfig's cluster. Data paths that default to ``/app/config`` point
@@ -162,7 +162,11 @@ class ArgoCDPeer:
             raise PeerError(f"no Argo CD CRDs in {crds}: build Argo CD first (make tools)")
         for path in files:
             self._kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
-        for crd in ("applications.argoproj.io", "appprojects.argoproj.io"):
+        for crd in (
+            "applications.argoproj.io",
+            "appprojects.argoproj.io",
+            "applicationsets.argoproj.io",
+        ):
             self._established(crd)
         self._namespace_not_terminating()
         self._kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(config_objects(self.namespace)))
@@ -373,6 +377,33 @@ class ArgoCDPeer:
             metrics,
         )
         self._wait_port("controller", metrics)
+
+    def start_appset_controller(self, *, policy: str = "") -> None:
+        """Argo CD's ApplicationSet controller (optional: ``start`` does not run it): it
+        watches ApplicationSets in the namespace and writes their Applications; git
+        generators ask the repo server started by ``start``. ``policy`` overrides every
+        set's ``applicationsSync`` (``--policy``; empty: each set's own)."""
+        probe = free_port()
+        argv = [
+            str(self.binary),
+            "--namespace", self.namespace,
+            "--argocd-repo-server", f"127.0.0.1:{self.repo_port}",
+            "--metrics-addr", f"127.0.0.1:{free_port()}",
+            "--probe-addr", f"127.0.0.1:{probe}",
+            "--webhook-addr", f"127.0.0.1:{free_port()}",
+            "--enable-leader-election=false",
+            "--logformat", "text",
+            "--loglevel", "info",
+        ]  # fmt: skip
+        if policy:
+            argv += ["--policy", policy]
+        self._spawn(
+            "appset-controller",
+            argv,
+            self._component("argocd-applicationset-controller", self._env()),
+            probe,
+        )
+        self._wait_port("appset-controller", probe)
 
     def alive(self, name: str) -> bool:
         proc = self.procs.get(name)

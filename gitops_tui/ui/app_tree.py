@@ -6,6 +6,10 @@ order. A child whose parent is filtered out hangs under its nearest shown
 ancestor, or becomes a root; apps whose parents form a cycle are shown as
 roots too, so no shown app is ever lost. Rows below a collapsed parent are
 left out and counted on the parent.
+
+ApplicationSets are parent rows too: a set's row is keyed ``ApplicationSet/NAME``
+(never an app's name: app names have no ``/`` nor capitals), comes before the
+app roots (by set name), and the apps it generated are its children.
 """
 
 from __future__ import annotations
@@ -18,6 +22,28 @@ from rich.text import Text
 
 from gitops_tui.engine.api import AppSnapshot
 from gitops_tui.ui.symbols import Glyphs
+
+SET_KIND = "ApplicationSet"
+SET_PREFIX = f"{SET_KIND}/"
+
+
+def set_key(name: str) -> str:
+    """The row key of ApplicationSet ``name``."""
+    return SET_PREFIX + name
+
+
+def set_name(key: str | None) -> str | None:
+    """The ApplicationSet a row key names (None: an app's row)."""
+    if key is not None and key.startswith(SET_PREFIX):
+        return key[len(SET_PREFIX) :]
+    return None
+
+
+def parent_key(app: AppSnapshot) -> str | None:
+    """The row key of ``app``'s parent: an app's name, or a set's key."""
+    if app.parent is not None and app.parent_kind == SET_KIND:
+        return set_key(app.parent)
+    return app.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +70,13 @@ def nearest_shown_ancestor(
 ) -> str | None:
     """The first ancestor of ``app`` in ``shown`` (None: a root, a missing parent or a cycle)."""
     seen = {app.name}
-    parent = app.parent
+    parent = parent_key(app)
     while parent is not None and parent not in seen:
         if parent in shown:
             return parent
         seen.add(parent)
         above = by_name.get(parent)
-        parent = above.parent if above is not None else None
+        parent = parent_key(above) if above is not None else None
     return None
 
 
@@ -61,11 +87,13 @@ def tree_rows(
     *,
     reverse: bool = False,
     collapsed: Collection[str] = frozenset(),
+    sets: Sequence[str] = (),
 ) -> list[TreeRow]:
-    """``apps`` (the shown ones) in tree order; ``by_name`` is the whole fleet (for ancestors)."""
+    """``apps`` (the shown ones) in tree order; ``by_name`` is the whole fleet (for ancestors);
+    ``sets``: the shown ApplicationSets' row keys (``set_key``), roots before the apps."""
     ordered = sorted(apps, key=sort_key, reverse=reverse)
-    shown = {app.name for app in ordered}
-    children: dict[str | None, list[str]] = {}
+    shown = {app.name for app in ordered} | set(sets)
+    children: dict[str | None, list[str]] = {None: sorted(sets, reverse=reverse)}
     for app in ordered:  # siblings keep the sort order
         children.setdefault(nearest_shown_ancestor(app, shown, by_name), []).append(app.name)
 
@@ -161,7 +189,12 @@ def name_cell(row: TreeRow, glyphs: Glyphs, *, indent: bool, marked: bool) -> st
     text = Text()
     if indent:
         text.append(tree_prefix(row, glyphs), style="bright_black")
-    text.append(row.name, style="bold magenta" if marked else "")
+    appset = set_name(row.name)
+    if appset is not None:
+        text.append(SET_PREFIX, style="bright_black")
+        text.append(appset, style="bold cyan")
+    else:
+        text.append(row.name, style="bold magenta" if marked else "")
     if row.collapsed:
         text.append(f" ({row.hidden} hidden)", style="bright_black")
     if marked:

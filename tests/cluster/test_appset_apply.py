@@ -47,6 +47,7 @@ def argo_crds(sandbox):  # type: ignore[no-untyped-def]
         "crd/applications.argoproj.io", "crd/applicationsets.argoproj.io",
     )  # fmt: skip
     yield
+    finish_deletions(sandbox.kubeconfig, None, everything=True)
     # other test modules expect a cluster without Argo CD's CRDs
     kubectl(
         sandbox.kubeconfig, "delete", "-f", "-", "--wait=true", stdin=dump_all(crds), check=False
@@ -92,6 +93,22 @@ def apply(kubeconfig: Path, tmp: Path, *args: str) -> tuple[int, str]:
     return appset_cli.run(parsed, out=out), out.getvalue()
 
 
+def finish_deletions(kubeconfig: Path, namespace: str | None, *, everything: bool = False) -> None:
+    """What Argo CD's application controller (not running here) does with the resources
+    finalizer of a deleted app: deletes its resources, then removes the finalizer. Here
+    the finalizer is removed (of every app: ``everything``, so the namespace can go)."""
+    where = ["-A"] if namespace is None else ["-n", namespace]
+    listed = kubectl(kubeconfig, "get", "applications.argoproj.io", *where, "-o", "json")
+    for app in json.loads(listed.stdout)["items"]:
+        meta = app["metadata"]
+        if meta.get("finalizers") and (everything or meta.get("deletionTimestamp")):
+            kubectl(
+                kubeconfig, "-n", meta["namespace"], "patch", "applications.argoproj.io",
+                meta["name"], "--type=merge", "-p", '{"metadata":{"finalizers":null}}',
+                check=False,
+            )  # fmt: skip
+
+
 def apps_in(kubeconfig: Path, namespace: str) -> dict[str, Any]:
     listed = kubectl(kubeconfig, "-n", namespace, "get", "applications.argoproj.io", "-o", "json")
     return {i["metadata"]["name"]: i for i in json.loads(listed.stdout)["items"]}
@@ -130,6 +147,8 @@ def test_apply_writes_owned_apps_follows_git_and_never_deletes_others(
             "ApplicationSet", "fleet", uid, True
         )  # fmt: skip
         assert apps[name]["spec"]["source"]["path"] == f"apps/{name}"
+        # as Argo CD's controller writes them: deleting the app deletes its resources
+        assert apps[name]["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
 
     commit(repo, {"apps/c/x.yaml": "{}\n"}, "add c, remove b", delete=["apps/b"])
     code, text = apply(
@@ -137,15 +156,23 @@ def test_apply_writes_owned_apps_follows_git_and_never_deletes_others(
     )
     assert code == 0, text
     assert "created c" in text and "deleted b" in text
-    assert set(apps_in(sandbox.kubeconfig, namespace)) == {"a", "c", "other"}
+    b = apps_in(sandbox.kubeconfig, namespace)["b"]  # deleted: its finalizer holds it
+    assert b["metadata"]["deletionTimestamp"]
+    finish_deletions(sandbox.kubeconfig, namespace)
+    wait_for(
+        lambda: set(apps_in(sandbox.kubeconfig, namespace)) == {"a", "c", "other"},
+        timeout=60,
+        what="b deleted",
+    )
 
     # the set deleted: the cluster's garbage collector deletes its Applications (uid matched)
     kubectl(sandbox.kubeconfig, "-n", namespace, "delete", "applicationsets.argoproj.io", "fleet")
-    wait_for(
-        lambda: set(apps_in(sandbox.kubeconfig, namespace)) == {"other"},
-        timeout=60,
-        what="the set's Applications garbage collected",
-    )
+
+    def collected() -> bool:
+        finish_deletions(sandbox.kubeconfig, namespace)
+        return set(apps_in(sandbox.kubeconfig, namespace)) == {"other"}
+
+    wait_for(collected, timeout=60, what="the set's Applications garbage collected", step=0.5)
 
 
 def test_create_only_keeps_a_removed_app_and_read_only_sends_nothing(

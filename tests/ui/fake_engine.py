@@ -27,6 +27,9 @@ from fake_inspect import FakeInspection, FakeLogs, sample_events
 
 from gitops_tui.engine.api import (
     ActionOutcome,
+    AppSetApplied,
+    AppSetPreview,
+    AppSetSnapshot,
     ClusterEvent,
     EngineAPI,
     EngineError,
@@ -417,12 +420,17 @@ class FakeEngine:
         read_only: bool = False,
         generation: int = 1,
         clusters: tuple[ClusterState, ...] = SAMPLE_CLUSTERS,
+        appsets: tuple[AppSetSnapshot, ...] = (),
+        appset_previews: dict[str, AppSetPreview] | None = None,
     ) -> None:
         self.apps: dict[str, FakeApp] = {
             a.snapshot.name: a for a in (sample_apps() if apps is None else apps)
         }
         self._read_only = read_only
         self.clusters = clusters
+        self.appsets = appsets  # fake_appsets.py has a sample
+        self.appset_previews = dict(appset_previews or {})
+        self.appset_threads: list[str] = []  # the thread of each appset call
         self.generation = generation
         self.calls: list[tuple[str, Any]] = []
         self.subscribers: list[Callable[[FleetSnapshot], None]] = []
@@ -451,6 +459,7 @@ class FakeEngine:
             [a.snapshot for a in self.apps.values()],
             read_only=self._read_only,
             clusters=self.clusters,
+            appsets=self.appsets,
         )
 
     def publish(self, snapshot: FleetSnapshot | None = None, *, wait: bool = True) -> FleetSnapshot:
@@ -772,6 +781,27 @@ class FakeEngine:
         self._record("logs", (app, pod, options))
         self._blocking("logs")
         return self.pod_logs.open(app, self._app(app).snapshot.resources, pod, options)
+
+    def appset_preview(self, name: str) -> AppSetPreview:
+        self._record("appset_preview", name)
+        self.appset_threads.append(threading.current_thread().name)
+        self._blocking("appset_preview")
+        if name not in self.appset_previews:
+            raise EngineError(f"no ApplicationSet named {name!r}")
+        return self.appset_previews[name]
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        self._record("appset_apply", name)
+        self.appset_threads.append(threading.current_thread().name)
+        self._mutation(f"appset apply {name}")
+        self._blocking("appset_apply")
+        preview = self.appset_previews.get(name)
+        if preview is None:
+            raise EngineError(f"no ApplicationSet named {name!r}")
+        verbs = {"create": "created", "update": "updated", "delete": "removed"}
+        return AppSetApplied(
+            name, done=tuple(f"{verbs[c.action]} {c.name}" for c in preview.pending)
+        )
 
     def close(self, *, wait_for_operations: bool = False) -> None:
         self._record("close", None)

@@ -92,6 +92,8 @@ def matrix_set(repo: git.Repo, tmp_path: Path, **spec: Any) -> Path:
 
 
 def owned(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` as Argo CD's controller wrote it: owned by the set, with the resources finalizer."""
+    doc["metadata"]["finalizers"] = ["resources-finalizer.argocd.argoproj.io"]
     doc["metadata"]["ownerReferences"] = [
         {
             "apiVersion": "argoproj.io/v1alpha1",
@@ -217,7 +219,7 @@ def test_preview_is_exact_against_existing_apps(
         }
     ]
     assert entry["delete"] == [
-        {"name": "app-99-staging", "allowed": True, "reason": "", "cascade": False}
+        {"name": "app-99-staging", "allowed": True, "reason": "", "cascade": True}
     ]
     assert entry["unchanged"] == ["app-00-staging"]
     assert entry["conflicts"] == []
@@ -232,7 +234,7 @@ def test_preview_is_exact_against_existing_apps(
     )
     assert lines[1] == f"  + {expected_creates[0]}"
     assert lines[-2] == "  ~ app-01-staging  spec.source.path"
-    assert lines[-1] == "  - app-99-staging  resources kept"
+    assert lines[-1] == "  - app-99-staging  its resources are deleted too"
 
 
 def test_preview_under_create_only_skips_updates_and_deletes(
@@ -262,7 +264,7 @@ def test_preview_under_create_only_skips_updates_and_deletes(
         "  ~ app-01-staging  spec.source.path; SKIPPED (applicationsSync create-only: updates are skipped)"
     )
     assert lines[-1] == (
-        "  - app-99-staging  resources kept; SKIPPED (applicationsSync create-only: deletions are skipped)"
+        "  - app-99-staging  its resources are deleted too; SKIPPED (applicationsSync create-only: deletions are skipped)"
     )
 
 

@@ -23,8 +23,10 @@ def set_doc(*app_names: str, policy: str | None = None, **spec: Any) -> dict[str
 def existing(
     name: str, *, owner: str | None = "set", path: str | None = None, **meta: Any
 ) -> dict[str, Any]:
-    """An existing app as the set would generate it (so unchanged), owned by ``owner``."""
+    """An existing app as the set would generate it (so unchanged: with the resources
+    finalizer Argo CD's controller adds), owned by ``owner``."""
     template = app_template(name=name, path=path or f"apps/{name}")
+    meta.setdefault("finalizers", [RESOURCES_FINALIZER])
     doc: dict[str, Any] = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -50,7 +52,7 @@ CURRENT = [
     existing("keep"),
     existing("moved", path="apps/old-place"),
     existing("gone", finalizers=[RESOURCES_FINALIZER]),
-    existing("gone-kept"),
+    existing("gone-kept", finalizers=[]),
 ]
 
 
@@ -86,7 +88,7 @@ def test_each_policy_allows_what_argo_cd_allows(
 def test_a_delete_cascades_only_with_the_resources_finalizer() -> None:
     result = plan(run(set_doc("keep")), CURRENT)
     cascade = {c.name: c.cascade for c in result.of(Action.DELETE)}
-    assert cascade == {"gone": True, "gone-kept": False, "moved": False}
+    assert cascade == {"gone": True, "gone-kept": False, "moved": True}
 
 
 def test_only_the_sets_own_apps_are_deleted_and_others_are_conflicts() -> None:
@@ -162,7 +164,7 @@ def test_a_failed_generation_plans_nothing() -> None:
 def test_deleting_the_set_cascades_unless_preserve_resources_on_deletion() -> None:
     current = [
         existing("a", finalizers=[RESOURCES_FINALIZER]),
-        existing("b"),
+        existing("b", finalizers=[]),
         existing("c", owner="x"),
     ]
     result = plan_set_deletion(parsed(set_doc("a")), current)

@@ -20,6 +20,7 @@ another set) is never touched: it is a condition on the set.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
 import time
@@ -32,6 +33,8 @@ from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.applicationset import (
     Action,
     ApplicationSet,
+    AppSetApplied,
+    AppSetPreview,
     ClusterInfo,
     Generated,
     Inputs,
@@ -39,12 +42,14 @@ from gitops_tui.engine.app.applicationset import (
     generate_all,
     load_applicationset_files,
     plan,
+    preview_of,
 )
 from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.cache.destinations import ClusterRegistry
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
+from gitops_tui.engine.errors import EngineError
 from gitops_tui.engine.model import Condition
 from gitops_tui.engine.snapshot import AppSetSnapshot
 from gitops_tui.engine.source.repo import RepoCache
@@ -65,6 +70,7 @@ class SetRecord:
     skipped: tuple[str, ...] = ()
     generated_at: float = 0.0
     children: set[str] = field(default_factory=set)
+    done: tuple[str, ...] = ()  # what the last run changed ("created a")
 
     def snapshot(self) -> AppSetSnapshot:
         appset = self.appset
@@ -168,13 +174,97 @@ class ApplicationSets:
             self._publisher.mark_dirty()
             self.runs += 1
 
-    def _apply(self, results: list[Generated]) -> tuple[list[str], list[str]]:
-        """Each set's plan applied to the table (the pending changes only)."""
+    def _generate_one(self, name: str) -> Generated:
+        """Set ``name`` read from the files and generated now (fetching first)."""
+        appsets = load_applicationset_files(self._paths, beside_applications=True)
+        found = [a for a in appsets if a.name == name]
+        if not found:
+            known = ", ".join(sorted(a.name for a in appsets)) or "none"
+            raise EngineError(f"no ApplicationSet named {name!r} (known: {known})")
+        return generate_all(found[:1], self._inputs(fetch=True))[0]
+
+    def _owned(self, record: SetRecord | None, name: str) -> list[dict[str, Any]]:
+        """The set's current apps as owned documents (the table lock is held)."""
+        states = self._table.states
+        return [
+            owned_document(state.app, name)
+            for child in sorted(record.children if record is not None else ())
+            if (state := states.get(child)) is not None and isinstance(state.app, Application)
+        ]
+
+    def _defined_elsewhere(self, record: SetRecord | None, name: str, wanted: str) -> str | None:
+        """Where ``wanted`` is defined when not by this set (the table lock is held)."""
+        current = self._table.states.get(wanted)
+        if current is None or (record is not None and wanted in record.children):
+            return None
+        where = (
+            f"{current.parent_kind} {current.parent!r}" if current.parent else current.app.origin
+        )
+        return (
+            f"Application {wanted!r} is already defined by {where}: "
+            f"ApplicationSet {name!r} leaves it alone"
+        )
+
+    def preview(self, name: str) -> AppSetPreview:
+        """What set ``name`` generates now (Git fetched) against its apps; nothing changes."""
+        with self._run_lock:
+            generated = self._generate_one(name)
+            with self._table.lock:
+                record = self.sets.get(name)
+                result = plan(generated, self._owned(record, name))
+                elsewhere = {
+                    c.name: message
+                    for c in result.of(Action.CREATE)
+                    if (message := self._defined_elsewhere(record, name, c.name)) is not None
+                }
+        # a removal here forgets the app: its resources stay whatever its finalizers say
+        changes = tuple(
+            dataclasses.replace(c, cascade=False) if c.action is Action.DELETE else c
+            for c in result.changes
+            if c.name not in elsewhere
+        )
+        result = dataclasses.replace(result, changes=changes)
+        return preview_of(
+            result,
+            conflicts=tuple(elsewhere.values()),
+            source="generated now from the set's file and Git",
+        )
+
+    def apply(self, name: str) -> AppSetApplied:
+        """Generate set ``name`` now (Git fetched) and apply what its policy allows."""
+        if self._stopped.is_set():
+            raise EngineError("the engine is closed")
+        with self._run_lock:
+            generated = self._generate_one(name)
+            changed, removed = self._apply([generated], only=name)
+            if changed or removed:
+                self._apps_changed.set()
+            for app in changed:
+                self._render(app)
+            self._publisher.mark_dirty()
+            self.runs += 1
+            with self._table.lock:
+                record = self.sets[name]
+                conditions = record.conditions
+                return AppSetApplied(
+                    name,
+                    done=record.done,
+                    skipped=record.skipped,
+                    conflicts=tuple(c.message for c in conditions if generated.ok),
+                    conditions=() if generated.ok else conditions,
+                )
+
+    def _apply(
+        self, results: list[Generated], *, only: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Each set's plan applied to the table (the pending changes only); ``only``:
+        just that set was generated (the others stay as they are)."""
         changed: list[str] = []
         removed: list[str] = []
         now = time.time()
         with self._table.lock:
-            seen = {g.name for g in results}
+            seen = {g.name for g in results} if only is None else set(self.sets) - {only}
+            seen |= {g.name for g in results}
             # a file that cannot be read now (a typo, a save half done) removes no set
             unreadable = {
                 g.appset.origin for g in results if not isinstance(g.appset, ApplicationSet)
@@ -199,6 +289,7 @@ class ApplicationSets:
                 record = current
                 record.appset = generated.appset
                 record.generated_at = now
+                record.done = ()
                 if not isinstance(generated.appset, ApplicationSet):
                     record.conditions, record.skipped = (), ()
                     continue
@@ -210,12 +301,7 @@ class ApplicationSets:
     def _apply_one(self, record: SetRecord, generated: Generated) -> tuple[list[str], list[str]]:
         states = self._table.states
         name = generated.name
-        existing = [
-            owned_document(state.app, name)
-            for child in sorted(record.children)
-            if (state := states.get(child)) is not None and isinstance(state.app, Application)
-        ]
-        result = plan(generated, existing)
+        result = plan(generated, self._owned(record, name))
         record.conditions = result.conditions
         if result.conditions:
             record.skipped = ()
@@ -225,6 +311,7 @@ class ApplicationSets:
         skipped: list[str] = []
         changed: list[str] = []
         removed: list[str] = []
+        done: list[str] = []
         for change in result.changes:
             if not change.allowed:
                 what = (
@@ -235,23 +322,18 @@ class ApplicationSets:
                 skipped.append(f"app {change.name!r} {what}: {change.reason}")
                 continue
             if change.action is Action.DELETE:
-                removed.extend(self._drop_children(record, {change.name}))
+                gone = self._drop_children(record, {change.name})
+                removed.extend(gone)
+                done.extend(f"removed {app}" for app in gone)
                 continue
             app = by_name[change.name]
             if change.action is Action.UPDATE and change.desired is not None:
                 parsed = parse_application(dict(change.desired), app.origin)
                 app = parsed if isinstance(parsed, Application) else app
             current = states.get(change.name)
-            if current is not None and change.name not in record.children:
-                where = (
-                    f"{current.parent_kind} {current.parent!r}"
-                    if current.parent
-                    else current.app.origin
-                )
-                conflicts.append(
-                    f"Application {change.name!r} is already defined by {where}: "
-                    f"ApplicationSet {name!r} leaves it alone"
-                )
+            elsewhere = self._defined_elsewhere(record, name, change.name)
+            if current is not None and elsewhere is not None:
+                conflicts.append(elsewhere)
                 continue
             if current is None:
                 states[change.name] = AppState(
@@ -261,14 +343,17 @@ class ApplicationSets:
                     last_sync=recorded_last_sync(self._history, change.name),
                 )
                 changed.append(change.name)
+                done.append(f"created {change.name}")
             elif current.app != app:
                 current.app = app
                 changed.append(change.name)
+                done.append(f"updated {change.name}")
             record.children.add(change.name)
         # a child whose state went (say, a file app took the name back): no longer the set's
         record.children = {n for n in record.children if self._is_child(n, name)}
         record.conditions = tuple(Condition(CONFLICT, message) for message in conflicts)
         record.skipped = tuple(skipped)
+        record.done = tuple(done)
         return changed, removed
 
     def _is_child(self, app: str, appset: str) -> bool:

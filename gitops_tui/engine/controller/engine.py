@@ -25,6 +25,9 @@ from collections.abc import Callable, Iterable
 
 from gitops_tui.engine.api import (
     ActionOutcome,
+    AppSetApplied,
+    AppSetPreview,
+    AppSetSnapshot,
     EngineError,
     HistoryEntry,
     ResourceAction,
@@ -203,7 +206,7 @@ class Engine:
             self._stopped,
             poll_interval_s=options.repo_poll_interval_s,
         )
-        self.publisher.appsets = self.application_sets.snapshots
+        self.publisher.appsets = self._appsets
         self.app_files.after_reload = self.application_sets.reconcile
         self.cluster_apps = (
             ClusterApps(
@@ -399,6 +402,35 @@ class Engine:
 
     def rollback(self, app: str, history_id: int) -> str:
         return self.operations.rollback(app, history_id)
+
+    # ------------------------------------------------------------------ ApplicationSets
+    def _appsets(self) -> tuple[AppSetSnapshot, ...]:
+        """The sets of ``--apps`` (generated here) and, with ``--from-cluster``, those of
+        the cluster (as Argo CD's ApplicationSet controller reports them)."""
+        own = self.application_sets.snapshots()
+        if self.cluster_apps is None:
+            return own
+        names = {s.name for s in own}
+        return (*own, *(s for s in self.cluster_apps.appsets() if s.name not in names))
+
+    def _cluster_set(self, name: str) -> AppSetPreview | None:
+        if self.cluster_apps is None or name in self.application_sets.sets:
+            return None
+        return self.cluster_apps.preview(name)
+
+    def appset_preview(self, name: str) -> AppSetPreview:
+        preview = self._cluster_set(name)
+        return preview if preview is not None else self.application_sets.preview(name)
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        self.read_only_policy.check(f"appset apply {name}", None)
+        if self._cluster_set(name) is not None:
+            raise EngineError(
+                f"ApplicationSet {name!r} is in the cluster: Argo CD's ApplicationSet "
+                "controller applies it (to act as that controller once from its file: "
+                f"gitops-tui appset apply {name} FILE --from-cluster)"
+            )
+        return self.application_sets.apply(name)
 
     # ------------------------------------------------------------------ inspection
     def live_object(self, app: str, key: ResourceKey) -> LiveObject:

@@ -1,7 +1,9 @@
 """The application list: one row per app, filtered, sorted, updated live by key.
 
 By default a tree (App of Apps): a child app's row follows its parent's, ``-``
-collapses a parent, ``T`` switches to the plain sorted list. ``space`` marks
+collapses a parent, ``T`` switches to the plain sorted list. An ApplicationSet
+is a parent row of the apps it generated (``appset_rows``); enter or ``P`` on it
+opens its preview. ``space`` marks
 apps; ``s`` with marks opens the fleet sync dialog for all of them.
 """
 
@@ -17,11 +19,20 @@ from textual.widgets import DataTable, Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
-from gitops_tui.ui.app_tree import TreeRow, flat_rows, has_structure, name_cell, tree_rows
+from gitops_tui.ui.app_tree import (
+    TreeRow,
+    flat_rows,
+    has_structure,
+    name_cell,
+    set_name,
+    tree_rows,
+)
+from gitops_tui.ui.appset_rows import set_cells, shown_sets
 from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.conditions import condition_detail, conditions_text
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
+from gitops_tui.ui.screens.appset_preview import AppSetPreviewScreen
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import (
     HEALTH_STYLE,
@@ -169,6 +180,13 @@ class AppListScreen(GitOpsScreen[None]):
         Binding("T", "toggle_tree", "Tree / flat list", show=False, id="list.toggle-tree"),
         Binding("Y", "copy", "Copy the app's name (OSC 52)", show=False, id="list.copy"),
         Binding(
+            "P",
+            "appset_preview",
+            "ApplicationSet preview / apply",
+            show=False,
+            id="list.appset-preview",
+        ),
+        Binding(
             "escape",
             "escape",
             "Clear the filter (first the marks, if any)",
@@ -238,7 +256,8 @@ class AppListScreen(GitOpsScreen[None]):
         if self.marked:
             self.marked = {name for name in self.marked if name in by_name}
         if self.collapsed:
-            self.collapsed = {name for name in self.collapsed if name in by_name}
+            sets = {appset.name for appset in fleet.appsets}
+            self.collapsed = {n for n in self.collapsed if n in by_name or set_name(n) in sets}
         self._refresh_rows(rebuild=False)
 
     def _ages_moved_on(self) -> None:
@@ -254,20 +273,31 @@ class AppListScreen(GitOpsScreen[None]):
         by_name = fleet.by_name
         sort_key = SORTS[self.sort_by][1]
         if self.tree_mode:
+            shown = {app.name for app in visible}
             rows = tree_rows(
                 visible,
                 by_name,
                 sort_key,
                 reverse=self.sort_reverse,
                 collapsed=self.collapsed,
+                sets=shown_sets(fleet.appsets, shown, filtering=self.app_filter.active),
             )
             indent = has_structure(rows)
         else:
             rows = flat_rows(visible, sort_key, reverse=self.sort_reverse)
             indent = False
         self.shown_rows = {row.name: row for row in rows}
+        appsets = {appset.name: appset for appset in fleet.appsets}
+        columns = [c for c, _ in (NARROW_COLUMNS if self.narrow else APP_COLUMNS)]
         self.table.sync_rows(
-            {row.name: self._row_cells(by_name[row.name], row, glyphs, indent) for row in rows},
+            {
+                row.name: self._row_cells(by_name[row.name], row, glyphs, indent)
+                if row.name in by_name
+                else set_cells(
+                    appsets[set_name(row.name) or ""], row, columns, by_name, glyphs, self._now
+                )
+                for row in rows
+            },
             ordered=True,
             rebuild=rebuild,
         )
@@ -343,18 +373,41 @@ class AppListScreen(GitOpsScreen[None]):
     # -- verbs -----------------------------------------------------------------------
 
     def current_app(self) -> str | None:
-        return self.table.cursor_key()
+        key = self.table.cursor_key()
+        return None if set_name(key) is not None else key
 
     def _selected(self) -> str | None:
         name = self.current_app()
         if name is None:
-            self.notify("No app selected.", severity="warning")
+            appset = set_name(self.table.cursor_key())
+            self.notify(
+                f"ApplicationSet {appset} is not an app: enter or P previews it."
+                if appset is not None
+                else "No app selected.",
+                severity="warning",
+                markup=False,
+            )
         return name
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.gitops.open_app(str(event.row_key.value))
+        key = event.row_key.value
+        if key is not None and (appset := set_name(str(key))) is not None:
+            self.gitops.push_screen(AppSetPreviewScreen(appset))
+        elif key is not None:
+            self.gitops.open_app(str(key))
+
+    def action_appset_preview(self) -> None:
+        """The preview of the set under the cursor, or of the set that generated this app."""
+        key = self.table.cursor_key()
+        appset = set_name(key)
+        app = self._fleet.by_name.get(key or "") if self._fleet is not None else None
+        if appset is None and app is not None and app.parent_kind == "ApplicationSet":
+            appset = app.parent
+        if appset is None:
+            self.notify("Not an ApplicationSet nor one of its apps.", severity="warning")
+            return
+        self.gitops.push_screen(AppSetPreviewScreen(appset))
 
     def action_diff(self) -> None:
         if (name := self._selected()) is not None:
@@ -435,8 +488,9 @@ class AppListScreen(GitOpsScreen[None]):
 
     def action_toggle_children(self) -> None:
         """Collapse / expand the parent under the cursor, or the parent of the child there."""
-        name = self._selected()
+        name = self.table.cursor_key()  # an app's row or an ApplicationSet's
         if name is None:
+            self.notify("No app selected.", severity="warning")
             return
         if not self.tree_mode:
             self.notify("The list is flat: press T for the tree.", severity="warning")

@@ -7,7 +7,7 @@ bounds; all Applications or none and an ``ErrorOccurred`` condition) ->
 :func:`plan` (create/update/delete against existing apps per
 ``applicationsSync``). Modules: ``parse``, ``generators`` and ``gitgen``
 (the generators), ``render``, ``gotemplate``, ``goparse`` and ``gofuncs`` (templates),
-``selector``, ``generate``, ``policy``, ``model``.
+``selector``, ``generate``, ``policy``, ``preview`` (what a front end shows), ``model``.
 """
 
 from gitops_tui.engine.app.applicationset.generate import generate, generate_all
@@ -35,10 +35,19 @@ from gitops_tui.engine.app.applicationset.policy import (
     plan,
     plan_set_deletion,
 )
+from gitops_tui.engine.app.applicationset.preview import (
+    AppSetApplied,
+    AppSetChange,
+    AppSetPreview,
+    preview_of,
+)
 
 __all__ = [
     "MAX_GENERATED",
     "Action",
+    "AppSetApplied",
+    "AppSetChange",
+    "AppSetPreview",
     "ApplicationSet",
     "ApplicationsSync",
     "Change",
@@ -57,4 +66,5 @@ __all__ = [
     "parse_applicationset",
     "plan",
     "plan_set_deletion",
+    "preview_of",
 ]

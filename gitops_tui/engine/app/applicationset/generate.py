@@ -19,6 +19,7 @@ from gitops_tui.engine.app.application import Application, InvalidApplication
 from gitops_tui.engine.app.applicationset.generators import Context, generator_kind, run
 from gitops_tui.engine.app.applicationset.gofuncs import TemplateError
 from gitops_tui.engine.app.applicationset.model import (
+    RESOURCES_FINALIZER,
     ApplicationSet,
     Generated,
     GenerationError,
@@ -77,8 +78,28 @@ def _generate(appset: ApplicationSet, inputs: Inputs) -> list[Application]:
                 )
             except TemplateError as exc:
                 raise GenerationError(f"{where}: rendering the template: {exc}") from exc
+            if not appset.preserve_resources_on_deletion:
+                _add_resources_finalizer(doc)
             documents.append((doc, where))
     return _validate(appset, documents)
+
+
+def _add_resources_finalizer(doc: dict[str, Any]) -> None:
+    """As Argo CD's controller does: a generated app deletes its resources with it (unless
+    the set preserves them), i.e. it carries the resources finalizer, once."""
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        return  # invalid: reported by validation
+    finalizers = meta.get("finalizers")
+    if finalizers is None:
+        finalizers = meta["finalizers"] = []
+    if not isinstance(finalizers, list):
+        return
+    if not any(
+        isinstance(f, str) and (f == RESOURCES_FINALIZER or f.startswith(RESOURCES_FINALIZER + "/"))
+        for f in finalizers
+    ):
+        finalizers.append(RESOURCES_FINALIZER)
 
 
 def _template_for(base: Mapping[str, Any], spec: Any, where: str, kind: str) -> Mapping[str, Any]:

@@ -247,7 +247,8 @@ def effective_desired(
     return out
 
 
-def _compared(doc: Mapping[str, Any]) -> dict[str, Any]:
+def compared_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields an update compares (and a preview diffs)."""
     meta = _meta(doc)
     return {
         "spec": doc.get("spec") or {},
@@ -305,7 +306,7 @@ def plan(generated: Generated, existing: Sequence[Mapping[str, Any]]) -> Plan:
                 )
                 continue
             desired = effective_desired(appset, app.raw, current)
-            fields = changed_fields(_compared(current), _compared(desired))
+            fields = changed_fields(compared_fields(current), compared_fields(desired))
             adopt = found is None
             if not fields and not adopt:
                 unchanged.append(app.name)
