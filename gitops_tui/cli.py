@@ -66,6 +66,12 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         "--config", type=Path, default=default(None), help="config file (default: XDG config dir)"
     )
     parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=default(False),
+        help="neither read nor write dry-run predictions on disk (config predictionCache: false)",
+    )
     argocd_wiring.add_option(parser, default)
 
 
@@ -227,6 +233,7 @@ def make_engine(
         ),
         application_health=settings.application_health,
         force_conflicts=settings.force_conflicts,
+        prediction_cache_dir=_prediction_cache_dir(args, settings),
         **health_cli.health_rule_options(settings),
         watch_local_repos=interactive,
         automation=interactive,
@@ -234,6 +241,15 @@ def make_engine(
         only_apps=only_apps,
     )
     return Engine(options).start()
+
+
+def _prediction_cache_dir(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """Where predictions are kept across processes (None: ``--no-cache`` / ``predictionCache: false``)."""
+    from gitops_tui.paths import cache_dir
+
+    if getattr(args, "no_cache", False) or not settings.prediction_cache:
+        return None
+    return cache_dir() / "predictions"
 
 
 def _sync_in_background(argv: list[str], app: str) -> int:
