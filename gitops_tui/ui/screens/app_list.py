@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Key, Resize
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
@@ -32,7 +32,8 @@ from gitops_tui.ui.symbols import (
     sync_text,
 )
 from gitops_tui.ui.widgets.header import FleetHeader
-from gitops_tui.ui.widgets.tables import Cells, KeyedTable
+from gitops_tui.ui.widgets.line_table import LineTable
+from gitops_tui.ui.widgets.tables import Cells
 
 APP_COLUMNS = (
     ("name", "NAME"),
@@ -128,7 +129,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: st
     )
 
 
-class AppTable(KeyedTable):
+class AppTable(LineTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="list.open"),
     ]
@@ -348,10 +349,9 @@ class AppListScreen(GitOpsScreen[None]):
             self.notify("No app selected.", severity="warning")
         return name
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.gitops.open_app(str(event.row_key.value))
+        self.gitops.open_app(event.key)
 
     def action_diff(self) -> None:
         if (name := self._selected()) is not None:
