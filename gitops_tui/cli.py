@@ -66,6 +66,12 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         "--config", type=Path, default=default(None), help="config file (default: XDG config dir)"
     )
     parser.add_argument("--tracking", choices=("annotation", "label"), default=default(None))
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=default(False),
+        help="neither read nor write dry-run predictions on disk (config predictionCache: false)",
+    )
     argocd_wiring.add_option(parser, default)
     argocd_wiring.add_server_options(parser, default)
 
@@ -240,6 +246,7 @@ def make_engine(
         force_conflicts=settings.force_conflicts,
         argocd_reconcile_window_s=settings.argocd_reconcile_window_s,
         force_local=bool(getattr(args, "force_local", False)),
+        prediction_cache_dir=_prediction_cache_dir(args, settings),
         **health_cli.health_rule_options(settings),
         watch_local_repos=interactive,
         automation=interactive,
@@ -247,6 +254,15 @@ def make_engine(
         only_apps=only_apps,
     )
     return Engine(options).start()
+
+
+def _prediction_cache_dir(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """Where predictions are kept across processes (None: ``--no-cache`` / ``predictionCache: false``)."""
+    from gitops_tui.paths import cache_dir
+
+    if getattr(args, "no_cache", False) or not settings.prediction_cache:
+        return None
+    return cache_dir() / "predictions"
 
 
 def _sync_in_background(argv: list[str], app: str) -> int:

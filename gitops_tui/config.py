@@ -81,6 +81,8 @@ class Settings:
     gitops-tui registers itself (App of Apps) count towards their parent either way."""
     force_conflicts: bool = True
     """``forceConflicts: false``: syncs refuse fields other managers own (opt-in)."""
+    prediction_cache: bool = True
+    """``predictionCache: false``: no dry-run predictions kept on disk (``--no-cache``)."""
     limits: ManifestLimits = ManifestLimits()
     argocd_contexts: tuple[tuple[str, str], ...] = ()
     """``contexts.<name>.argocd.namespace``: (context, Argo CD namespace) pairs; such a
@@ -332,6 +334,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any, Path], Any]]] = {
     "applicationHealth": ("application_health", lambda v, _base: _boolean(v)),
     "limits": ("limits", lambda v, _base: _limits(v)),
     "forceConflicts": ("force_conflicts", lambda v, _base: _boolean(v)),
+    "predictionCache": ("prediction_cache", lambda v, _base: _boolean(v)),
     # binding id -> keys: the console's keys remapped (ids listed in gitops_tui/keymap.py)
     "keymap": ("keymap", lambda v, _base: _keymap(v)),
     "argocdNamespace": ("argocd_namespace", lambda v, _base: _namespace(v)),

@@ -70,6 +70,7 @@ class ScreenProbe:
 
 
 KEY_TIMEOUT_S = 10.0
+CHURN_WINDOW_S = 10.0
 
 
 async def key_to_screen(app: Any, table: Any, probe: ScreenProbe, key: str) -> float:
@@ -118,7 +119,6 @@ async def _tui_measure(
     n: int, presses: int, budget_s: float, churn_pct: float, profile_out: str | None
 ) -> dict[str, Any]:
     from gitops_tui.ui.app import GitOpsApp
-    from gitops_tui.ui.widgets.tables import KeyedTable
 
     engine = SyntheticEngine(n, churn_pct=churn_pct)
     app = GitOpsApp(cast(Any, engine), ascii_symbols=False)
@@ -126,7 +126,7 @@ async def _tui_measure(
     pace = random.Random(1)
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("#apps", KeyedTable)
+        table: Any = app.screen.query_one("#apps")  # row_count, cursor_row: any app table
         probe = ScreenProbe(app)
         result["rss_before_data_mib"] = proc_status_kib("VmRSS") / 1024
         # first paint: first snapshot delivery -> a screen update with every row in the table
@@ -147,6 +147,12 @@ async def _tui_measure(
         publisher = engine.churn_every(0.1)
         started, updates0, bytes0 = engine.published, probe.updates, probe.bytes
         latencies, loop_s = await press_keys(app, table, probe, presses, budget_s, pace)
+        # 7b: what the churn alone costs the terminal (an SSH link), no keys pressed
+        bytes_before, updates_before, t_quiet = probe.bytes, probe.updates, now()
+        await asyncio.sleep(CHURN_WINDOW_S)  # a measuring window, not a synchronisation
+        quiet_s = now() - t_quiet
+        result["churn_bytes_per_s"] = (probe.bytes - bytes_before) / quiet_s
+        result["churn_screen_updates_per_s"] = (probe.updates - updates_before) / quiet_s
         engine.pause_churn()
         result["ui_behind_by_publications"] = engine.generation - app.fleet.generation
         if profiler is not None and profile_out:
@@ -211,6 +217,20 @@ def tui_run(b: Bench, churn: float, presses: int, profile: bool) -> dict[str, An
 
 def scenario_7(b: Bench) -> None:
     result = tui_run(b, b.args.churn, b.sizes.key_presses, False)
+    b.record(
+        7,
+        f"TUI terminal bytes per second under churn, no keys (7b, {TUI_APPS} apps)",
+        result["churn_bytes_per_s"],
+        "B/s",
+        "<",
+        2048,
+        detail={"screen_updates_per_s": round(result["churn_screen_updates_per_s"], 2)},
+        note=(
+            f"bytes the screen updates would write to a terminal over {CHURN_WINDOW_S:g} s "
+            f"while {b.args.churn:g} % of the apps change every 100 ms (the rows on screen "
+            "at 200x50 are a fraction of them)"
+        ),
+    )
     light_churn = 0.1
     light = tui_run(b, light_churn, 50, False)
     if 7 in b.args.profile:  # a run of its own: the profiler slows the loop and holds memory

@@ -60,7 +60,7 @@ class RememberingOps:
             obj, dry_run=dry_run, force=force, field_validation=field_validation
         )
         if not dry_run:
-            remember_applied(self._predictions, self._conn.name, obj, result)
+            remember_applied(self._predictions, self._conn, obj, result)
         return result
 
     def replace(self, obj: Manifest, *, dry_run: bool = False) -> Manifest:

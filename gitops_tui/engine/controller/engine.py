@@ -59,6 +59,7 @@ from gitops_tui.engine.controller.scheduler import Scheduler, spawn
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
 from gitops_tui.engine.controller.watchers import RepoWatch, reload_kubeconfig
 from gitops_tui.engine.diff.compare import PredictionCache
+from gitops_tui.engine.diff.prediction_disk import DiskPredictions
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
 from gitops_tui.engine.model import ResourceKey, SyncStatus
@@ -91,7 +92,8 @@ class Engine:
         apps_changed = threading.Event()  # the local-repository watch starts over
         self.repos = RepoCache(options.repo_cache_dir)
         self.manifests = ManifestCache()
-        self.predictions = PredictionCache()
+        disk = options.prediction_cache_dir
+        self.predictions = PredictionCache(disk=DiskPredictions(disk) if disk else None)
         self.clusters = ClusterRegistry(
             options.kubeconfig, options.context, tracking=options.tracking, read_only=policy.covers
         )

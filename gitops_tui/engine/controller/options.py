@@ -28,6 +28,8 @@ class EngineOptions:
     force_conflicts: bool = True
     """False (config ``forceConflicts: false``): syncs refuse field conflicts unless forced."""
     repo_cache_dir: Path | None = None
+    prediction_cache_dir: Path | None = None
+    """Dry-run predictions kept on disk across processes (``diff.prediction_disk``); None: off."""
     history_path: Path | None = None
     watch_local_repos: bool = True
     workers: int = 4

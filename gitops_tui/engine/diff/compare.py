@@ -32,6 +32,7 @@ from gitops_tui.engine.cache.tracking import (
     tracked_app,
     with_tracking,
 )
+from gitops_tui.engine.diff.prediction_disk import DiskPredictions
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.health.dispatch import (
     HealthResult,
@@ -97,9 +98,11 @@ class PredictionCache:
     The live signature (:func:`live_signature`) leaves out what a server-side
     apply of the main resource cannot depend on: ``status``, ``resourceVersion``,
     managedFields times and the status subresource's managedFields entries.
+    ``disk`` (optional) keeps them across processes (``prediction_disk``).
     """
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 50_000, *, disk: DiskPredictions | None = None) -> None:
+        self.disk = disk
         self._items: OrderedDict[tuple[str, ResourceKey, str, str], Manifest] = OrderedDict()
         self._lock = threading.Lock()
         self._limit = limit
@@ -135,6 +138,30 @@ class PredictionCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def lookup(
+        self, conn: ClusterConnection, key: ResourceKey, desired_fp: str, live_sig: str
+    ) -> Manifest | None:
+        """From memory, else from disk (then kept in memory)."""
+        found = self.get(conn.name, key, desired_fp, live_sig)
+        if found is None and self.disk is not None:
+            found = self.disk.get(conn, key, desired_fp, live_sig)
+            if found is not None:
+                self.put(conn.name, key, desired_fp, live_sig, found)
+        return found
+
+    def keep(
+        self,
+        conn: ClusterConnection,
+        key: ResourceKey,
+        desired_fp: str,
+        live_sig: str,
+        predicted: Manifest,
+    ) -> None:
+        """In memory and, unless its kind is never written, on disk."""
+        self.put(conn.name, key, desired_fp, live_sig, predicted)
+        if self.disk is not None:
+            self.disk.put(conn, key, desired_fp, live_sig, predicted)
 
 
 def prepare_desired(
@@ -281,7 +308,7 @@ def predict(
         return overlay(live, desired), ""
     fp = PredictionCache.fingerprint(desired)
     signature = live_signature(live)
-    hit = cache.get(conn.name, key, fp, signature)
+    hit = cache.lookup(conn, key, fp, signature)
     if hit is not None:
         return _with_live_status(hit, live), ""
     try:
@@ -299,12 +326,12 @@ def predict(
         # two would show that writer's change as ours. Compare with the cached copy
         # consistently; the watch event of the newer object brings a fresh comparison.
         return overlay(live, desired), ""
-    cache.put(conn.name, key, fp, signature, predicted)
+    cache.keep(conn, key, fp, signature, predicted)
     return predicted, ""
 
 
 def remember_applied(
-    cache: PredictionCache, cluster: str, applied: Manifest, result: Manifest
+    cache: PredictionCache, conn: ClusterConnection, applied: Manifest, result: Manifest
 ) -> None:
     """Keep a real server-side apply's ``result`` as the prediction for ``applied``.
 
@@ -314,7 +341,7 @@ def remember_applied(
     if not _rv(result):
         return
     key = ResourceKey.of(applied)
-    cache.put(cluster, key, PredictionCache.fingerprint(applied), live_signature(result), result)
+    cache.keep(conn, key, PredictionCache.fingerprint(applied), live_signature(result), result)
 
 
 _VALUE_ECHO = re.compile(r"got &value\.[^\n]*")

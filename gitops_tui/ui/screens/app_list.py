@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Key, Resize
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
 from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
@@ -44,7 +44,8 @@ from gitops_tui.ui.symbols import (
     sync_text,
 )
 from gitops_tui.ui.widgets.header import FleetHeader
-from gitops_tui.ui.widgets.tables import Cells, KeyedTable
+from gitops_tui.ui.widgets.line_table import LineTable
+from gitops_tui.ui.widgets.tables import Cells
 
 APP_COLUMNS = (
     ("name", "NAME"),
@@ -131,7 +132,7 @@ def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: st
     )
 
 
-class AppTable(KeyedTable):
+class AppTable(LineTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="list.open"),
     ]
@@ -389,13 +390,13 @@ class AppListScreen(GitOpsScreen[None]):
             )
         return name
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_row_selected(self, event: LineTable.RowSelected) -> None:
         event.stop()
-        key = event.row_key.value
-        if key is not None and (appset := set_name(str(key))) is not None:
+        key = event.key
+        if (appset := set_name(key)) is not None:
             self.gitops.push_screen(AppSetPreviewScreen(appset))
-        elif key is not None:
-            self.gitops.open_app(str(key))
+        else:
+            self.gitops.open_app(key)
 
     def action_appset_preview(self) -> None:
         """The preview of the set under the cursor, or of the set that generated this app."""

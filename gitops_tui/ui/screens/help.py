@@ -76,10 +76,12 @@ def help_rows(app: App[object], bindings: Mapping[str, ActiveBinding]) -> dict[s
         if binding.system:
             continue
         rank, scope = scope_of(active.node)
-        group = grouped.setdefault(
-            (rank, scope, binding.action), ([], binding, ours(active.node, binding))
-        )
+        mine = ours(active.node, binding)
+        where = (rank, scope, binding.action)
+        group = grouped.setdefault(where, ([], binding, mine))
         display = app.get_key_display(binding)
+        if mine and not group[2]:  # our key and description before Textual's for that action
+            group = grouped[where] = ([display, *group[0]], binding, True)
         if display not in group[0]:
             group[0].append(display)
     rows: dict[str, Cells] = {}
