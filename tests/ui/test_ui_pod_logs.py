@@ -154,8 +154,10 @@ async def test_errors_are_shown_in_words(engine: FakeEngine) -> None:
         await pilot.press("p")  # no previous run of the container: the cluster's answer
         await wait_for(
             pilot,
-            lambda: "previous terminated container" in screen_text(app)
-            and "'guestbook-ui' not found" in screen_text(app),
+            lambda: (
+                "previous terminated container" in screen_text(app)
+                and "'guestbook-ui' not found" in screen_text(app)
+            ),
             timeout=PATIENCE,
         )
 
@@ -172,7 +174,10 @@ async def test_endless_streams_keep_a_bounded_ring_buffer(engine: FakeEngine) ->
         )
         assert screen.view.line_count == CAPACITY
         assert screen.view.lines[0] == "flood 2000"
-        assert f"flood {CAPACITY + 1_999}" in screen_text(app)
+        # the buffer is ahead of the screen until the next refresh: wait for the paint
+        await wait_for(
+            pilot, lambda: f"flood {CAPACITY + 1_999}" in screen_text(app), timeout=PATIENCE
+        )
 
 
 async def test_hostile_bytes_in_a_log_never_reach_the_terminal(engine: FakeEngine) -> None:

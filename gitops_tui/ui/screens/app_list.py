@@ -367,7 +367,7 @@ class AppListScreen(GitOpsScreen[None]):
             text.append(f"\n{self.gitops.glyphs.warning} {condition_detail(app)}", style=style)
         self.query_one("#list-status", SafeStatic).update(text)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_line_table_row_highlighted(self, event: LineTable.RowHighlighted) -> None:
         if self._status_args is not None:
             self._show_status(*self._status_args)
 

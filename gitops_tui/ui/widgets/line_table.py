@@ -121,6 +121,18 @@ class LineTable(ScrollView, can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
+    class RowHighlighted(Message):
+        """The cursor moved to another row (keys, a click, or a row removed under it)."""
+
+        def __init__(self, table: LineTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
     def __init__(
         self,
         columns: Sequence[tuple[str, str]],
@@ -348,6 +360,7 @@ class LineTable(ScrollView, can_focus=True):
         if old != index:
             self._refresh_row(old)
             self._refresh_row(index)
+            self.post_message(self.RowHighlighted(self, self._keys[index]))
         if scroll:
             top = int(self.scroll_offset.y)
             if index < top:
