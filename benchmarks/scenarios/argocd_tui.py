@@ -299,6 +299,8 @@ def scenario_argocd_tui(b: Bench) -> None:
     finally:
         with contextlib.suppress(Exception):
             b.kubectl("delete", "namespace", TUI_NAMESPACE, "--wait=false", "--ignore-not-found")
+        with contextlib.suppress(Exception):
+            peer.uninstall()  # the CRDs (later scenarios expect a cluster without them)
     for spec in tui_specs(result, "the Argo CD backend"):
         b.record_spec("argocd-tui", spec)
     if n == TUI_APPS:  # the peer in the same run: scenario 7's console over its synthetic engine
