@@ -91,7 +91,9 @@ class Bench:
         parts = ["python -m benchmarks", f"--scenarios {scenario}"]
         if self.args.quick:
             parts.append("--quick")
-        if scenario in (1, 2, 3, 6, 8, "argocd", "appset") and (self.args.apps is not None):
+        if scenario in (1, 2, 3, 6, 8, "argocd", "argocd-tui", "appset") and (
+            self.args.apps is not None
+        ):
             parts.append(f"--apps {self.sizes.apps}")
         if scenario == "argocd" and getattr(self.args, "argocd_poll", None):
             parts.append(f"--argocd-poll {self.args.argocd_poll:g}")

@@ -10,9 +10,9 @@ measured interval's, not an earlier scenario's.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,34 +89,59 @@ def process_usage(pid: int) -> Usage:
     )
 
 
+# A child's ``ru_maxrss`` starts at the RSS of the process that forked it (Linux keeps the
+# high-water mark across exec), so the benchmark (100+ MiB) does not fork the measured
+# command itself: this small launcher does, and reports the child's rusage on stderr.
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+sys.stderr.write("\\n" + MARK + json.dumps(
+    {"maxrss_kib": ru.ru_maxrss, "cpu_s": ru.ru_utime + ru.ru_stime}) + "\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+RUSAGE_MARK = "BENCH-RUSAGE "
+
+
 def run_measured(
     argv: list[str], *, env: dict[str, str] | None, timeout: float, cwd: Path | None = None
 ) -> tuple[int, str, str, Usage]:
-    """Run ``argv``; (exit code, stdout, stderr, its CPU and peak RSS from ``wait4``)."""
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-child-{os.getpid()}-{id(argv)}"
-    with (
-        open(f"{out_path}.out", "w+b") as out,
-        open(f"{out_path}.err", "w+b") as err,
-    ):
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, rusage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode(errors="replace")
-        stderr = err.read().decode(errors="replace")
-    for suffix in (".out", ".err"):
-        with contextlib.suppress(OSError):
-            Path(f"{out_path}{suffix}").unlink()
-    usage = Usage(
-        cpu_s=rusage.ru_utime + rusage.ru_stime,
-        peak_rss_mib=rusage.ru_maxrss / 1024.0,  # KiB on Linux
-        start_rss_mib=0.0,
-        peak_reset=False,
+    """Run ``argv``; (exit code, stdout, stderr, its CPU seconds and peak RSS).
+
+    Through a small launcher process (see ``_LAUNCHER``): the peak RSS is the command's
+    own (above a floor of the launcher's, about 10 MiB), not the benchmark's.
+    """
+    import sys
+
+    launcher = [sys.executable, "-c", f"MARK = {RUSAGE_MARK!r}\n" + _LAUNCHER, *argv]
+    proc = subprocess.Popen(
+        launcher,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    return proc.returncode, stdout, stderr, usage
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 9)
+        stdout, stderr = proc.communicate(timeout=30)
+    usage = Usage(cpu_s=0.0, peak_rss_mib=0.0, start_rss_mib=0.0, peak_reset=False)
+    kept: list[str] = []
+    for line in stderr.splitlines():
+        if line.startswith(RUSAGE_MARK):
+            data = json.loads(line[len(RUSAGE_MARK) :])
+            usage = Usage(
+                cpu_s=float(data["cpu_s"]),
+                peak_rss_mib=float(data["maxrss_kib"]) / 1024.0,  # KiB on Linux
+                start_rss_mib=0.0,
+                peak_reset=False,
+            )
+        else:
+            kept.append(line)
+    return proc.returncode, stdout, "\n".join(kept), usage

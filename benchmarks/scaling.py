@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,8 @@ def run_scaling(args: argparse.Namespace) -> int:
             "scaling_load_average_end": loads,
         },
     )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)  # the children's reports are in this one
     svg = path.with_suffix(".svg")
     try:
         from benchmarks.plot import plot_scaling

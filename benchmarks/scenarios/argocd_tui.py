@@ -28,9 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.context import Bench
-from benchmarks.figures import tui_specs
+from benchmarks.figures import tui_backend_ratio_specs, tui_specs
 from benchmarks.fixtures import fleet_name, fleet_namespace
-from benchmarks.scenarios.tui import TUI_APPS, ScreenProbe, press_keys, proc_status_kib
+from benchmarks.scenarios.tui import (
+    TUI_APPS,
+    ScreenProbe,
+    press_keys,
+    proc_status_kib,
+    tui_run,
+)
 from benchmarks.timing import log, now, summary
 
 TUI_NAMESPACE = "bench-argocd-tui"
@@ -293,8 +299,16 @@ def scenario_argocd_tui(b: Bench) -> None:
     finally:
         with contextlib.suppress(Exception):
             b.kubectl("delete", "namespace", TUI_NAMESPACE, "--wait=false", "--ignore-not-found")
+        with contextlib.suppress(Exception):
+            peer.uninstall()  # the CRDs (later scenarios expect a cluster without them)
     for spec in tui_specs(result, "the Argo CD backend"):
         b.record_spec("argocd-tui", spec)
+    if n == TUI_APPS:  # the peer in the same run: scenario 7's console over its synthetic engine
+        reference = tui_run(b, b.args.churn, b.sizes.key_presses, False)
+        for spec in tui_specs(reference, "scenario 7's synthetic engine"):
+            b.record_spec("argocd-tui", spec)
+        for spec in tui_backend_ratio_specs(result, reference):
+            b.record_spec("argocd-tui", spec)
     b.notes.append(
         f"argocd-tui: {json.dumps({k: result[k] for k in sorted(result) if k != 'key_latency_ms'})}"
     )

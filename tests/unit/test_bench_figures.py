@@ -17,6 +17,7 @@ from benchmarks.figures import (
     engine_usage_specs,
     ratio,
     scaling_specs,
+    tui_backend_ratio_specs,
     tui_specs,
 )
 
@@ -169,3 +170,12 @@ def test_a_scaling_point_is_read_from_a_child_report() -> None:
     report["figures"][0]["value"] = None  # a failed scenario: no point
     with pytest.raises(ValueError):
         point_from_report(report)
+
+
+def test_the_console_over_argocd_is_compared_with_scenario_7_in_the_same_run() -> None:
+    argocd = {"first_paint_s": 3.0, "key_latency_ms": {"p95": 90.0}}
+    synthetic = {"first_paint_s": 0.5, "key_latency_ms": {"p95": 30.0}}
+    specs = tui_backend_ratio_specs(argocd, synthetic)
+    assert by_name(specs, "first paint").value == 6.0
+    assert by_name(specs, "key press p95").value == 3.0
+    assert by_name(tui_backend_ratio_specs(argocd, {}), "first paint").value is None
