@@ -19,6 +19,7 @@ from gitops_tui.argocd.backend import ArgoCDBackend, ArgoCDOptions
 from gitops_tui.engine.api import EngineError, OperationPhase, ResultCode, SyncRequest
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.engine.sync.plan import TaskAction
+from gitops_tui.sandbox.podlogs import append_pod_log
 
 pytestmark = [pytest.mark.cluster, pytest.mark.argocd]
 
@@ -201,6 +202,12 @@ def test_list_agrees_with_argocd_objects_and_shows_the_live_tree(
         assert shown.desired is None  # Argo CD's repo server has it, not the Application
         pod = web.children[0].children[0].key
         assert engine.live_object(auto, pod).live is not None  # live children too
+        # a container's log, through the API server's pods/log (kwok serves the sandbox's file)
+        mark = f"argocd-log-{uuid.uuid4().hex[:8]}"
+        append_pod_log(Path(sandbox.directory), [mark])
+        assert list(engine.logs(auto, pod, tail_lines=1)) == [mark]
+        with pytest.raises(EngineError, match="not one of"):
+            engine.logs(auto, ResourceKey("", "Pod", namespace, "not-in-the-app"))
         with pytest.raises(EngineError, match="not one of"):
             engine.live_object(auto, ResourceKey("", "ConfigMap", namespace, "not-in-the-app"))
         wait_for(

@@ -106,7 +106,8 @@ async def test_a_deployment_picks_a_pod_and_the_pod_a_container(engine: FakeEngi
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceModal))
         assert POD in screen_text(app) and SIDECAR_POD in screen_text(app)
-        await pilot.press("down", "enter")
+        assert "all 2 pods, each line prefixed" in screen_text(app)
+        await pilot.press("down", "down", "enter")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, PodLogsScreen) and app.screen.view.line_count >= 40,
@@ -128,6 +129,29 @@ async def test_a_deployment_picks_a_pod_and_the_pod_a_container(engine: FakeEngi
         )
         last = [args for name, args in engine.calls if name == "logs"][-1][2]
         assert last.container == "log-shipper"
+
+
+async def test_the_app_root_shows_all_its_pods_each_line_prefixed(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_app(pilot, app, "guestbook")
+        await pilot.press("l")  # on the app's root
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, PodLogsScreen) and app.screen.view.line_count >= 80,
+            timeout=PATIENCE,
+        )
+        lines = list(view_of(app).lines)
+        assert "[abcde] guestbook-ui-7d9f8-abcde/guestbook-ui line 1: GET /ok 200" in lines
+        assert "[fghij] guestbook-ui-7d9f8-fghij/guestbook-ui line 1: GET /ok 200" in lines
+        await wait_for(pilot, lambda: "2 pods of guestbook" in screen_text(app), timeout=PATIENCE)
+        engine.pod_logs.emit(SIDECAR_POD, ["only in one pod"])
+        await wait_for(
+            pilot, lambda: "[fghij] only in one pod" in screen_text(app), timeout=PATIENCE
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
+        assert all(s.closed.is_set() for s in engine.pod_logs.open_sources), "streams closed"
 
 
 async def test_no_pods_and_no_selection_say_so(engine: FakeEngine) -> None:

@@ -477,7 +477,7 @@ class AppViewScreen(ResourceVerbsScreen):
         self.app.push_screen(EventsScreen(self.app_name, key))
 
     def action_logs(self) -> None:
-        """A container's log of the selected Pod (a workload: pick one of its pods)."""
+        """A container's log of the selected Pod (a workload: pick its pods; the root: all)."""
         data = self.resource_tree.cursor_data
         open_logs_for(self, self.app_name, data.node if data is not None else None)
 

@@ -30,7 +30,7 @@ from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.podlogs import LogStream, containers_of, default_container
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.safe import SafeStatic
-from gitops_tui.ui.screens.base import GitOpsModal, GitOpsScreen
+from gitops_tui.ui.screens.base import GitOpsModal, GitOpsScreen, gitops_app
 from gitops_tui.ui.widgets.header import FleetHeader, header_text
 from gitops_tui.ui.widgets.log_view import LogView
 
@@ -39,6 +39,8 @@ CAPACITY = 10_000
 CHUNK = 2_000
 """Most lines moved to the view per tick."""
 TICK_S = 0.1
+MAX_PODS = 10
+"""Most pods read together (an app's or a workload's logs, each line prefixed)."""
 TAILS: tuple[int | None, ...] = (1000, 10_000, 100, None)
 SINCES: tuple[int | None, ...] = (None, 60, 300, 900, 3600, 6 * 3600, 86400)
 
@@ -60,10 +62,28 @@ def pods_under(node: ResourceNode, depth: int = 0) -> list[ResourceKey]:
     return [pod for child in node.children for pod in pods_under(child, depth + 1)]
 
 
+def short_names(pods: list[ResourceKey]) -> dict[ResourceKey, str]:
+    """Line prefixes: each pod's last name part (``web-7d9f8-abcde`` -> ``abcde``) when
+    those differ, else the whole name."""
+    short = {p: p.name.rsplit("-", 1)[-1] for p in pods}
+    if len(set(short.values())) < len(pods):
+        short = {p: p.name for p in pods}
+    return short
+
+
 def open_logs_for(screen: Screen[Any], app_name: str, node: ResourceNode | None) -> None:
-    """``l`` in the app view: the node's log, or a pick of the pods under it."""
+    """``l`` in the app view: the node's log, a pick of the pods under it (or all of
+    them); on the app's root, the logs of all its pods, each line prefixed."""
     if node is None:
-        screen.notify("Select a Pod (or a workload) in the tree to see logs.", severity="warning")
+        found = gitops_app(screen).fleet.by_name.get(app_name)
+        roots = found.resources if found is not None else ()
+        pods = [pod for root in roots for pod in pods_under(root)]
+        if not pods:
+            screen.notify(f"No pods in {app_name}.", severity="warning")
+        elif len(pods) == 1:
+            screen.app.push_screen(PodLogsScreen(app_name, pods[0]))
+        else:
+            screen.app.push_screen(PodLogsScreen(app_name, pods[0], pods=pods, title=app_name))
         return
     pods = pods_under(node)
     if not pods:
@@ -74,11 +94,16 @@ def open_logs_for(screen: Screen[Any], app_name: str, node: ResourceNode | None)
         return
 
     def chosen(name: str | None) -> None:
+        if name == "*":
+            title = f"{node.key.kind} {node.key.name}"
+            screen.app.push_screen(PodLogsScreen(app_name, pods[0], pods=pods, title=title))
+            return
         pod = next((p for p in pods if p.name == name), None)
         if pod is not None:
             screen.app.push_screen(PodLogsScreen(app_name, pod))
 
-    choices = [(p.name, f"{p.namespace}/{p.name}") for p in pods]
+    choices = [("*", f"all {len(pods)} pods, each line prefixed")]
+    choices += [(p.name, f"{p.namespace}/{p.name}") for p in pods]
     screen.app.push_screen(
         ChoiceModal(f"Logs of which pod of {node.key.display}?", choices), chosen
     )
@@ -147,10 +172,22 @@ class PodLogsScreen(GitOpsScreen[None]):
         Binding("r", "reload", "Reload", show=False, id="logs.reload"),
     ]
 
-    def __init__(self, app_name: str, pod: ResourceKey, container: str | None = None) -> None:
+    def __init__(
+        self,
+        app_name: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        pods: list[ResourceKey] | None = None,
+        title: str = "",
+    ) -> None:
         super().__init__()
         self.app_name = app_name
         self.pod = pod
+        self.pods = (pods or [pod])[:MAX_PODS]
+        self.more_pods = max(0, len(pods or []) - MAX_PODS)
+        self.title_text = title
+        self.prefixes = short_names(self.pods) if len(self.pods) > 1 else {}
         self.container = container
         self.containers: list[str] = []
         self.follow = True
@@ -163,7 +200,8 @@ class PodLogsScreen(GitOpsScreen[None]):
         self.skipped = 0  # lines dropped while paused (or while the view fell behind)
         self._lock = threading.Lock()
         self._pending: deque[str] = deque(maxlen=CAPACITY)
-        self._stream: LogStream | None = None
+        self._streams: list[LogStream] = []
+        self._readers = 0
         self._token = 0
         self._timer: Timer | None = None
         self._shown_status: tuple[Text, str | None] | None = None
@@ -204,7 +242,10 @@ class PodLogsScreen(GitOpsScreen[None]):
                     fleet,
                     self.gitops.glyphs,
                     read_only=self.gitops.read_only,
-                    crumbs=(self.app_name, f"{self.pod.name} logs"),
+                    crumbs=(
+                        self.app_name,
+                        f"{self.pod.name if len(self.pods) == 1 else self.title_text} logs",
+                    ),
                 )
             )
 
@@ -213,8 +254,8 @@ class PodLogsScreen(GitOpsScreen[None]):
     def _stop_reader(self) -> None:
         with self._lock:
             self._token += 1
-            stream, self._stream = self._stream, None
-        if stream is not None:
+            streams, self._streams = self._streams, []
+        for stream in streams:
             stream.close()
 
     def _start(self) -> None:
@@ -223,42 +264,51 @@ class PodLogsScreen(GitOpsScreen[None]):
             token = self._token
             self._pending.clear()
             self.state, self.error, self.skipped = "connecting", None, 0
+            self._readers = len(self.pods)
         self.view.clear()
-        options = LogOptions(self.container, self.follow, self.previous, self.since, self.tail)
-        threading.Thread(
-            target=self._read,
-            args=(self.gitops.engine, token, options),
-            name="pod-logs",
-            daemon=True,
-        ).start()
+        container = self.container if len(self.pods) == 1 else None
+        options = LogOptions(container, self.follow, self.previous, self.since, self.tail)
+        for pod in self.pods:
+            threading.Thread(
+                target=self._read,
+                args=(self.gitops.engine, token, pod, options),
+                name="pod-logs",
+                daemon=True,
+            ).start()
         self._drain()
 
-    def _read(self, engine: EngineAPI, token: int, options: LogOptions) -> None:
+    def _read(self, engine: EngineAPI, token: int, pod: ResourceKey, options: LogOptions) -> None:
+        prefix = f"[{self.prefixes[pod]}] " if pod in self.prefixes else ""
         try:
-            if not self.containers:
+            if not self.containers and not prefix:
                 self._learn_containers(engine, token)
-            stream = open_logs(engine, self.app_name, self.pod, options)
+            stream = open_logs(engine, self.app_name, pod, options)
             with self._lock:
                 if token != self._token:
                     stream.close()
                     return
-                self._stream = stream
-                self.container = stream.container
+                self._streams.append(stream)
+                if not prefix:
+                    self.container = stream.container
                 self.state = "following" if options.follow else "reading"
             for batch in stream.batches():
+                lines = [prefix + line for line in batch] if prefix else batch
                 with self._lock:
                     if token != self._token:
                         break
-                    overflow = len(self._pending) + len(batch) - CAPACITY
+                    overflow = len(self._pending) + len(lines) - CAPACITY
                     self.skipped += max(0, overflow)
-                    self._pending.extend(batch)
+                    self._pending.extend(lines)
+        except Exception as exc:  # shown below the status line, in words
+            with self._lock:
+                if token == self._token and self.error is None:
+                    self.error = f"{pod.name}: {exc}" if prefix else str(exc)
+        finally:
             with self._lock:
                 if token == self._token:
-                    self.state = "ended"
-        except Exception as exc:  # shown in the status line, in words
-            with self._lock:
-                if token == self._token:
-                    self.state, self.error = "error", str(exc)
+                    self._readers -= 1
+                    if self._readers == 0:
+                        self.state = "error" if self.error and not self._streams else "ended"
 
     def _learn_containers(self, engine: EngineAPI, token: int) -> None:
         try:
@@ -289,8 +339,14 @@ class PodLogsScreen(GitOpsScreen[None]):
         with self._lock:
             state, waiting, skipped = self.state, len(self._pending), self.skipped
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"Pod {self.pod.name}", style="bold")
-        if self.container:
+        if len(self.pods) > 1:
+            text.append(f"{len(self.pods)} pods of {self.title_text}", style="bold")
+            if self.more_pods:
+                text.append(f" (+{self.more_pods} not read)", style="yellow")
+            text.append("  lines prefixed [pod]", style="bright_black")
+        else:
+            text.append(f"Pod {self.pod.name}", style="bold")
+        if self.container and len(self.pods) == 1:
             text.append(f"  container {self.container}")
             if len(self.containers) > 1:
                 text.append(f" (of {len(self.containers)}: c)", style="bright_black")
@@ -321,7 +377,7 @@ class PodLogsScreen(GitOpsScreen[None]):
     def _show_status(self) -> None:
         text = self.status_text()
         with self._lock:
-            error = self.error if self.state == "error" else None
+            error = self.error
         if (text, error) != self._shown_status:
             self._shown_status = (text, error)
             self.query_one("#logs-status", SafeStatic).update(text)
@@ -369,6 +425,9 @@ class PodLogsScreen(GitOpsScreen[None]):
         self.view.scroll_end(animate=False)
 
     def action_pick_container(self) -> None:
+        if len(self.pods) > 1:
+            self.notify("Several pods: each shows its default container.", timeout=3)
+            return
         if len(self.containers) < 2:
             self.notify(f"{self.pod.display} has one container.", timeout=3)
             return
