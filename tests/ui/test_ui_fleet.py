@@ -201,30 +201,28 @@ async def test_a_fleet_without_app_of_apps_is_not_indented() -> None:
 async def test_minus_collapses_and_expands(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        # under load the first fleet may land after the first pause: wait for it
+        await wait_for(pilot, lambda: table(app).keys == TREE)
         await pilot.press("minus")  # cursor on frontend
-        await pilot.pause()
-        assert table(app).keys == ["frontend", "payments"]
+        await wait_for(pilot, lambda: table(app).keys == ["frontend", "payments"])
         assert names(app)["frontend"] == "▸ frontend (3 hidden)"
         # the table is updated at once; the screen on the next refresh (later under load)
         await wait_for(pilot, lambda: "▸ frontend (3 hidden)" in screen_text(app))
         await pilot.press("minus")
-        await pilot.pause()
-        assert table(app).keys == TREE
+        await wait_for(pilot, lambda: table(app).keys == TREE)
         # on a child: its parent collapses and the cursor goes to it
         await go_to(pilot, app, "legacy-batch")
         await pilot.press("minus")
-        await pilot.pause()
-        assert table(app).keys == ["frontend", "guestbook", "monitoring", "payments"]
+        await wait_for(
+            pilot, lambda: table(app).keys == ["frontend", "guestbook", "monitoring", "payments"]
+        )
         assert table(app).cursor_key() == "guestbook"
         assert names(app)["guestbook"] == "├ ▸ guestbook (1 hidden)"
         await pilot.press("minus")  # on the collapsed parent: expands
-        await pilot.pause()
-        assert table(app).keys == TREE
+        await wait_for(pilot, lambda: table(app).keys == TREE)
         await go_to(pilot, app, "payments")
         await pilot.press("minus")
-        await pilot.pause()
-        assert ("warning", "payments has no child apps.") in app.notices
+        await wait_for(pilot, lambda: ("warning", "payments has no child apps.") in app.notices)
 
 
 async def test_t_flattens_and_restores_the_tree(engine: FakeEngine) -> None:
