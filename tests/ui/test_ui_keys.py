@@ -149,8 +149,7 @@ async def test_command_line(engine: FakeEngine) -> None:
     app = GitOpsApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon", *"filter health:Degraded", "enter")
-        await pilot.pause()
-        assert app.screen.query_one(AppTable).keys == ["payments"]
+        await wait_for(pilot, lambda: app.screen.query_one(AppTable).keys == ["payments"])
         await pilot.press("colon", *"open guestbook", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AppViewScreen))
         await pilot.press("colon", *"sync", "enter")
@@ -160,12 +159,14 @@ async def test_command_line(engine: FakeEngine) -> None:
         await wait_for(pilot, lambda: engine.names("refresh"))
         assert engine.names("refresh") == [("guestbook", True)]
         await pilot.press("colon", *"bogus", "enter")
-        await pilot.pause()
-        assert ("error", "unknown command :bogus (try :help)") in app.notices
+        await wait_for(
+            pilot, lambda: ("error", "unknown command :bogus (try :help)") in app.notices
+        )
         await pilot.press("colon", *"sort health", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, AppListScreen)
-        assert app.screen.sort_by == "health"
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, AppListScreen) and app.screen.sort_by == "health",
+        )
         await pilot.press("colon", "q", "enter")
         await pilot.pause()
     assert engine.closed.wait(2)
