@@ -213,6 +213,7 @@ class AppListScreen(GitOpsScreen[None]):
         self._now = 0.0
         self.narrow = False
         self._status_args: tuple[int, int, str] | None = None
+        self._status_text: Text | None = None
         """Fewer, shorter columns (``NARROW_COLUMNS``) on a narrow terminal."""
 
     def compose(self) -> ComposeResult:
@@ -365,7 +366,9 @@ class AppListScreen(GitOpsScreen[None]):
         if app is not None and app.conditions:  # in full: the cell may be short
             style = "yellow" if app.conditions[0].type.endswith("Warning") else "red"
             text.append(f"\n{self.gitops.glyphs.warning} {condition_detail(app)}", style=style)
-        self.query_one("#list-status", SafeStatic).update(text)
+        if text != self._status_text:  # an update re-lays out the screen: scrollbars and all
+            self._status_text = text
+            self.query_one("#list-status", SafeStatic).update(text)
 
     def on_line_table_row_highlighted(self, event: LineTable.RowHighlighted) -> None:
         if self._status_args is not None:

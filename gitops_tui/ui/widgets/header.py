@@ -129,8 +129,12 @@ class FleetHeader(SafeStatic):
         width = self.size.width or self.app.size.width - 2  # content width (no padding)
         text = next((t for t in self._texts if t.cell_len <= width), self._texts[-1])
         if text != self._last:
+            # a line that fits replacing one that fitted keeps the height: no re-layout
+            # (one would repaint every scrollbar on screen at each fleet update)
+            fits = text.cell_len <= width
+            relayout = not (fits and self._last is not None and self._last.cell_len <= width)
             self._last = text
-            self.update(text)
+            self.update(text, layout=relayout)
 
     @property
     def plain(self) -> str:
