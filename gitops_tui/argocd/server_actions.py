@@ -30,6 +30,7 @@ from gitops_tui.argocd.server_client import (
 )
 from gitops_tui.argocd.status import OPERATION_ID_INFO, history_entries
 from gitops_tui.engine.api import AppSnapshot, EngineError, SyncRequest
+from gitops_tui.engine.model import ResourceKey
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,27 @@ class ServerActions:
                 return False
             raise describe(exc, "terminate the operation of", app) from None
         return True
+
+    def delete_resource(self, app: str, key: ResourceKey, version: str) -> str:
+        """``DELETE .../resource`` (``argocd app delete-resource``): the server deletes the
+        object only if it is in the app's resource tree (foreground propagation)."""
+        query = {
+            "namespace": key.namespace,
+            "resourceName": key.name,
+            "version": version or "v1",
+            "group": key.group,
+            "kind": key.kind,
+        }
+        try:
+            self._client.request("DELETE", app_path(app, "/resource"), query=query)
+        except ServerApiError as exc:
+            if exc.not_found:
+                raise EngineError(
+                    f"cannot delete {key.display} of {app}: Argo CD does not find it in "
+                    f"the app's resources ({exc.message})"
+                ) from None
+            raise describe(exc, f"delete {key.display} of", app) from None
+        return f"{key.display}: deletion requested from Argo CD (foreground)"
 
     def claim(self, snap: AppSnapshot) -> AppSnapshot:
         """A rollback carries no operation info: the first operation started after ours

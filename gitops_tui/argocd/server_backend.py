@@ -43,6 +43,7 @@ from gitops_tui.argocd.server_client import (
     describe,
 )
 from gitops_tui.argocd.server_config import ServerTarget
+from gitops_tui.argocd.server_logs import open_server_logs
 from gitops_tui.argocd.server_views import ServerViews, TreeView
 from gitops_tui.argocd.status import app_snapshot, history_entries, text
 from gitops_tui.engine.api import (
@@ -61,6 +62,7 @@ from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.health.actions import ActionOutcome, ResourceAction
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
 from gitops_tui.engine.model import Condition, HealthStatus, Manifest, ResourceKey, SyncStatus
+from gitops_tui.engine.podlogs import LogOptions, LogStream
 
 if TYPE_CHECKING:
     from gitops_tui.headless import HeadlessEngine
@@ -455,6 +457,32 @@ class ArgoCDServerBackend:
         self._views.run_action(app, key, version, name)
         self.refresh(app)
         return ActionOutcome(app=app, key=key, action=name, changes=(f"{name}: run by Argo CD",))
+
+    def logs(
+        self,
+        app: str,
+        pod: ResourceKey,
+        container: str | None = None,
+        *,
+        follow: bool = False,
+        previous: bool = False,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+    ) -> LogStream:
+        """Blocking until sent: a container's log of a Pod of the app's tree, streamed by
+        Argo CD's API server (``argocd/server_logs.py``)."""
+        self._known(app, pod)
+        options = LogOptions(container, follow, previous, since_seconds, tail_lines)
+        return open_server_logs(self._client, app, pod, options)
+
+    def delete_resource(self, app: str, key: ResourceKey) -> str:
+        """Argo CD's ``DELETE .../resource`` of one object of the app's tree (the server
+        checks the tree again); read-only refuses before anything is sent."""
+        self._check(f"delete {key.display} of {app}")
+        version, _ = self._known(app, key)
+        done = self._actions.delete_resource(app, key, version)
+        self._changed(tree=True)
+        return done
 
     def contexts(self) -> list[str]:
         return []

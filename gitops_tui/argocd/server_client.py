@@ -223,6 +223,32 @@ class ServerClient:
             )
         return ServerApiError(0, None, f"{self.target.server}: {_short(exc)}")
 
+    def connect_stream(
+        self, path: str, *, query: Mapping[str, Any] | None, read_timeout: float | None
+    ) -> Any:
+        """A GET on a connection of its own (not the pool's: closing it touches nothing
+        else), sent; the caller awaits ``getresponse()`` and may shut its socket down
+        from another thread. ``read_timeout`` None: wait until closed (a follow)."""
+        url = self._url(path, query)
+        pool = self._pool.connection_from_url(url)
+        conn = pool._new_conn()
+        conn.timeout = CONNECT_TIMEOUT_S
+        try:
+            conn.connect()
+            conn.request(
+                "GET",
+                urllib3.util.parse_url(url).request_uri or "/",
+                headers=self._headers,
+                preload_content=False,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            conn.close()
+            if isinstance(exc, urllib3.exceptions.HTTPError):
+                raise self._failure(exc) from None
+            raise ServerApiError(0, None, f"{self.target.server}: {_short(exc)}") from None
+        conn.timeout = read_timeout
+        return conn
+
     def stream(
         self, path: str, *, query: Mapping[str, Any] | None = None, idle_s: float = STREAM_IDLE_S
     ) -> Iterator[Mapping[str, Any]]:

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -34,7 +35,9 @@ from gitops_tui.engine.api import (
     SyncRequest,
 )
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
+from gitops_tui.engine.controller.inspect import tree_keys
 from gitops_tui.engine.model import HealthStatus, ResourceKey, SyncStatus
+from gitops_tui.sandbox.podlogs import append_pod_log
 
 pytestmark = [pytest.mark.cluster, pytest.mark.argocd]
 __all__ = ["server"]  # the module-scoped fixture, imported
@@ -501,3 +504,121 @@ def test_server_over_tls_with_its_self_signed_certificate(
     finally:
         argocd.stop_one("server")
         argocd.start_server(disable_auth=False, port=server.port)
+
+
+def test_server_pod_logs_streamed_by_argocd(
+    sandbox: Any, server: Server, apps: list[str], namespace: str, tmp_path: Path
+) -> None:
+    """Argo CD's ``/logs`` reads the kubelet's (kwok's) log; lines come back printable,
+    tail is Argo CD's, a pod outside the app is refused, a follow ends on close()."""
+    repo = make_repo(tmp_path / "repo", {"web/all.yaml": dump_all([deployment("web")])})
+    name = create_app(sandbox.kubeconfig, apps,
+                      application(unique("logs"), f"file://{repo.working_tree_dir}", "web",
+                                  namespace, automated={}))  # fmt: skip
+    kubectl(sandbox.kubeconfig, "-n", namespace, "run", "stray", "--image=busybox:1.36")
+    directory = Path(sandbox.directory)
+    with backend(server.target()) as engine:
+
+        def running_pod() -> ResourceKey | None:
+            app = engine.snapshot().by_name.get(name)
+            pods = [k for k in tree_keys(app.resources) if k.kind == "Pod"] if app else []
+            if not pods:
+                return None
+            phase = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "pod", pods[0].name,
+                            "-o", "jsonpath={.status.phase}", check=False).stdout  # fmt: skip
+            return pods[0] if phase == "Running" else None
+
+        pod = wait_for(running_pod, timeout=TIMEOUT, what="a running Pod in the app's tree")
+        mark = uuid.uuid4().hex[:8]
+        append_pod_log(directory, [
+            f"{mark} one",
+            f"{mark} evil ".encode() + b"\x1b]0;pwned\x07\x1b[2J\xc2\x9b31m\xe2\x80\xae end",
+            f"{mark} two",
+        ])  # fmt: skip
+        mine = [line for line in engine.logs(name, pod) if line.startswith(mark)]
+        assert mine[0] == f"{mark} one" and mine[2] == f"{mark} two", mine
+        evil = mine[1]
+        assert evil.endswith(" end") and "\u202e" not in evil
+        assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in evil), repr(evil)
+        assert list(engine.logs(name, pod, tail_lines=1)) == [f"{mark} two"]
+        assert list(engine.logs(name, pod, tail_lines=0)) == []
+        with pytest.raises(EngineError, match="no container 'nope'.*: c"):
+            engine.logs(name, pod, "nope")
+        with pytest.raises(EngineError, match="not one of"):
+            engine.logs(name, ResourceKey("", "Pod", namespace, "stray"))
+
+        stream = engine.logs(name, pod, follow=True, tail_lines=0)
+        seen: list[str] = []
+        arrived = threading.Event()
+
+        def follow() -> None:
+            for line in stream:
+                seen.append(line)
+                if "followed" in line:
+                    arrived.set()
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        # appended until seen: the follow may connect after the first append
+        wait_for(lambda: append_pod_log(directory, [f"{mark} followed"]) or arrived.wait(2),
+                 timeout=60, what="a followed line through Argo CD")  # fmt: skip
+        stream.close()
+        reader.join(timeout=30)
+        assert not reader.is_alive(), "close() did not end the follow"
+        assert not [line for line in seen if line in (f"{mark} one", f"{mark} two")], seen
+
+
+def test_server_delete_resource_of_the_app_only(
+    sandbox: Any, server: Server, apps: list[str], namespace: str, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a/all.yaml": dump_all([cm("keep"), cm("gone")]),
+                                         "b/all.yaml": dump_all([cm("other")])})  # fmt: skip
+    url = f"file://{repo.working_tree_dir}"
+    one = create_app(sandbox.kubeconfig, apps, application(unique("del"), url, "a", namespace))
+    two = create_app(sandbox.kubeconfig, apps, application(unique("oth"), url, "b", namespace))
+    gone = ResourceKey("", "ConfigMap", namespace, "gone")
+    other = ResourceKey("", "ConfigMap", namespace, "other")
+
+    def exists(cm_name: str) -> bool:
+        done = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "configmap", cm_name,
+                       check=False)  # fmt: skip
+        return done.returncode == 0
+
+    with backend(server.target()) as engine:
+        wait_for(lambda: {one, two} <= set(engine.app_names()), timeout=TIMEOUT, what="apps")
+        synced(engine, one)
+        synced(engine, two)
+        assert exists("gone") and exists("other")
+
+        # read-only (the admin token behind it): refused, nothing sent
+        with RecordingProxy(server.port) as proxy:
+            target = server.target("ci", port=proxy.port)
+            with backend(target, read_only_policy=ReadOnlyPolicy(flag=True)) as ro:
+                wait_for(lambda: one in ro.app_names(), timeout=TIMEOUT, what="read-only list")
+                with pytest.raises(ReadOnlyError):
+                    ro.delete_resource(one, gone)
+                recorded = proxy.recorded()
+        assert {m for m, _ in recorded} == {"GET"}, recorded
+        assert exists("gone")
+
+        # another app's object: refused by us before sending, and by Argo CD itself
+        with pytest.raises(EngineError, match="not one of"):
+            engine.delete_resource(one, other)
+        with pytest.raises(EngineError, match=f"delete {other.display} of {one}"):
+            engine._actions.delete_resource(one, other, "v1")
+        assert exists("other")
+
+        # a view-only account: Argo CD's RBAC refuses, in words
+        with backend(server.target("viewer")) as viewer:
+            wait_for(lambda: one in viewer.app_names(), timeout=TIMEOUT, what="viewer's list")
+            wait_for(lambda: bool(viewer.snapshot().by_name[one].resources), timeout=TIMEOUT,
+                     what="the viewer's resources")  # fmt: skip
+            with pytest.raises(EngineError, match=rf"refused to delete .*{one}: permission") as e:
+                viewer.delete_resource(one, gone)
+            assert e.value.title == "Permission denied"
+        assert exists("gone")
+
+        done = engine.delete_resource(one, gone)
+        assert "gone" in done
+        wait_for(lambda: not exists("gone"), timeout=60, what="the ConfigMap deleted by Argo CD")
+        assert exists("keep") and exists("other")
