@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.server_actions import ServerActions
+from gitops_tui.argocd.server_appsets import server_appset_apply, server_appset_preview
 from gitops_tui.argocd.server_client import (
     ServerApiError,
     ServerClient,
@@ -47,6 +48,8 @@ from gitops_tui.argocd.server_logs import open_server_logs
 from gitops_tui.argocd.server_views import ServerViews, TreeView
 from gitops_tui.argocd.status import app_snapshot, history_entries, text
 from gitops_tui.engine.api import (
+    AppSetApplied,
+    AppSetPreview,
     AppSnapshot,
     ClusterState,
     EngineError,
@@ -474,6 +477,15 @@ class ArgoCDServerBackend:
         self._known(app, pod)
         options = LogOptions(container, follow, previous, since_seconds, tail_lines)
         return open_server_logs(self._client, app, pod, options)
+
+    def appset_preview(self, name: str) -> AppSetPreview:
+        with self._lock:
+            apps = list(self._apps.values())
+        return server_appset_preview(self._client, name, apps)
+
+    def appset_apply(self, name: str) -> AppSetApplied:
+        self._check(f"appset apply {name}")
+        return server_appset_apply(name)
 
     def delete_resource(self, app: str, key: ResourceKey) -> str:
         """Argo CD's ``DELETE .../resource`` of one object of the app's tree (the server
