@@ -641,8 +641,10 @@ def test_server_appset_preview_is_what_the_controller_reports(
                 "spec": {
                     "project": "default",
                     "source": {"repoURL": "file:///nowhere", "path": "x"},
-                    "destination": {"server": "https://kubernetes.default.svc",
-                                    "namespace": namespace},  # fmt: skip
+                    "destination": {
+                        "server": "https://kubernetes.default.svc",
+                        "namespace": namespace,
+                    },  # fmt: skip
                 },
             },
         },
