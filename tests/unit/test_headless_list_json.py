@@ -79,7 +79,11 @@ def test_parent_cluster_and_automation_are_listed() -> None:
     }
 
     assert apps["legacy-batch"]["parent"] == ODD
-    assert apps["legacy-batch"]["parentRef"] == {"kind": "ApplicationSet", "name": ODD}
+    assert apps["legacy-batch"]["parentRef"] == {
+        "kind": "ApplicationSet",
+        "name": ODD,
+        "parentRef": None,
+    }
     assert apps["legacy-batch"]["cluster"] == {
         "context": "edge-1",
         "server": "https://edge-1.example.com:6443",
