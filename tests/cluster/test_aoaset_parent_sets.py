@@ -188,3 +188,26 @@ def test_hostile_sets_in_a_parent_get_a_condition_and_generate_nothing(
             lambda: engine.snapshot().by_name[f"{namespace}-other"].sync == SyncStatus.SYNCED,
             what="the other app Synced",
         )
+
+
+def test_a_restart_restores_the_sets_of_the_parents_last_sync(sandbox, namespace, tmp_path) -> None:
+    repo = make_repo(tmp_path / "repo", {"a/cm.yaml": dump_all([cm("a-cm")])})
+    url = f"file://{repo.working_tree_dir}"
+    the_set = f"{namespace}-set"
+    commit(
+        repo,
+        {
+            "parent/set.yaml": dump_all(
+                [list_set(the_set, url, namespace, [{"env": "x", "path": "a"}])]
+            )
+        },
+        "the parent renders one ApplicationSet",
+    )
+    parent = application(namespace, url, "parent", namespace)
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent]) as engine:
+        sync(engine, namespace)
+        wait_for(lambda: generated(engine, the_set) == {f"{the_set}-x"}, what="the set's app")
+    # as child Applications are: the last successful sync of the parent counts at start-up
+    with running_engine(sandbox.kubeconfig, tmp_path, [parent]) as engine:
+        wait_for(lambda: generated(engine, the_set) == {f"{the_set}-x"}, what="the set restored")
+        assert sets_of(engine)[the_set].parent == namespace
