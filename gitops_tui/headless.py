@@ -27,7 +27,10 @@ new keys may be added, none renamed or removed)::
     parent                         the parent's name (App of Apps parent or
                                    ApplicationSet), or null
     parentRef                      {kind, name} of the parent: kind "Application"
-                                   (App of Apps) or "ApplicationSet"; null for none
+                                   (App of Apps) or "ApplicationSet"; null for none.
+                                   For kind "ApplicationSet" it also holds the set's
+                                   own parentRef: {kind "Application", name} of the
+                                   App of Apps parent that renders the set, or null
     automated                      {enabled, prune, selfHeal} (spec.syncPolicy.automated)
     automation                     null, or what holds automated sync back:
                                    {kind, message, attempt, nextAt}; kind is
@@ -132,11 +135,14 @@ def error(message: str) -> None:
 
 
 def app_to_json(
-    app: AppSnapshot, clusters: Mapping[str, ClusterState] | None = None
+    app: AppSnapshot,
+    clusters: Mapping[str, ClusterState] | None = None,
+    set_parents: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ``list --output json`` shape (Argo CD's status vocabulary; see the module doc).
 
-    ``clusters``: the fleet's cluster states by kube context, for the resolved server.
+    ``clusters``: the fleet's cluster states by kube context, for the resolved server;
+    ``set_parents``: the App of Apps parent of each ApplicationSet that has one.
     """
     context = app.destination.context or None
     cluster = (clusters or {}).get(context) if context else None
@@ -162,7 +168,7 @@ def app_to_json(
             "reachable": cluster.reachable if cluster is not None else None,
         },
         "parent": app.parent,
-        "parentRef": {"kind": app.parent_kind, "name": app.parent} if app.parent else None,
+        "parentRef": _parent_ref(app, set_parents or {}),
         "automated": {"enabled": app.automated, "prune": app.auto_prune, "selfHeal": app.self_heal},
         "automation": _automation_json(app.automation) if app.automation else None,
         "syncOptions": list(app.sync_options),
@@ -221,13 +227,24 @@ def _table(rows: list[list[str]], out: SafeOutput) -> None:
         out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
 
 
+def _parent_ref(app: AppSnapshot, set_parents: Mapping[str, str]) -> dict[str, Any] | None:
+    if not app.parent:
+        return None
+    ref: dict[str, Any] = {"kind": app.parent_kind, "name": app.parent}
+    if app.parent_kind == "ApplicationSet":
+        above = set_parents.get(app.parent)
+        ref["parentRef"] = {"kind": "Application", "name": above} if above else None
+    return ref
+
+
 def cmd_list(engine: HeadlessEngine, *, output: str, out: TextIO | SafeOutput = sys.stdout) -> int:
     out = safe_output(out)
     snapshot = engine.snapshot()
     apps = snapshot.apps
     if output == "json":
         clusters = {c.name: c for c in snapshot.clusters}
-        json.dump([app_to_json(a, clusters) for a in apps], out, indent=2)
+        set_parents = {s.name: s.parent for s in snapshot.appsets if s.parent}
+        json.dump([app_to_json(a, clusters, set_parents) for a in apps], out, indent=2)
         out.write("\n")
         return EXIT_OK
     rows = [["NAME", "PROJECT", "SYNC", "HEALTH", "REVISION", "DESTINATION", "CONDITIONS"]]

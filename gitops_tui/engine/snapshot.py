@@ -177,6 +177,7 @@ class AppSetSnapshot:
     applications: tuple[str, ...] = ()  # its apps now, sorted
     skipped: tuple[str, ...] = ()
     generated_at: float = 0.0
+    parent: str = ""  # the App of Apps parent that renders it ("" for a set from a file)
 
 
 @dataclass(frozen=True, slots=True)

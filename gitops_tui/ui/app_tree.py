@@ -88,12 +88,21 @@ def tree_rows(
     reverse: bool = False,
     collapsed: Collection[str] = frozenset(),
     sets: Sequence[str] = (),
+    set_parents: Mapping[str, str] | None = None,
 ) -> list[TreeRow]:
     """``apps`` (the shown ones) in tree order; ``by_name`` is the whole fleet (for ancestors);
-    ``sets``: the shown ApplicationSets' row keys (``set_key``), roots before the apps."""
+    ``sets``: the shown ApplicationSets' row keys (``set_key``), roots before the apps,
+    except a set an App of Apps parent renders (``set_parents``: set key -> app), which
+    comes first under that app (or its nearest shown ancestor)."""
     ordered = sorted(apps, key=sort_key, reverse=reverse)
     shown = {app.name for app in ordered} | set(sets)
-    children: dict[str | None, list[str]] = {None: sorted(sets, reverse=reverse)}
+    children: dict[str | None, list[str]] = {None: []}
+    for key in sorted(sets, reverse=reverse):
+        above = (set_parents or {}).get(key)
+        if above is not None and above not in shown:
+            app = by_name.get(above)
+            above = nearest_shown_ancestor(app, shown, by_name) if app is not None else None
+        children.setdefault(above, []).append(key)
     for app in ordered:  # siblings keep the sort order
         children.setdefault(nearest_shown_ancestor(app, shown, by_name), []).append(app.name)
 

@@ -127,7 +127,11 @@ def test_git_directories_set_apps_sync_and_list_names_the_set(sandbox, namespace
         listed = {a["name"]: a for a in json.loads(out.getvalue())}
         config = yaml.safe_load(sandbox.kubeconfig.read_text())
         for name in apps:
-            assert listed[name]["parentRef"] == {"kind": "ApplicationSet", "name": namespace}
+            assert listed[name]["parentRef"] == {
+                "kind": "ApplicationSet",
+                "name": namespace,
+                "parentRef": None,
+            }
             assert listed[name]["cluster"]["context"] == config["current-context"]
             assert listed[name]["cluster"]["reachable"] is True
 

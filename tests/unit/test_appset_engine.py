@@ -165,7 +165,11 @@ def test_a_set_file_generates_apps_whose_parent_is_the_set(tmp_path: Path, repo:
         engine.wait_until_compared(timeout=30)
         cmd_list(engine, output="json", out=out)
         listed = {a["name"]: a for a in json.loads(out.getvalue())}
-        assert listed["a"]["parentRef"] == {"kind": "ApplicationSet", "name": "fleet"}
+        assert listed["a"]["parentRef"] == {
+            "kind": "ApplicationSet",
+            "name": "fleet",
+            "parentRef": None,
+        }
         assert listed["a"]["parent"] == "fleet" and listed["plain"]["parentRef"] is None
 
 

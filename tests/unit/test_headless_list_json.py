@@ -5,13 +5,15 @@ The real engine's App of Apps listing is in ``tests/cluster/test_app_of_apps.py`
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
-from fake_engine import FakeEngine
+from fake_appsets import SAMPLE_APPSETS, SET, appset_apps
+from fake_engine import FakeEngine, sample_apps
 from helpers import application
 
 from gitops_tui import headless
@@ -79,7 +81,11 @@ def test_parent_cluster_and_automation_are_listed() -> None:
     }
 
     assert apps["legacy-batch"]["parent"] == ODD
-    assert apps["legacy-batch"]["parentRef"] == {"kind": "ApplicationSet", "name": ODD}
+    assert apps["legacy-batch"]["parentRef"] == {
+        "kind": "ApplicationSet",
+        "name": ODD,
+        "parentRef": None,
+    }
     assert apps["legacy-batch"]["cluster"] == {
         "context": "edge-1",
         "server": "https://edge-1.example.com:6443",
@@ -205,3 +211,14 @@ def test_a_destination_that_no_longer_resolves_lists_no_cluster(tmp_path: Path) 
         assert "matches no kubeconfig context" in listed["conditions"][0]["message"]
     finally:
         engine.close()
+
+
+def test_a_set_rendered_by_a_parent_app_names_that_app() -> None:
+    nested = dataclasses.replace(SAMPLE_APPSETS[0], parent="frontend")
+    apps = listing(FakeEngine(sample_apps() + appset_apps(), appsets=(nested,)))
+    assert apps["edge-a"]["parent"] == SET
+    assert apps["edge-a"]["parentRef"] == {
+        "kind": "ApplicationSet",
+        "name": SET,
+        "parentRef": {"kind": "Application", "name": "frontend"},
+    }

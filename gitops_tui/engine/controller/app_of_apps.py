@@ -1,5 +1,8 @@
 """App of Apps: Application objects inside an app's manifests become child apps.
 
+ApplicationSet objects a parent renders are handled the same way: syncing the
+parent registers them as sets (``application_sets``) whose parent is the app.
+
 A parent renders ``argoproj.io/v1alpha1`` ``Application`` documents. Syncing the
 parent registers them as apps of their own (compared, shown, synced like any
 other), updates changed ones, and with prune removes those Git no longer lists.
@@ -25,6 +28,23 @@ from gitops_tui.engine.model import (
 def is_application(obj: Manifest) -> bool:
     key = ResourceKey.of(obj)
     return key.group == APPLICATION_GROUP and key.kind == APPLICATION_KIND
+
+
+APPLICATIONSET_KIND = "ApplicationSet"
+
+
+def is_applicationset(obj: Manifest) -> bool:
+    key = ResourceKey.of(obj)
+    return key.group == APPLICATION_GROUP and key.kind == APPLICATIONSET_KIND
+
+
+def split_sets(manifests: Iterable[Manifest]) -> tuple[list[Manifest], list[Manifest]]:
+    """(other objects, ApplicationSet documents)."""
+    others: list[Manifest] = []
+    sets: list[Manifest] = []
+    for obj in manifests:
+        (sets if is_applicationset(obj) else others).append(obj)
+    return others, sets
 
 
 def split_children(manifests: Iterable[Manifest]) -> tuple[list[Manifest], list[Manifest]]:

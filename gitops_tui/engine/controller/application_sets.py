@@ -15,6 +15,12 @@ server = its cluster's URL); the ``git`` generators read through the engine's
 fleet refresh and every repository poll interval (fetching first), one run at a
 time. An app of the same name defined elsewhere (a file, an App of Apps parent,
 another set) is never touched: it is a condition on the set.
+
+Sets rendered by an App of Apps parent: as for its child Applications, syncing the
+parent registers the ApplicationSet documents it renders (``register_from_app``;
+with prune, sets it no longer renders go, with their apps), origin ``app:PARENT``;
+they are then generated like the sets of files, with the same bounds. A name
+already taken by another set is the parent's problem, not a second set.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from gitops_tui.engine.app.applicationset import (
     InvalidApplicationSet,
     generate_all,
     load_applicationset_files,
+    parse_applicationset,
     plan,
     preview_of,
 )
@@ -50,7 +57,7 @@ from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
 from gitops_tui.engine.errors import EngineError
-from gitops_tui.engine.model import Condition
+from gitops_tui.engine.model import Condition, Manifest
 from gitops_tui.engine.snapshot import AppSetSnapshot
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.sync.history import HistoryStore
@@ -59,6 +66,7 @@ log = logging.getLogger(__name__)
 
 KIND = "ApplicationSet"
 CONFLICT = "ErrorOccurred"
+MAX_SETS_PER_APP = 100  # ApplicationSet documents one parent app may register
 
 
 @dataclass
@@ -71,6 +79,7 @@ class SetRecord:
     generated_at: float = 0.0
     children: set[str] = field(default_factory=set)
     done: tuple[str, ...] = ()  # what the last run changed ("created a")
+    parent: str = ""  # the App of Apps parent that renders it
 
     def snapshot(self) -> AppSetSnapshot:
         appset = self.appset
@@ -85,6 +94,7 @@ class SetRecord:
             applications=tuple(sorted(self.children)),
             skipped=self.skipped,
             generated_at=self.generated_at,
+            parent=self.parent,
         )
 
 
@@ -128,7 +138,9 @@ class ApplicationSets:
         self._stopped = stopped
         self._interval = poll_interval_s
         self._run_lock = threading.Lock()  # one generation at a time
+        self._parent_problems: dict[str, list[str]] = {}
         self.sets: dict[str, SetRecord] = {}
+        self._from_apps: dict[str, dict[str, Manifest]] = {}  # parent -> set name -> document
         self.runs = 0  # finished generation runs (tests wait on it)
 
     def snapshots(self) -> tuple[AppSetSnapshot, ...]:
@@ -155,13 +167,81 @@ class ApplicationSets:
         while not self._stopped.wait(self._interval):
             self.reconcile(fetch=True)
 
+    def register_from_app(self, parent: str, docs: list[Manifest], prune: bool) -> list[str]:
+        """The ApplicationSet documents ``parent`` renders, after its sync: added and
+        updated (with prune, those it no longer renders removed), then generated.
+        Returns the parent's problems (names taken elsewhere, too many sets)."""
+        problems: list[str] = []
+        wanted: dict[str, Manifest] = {}
+        for doc in docs:
+            name = str((doc.get("metadata") or {}).get("name") or "")
+            if len(wanted) >= MAX_SETS_PER_APP:
+                problems.append(
+                    f"app {parent!r} renders more than {MAX_SETS_PER_APP} ApplicationSets: "
+                    "the rest are not registered"
+                )
+                break
+            if name in wanted:
+                problems.append(f"ApplicationSet {name!r} is rendered twice; the first counts")
+                continue
+            wanted[name] = doc
+        with self._table.lock:
+            current = {} if prune else dict(self._from_apps.get(parent, {}))
+            current.update(wanted)
+            if current:
+                self._from_apps[parent] = current
+            else:
+                self._from_apps.pop(parent, None)
+            state = self._table.states.get(parent)
+            if state is not None:
+                state.has_sets = bool(current)
+        self.reconcile()
+        with self._table.lock:
+            problems.extend(self._parent_problems.get(parent, ()))
+        return problems
+
+    def _load(self) -> list[ApplicationSet | InvalidApplicationSet]:
+        """The sets of the files, then those parent apps render (a name once only)."""
+        appsets = (
+            load_applicationset_files(self._paths, beside_applications=True) if self._paths else []
+        )
+        seen = {a.name: a.origin for a in appsets}
+        problems: dict[str, list[str]] = {}
+        with self._table.lock:
+            # a parent that is gone (pruned by its own parent, its file removed) renders nothing
+            for parent in [p for p in self._from_apps if p not in self._table.states]:
+                del self._from_apps[parent]
+            from_apps = {p: dict(docs) for p, docs in self._from_apps.items()}
+        for parent, docs in sorted(from_apps.items()):
+            for name, doc in docs.items():
+                origin = f"app:{parent}"
+                if name in seen:
+                    problems.setdefault(parent, []).append(
+                        f"ApplicationSet {name!r} is already defined by {seen[name]}: "
+                        "not registered again"
+                    )
+                    continue
+                seen[name] = origin
+                appsets.append(parse_applicationset(doc, origin))
+        with self._table.lock:
+            self._parent_problems = problems
+        return appsets
+
+    def _parent_of(self, appset: ApplicationSet | InvalidApplicationSet) -> str:
+        origin = appset.origin
+        if origin.startswith("app:"):
+            parent = origin.removeprefix("app:")
+            if appset.name in self._from_apps.get(parent, {}):
+                return parent
+        return ""
+
     def reconcile(self, *, fetch: bool = False) -> None:
         """Read the sets, generate, and bring each set's apps in line with its policy."""
-        if not self._paths or self._stopped.is_set():
+        if (not self._paths and not self._from_apps and not self.sets) or self._stopped.is_set():
             return
         with self._run_lock:
             try:
-                appsets = load_applicationset_files(self._paths, beside_applications=True)
+                appsets = self._load()
                 results = generate_all(appsets, self._inputs(fetch=fetch))
             except Exception:  # never let a run kill its thread; the next run tries again
                 log.exception("ApplicationSet generation failed")
@@ -175,8 +255,8 @@ class ApplicationSets:
             self.runs += 1
 
     def _generate_one(self, name: str) -> Generated:
-        """Set ``name`` read from the files and generated now (fetching first)."""
-        appsets = load_applicationset_files(self._paths, beside_applications=True)
+        """Set ``name`` read from the files (or its parent app) and generated now (fetching first)."""
+        appsets = self._load()
         found = [a for a in appsets if a.name == name]
         if not found:
             known = ", ".join(sorted(a.name for a in appsets)) or "none"
@@ -288,6 +368,7 @@ class ApplicationSets:
                     current = self.sets[generated.name] = SetRecord(generated.appset)
                 record = current
                 record.appset = generated.appset
+                record.parent = self._parent_of(generated.appset)
                 record.generated_at = now
                 record.done = ()
                 if not isinstance(generated.appset, ApplicationSet):

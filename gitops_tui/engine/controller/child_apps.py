@@ -30,9 +30,19 @@ class ChildApps:
         self._history = history
         self._render = render  # schedule a fetch and render of a (new or changed) app
         self._apps_changed = apps_changed
+        # ApplicationSets the parent renders: (parent, documents, prune) -> problems
+        self.register_sets: Callable[[str, list[Manifest], bool], list[str]] | None = None
 
-    def register(self, parent: str, docs: list[Manifest], *, prune: bool) -> None:
-        """Register, update and (with prune) remove the child apps ``parent`` declares."""
+    def register(
+        self,
+        parent: str,
+        docs: list[Manifest],
+        *,
+        prune: bool,
+        sets: list[Manifest] | None = None,
+    ) -> None:
+        """Register, update and (with prune) remove the child apps ``parent`` declares,
+        and the ApplicationSets it renders (``sets``) likewise."""
         states = self._table.states
 
         def owner_of(name: str) -> str | None:
@@ -79,6 +89,13 @@ class ChildApps:
                 if removed is not None:
                     self._table.forget_desired(name)
             pstate.child_problems = [*plan.cycles, *plan.conflicts]
+        set_problems = (
+            self.register_sets(parent, list(sets or ()), prune)
+            if self.register_sets is not None
+            else []
+        )
+        with self._table.lock:
+            pstate.child_problems = [*plan.cycles, *plan.conflicts, *set_problems]
             pstate.snapshot = self._publisher.app_snapshot(pstate)
         if changed or plan.remove:
             self._apps_changed.set()

@@ -209,6 +209,7 @@ class Engine:
             poll_interval_s=options.repo_poll_interval_s,
         )
         self.publisher.appsets = self._appsets
+        children.register_sets = self.application_sets.register_from_app
         self.app_files.after_reload = self.application_sets.reconcile
         self.cluster_apps = (
             ClusterApps(
@@ -251,6 +252,7 @@ class Engine:
             spawn(self._watch_kubeconfig, "kubeconfig")
         if options.app_paths and options.watch:
             spawn(self.app_files.watch, "app-files")
+        if options.watch:  # sets of files and sets parent apps render
             spawn(self.application_sets.poll, "appset-poller")
         self.application_sets.reconcile()  # generated apps are there from the start
         for name in list(self.table.states):

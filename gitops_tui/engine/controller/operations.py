@@ -320,8 +320,9 @@ class Operations:
         ):
             with self._table.lock:
                 docs = list(state.child_docs)
-            if docs or state.children:
-                self._children.register(app.name, docs, prune=final.prune)
+                sets = list(state.set_docs)
+            if docs or sets or state.children or state.has_sets:
+                self._children.register(app.name, docs, prune=final.prune, sets=sets)
         with self._table.lock:
             state.operation = final
             if not final.dry_run:

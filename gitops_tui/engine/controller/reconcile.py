@@ -13,7 +13,13 @@ from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.app.projects import app_violations, kind_permitted
 from gitops_tui.engine.cache.cluster import BASELINE_KINDS, ClusterConnection
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
-from gitops_tui.engine.controller.app_of_apps import split_children
+from gitops_tui.engine.controller.app_of_apps import (
+    APPLICATIONSET_KIND,
+    is_application,
+    is_applicationset,
+    split_children,
+    split_sets,
+)
 from gitops_tui.engine.controller.child_apps import ChildApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.options import EngineOptions
@@ -168,16 +174,17 @@ class Reconciler:
             or not isinstance(app, Application)
         ):
             return
-        docs = state.child_docs
+        docs, sets = state.child_docs, state.set_docs
         if state.generated is None or last.revision != state.generated.revision:
             try:
                 revisions = resolve_revisions(
                     app, self._repos, refresh=False, override=last.revision
                 )
-                docs = split_children(self.generate(app, revisions).manifests)[1]
+                others, docs = split_children(self.generate(app, revisions).manifests)
+                sets = split_sets(others)[1]
             except SourceError:
                 return
-        self._children.register(app.name, list(docs), prune=False)
+        self._children.register(app.name, list(docs), prune=False, sets=list(sets))
 
     # ------------------------------------------------------------------ compare
     def compare(self, state: AppState) -> None:
@@ -202,10 +209,17 @@ class Reconciler:
                 return
         state.project_problems = []
         others, child_docs = split_children(generated.manifests)
-        # without the Application CRD, child apps live only in gitops-tui (not in the cluster)
+        others, set_docs = split_sets(others)
+        # without the Application (ApplicationSet) CRD, child apps (sets) live only in
+        # gitops-tui (not in the cluster)
         has_crd = conn.discovery.lookup(APPLICATION_GROUP, APPLICATION_KIND) is not None
+        has_set_crd = conn.discovery.lookup(APPLICATION_GROUP, APPLICATIONSET_KIND) is not None
         desired, unknown = prepare_desired(
-            list(generated.manifests) if has_crd else others,
+            [
+                o
+                for o in generated.manifests
+                if (has_crd or not is_application(o)) and (has_set_crd or not is_applicationset(o))
+            ],
             conn,
             app=app.name,
             namespace=app.destination.namespace,
@@ -225,8 +239,9 @@ class Reconciler:
             state.desired = desired
             state.unknown_kinds = unknown
             state.child_docs = child_docs
+            state.set_docs = set_docs
             state.refused_kinds = refused
-        if child_docs and not state.children_restored:
+        if (child_docs or set_docs) and not state.children_restored:
             state.children_restored = True
             self.restore_children(state)
         signature = (

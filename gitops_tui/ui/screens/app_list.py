@@ -24,6 +24,7 @@ from gitops_tui.ui.app_tree import (
     flat_rows,
     has_structure,
     name_cell,
+    set_key,
     set_name,
     tree_rows,
 )
@@ -283,6 +284,7 @@ class AppListScreen(GitOpsScreen[None]):
                 reverse=self.sort_reverse,
                 collapsed=self.collapsed,
                 sets=shown_sets(fleet.appsets, shown, filtering=self.app_filter.active),
+                set_parents={set_key(s.name): s.parent for s in fleet.appsets if s.parent},
             )
             indent = has_structure(rows)
         else:
