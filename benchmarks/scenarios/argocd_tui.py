@@ -177,7 +177,6 @@ async def _measure(
 ) -> dict[str, Any]:
     from gitops_tui.argocd.backend import ArgoCDBackend, ArgoCDOptions
     from gitops_tui.ui.app import GitOpsApp
-    from gitops_tui.ui.widgets.tables import KeyedTable
 
     backend = ArgoCDBackend(ArgoCDOptions(namespace=namespace, kubeconfig=Path(kubeconfig)))
     backend.probe()
@@ -192,7 +191,7 @@ async def _measure(
     result: dict[str, Any] = {"apps": n, "backend": "argocd"}
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("#apps", KeyedTable)
+        table: Any = app.screen.query_one("#apps")  # as scenario 7: any app table
         probe = ScreenProbe(app)
         result["rss_before_data_mib"] = proc_status_kib("VmRSS") / 1024
         probe.arm(lambda: table.row_count >= n)

@@ -26,14 +26,9 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.actions import AppActions
 from gitops_tui.argocd.inspect import ArgoCDInspector
-from gitops_tui.argocd.status import (
-    app_snapshot,
-    destination,
-    history_entries,
-    is_in_cluster,
-    text,
-)
-from gitops_tui.argocd.tree import LiveTree, LiveView, live_keys
+from gitops_tui.argocd.snapcache import SnapshotCache, app_live_keys, tree_inputs
+from gitops_tui.argocd.status import destination, history_entries, is_in_cluster, text
+from gitops_tui.argocd.tree import LiveTree, LiveView
 from gitops_tui.argocd.watch import Watcher
 from gitops_tui.engine.api import (
     AppSetApplied,
@@ -135,6 +130,11 @@ class ArgoCDBackend:
         self._cluster_error = ""
         self._generation = 0
         self._fleet = FleetSnapshot.build(0, [], read_only=self._read_only)
+        self._cache = SnapshotCache(  # only the apps whose inputs changed are rebuilt
+            origin=f"argocd:{options.namespace}",
+            in_cluster_context=self._context or "",
+            read_only=self._read_only,
+        )
         self._subscribers: list[Callable[[FleetSnapshot], None]] = []
         self._threads: list[threading.Thread] = []
         ns = path_segment("namespace", options.namespace)
@@ -245,12 +245,15 @@ class ArgoCDBackend:
             return
         app = str(obj["metadata"]["name"])
         with self._lock:
+            old = self._apps.get(app)
             if kind == "DELETED":
                 self._apps.pop(app, None)
             elif app in self._apps or len(self._apps) < MAX_APPS:
                 self._apps[app] = obj
             self._cluster_error = ""
-        self._changed(tree=kind != "MODIFIED" or _resources_changed(obj))
+        # the tree is re-read on its period; an event wakes it only when what it reads for
+        # the app may have changed (``tree_inputs``), not on every status write
+        self._changed(tree=old is None or tree_inputs(old) != tree_inputs(obj))
 
     def _sets_listed(self, items: list[Manifest]) -> None:
         with self._lock:
@@ -310,15 +313,13 @@ class ArgoCDBackend:
     def _read_tree(self) -> None:
         with self._lock:
             objs = list(self._apps.values())
-        wanted = []
+        wanted: list[ResourceKey] = []
         for obj in objs:
             spec = obj.get("spec") or {}
             dest = spec.get("destination") or {}
             if not is_in_cluster(destination({"destination": dest}, "")):
                 continue  # another cluster: Argo CD's cluster secret, not our kubeconfig
-            resources = (obj.get("status") or {}).get("resources")
-            if isinstance(resources, list):
-                wanted += live_keys(r for r in resources if isinstance(r, dict))
+            wanted += app_live_keys(obj)
         view = self._tree.read(wanted)
         with self._lock:
             changed = view != self._live
@@ -342,26 +343,15 @@ class ArgoCDBackend:
 
     def _build(self) -> FleetSnapshot:
         with self._lock:
-            objs = list(self._apps.values())
+            by_name = dict(self._apps)
             sets = list(self._sets.values())
             projects = frozenset(self._projects) if self._projects_listed else None
             live = self._live
             error = self._cluster_error
             self._generation += 1
             generation = self._generation
-        origin = f"argocd:{self.options.namespace}"
-        apps = [
-            app_snapshot(
-                obj,
-                origin=origin,
-                in_cluster_context=self._context or "",
-                read_only=self._read_only,
-                projects=projects,
-                live_health=live.health,
-                children=live.children,
-            )
-            for obj in objs
-        ]
+        objs = list(by_name.values())
+        apps = self._cache.snapshots(by_name, projects, live)
         cluster = ClusterState(
             name=self._context or "current context",
             server=self._client.server,
@@ -636,12 +626,6 @@ class ArgoCDBackend:
 
 def _named(obj: Any) -> bool:
     return isinstance(obj, dict) and isinstance((obj.get("metadata") or {}).get("name"), str)
-
-
-def _resources_changed(obj: Manifest) -> bool:
-    # the tree thread re-reads on its own period; a MODIFIED event wakes it only when the
-    # controller has written resources (cheap heuristic: any status.resources present)
-    return bool((obj.get("status") or {}).get("resources"))
 
 
 if TYPE_CHECKING:
