@@ -31,7 +31,7 @@ from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.screens.pod_logs import open_logs_for
 from gitops_tui.ui.screens.resource_verbs import ResourceVerbsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
-from gitops_tui.ui.widgets.diff_view import DiffView
+from gitops_tui.ui.widgets.diff_view import DiffView, whole_app_summary
 from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
@@ -301,8 +301,7 @@ class AppViewScreen(ResourceVerbsScreen):
             modes += f", {len(self.marked)} marked"
         line = Text(f"[{modes}] ", style="bright_black")
         if node is None:
-            modified = sum(1 for d in (self.diffs or {}).values() if d.modified)
-            line.append(f"Whole app: {modified} modified")
+            line.append(whole_app_summary((self.diffs or {}).values()))
         else:
             line.append_text(node_detail(node, glyphs))
         detail.update(line)
