@@ -19,3 +19,21 @@ def test_whole_app_says_missing_and_to_prune_not_modified() -> None:
     both = [diff("c", "a: 2\n", "a: 1\n"), diff("s", "a: 1\n", "a: 1\n"), *missing[:1]]
     assert whole_app_summary(both) == "Whole app: 1 modified, 1 missing"
     assert whole_app_summary([diff("s", "a: 1\n", "a: 1\n")]) == "Whole app: no differences"
+
+
+async def test_help_lists_no_framework_noise() -> None:
+    from fake_engine import FakeEngine
+    from uitest import wait_for
+
+    from gitops_tui.ui.app import GitOpsApp
+    from gitops_tui.ui.screens.help import HelpScreen
+
+    app = GitOpsApp(FakeEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        described = {str(row[2]) for row in app.screen.rows}
+        assert {"Copy selected text", "Scroll Home", "Scroll End"}.isdisjoint(described)
+        assert {"Help", "Diff"} <= described
