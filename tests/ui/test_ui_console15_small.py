@@ -37,3 +37,34 @@ async def test_help_lists_no_framework_noise() -> None:
         described = {str(row[2]) for row in app.screen.rows}
         assert {"Copy selected text", "Scroll Home", "Scroll End"}.isdisjoint(described)
         assert {"Help", "Diff"} <= described
+
+
+def test_the_app_header_hides_empty_fields_and_says_automation_in_words() -> None:
+    from dataclasses import replace
+
+    from fake_engine import payments
+
+    from gitops_tui.engine.api import Destination
+    from gitops_tui.ui.screens.app_view import app_summary
+    from gitops_tui.ui.symbols import UNICODE
+
+    pay = payments().snapshot
+    invalid = replace(
+        pay,
+        project="",
+        revision="",
+        target_revision="",
+        destination=Destination("", "", ""),
+        automated=False,
+        auto_prune=False,
+        self_heal=False,
+    )
+    text = app_summary(invalid, UNICODE).plain
+    assert "rev" not in text and "→" not in text and "project" not in text
+    assert "---" not in text and "auto sync: off" in text
+    full = app_summary(pay, UNICODE).plain
+    assert f"project {pay.project}" in full and "auto sync: on (prune, self-heal)" in full
+    assert (
+        "auto sync: on"
+        in app_summary(replace(pay, auto_prune=False, self_heal=False), UNICODE).plain
+    )

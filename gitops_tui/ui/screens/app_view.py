@@ -25,7 +25,6 @@ from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
-from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.screens.pod_logs import open_logs_for
@@ -41,6 +40,14 @@ COMPACT = 3
 FULL = -1
 
 
+def automation_words(app: AppSnapshot) -> str:
+    """``auto sync: on (prune, self-heal)`` / ``auto sync: off``: the list's ``APH`` in words."""
+    if not app.automated:
+        return "auto sync: off"
+    extras = [word for word, on in (("prune", app.auto_prune), ("self-heal", app.self_heal)) if on]
+    return "auto sync: on" + (f" ({', '.join(extras)})" if extras else "")
+
+
 def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
     """Two lines, never wrapped (cut with an ellipsis): status, revision, destination;
     then project, automation and the source. Health message and automation hold-ups
@@ -51,12 +58,13 @@ def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
     text.append_text(health_text(glyphs, app.health))
     if app.comparing:
         text.append("  (comparing)", style="bright_black")
-    rev = app.short_revision or glyphs.none
-    text.append(f"  rev {rev}")
+    if app.short_revision or app.target_revision:  # an invalid spec has neither: no "rev –"
+        text.append(f"  rev {app.short_revision or glyphs.none}")
     if app.target_revision:
         text.append(f" ({app.target_revision})", style="bright_black")
-    text.append(f"  {glyphs.arrow} {app.destination.label}")
-    text.append(f"\nproject {app.project}  auto {automation_flags(app)}")
+    if app.destination.label:
+        text.append(f"  {glyphs.arrow} {app.destination.label}")
+    text.append("\n" + (f"project {app.project}  " if app.project else "") + automation_words(app))
     source = f"{app.repo_url} {app.path}".strip()
     if source:
         text.append(f"  {source}", style="bright_black")
