@@ -68,3 +68,20 @@ def test_the_app_header_hides_empty_fields_and_says_automation_in_words() -> Non
         "auto sync: on"
         in app_summary(replace(pay, auto_prune=False, self_heal=False), UNICODE).plain
     )
+
+
+async def test_the_prune_dialog_footer_shows_its_own_keys() -> None:
+    from fake_engine import FakeEngine
+    from uitest import screen_text, wait_for
+
+    from gitops_tui.ui.app import GitOpsApp
+    from gitops_tui.ui.modals.prune import PruneModal
+
+    app = GitOpsApp(FakeEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j", "p")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PruneModal) and app.screen.preview is not None
+        )
+        footer = screen_text(app).splitlines()[-1]
+        assert "Cancel" in footer and "Sync" not in footer, footer
