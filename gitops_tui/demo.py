@@ -6,6 +6,8 @@ Application manifests if they were made before (a marker file says so).
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -279,8 +281,23 @@ def prepare_demo(directory: Path | None) -> DemoSetup | None:
         print(f"error: the demo could not be prepared: {exc}", file=sys.stderr)
         return None
     setup = DemoSetup(kubeconfig=kubeconfig, apps_dir=apps_dir, directory=directory)
+    run = program()
+    again = shlex.join(setup.console_argv())
+    print(f"demo ready. Open it again any time with:\n  {run} {again}")
     print(
-        "demo ready. Open it again any time with:\n  gitops-tui " + " ".join(setup.console_argv())
+        f"stop the sandbox with: {run} sandbox down --dir {shlex.quote(str(directory / 'sandbox'))}"
     )
-    print(f"stop the sandbox with: gitops-tui sandbox down --dir {directory / 'sandbox'}")
     return setup
+
+
+def program(argv0: str | None = None) -> str:
+    """How to run this gitops-tui in a printed command that works as printed: ``gitops-tui``
+    when PATH finds this very program, else its absolute path (``make demo`` runs
+    ``.venv/bin/gitops-tui``, which is not on PATH)."""
+    me = Path(sys.argv[0] if argv0 is None else argv0)
+    found = shutil.which("gitops-tui")
+    if found is not None and (me.name != "gitops-tui" or Path(found).resolve() == me.resolve()):
+        return "gitops-tui"
+    if me.name == "gitops-tui" and me.is_file():
+        return shlex.quote(str(me.absolute()))
+    return "gitops-tui"

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 from gitops_tui.engine.api import SyncPreview, SyncRequest
 from gitops_tui.engine.model import ResourceKey
@@ -89,6 +89,7 @@ class PruneModal(GitOpsModal[str | None]):
             )
             yield Input(placeholder=printable(self.app_name), id="prune-confirm", disabled=True)
             yield SafeStatic("esc: cancel", classes="dialog-hint")
+        yield Footer()  # its own keys, not the list's under it
 
     def on_mount(self) -> None:
         box = self.query_one(Input)

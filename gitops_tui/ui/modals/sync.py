@@ -20,6 +20,7 @@ from gitops_tui.engine.api import FleetSnapshot, OperationState, SyncPreview, Sy
 from gitops_tui.engine.model import ConditionType, ResourceKey
 from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
+from gitops_tui.ui.modals.prune import confirm_prompt, deletions
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
@@ -327,10 +328,25 @@ class SyncModal(GitOpsModal[str | None]):
         if not self.ready:
             self.notify("The plan is not ready: wait for it or fix the errors.", severity="warning")
             return
-        if self._argocd_reconciles() and not self.request.dry_run:
-            self._ask_force_local()
+        asks = self._typed_confirmations()
+        if asks:
+            self._ask_typed(asks)
             return
         self._start_sync()
+
+    def _typed_confirmations(self) -> list[str]:
+        """Why the app's name must be typed first: Argo CD reconciles the app, or the sync
+        deletes objects (the prune dialog's rule: every path that deletes asks the same)."""
+        if self.request.dry_run:
+            return []
+        asks = []
+        if self._argocd_reconciles():
+            asks.append(
+                f"Argo CD reconciles {self.app_name}: two engines would fight over its objects."
+            )
+        if self.request.prune and self.preview is not None and deletions(self.preview):
+            asks.append(confirm_prompt(self.app_name, self.preview).rstrip(":") + ".")
+        return asks
 
     def _argocd_reconciles(self) -> bool:
         app = self.gitops.fleet.by_name.get(self.app_name)
@@ -338,16 +354,17 @@ class SyncModal(GitOpsModal[str | None]):
             c.type == ConditionType.MANAGED_BY_ARGOCD for c in app.conditions
         )
 
-    def _ask_force_local(self) -> None:
-        """Argo CD reconciles the app: a local sync only after its name is typed."""
+    def _ask_typed(self, asks: list[str]) -> None:
+        """A sync only after the app's name is typed (see ``_typed_confirmations``)."""
         box = self.query_one("#sync-force-local", Input)
         box.display = True
         box.value = ""
-        self.query_one("#sync-hint", SafeStatic).update(
-            f"Argo CD reconciles {self.app_name}: two engines would fight over its objects. "
-            f"Type the app name ({self.app_name}) and press enter to sync locally anyway, "
-            "esc: cancel"
-        )
+        if not asks[-1].startswith("Type"):  # no deletion: the Argo CD one alone
+            asks.append(
+                f"Type the app name ({self.app_name}) and press enter to sync locally anyway,"
+            )
+        text = " ".join(asks) + " esc: cancel"
+        self.query_one("#sync-hint", SafeStatic).update(text)
         box.focus()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
@@ -358,7 +375,7 @@ class SyncModal(GitOpsModal[str | None]):
             return
         box.display = False
         if self.ready:
-            self._start_sync(force_local=True)
+            self._start_sync(force_local=self._argocd_reconciles())
 
     def _start_sync(self, *, force_local: bool = False) -> None:
         self.starting = True

@@ -25,13 +25,12 @@ from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.filtering import cluster_label
 from gitops_tui.ui.messages import DiffsLoaded, EngineCallFailed
 from gitops_tui.ui.safe import SafeStatic
-from gitops_tui.ui.screens.app_list import automation_flags
 from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
 from gitops_tui.ui.screens.pod_logs import open_logs_for
 from gitops_tui.ui.screens.resource_verbs import ResourceVerbsScreen
 from gitops_tui.ui.symbols import Glyphs, health_text, sync_text
-from gitops_tui.ui.widgets.diff_view import DiffView
+from gitops_tui.ui.widgets.diff_view import DiffView, whole_app_summary
 from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.resource_tree import NodeData, ResourceTree
@@ -39,6 +38,14 @@ from gitops_tui.ui.workers import run_engine_call
 
 COMPACT = 3
 FULL = -1
+
+
+def automation_words(app: AppSnapshot) -> str:
+    """``auto sync: on (prune, self-heal)`` / ``auto sync: off``: the list's ``APH`` in words."""
+    if not app.automated:
+        return "auto sync: off"
+    extras = [word for word, on in (("prune", app.auto_prune), ("self-heal", app.self_heal)) if on]
+    return "auto sync: on" + (f" ({', '.join(extras)})" if extras else "")
 
 
 def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
@@ -51,12 +58,13 @@ def app_summary(app: AppSnapshot, glyphs: Glyphs) -> Text:
     text.append_text(health_text(glyphs, app.health))
     if app.comparing:
         text.append("  (comparing)", style="bright_black")
-    rev = app.short_revision or glyphs.none
-    text.append(f"  rev {rev}")
+    if app.short_revision or app.target_revision:  # an invalid spec has neither: no "rev –"
+        text.append(f"  rev {app.short_revision or glyphs.none}")
     if app.target_revision:
         text.append(f" ({app.target_revision})", style="bright_black")
-    text.append(f"  {glyphs.arrow} {app.destination.label}")
-    text.append(f"\nproject {app.project}  auto {automation_flags(app)}")
+    if app.destination.label:
+        text.append(f"  {glyphs.arrow} {app.destination.label}")
+    text.append("\n" + (f"project {app.project}  " if app.project else "") + automation_words(app))
     source = f"{app.repo_url} {app.path}".strip()
     if source:
         text.append(f"  {source}", style="bright_black")
@@ -301,8 +309,7 @@ class AppViewScreen(ResourceVerbsScreen):
             modes += f", {len(self.marked)} marked"
         line = Text(f"[{modes}] ", style="bright_black")
         if node is None:
-            modified = sum(1 for d in (self.diffs or {}).values() if d.modified)
-            line.append(f"Whole app: {modified} modified")
+            line.append(whole_app_summary((self.diffs or {}).values()))
         else:
             line.append_text(node_detail(node, glyphs))
         detail.update(line)

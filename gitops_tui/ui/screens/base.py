@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.dom import DOMNode
+from textual.events import Key
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -28,6 +29,9 @@ MUTATING_ACTIONS = frozenset(
 )
 """Actions that change a cluster, or only prepare that (marking apps for a fleet sync):
 absent in read-only mode, wherever they are bound."""
+
+REFUSED_VERBS = {"confirm_sync": "sync", "mark": "marking", "clear_marks": "marking"}
+"""How a refused action is named in the read-only notice (default: the action's name)."""
 
 
 def gitops_app(node: DOMNode) -> GitOpsApp:
@@ -58,6 +62,21 @@ class FleetView:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         forward_worker_error(self, event)  # type: ignore[arg-type]
+
+    def on_key(self, event: Key) -> None:
+        """In read-only mode a key bound to a mutating action says why it does nothing, with
+        the notice ``:sync`` gives (the binding itself stays absent from footer and help)."""
+        if not self.gitops.read_only:
+            return
+        chain = self._modal_binding_chain  # type: ignore[attr-defined]
+        for _node, bindings in chain:
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                action = binding.action.rpartition(".")[2].partition("(")[0]
+                if action in MUTATING_ACTIONS:
+                    event.stop()
+                    event.prevent_default()
+                    self.refused(REFUSED_VERBS.get(action, action))
+                    return
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
         """A newer snapshot is shown (called on the UI thread, only after mount)."""

@@ -39,6 +39,23 @@ WIDGET_SCOPES = {
 }
 
 
+FRAMEWORK_NOISE = frozenset(
+    {
+        "copy_text",
+        "scroll_home",
+        "scroll_end",
+        "scroll_left",
+        "scroll_right",
+        "page_left",
+        "page_right",
+        "screenshot",
+        "maximize",
+        "minimize",
+    }
+)
+"""Textual's own actions not worth a help row (our keys for the same action still show)."""
+
+
 def scope_of(node: object) -> tuple[int, str]:
     """(rank, label) of where a binding is defined: this screen, a widget, or global."""
     if isinstance(node, App):
@@ -77,6 +94,8 @@ def help_rows(app: App[object], bindings: Mapping[str, ActiveBinding]) -> dict[s
             continue
         rank, scope = scope_of(active.node)
         mine = ours(active.node, binding)
+        if not mine and binding.action.rpartition(".")[2] in FRAMEWORK_NOISE:
+            continue
         where = (rank, scope, binding.action)
         group = grouped.setdefault(where, ([], binding, mine))
         display = app.get_key_display(binding)

@@ -8,7 +8,7 @@ prefixes and side-by-side columns get a ``-``/``+`` marker.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -337,3 +337,19 @@ class DiffView(ScrollView, can_focus=True):
                 Segment(right_text, base + self._style("add" if added else "context")),
             ]
         )
+
+
+def whole_app_summary(diffs: Iterable[ResourceDiff]) -> str:
+    """``Whole app: 1 modified, 3 missing, 1 to prune``: a create counts as missing, a prune
+    as to prune (both are ``modified`` to the engine), never all as "modified"."""
+    missing = pruned = changed = 0
+    for diff in diffs:
+        if diff.is_create:
+            missing += 1
+        elif diff.is_prune:
+            pruned += 1
+        elif diff.modified:
+            changed += 1
+    counts = [(changed, "modified"), (missing, "missing"), (pruned, "to prune")]
+    parts = [f"{n} {word}" for n, word in counts if n]
+    return "Whole app: " + (", ".join(parts) if parts else "no differences")
