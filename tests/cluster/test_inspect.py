@@ -88,11 +88,16 @@ def test_live_object_and_events_from_the_cluster(sandbox, namespace, tmp_path: P
         rs = wait_for(replica_set, timeout=60, what="the ReplicaSet in the tree")
 
         # the live Deployment: from the API server, managedFields folded, desired beside it
-        live = engine.live_object(namespace, deployment)
+        # the deployment controller writes status after our apply, on its own time (seen
+        # missing once in CI): read again until its entry is there
+        def with_status() -> Any:
+            found = engine.live_object(namespace, deployment)
+            return found if any(e.subresource == "status" for e in found.managed_fields) else None
+
+        live = wait_for(with_status, timeout=60, what="the Deployment's status writer")
         assert live.live is not None and live.desired is not None
         assert "managedFields" not in live.live["metadata"]
         assert {e.manager for e in live.managed_fields} >= {"gitops-tui"}
-        assert any(e.subresource == "status" for e in live.managed_fields)
         assert live.live["metadata"]["uid"] and "status" in live.live
         assert live.desired["spec"]["replicas"] == 1 and "status" not in live.desired
         # a live child: no desired manifest
