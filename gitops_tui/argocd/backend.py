@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.actions import AppActions
+from gitops_tui.argocd.fleet_holder import FleetHolder
 from gitops_tui.argocd.inspect import ArgoCDInspector
 from gitops_tui.argocd.snapcache import SnapshotCache, app_live_keys, tree_inputs
 from gitops_tui.argocd.status import destination, history_entries, is_in_cluster, text
@@ -37,10 +38,8 @@ from gitops_tui.engine.api import (
     EngineError,
     FleetSnapshot,
     HistoryEntry,
-    OperationState,
     SyncPreview,
     SyncRequest,
-    Unsubscribe,
 )
 from gitops_tui.engine.app.applicationset.controller_status import (
     appset_snapshot,
@@ -104,7 +103,7 @@ DELETE_UNAVAILABLE = (
 )
 
 
-class ArgoCDBackend:
+class ArgoCDBackend(FleetHolder):
     """The console's engine when Argo CD does the work."""
 
     def __init__(self, options: ArgoCDOptions) -> None:
@@ -385,21 +384,6 @@ class ArgoCDBackend:
     def read_only(self) -> bool:
         return self._read_only
 
-    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def snapshot(self) -> FleetSnapshot:
-        with self._lock:
-            return self._fleet
-
     def app_names(self) -> list[str]:
         with self._lock:
             return sorted(self._apps)
@@ -442,21 +426,6 @@ class ArgoCDBackend:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._lock.wait(min(left, 0.5))
-
-    def wait_for_operation(
-        self, app: str, op_id: str, timeout: float = 600.0
-    ) -> OperationState | None:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                snap = self._fleet.by_name.get(app)
-                op = snap.operation if snap is not None else None
-                if op is not None and op.id == op_id and op.phase.done:
-                    return op
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
                 self._lock.wait(min(left, 0.5))
 
     def history(self, app: str) -> list[HistoryEntry]:

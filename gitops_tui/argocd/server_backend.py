@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
+from gitops_tui.argocd.fleet_holder import FleetHolder
 from gitops_tui.argocd.server_actions import ServerActions
 from gitops_tui.argocd.server_appsets import server_appset_apply, server_appset_preview
 from gitops_tui.argocd.server_client import (
@@ -55,10 +56,8 @@ from gitops_tui.engine.api import (
     EngineError,
     FleetSnapshot,
     HistoryEntry,
-    OperationState,
     SyncPreview,
     SyncRequest,
-    Unsubscribe,
 )
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
@@ -87,7 +86,7 @@ class ServerOptions:
     stream_idle_s: float = 300.0
 
 
-class ArgoCDServerBackend:
+class ArgoCDServerBackend(FleetHolder):
     """The console's engine when Argo CD's API server is the way in."""
 
     def __init__(self, options: ServerOptions) -> None:
@@ -327,21 +326,6 @@ class ArgoCDServerBackend:
     def read_only(self) -> bool:
         return self._read_only
 
-    def subscribe(self, callback: Callable[[FleetSnapshot], None]) -> Unsubscribe:
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def snapshot(self) -> FleetSnapshot:
-        with self._lock:
-            return self._fleet
-
     def app_names(self) -> list[str]:
         with self._lock:
             return sorted(self._apps)
@@ -368,21 +352,6 @@ class ArgoCDServerBackend:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._lock.wait(min(left, 0.5))
-
-    def wait_for_operation(
-        self, app: str, op_id: str, timeout: float = 600.0
-    ) -> OperationState | None:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                snap = self._fleet.by_name.get(app)
-                op = snap.operation if snap is not None else None
-                if op is not None and op.id == op_id and op.phase.done:
-                    return op
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
                 self._lock.wait(min(left, 0.5))
 
     def history(self, app: str) -> list[HistoryEntry]:
