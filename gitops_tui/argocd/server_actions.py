@@ -35,6 +35,8 @@ from gitops_tui.engine.model import ResourceKey
 log = logging.getLogger(__name__)
 
 ROLLBACK_RETRY_S = 10.0
+TERMINATE_HOLD_S = 60.0  # how long a terminate is re-asserted if Argo CD overwrites it
+TERMINATE_CHECK_S = 1.0
 AUTOMATION_OFF = '{"spec": {"syncPolicy": {"automated": null}}}'
 
 
@@ -133,7 +135,45 @@ class ServerActions:
             if "no operation is in progress" in exc.message.lower():
                 return False
             raise describe(exc, "terminate the operation of", app) from None
+        started = self._started_at(app)
+        if started:
+            threading.Thread(
+                target=self._hold_terminating, args=(app, started),
+                name="argocd-server-terminate", daemon=True,
+            ).start()  # fmt: skip
         return True
+
+    def _started_at(self, app: str) -> str:
+        try:
+            obj = self._client.request("GET", app_path(app))
+        except ServerApiError:
+            return ""
+        state = ((obj if isinstance(obj, Mapping) else {}).get("status") or {}).get(
+            "operationState"
+        )
+        return str(state.get("startedAt") or "") if isinstance(state, Mapping) else ""
+
+    def _hold_terminating(self, app: str, started: str) -> None:
+        """The server sets ``Terminating`` with an update; the controller's merge patch
+        of a running operation's state can write ``Running`` back over it (its copy
+        was read before the update). While the same operation still runs, ask again,
+        as ``argocd/actions.py`` does for the Kubernetes API way in."""
+        deadline = time.monotonic() + TERMINATE_HOLD_S
+        while time.monotonic() < deadline and not self._stop.wait(TERMINATE_CHECK_S):
+            try:
+                obj = self._client.request("GET", app_path(app))
+            except ServerApiError:
+                return
+            body = obj if isinstance(obj, Mapping) else {}
+            state = (body.get("status") or {}).get("operationState") or {}
+            if not body.get("operation") or str(state.get("startedAt") or "") != started:
+                return  # ended, or another operation
+            if state.get("phase") == "Running":
+                log.info("Argo CD wrote Running over Terminating for %s: terminating again", app)
+                try:
+                    self._client.request("DELETE", app_path(app, "/operation"))
+                except ServerApiError:
+                    return
 
     def delete_resource(self, app: str, key: ResourceKey, version: str) -> str:
         """``DELETE .../resource`` (``argocd app delete-resource``): the server deletes the

@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -418,6 +419,18 @@ class ArgoCDPeer:
         except OSError:
             return ""
         return "\n".join(data[-lines:])
+
+    @contextlib.contextmanager
+    def paused(self, name: str) -> Iterator[None]:
+        """``name``'s processes stopped (SIGSTOP) for the block, then continued: a
+        test can make a write land while that component is not looking."""
+        proc = self.procs[name]
+        os.killpg(proc.popen.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.popen.pid, signal.SIGCONT)
 
     def stop_one(self, name: str) -> None:
         proc = self.procs.pop(name, None)

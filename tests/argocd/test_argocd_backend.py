@@ -353,9 +353,17 @@ def test_terminate_stops_a_running_sync(
         wait_for(waiting, timeout=SYNC_TIMEOUT, what="the sync to wait on wave -1")
         with pytest.raises(EngineError, match="another operation is already in progress"):
             engine.sync(SyncRequest(app=name))
-        assert engine.terminate(name) is True
+        # the controller's stale write of Running over Terminating, made certain:
+        # the terminate is set again until the operation ends
+        with argocd.paused("controller"):
+            assert engine.terminate(name) is True
+            kubectl(sandbox.kubeconfig, "-n", "argocd", "patch", "applications.argoproj.io",
+                    name, "--type", "merge",
+                    "-p", '{"status": {"operationState": {"phase": "Running"}}}')  # fmt: skip
         final = engine.wait_for_operation(name, op, timeout=SYNC_TIMEOUT)
-        assert final is not None and final.phase == OperationPhase.FAILED, final
+        assert final is not None and final.phase == OperationPhase.FAILED, (
+            final, engine.snapshot().by_name[name].operation,
+        )  # fmt: skip
         assert "terminated" in final.message.lower()
     after = kubectl(sandbox.kubeconfig, "-n", namespace, "get", "configmap", "after", check=False)
     assert after.returncode != 0  # wave 0 never ran
