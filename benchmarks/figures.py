@@ -23,6 +23,16 @@ ENGINE_RSS_LIMIT_MB = 400.0
 ENGINE_RSS_AT_APPS = 1000
 # issue 16, item 10: per-app cost at 5,000 within 1.3x of per-app at 1,000
 SCALING_LIMIT = 1.3
+# issue 16's table (round two): the targets every scenario prints and judges
+COLD_START_S = 30.0  # 1: cold start, 1,000 apps x 10 objects, to every status known
+WARM_RECOMPARE_S = 1.0  # 1: warm full re-compare, 1,000 apps
+DRIFT_P95_S = 0.2  # 2: drift to OutOfSync, p95
+COMMIT_P95_S = 1.0  # 3: local commit to OutOfSync, p95, one repo of 1,000 apps
+CLI_DIFF_RATIO = 1.0  # 4: kubectl diff time / cold gitops-tui diff time (no slower, cold)
+CONSOLE_DIFF_RATIO = 10.0  # 4: kubectl diff time / the running console's own diff time
+CLI_SYNC_RATIO = 1.0  # 5: cold gitops-tui sync time / kubectl apply time
+FIRST_SYNC_S = 90.0  # 6: first sync of 1,000 apps x 10 objects to every app Synced
+TUI_BYTES_PER_S = 2048.0  # 7b: terminal bytes per second under churn
 # issue 16, item 7 (scenario 7's targets, applied to the console over Argo CD as well)
 TUI_FIRST_PAINT_S = 0.5
 TUI_KEY_P95_MS = 30.0
