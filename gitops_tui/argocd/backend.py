@@ -328,7 +328,8 @@ class ArgoCDBackend(FleetHolder):
         view = self._tree.read(wanted)
         with self._lock:
             changed = view != self._live
-            self._live = view
+            if changed:  # the same object while nothing changed (``SnapshotCache`` checks it)
+                self._live = view
         if changed:
             self._dirty.set()
 
