@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.key_budget,
             str(args.tui_kubeconfig),
             str(args.tui_namespace),
+            args.profile_out,
         )
     if args.argocd_poll is None and args.quick:
         args.argocd_poll = 30.0

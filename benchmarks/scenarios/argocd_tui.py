@@ -173,7 +173,7 @@ class Churner:
 
 
 async def _measure(
-    n: int, presses: int, budget_s: float, kubeconfig: str, namespace: str
+    n: int, presses: int, budget_s: float, kubeconfig: str, namespace: str, profile_out: str | None
 ) -> dict[str, Any]:
     from gitops_tui.argocd.backend import ArgoCDBackend, ArgoCDOptions
     from gitops_tui.ui.app import GitOpsApp
@@ -210,7 +210,18 @@ async def _measure(
         await loop.run_in_executor(None, os.read, 0, 64)
         generation0 = backend.snapshot().generation
         updates0, bytes0 = probe.updates, probe.bytes
+        profiler = None
+        if profile_out:  # the UI thread (the event loop's) during the keys
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001, async_mode="enabled")
+            profiler.start()
         latencies, keys_s = await press_keys(app, table, probe, presses, budget_s, random.Random(1))
+        if profiler is not None and profile_out:
+            from benchmarks.profiling import write_profile
+
+            profiler.stop()
+            write_profile(profiler.last_session, Path(profile_out))
         result["key_latency_ms"] = summary(latencies, scale=1000.0)
         result["keys_timed_out"] = sum(1 for x in latencies if x >= 10.0)
         result["keys_s"] = keys_s
@@ -224,8 +235,15 @@ async def _measure(
     return result
 
 
-def argocd_tui_child(n: int, presses: int, budget_s: float, kubeconfig: str, namespace: str) -> int:
-    result = asyncio.run(_measure(n, presses, budget_s, kubeconfig, namespace))
+def argocd_tui_child(
+    n: int,
+    presses: int,
+    budget_s: float,
+    kubeconfig: str,
+    namespace: str,
+    profile_out: str | None = None,
+) -> int:
+    result = asyncio.run(_measure(n, presses, budget_s, kubeconfig, namespace, profile_out))
     print(json.dumps(result), flush=True)
     return 0
 
@@ -245,12 +263,14 @@ def _read_line(proc: subprocess.Popen[str], timeout: float, what: str) -> str:
     return box[0].strip()
 
 
-def run_child(b: Bench, n: int, presses: int) -> dict[str, Any]:
+def run_child(b: Bench, n: int, presses: int, profile_out: str | None = None) -> dict[str, Any]:
     argv = [
         sys.executable, "-m", "benchmarks", "--tui-argocd-child", str(n),
         "--presses", str(presses), "--key-budget", str(60 if b.args.quick else 120),
         "--tui-kubeconfig", str(b.kubeconfig), "--tui-namespace", TUI_NAMESPACE,
     ]  # fmt: skip
+    if profile_out:
+        argv += ["--profile-out", profile_out]
     stderr = (b.work / "argocd-tui-child.log").open("w")
     proc = subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True

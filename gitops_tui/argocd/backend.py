@@ -1,8 +1,9 @@
 """``ArgoCDBackend``: ``EngineAPI`` over an installed Argo CD, through the Kubernetes API.
 
-Three daemon threads: one lists and watches the ``Application`` objects of the
-Argo CD namespace, one the ``AppProject`` objects, one re-reads the live children
-and health of the managed workloads (``tree``) every ``tree_interval_s``. A
+Daemon threads list and watch the ``Application``, ``ApplicationSet`` and ``AppProject``
+objects of the Argo CD namespace; one re-reads the live children and health of the
+managed workloads (``tree``) from shared watches of their kinds (``tree_watch``) when
+they change (kinds it may not watch: listed every ``tree_interval_s``). A
 fourth publishes: after a change it builds a ``FleetSnapshot`` from the objects
 (``status``) and hands it to the subscribers, coalescing bursts.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +65,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GROUP_VERSION = "/apis/argoproj.io/v1alpha1"
-MIN_TREE_INTERVAL_S = 1.0
+MIN_TREE_INTERVAL_S = 0.25
+WATCHED_TREE_PERIOD_S = 60.0  # every kind watched: re-read from the watches' cache only
 MAX_APPS = 20000  # Application objects kept; more are left out with a warning
 DIFF_UNAVAILABLE = (
     "diff needs repository access or the API server: the Argo CD backend over the "
@@ -115,12 +116,13 @@ class ArgoCDBackend(FleetHolder):
         self._client = KubeClient(
             KubeTarget(options.kubeconfig, options.context, read_only=self._read_only)
         )
-        self._tree = LiveTree(self._client)
         self._inspector = ArgoCDInspector(self._client)
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._dirty = threading.Event()
+        self._publish_interval_s = options.publish_interval_s
         self._tree_wake = threading.Event()
+        self._tree = LiveTree(self._client, on_change=self._tree_wake.set)
         self._apps: dict[str, Manifest] = {}
         self._projects: set[str] = set()
         self._sets: dict[str, Manifest] = {}  # ApplicationSets (Argo CD's controller's view)
@@ -229,6 +231,7 @@ class ArgoCDBackend(FleetHolder):
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=0.5)
+        self._tree.close()
         self._client.close()
 
     # -- watch callbacks ------------------------------------------------------------
@@ -252,7 +255,9 @@ class ArgoCDBackend(FleetHolder):
             self._cluster_error = ""
         # the tree is re-read on its period; an event wakes it only when what it reads for
         # the app may have changed (``tree_inputs``), not on every status write
-        self._changed(tree=old is None or tree_inputs(old) != tree_inputs(obj))
+        # (an app gone or new: the kinds the tree watches may change)
+        moved = old is None or kind == "DELETED" or tree_inputs(old) != tree_inputs(obj)
+        self._changed(tree=moved)
 
     def _sets_listed(self, items: list[Manifest]) -> None:
         with self._lock:
@@ -299,7 +304,8 @@ class ArgoCDBackend(FleetHolder):
 
     def _tree_loop(self) -> None:
         while not self._stop.is_set():
-            self._tree_wake.wait(self.options.tree_interval_s)
+            period = self.options.tree_interval_s if self._tree.polls() else WATCHED_TREE_PERIOD_S
+            self._tree_wake.wait(period)
             self._tree_wake.clear()
             if self._stop.is_set():
                 return
@@ -307,7 +313,7 @@ class ArgoCDBackend(FleetHolder):
                 self._read_tree()
             except Exception:  # a bug here must not end the loop: log and go on
                 log.exception("reading the live resource tree failed")
-            self._stop.wait(MIN_TREE_INTERVAL_S)  # a burst of events: one read per second
+            self._stop.wait(MIN_TREE_INTERVAL_S)  # a burst of events: one read per 0.25 s
 
     def _read_tree(self) -> None:
         with self._lock:
@@ -322,23 +328,12 @@ class ArgoCDBackend(FleetHolder):
         view = self._tree.read(wanted)
         with self._lock:
             changed = view != self._live
-            self._live = view
+            if changed:  # the same object while nothing changed (``SnapshotCache`` checks it)
+                self._live = view
         if changed:
             self._dirty.set()
 
-    # -- publishing -----------------------------------------------------------------
-
-    def _publish_loop(self) -> None:
-        while not self._stop.is_set():
-            self._dirty.wait()
-            if self._stop.is_set():
-                return
-            self._dirty.clear()
-            try:
-                self._publish()
-            except Exception:
-                log.exception("building the fleet snapshot failed")
-            self._stop.wait(self.options.publish_interval_s)
+    # -- publishing (the loop is the shared ``FleetHolder._publish_loop``) -----------
 
     def _build(self) -> FleetSnapshot:
         with self._lock:
@@ -366,18 +361,6 @@ class ArgoCDBackend(FleetHolder):
             appsets=tuple(appset_snapshot(o, objs, namespace) for o in sets),
         )
 
-    def _publish(self) -> None:
-        fleet = self._build()
-        with self._lock:
-            self._fleet = fleet
-            subscribers = list(self._subscribers)
-            self._lock.notify_all()
-        for callback in subscribers:
-            try:
-                callback(fleet)
-            except Exception:
-                log.exception("a snapshot subscriber failed")
-
     # -- EngineAPI: reading ---------------------------------------------------------
 
     @property
@@ -388,45 +371,8 @@ class ArgoCDBackend(FleetHolder):
         with self._lock:
             return sorted(self._apps)
 
-    def _listed(self) -> bool:
-        return all(w.listed.is_set() for w in self._watchers[:1])
-
-    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
-        """Apps Argo CD has not compared yet (no ``status.sync.status``)."""
-        if not self._listed():
-            return []
-        fleet = self.snapshot()
-        names = list(apps) if apps is not None else [a.name for a in fleet.apps]
-        out = []
-        for app_name in names:
-            app = fleet.by_name.get(app_name)
-            if app is None or not app.compared_at:
-                out.append(app_name)
-        return out
-
-    def wait_until_compared(
-        self, timeout: float = 120.0, apps: Iterable[str] | None = None
-    ) -> bool:
-        wanted = list(apps) if apps is not None else None
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                if self._listed() and self._fleet.generation > 0:
-                    if wanted is None:
-                        pending = [a.name for a in self._fleet.apps if not a.compared_at]
-                    else:
-                        pending = [
-                            n
-                            for n in wanted
-                            if n not in self._fleet.by_name
-                            or not self._fleet.by_name[n].compared_at
-                        ]
-                    if not pending:
-                        return True
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(min(left, 0.5))
+    def _has_listed(self) -> bool:
+        return self._watchers[0].listed.is_set()
 
     def history(self, app: str) -> list[HistoryEntry]:
         return history_entries(app, self._get_cached(app))

@@ -97,6 +97,7 @@ class ArgoCDServerBackend(FleetHolder):
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._dirty = threading.Event()
+        self._publish_interval_s = options.publish_interval_s
         self._tree_wake = threading.Event()
         self._listed = threading.Event()
         self._apps: dict[str, Manifest] = {}
@@ -268,28 +269,7 @@ class ArgoCDServerBackend(FleetHolder):
             if changed:
                 self._dirty.set()
 
-    # -- publishing -----------------------------------------------------------------
-
-    def _publish_loop(self) -> None:
-        while not self._stop.is_set():
-            self._dirty.wait()
-            if self._stop.is_set():
-                return
-            self._dirty.clear()
-            try:
-                fleet = self._build()
-                with self._lock:
-                    self._fleet = fleet
-                    subscribers = list(self._subscribers)
-                    self._lock.notify_all()
-                for callback in subscribers:
-                    try:
-                        callback(fleet)
-                    except Exception:
-                        log.exception("a snapshot subscriber failed")
-            except Exception:
-                log.exception("building the fleet snapshot failed")
-            self._stop.wait(self.options.publish_interval_s)
+    # -- publishing (the loop is the shared ``FleetHolder._publish_loop``) -----------------------------------------------------------------
 
     def _build(self) -> FleetSnapshot:
         with self._lock:
@@ -330,29 +310,8 @@ class ArgoCDServerBackend(FleetHolder):
         with self._lock:
             return sorted(self._apps)
 
-    def uncompared(self, apps: Iterable[str] | None = None) -> list[str]:
-        if not self._listed.is_set():
-            return []
-        fleet = self.snapshot()
-        names = list(apps) if apps is not None else [a.name for a in fleet.apps]
-        return [n for n in names if n not in fleet.by_name or not fleet.by_name[n].compared_at]
-
-    def wait_until_compared(
-        self, timeout: float = 120.0, apps: Iterable[str] | None = None
-    ) -> bool:
-        wanted = list(apps) if apps is not None else None
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                fleet = self._fleet
-                if self._listed.is_set() and fleet.generation > 0:
-                    names = wanted if wanted is not None else [a.name for a in fleet.apps]
-                    if all(n in fleet.by_name and fleet.by_name[n].compared_at for n in names):
-                        return True
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(min(left, 0.5))
+    def _has_listed(self) -> bool:
+        return self._listed.is_set()
 
     def history(self, app: str) -> list[HistoryEntry]:
         return history_entries(app, self._cached(app))

@@ -81,6 +81,7 @@ class SnapshotCache:
         self._context = in_cluster_context
         self._read_only = read_only
         self._entries: dict[str, _Entry] = {}
+        self._seen: tuple[LiveView, frozenset[str] | None] | None = None
         self.builds = 0
 
     def keys_of(self, app: str, obj: Manifest) -> tuple[ResourceKey, ...]:
@@ -96,11 +97,19 @@ class SnapshotCache:
         """One snapshot per object (by app name); apps no longer present are forgotten."""
         out: list[AppSnapshot] = []
         entries: dict[str, _Entry] = {}
+        # the same live view and projects as last time: an app whose object is the very
+        # same is not looked at again (most apps, on most publications)
+        seen = self._seen
+        same = seen is not None and seen[0] is live and seen[1] == projects
         for app, obj in objs.items():
-            entry = self._entry(app, obj, projects, live)
+            old = self._entries.get(app) if same else None
+            entry = (
+                old if old is not None and old.obj is obj else self._entry(app, obj, projects, live)
+            )
             entries[app] = entry
             out.append(entry.snapshot)
         self._entries = entries
+        self._seen = (live, projects)
         return out
 
     def _entry(

@@ -202,6 +202,8 @@ class FleetSnapshot:
     clusters: tuple[ClusterState, ...] = ()
     by_name: Mapping[str, AppSnapshot] = field(default_factory=_empty_map)
     appsets: tuple[AppSetSnapshot, ...] = ()  # sorted by name
+    totals: Mapping[str, int] | None = None
+    """``counts()`` worked out by ``build``, on the publishing thread (not the UI's)."""
 
     @classmethod
     def build(
@@ -221,15 +223,20 @@ class FleetSnapshot:
             clusters=clusters,
             by_name=MappingProxyType({a.name: a for a in ordered}),
             appsets=tuple(sorted(appsets, key=lambda s: s.name)),
+            totals=MappingProxyType(_counts(ordered)),
         )
 
     def counts(self) -> dict[str, int]:
         """Synced / OutOfSync / Unknown and per-health counts for the header."""
-        out: dict[str, int] = {}
-        for app in self.apps:
-            out[app.sync.value] = out.get(app.sync.value, 0) + 1
-            out[app.health.value] = out.get(app.health.value, 0) + 1
-        return out
+        return dict(self.totals) if self.totals is not None else _counts(self.apps)
+
+
+def _counts(apps: tuple[AppSnapshot, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for app in apps:
+        out[app.sync.value] = out.get(app.sync.value, 0) + 1
+        out[app.health.value] = out.get(app.health.value, 0) + 1
+    return out
 
 
 @dataclass(frozen=True, slots=True)
