@@ -514,6 +514,10 @@ def test_kubeconfig_basic_auth_and_two_methods_refused(tmp_path: Path) -> None:
     write_config(path, one_context({"server": "https://h:1"}, {"username": "ann", "token": "t"}))
     with pytest.raises(KubeconfigError, match="more than one authentication method"):
         load_context(path, None)
+    # an impersonation value cannot smuggle in another header
+    write_config(path, one_context({"server": "https://h:1"}, {"as": "jane\r\nX-Evil: 1"}))
+    with pytest.raises(KubeconfigError, match="impersonation value holds a line break"):
+        load_context(path, None)
 
 
 def test_kubeconfig_proxy_from_kubeconfig_or_environment(
