@@ -142,6 +142,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--replicas", type=int, default=1, help="replicas per Deployment (default 1)"
     )
     parser.add_argument(
+        "--base-src",
+        default=None,
+        metavar="DIR",
+        help="scenarios 4 and 5: also run the gitops-tui of this source tree (e.g. "
+        "`git archive <commit> gitops_tui | tar -x -C DIR`) with the same interpreter, "
+        "interleaved with this one and kubectl, and report its times beside them",
+    )
+    parser.add_argument(
         "--profile",
         default="",
         metavar="N[,N]",

@@ -45,17 +45,47 @@ def write_app_file(b: Bench, name: str, single: Single, namespace: str) -> Path:
 
 
 def alternate(
-    a: Callable[[int], float], b_: Callable[[int], float], runs: int
-) -> tuple[list[float], list[float]]:
-    """Run ``a`` and ``b_`` interleaved (noise hits both); run 0 of each is a discarded warm-up."""
+    a: Callable[[int], float],
+    b_: Callable[[int], float],
+    runs: int,
+    base: Callable[[int], float] | None = None,
+) -> tuple[list[float], list[float], list[float]]:
+    """Run ``a``, ``b_`` (and ``base``) interleaved (noise hits all); run 0 of each is a
+    discarded warm-up."""
     xs: list[float] = []
     ys: list[float] = []
+    zs: list[float] = []
     for i in range(runs + 1):
         x, y = a(i), b_(i)
+        z = base(i) if base is not None else 0.0
         if i:
             xs.append(x)
             ys.append(y)
-    return xs, ys
+            if base is not None:
+                zs.append(z)
+    return xs, ys, zs
+
+
+def base_env(b: Bench, env: dict[str, str]) -> dict[str, str] | None:
+    """The environment that runs ``--base-src``'s gitops-tui (own cache dirs), or None."""
+    src = getattr(b.args, "base_src", None)
+    if not src:
+        return None
+    out = dict(env)
+    out["PYTHONPATH"] = str(Path(src).resolve())
+    for name in ("GITOPS_TUI_CACHE", "GITOPS_TUI_STATE", "GITOPS_TUI_CONFIG_DIR"):
+        out[name] = out[name] + "-base"
+    return out
+
+
+def base_detail(b: Bench, times: list[float], ours: list[float]) -> dict[str, Any]:
+    if not times:
+        return {}
+    return {
+        "base_src": str(b.args.base_src),
+        "base_gitops_tui_s": summary(times),
+        "head_speedup_over_base": median(times) / median(ours),
+    }
 
 
 def scenario_4(b: Bench) -> None:
@@ -105,7 +135,17 @@ def scenario_4(b: Bench) -> None:
         outputs["kubectl"] = result.stdout
         return seconds
 
-    ours_s, theirs_s = alternate(run_ours, run_theirs, b.sizes.cli_runs)
+    benv = base_env(b, env)
+    base_argv = [sys.executable, "-m", "gitops_tui.cli", *ours[len(b.gitops_argv()) :]]
+
+    def run_base(_: int) -> float:
+        assert benv is not None
+        seconds, _result = run(base_argv, timeout=300, env=benv)
+        return seconds
+
+    ours_s, theirs_s, base_s = alternate(
+        run_ours, run_theirs, b.sizes.cli_runs, run_base if benv else None
+    )
     ratio = median(theirs_s) / median(ours_s)
     warm = warm_engine_diff(b, app, app_file, b.sizes.cli_runs)
     b.record(
@@ -117,6 +157,7 @@ def scenario_4(b: Bench) -> None:
         CLI_DIFF_RATIO,
         target=f">= {CLI_DIFF_RATIO:g}x (no slower than kubectl, cold)",
         detail={
+            **base_detail(b, base_s, ours_s),
             "gitops_tui_s": summary(ours_s),
             "kubectl_s": summary(theirs_s),
             "gitops_tui_command": f"gitops-tui diff {app} --apps {app_file.name} --kubeconfig K",
@@ -229,7 +270,19 @@ def scenario_5(b: Bench) -> None:
         seconds, _ = run(argv, timeout=600, env=env)
         return seconds
 
-    ours_s, theirs_s = alternate(run_ours, run_theirs, b.sizes.cli_runs)
+    benv = base_env(b, env)
+
+    def run_base(i: int) -> float:
+        assert benv is not None
+        name, ns = f"sync50-b{i}", f"bench-sync-b{i}"
+        app_file = write_app_file(b, name, single, ns)
+        argv = [sys.executable, "-m", "gitops_tui.cli", "sync", name, "--apps", str(app_file)]
+        seconds, _ = run([*argv, "--kubeconfig", str(b.kubeconfig)], timeout=600, env=benv)
+        return seconds
+
+    ours_s, theirs_s, base_s = alternate(
+        run_ours, run_theirs, b.sizes.cli_runs, run_base if benv else None
+    )
     ratio = median(ours_s) / median(theirs_s)
     b.record(
         5,
@@ -239,6 +292,7 @@ def scenario_5(b: Bench) -> None:
         "<=",
         CLI_SYNC_RATIO,
         detail={
+            **base_detail(b, base_s, ours_s),
             "gitops_tui_s": summary(ours_s),
             "kubectl_s": summary(theirs_s),
             "gitops_tui_command": "gitops-tui sync sync50-gN --apps sync50-gN.yaml --kubeconfig K",

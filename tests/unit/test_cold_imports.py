@@ -9,7 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("textual", "deepdiff", "gitops_tui.ui", "gitops_tui.sandbox.controlplane")
+HEAVY = (
+    "textual",
+    "deepdiff",
+    "kubernetes",
+    "gitops_tui.ui",
+    "gitops_tui.sandbox.controlplane",
+)
 
 
 def test_the_one_shot_path_imports_none_of_the_heavy_modules() -> None:

@@ -12,6 +12,8 @@ import copy
 import json
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,7 @@ class FakeDiscovery:
         ),
     }
 
-    def resolve(self, group: str, kind: str) -> ApiResource | None:
+    def resolve(self, group: str, kind: str, *, max_age: float = 1.0) -> ApiResource | None:
         return self.kinds.get((group, kind))
 
 
@@ -185,6 +187,34 @@ def test_the_server_fingerprint_is_asked_once_per_process(tmp_path: Path) -> Non
         lookup(disk, conn, cm(f"o{i}"))
     assert server.requests.count("/version") == 1
     assert not [r for r in server.requests if r.startswith("crd/")]  # core kinds: no CRD
+
+
+def test_the_fingerprint_is_asked_once_when_the_dry_run_pool_asks_all_at_once(
+    tmp_path: Path,
+) -> None:
+    """A cold start: eight dry-run threads want the key at the same moment; one of them
+    asks the server, the others wait for its answer (they used to ask eight times)."""
+    server = FakeServer()
+    second_ask = threading.Event()
+    askers: list[str] = []
+    answer = server.request
+
+    def slow_version(method: str, path: str, **kw: Any) -> Any:
+        if path == "/version":
+            askers.append(threading.current_thread().name)
+            if len(askers) > 1:
+                second_ask.set()
+            else:
+                second_ask.wait(timeout=2.0)  # a second asker, if any, arrives meanwhile
+        return answer(method, path, **kw)
+
+    server.request = slow_version  # type: ignore[method-assign]
+    disk = DiskPredictions(tmp_path / "p")
+    conn = FakeConn(server)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(lambda i: lookup(disk, conn, cm(f"o{i}")), range(8)))
+    assert found == [None] * 8
+    assert len(askers) == 1 and server.requests.count("/version") == 1
 
 
 @pytest.mark.parametrize("kind", ["Secret", "SealedSecret"])

@@ -85,10 +85,11 @@ class Discovery:
     def for_object(self, obj: Manifest) -> ApiResource | None:
         return self.lookup(group_of(str(obj.get("apiVersion", ""))), str(obj.get("kind", "")))
 
-    def resolve(self, group: str, kind: str) -> ApiResource | None:
-        """``lookup``, refreshing discovery once if the kind is unknown (a new CRD)."""
+    def resolve(self, group: str, kind: str, *, max_age: float = 1.0) -> ApiResource | None:
+        """``lookup``, refreshing discovery once if the kind is unknown (a new CRD) and
+        discovery is older than ``max_age`` seconds."""
         found = self.lookup(group, kind)
-        if found is None and time.monotonic() - self.loaded_at > 1.0:
+        if found is None and time.monotonic() - self.loaded_at > max_age:
             self.refresh()
             found = self.lookup(group, kind)
         return found

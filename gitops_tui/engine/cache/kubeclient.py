@@ -1,17 +1,17 @@
-"""A thin JSON client for the Kubernetes API on top of the official client's config.
+"""A thin JSON client for the Kubernetes API.
 
-The official ``kubernetes`` package loads kubeconfigs (contexts, certificates,
-tokens, exec plugins) and owns the connection pool; requests go out as plain JSON
-so that objects stay dicts (no model round-trips) and every call has a timeout.
+``kubeconfig`` reads the kubeconfig as kubectl does and ``kubeauth`` turns one context
+into a urllib3 pool and request headers (certificates, tokens, exec plugins); requests
+go out as plain JSON so that objects stay dicts (no model round-trips) and every call
+has a timeout. (The official ``kubernetes`` package is not imported: it cost most of a
+one-shot command's start.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
-import hashlib
 import json
-import os
 import socket
 import threading
 import time
@@ -22,11 +22,17 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import urllib3
-import yaml
-from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
 
 from gitops_tui import __version__
+from gitops_tui.engine.cache.kubeauth import Transport
+from gitops_tui.engine.cache.kubeconfig import (
+    ContextInfo,
+    KubeconfigError,
+    context_fingerprints,
+    kubeconfig_files,
+    list_contexts,
+    load_context,
+)
 from gitops_tui.engine.errors import GitOpsError
 from gitops_tui.engine.model import Manifest
 
@@ -101,105 +107,25 @@ class ReadOnlyRefusal(KubeApiError):
         )
 
 
-@dataclass(frozen=True)
-class ContextInfo:
-    name: str
-    cluster: str
-    server: str
-    namespace: str
-
-
-def kubeconfig_files(kubeconfig: Path | None) -> list[Path]:
-    """``--kubeconfig``, else every file of ``$KUBECONFIG``, else ``~/.kube/config``."""
-    if kubeconfig:
-        return [kubeconfig.expanduser()]
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-    return [Path("~/.kube/config").expanduser()]
-
-
-def list_contexts(kubeconfig: Path | None) -> tuple[list[ContextInfo], str | None]:
-    """The kubeconfig's contexts with their server URLs, and the current context.
-
-    Files are merged as kubectl does: the first file that defines a name wins.
-    """
-    clusters: dict[str, Mapping[str, Any]] = {}
-    contexts: dict[str, Mapping[str, Any]] = {}
-    current: str | None = None
-    for path in kubeconfig_files(kubeconfig):
-        try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        if not isinstance(doc, dict):
-            continue
-        for item in doc.get("clusters") or []:
-            clusters.setdefault(str(item.get("name")), item.get("cluster") or {})
-        for item in doc.get("contexts") or []:
-            contexts.setdefault(str(item.get("name")), item.get("context") or {})
-        current = current or doc.get("current-context") or None
-    out = [
-        ContextInfo(
-            name=name,
-            cluster=str(spec.get("cluster", "")),
-            server=str(clusters.get(str(spec.get("cluster", "")), {}).get("server", "")),
-            namespace=str(spec.get("namespace") or "default"),
-        )
-        for name, spec in contexts.items()
-    ]
-    return out, current
-
-
-def context_fingerprints(kubeconfig: Path | None) -> dict[str, str]:
-    """Per context, a digest of everything that shapes its connection (its context,
-    cluster and user entries, merged as kubectl does): a changed digest means a new
-    address or new credentials. Secrets never leave this function, only digests."""
-    sections: dict[str, dict[str, Any]] = {"clusters": {}, "contexts": {}, "users": {}}
-    for path in kubeconfig_files(kubeconfig):
-        try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        if not isinstance(doc, dict):
-            continue
-        for section, entries in sections.items():
-            for item in doc.get(section) or []:
-                if isinstance(item, dict):
-                    key = "context" if section == "contexts" else section[:-1]
-                    entries.setdefault(str(item.get("name")), item.get(key) or {})
-    out: dict[str, str] = {}
-    for name, spec in sections["contexts"].items():
-        spec = spec if isinstance(spec, dict) else {}
-        material = json.dumps(
-            [
-                spec,
-                sections["clusters"].get(str(spec.get("cluster", ""))),
-                sections["users"].get(str(spec.get("user", ""))),
-            ],
-            sort_keys=True,
-            default=str,
-        )
-        out[name] = hashlib.sha256(material.encode()).hexdigest()
-    return out
+__all__ = [
+    "ContextInfo",
+    "KubeconfigError",
+    "context_fingerprints",
+    "kubeconfig_files",
+    "list_contexts",
+]
 
 
 class KubeClient:
-    """JSON requests to one cluster, thread-safe (urllib3 pool)."""
+    """JSON requests to one cluster, thread-safe (urllib3 pool).
+
+    Raises ``KubeconfigError`` when the kubeconfig gives no usable connection."""
 
     def __init__(self, target: KubeTarget) -> None:
         self.target = target
-        cfg = k8s_client.Configuration()
-        k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=str(target.kubeconfig) if target.kubeconfig else None,
-            context=target.context,
-            client_configuration=cfg,
-            persist_config=False,
-        )
-        cfg.connection_pool_maxsize = 32
-        self._api = k8s_client.ApiClient(cfg)
-        self._api.user_agent = USER_AGENT
-        self.server = str(cfg.host)
+        ctx = load_context(target.kubeconfig, target.context)
+        self._transport = Transport(ctx, target.kubeconfig)
+        self.server = ctx.server
         self._lock = threading.Lock()
         self._clock_offset: float | None = None  # API server's clock minus ours
 
@@ -219,7 +145,7 @@ class KubeClient:
         self._clock_offset = server + 0.5 - time.time()
 
     def close(self) -> None:
-        self._api.close()  # type: ignore[no-untyped-call]
+        self._transport.close()
 
     def _prepare(
         self,
@@ -229,16 +155,21 @@ class KubeClient:
         content_type: str,
         accept: str = "application/json",
     ) -> tuple[str, dict[str, str]]:
-        _, url, headers, _, _ = self._api.param_serialize(
-            method=method,
-            resource_path=path,
-            header_params={"Accept": accept, "Content-Type": content_type},
-            auth_settings=["BearerToken"],
-        )
+        url = self.server + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        headers["User-Agent"] = USER_AGENT
+        try:
+            headers = self._transport.headers()
+        except KubeconfigError as exc:  # a token file gone, an exec plugin that failed
+            raise KubeApiError(401, "CredentialsUnavailable", str(exc)) from None
+        headers.update({"Accept": accept, "Content-Type": content_type, "User-Agent": USER_AGENT})
         return url, headers
+
+    def _pool(self) -> urllib3.PoolManager:
+        try:
+            return self._transport.pool()
+        except KubeconfigError as exc:
+            raise KubeApiError(401, "CredentialsUnavailable", str(exc)) from None
 
     def request(
         self,
@@ -254,33 +185,37 @@ class KubeClient:
         """One API call; returns the decoded JSON body or raises ``KubeApiError``."""
         if self.target.read_only and method.upper() not in ("GET", "HEAD", "OPTIONS"):
             raise ReadOnlyRefusal(method, path, self.target.context)
-        url, headers = self._prepare(method, path, query, content_type, accept)
         data = json.dumps(body).encode() if body is not None else None
         to = (
             urllib3.Timeout(connect=timeout[0], read=timeout[1])
             if isinstance(timeout, tuple)
             else urllib3.Timeout(total=timeout)
         )
-        try:
-            resp = self._api.rest_client.pool_manager.request(
-                method,
-                url,
-                body=data,
-                headers=headers,
-                timeout=to,
-                preload_content=True,
-                retries=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            if data is not None and len(data) > MAX_REQUEST_BYTES:
-                # the server refuses (413) and closes before reading such a body
-                raise KubeApiError(
-                    413,
-                    "RequestEntityTooLarge",
-                    f"request too large: {len(data) / 2**20:.1f} MiB, the API server accepts "
-                    f"at most {MAX_REQUEST_BYTES >> 20} MiB",
-                ) from None
-            raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+        for attempt in (1, 2):
+            url, headers = self._prepare(method, path, query, content_type, accept)
+            try:
+                resp = self._pool().request(
+                    method,
+                    url,
+                    body=data,
+                    headers=headers,
+                    timeout=to,
+                    preload_content=True,
+                    retries=False,
+                )
+            except urllib3.exceptions.HTTPError as exc:
+                if data is not None and len(data) > MAX_REQUEST_BYTES:
+                    # the server refuses (413) and closes before reading such a body
+                    raise KubeApiError(
+                        413,
+                        "RequestEntityTooLarge",
+                        f"request too large: {len(data) / 2**20:.1f} MiB, the API server "
+                        f"accepts at most {MAX_REQUEST_BYTES >> 20} MiB",
+                    ) from None
+                raise KubeApiError(0, "Unreachable", f"{self.server}: {_short(exc)}") from None
+            # 401: nothing was done; a credential that can be asked again is, once
+            if resp.status != 401 or attempt == 2 or not self._transport.unauthorized():
+                break
         self._note_date(resp.headers.get("Date"))
         return _decode(resp.status, resp.data)
 
@@ -298,7 +233,7 @@ class KubeClient:
         from another thread)."""
         url, headers = self._prepare("GET", path, query, "application/json")
         try:
-            resp = self._api.rest_client.pool_manager.request(
+            resp = self._pool().request(
                 "GET",
                 url,
                 headers=headers,
@@ -312,6 +247,8 @@ class KubeClient:
             on_open(resp)
         try:
             if resp.status >= 400:
+                if resp.status == 401:
+                    self._transport.unauthorized()  # the next watch asks again
                 _decode(resp.status, resp.read())
             buffer = b""
             chunks = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(4096)
@@ -340,7 +277,7 @@ class KubeClient:
         no response headers before its first line. ``read_timeout`` None: wait for bytes
         until the stream is closed (``close()`` from another thread ends the wait)."""
         url, headers = self._prepare("GET", path, query, "application/json", accept="*/*")
-        pool = self._api.rest_client.pool_manager.connection_from_url(url)
+        pool = self._pool().connection_from_url(url)
         conn = pool._new_conn()  # its own connection: closing it never touches the pool
         conn.timeout = connect_timeout
         try:

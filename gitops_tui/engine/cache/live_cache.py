@@ -25,6 +25,22 @@ ChangeListener = Callable[[ResourceKey, Manifest | None, Manifest | None], None]
 """(key, old, new): new None = deleted; old None = added."""
 
 
+class Listing:
+    """What one ``load_namespace`` call listed: the (group, kind, scope) lists it made
+    and the objects they held. A key in a listed scope is read from here (absent: it
+    does not exist) instead of one GET per object, as fresh as those GETs would be."""
+
+    def __init__(self) -> None:
+        self.scopes: set[tuple[str, str, str]] = set()
+        self.objects: dict[ResourceKey, Manifest] = {}
+
+    def lookup(self, key: ResourceKey) -> tuple[bool, Manifest | None]:
+        """(whether ``key``'s kind and namespace were listed, the object or None)."""
+        if (key.group, key.kind, key.namespace) not in self.scopes:
+            return False, None
+        return True, self.objects.get(key)
+
+
 class LiveCache:
     """Live objects of the watched kinds, indexed by key, tracking app and owner."""
 
@@ -36,6 +52,7 @@ class LiveCache:
         self.tracking: TrackingMethod = tracking
         self._by_app: dict[str, set[ResourceKey]] = {}
         self._loaded: set[tuple[str, str, str]] = set()
+        self._local = threading.local()
         self.stopped = threading.Event()
         self._lock = threading.RLock()
         self._objects: dict[ResourceKey, Manifest] = {}
@@ -119,12 +136,17 @@ class LiveCache:
             self._apply_event(key, None)
         return [k for k in again if self._may_watch(*k)]
 
-    def load_namespace(self, kinds: Iterable[tuple[str, str]], namespace: str) -> None:
+    def load_namespace(
+        self, kinds: Iterable[tuple[str, str]], namespace: str, *, for_app: str | None = None
+    ) -> Listing:
         """One-shot: list ``kinds`` in ``namespace`` (cluster-scoped ones cluster-wide), no watch.
 
         Feeds the indexes (``tracked_by``) so a single app's extra objects are found
-        without listing the whole cluster. Listed (kind, namespace) pairs are not listed again.
-        """
+        without listing the whole cluster. Listed (kind, namespace) pairs are not listed
+        again; the returned ``Listing`` holds what this call listed (a list refused with
+        403/404 is not in it). Listeners hear of the listed objects with ``listing_for()``
+        naming ``for_app``: the app whose compare reads the listing needs no re-compare
+        for them."""
         todo: list[tuple[ApiResource, str]] = []
         for group, kind in sorted(set(kinds)):
             resource = self.discovery.lookup(group, kind)
@@ -139,7 +161,7 @@ class LiveCache:
                 self._loaded.add((group, kind, scope))
             todo.append((resource, scope))
 
-        def list_one(item: tuple[ApiResource, str]) -> list[Manifest]:
+        def list_one(item: tuple[ApiResource, str]) -> list[Manifest] | None:
             resource, scope = item
             try:
                 page = self.client.request(
@@ -147,7 +169,7 @@ class LiveCache:
                 )
             except KubeApiError as exc:
                 if exc.status in (403, 404):
-                    return []
+                    return None
                 raise
             found = page.get("items") or []
             for obj in found:
@@ -155,10 +177,26 @@ class LiveCache:
                 obj.setdefault("kind", resource.kind)
             return list(found)
 
+        listing = Listing()
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="list") as pool:
-            for objs in pool.map(list_one, todo):
+            results = list(pool.map(list_one, todo))
+        self._local.listing_for = for_app
+        try:
+            for (resource, scope), objs in zip(todo, results, strict=True):
+                if objs is None:
+                    continue
+                listing.scopes.add((resource.group, resource.kind, scope))
                 for obj in objs:
-                    self._apply_event(ResourceKey.of(obj), obj)
+                    key = ResourceKey.of(obj)
+                    listing.objects[key] = obj
+                    self._apply_event(key, obj)
+        finally:
+            self._local.listing_for = None
+        return listing
+
+    def listing_for(self) -> str | None:
+        """Inside a listener: the app whose one-shot listing this event comes from."""
+        return getattr(self._local, "listing_for", None)
 
     def is_watched(self, group: str, kind: str) -> bool:
         with self._lock:

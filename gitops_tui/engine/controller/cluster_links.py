@@ -155,6 +155,8 @@ class ClusterLinks:
                 if owner:
                     affected.add(owner)
             affected |= self._table.wanting(conn.name, key)
+            # a one-shot compare's own listing: that compare reads it, no second one
+            affected.discard(conn.cache.listing_for() or "")
             for name in affected:
                 self._schedule(name)
 

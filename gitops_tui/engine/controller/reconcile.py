@@ -230,10 +230,13 @@ class Reconciler:
         if table.projects_known:
             desired, refused = self._permitted(app, conn, desired)
         kinds = {(ResourceKey.of(o).group, ResourceKey.of(o).kind) for o in desired}
+        listing = None
         if options.watch:
             conn.cache.watch_kinds(kinds)
         else:
-            conn.cache.load_namespace(kinds | set(BASELINE_KINDS), app.destination.namespace)
+            listing = conn.cache.load_namespace(
+                kinds | set(BASELINE_KINDS), app.destination.namespace, for_app=app.name
+            )
         with table.lock:
             table.index_desired(app.name, conn.name, desired)
             state.desired = desired
@@ -267,6 +270,7 @@ class Reconciler:
             # read-only (flag, config or this context): not even a dry-run PATCH
             dry_run=not self._policy.covers(conn.name),
             application_health=options.application_health,
+            listed=listing,
         )
         with table.lock:
             state.comparison = comparison

@@ -26,6 +26,7 @@ from gitops_tui.engine.annotations import compare_options, is_hook, sync_wave
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
 from gitops_tui.engine.cache.cluster import ClusterConnection, UnknownKindError
 from gitops_tui.engine.cache.kubeclient import KubeApiError
+from gitops_tui.engine.cache.live_cache import Listing
 from gitops_tui.engine.cache.tracking import (
     TrackingMethod,
     claimed_app,
@@ -378,8 +379,12 @@ def compare_app(
     tracking: TrackingMethod = "annotation",
     dry_run: bool = True,
     application_health: bool = False,
+    listed: Listing | None = None,
 ) -> Comparison:
     """Compare prepared desired objects (see ``prepare_desired``) with the live cluster.
+
+    ``listed``: what a one-shot command just listed (``LiveCache.load_namespace``); an
+    object of a listed kind and namespace is read from it instead of one GET each.
 
     ``claimed_elsewhere(key)`` names another app that also wants ``key`` (a shared
     resource): such an extra live object is never reported as requiring pruning.
@@ -407,7 +412,10 @@ def compare_app(
         except ValueError:
             wave = 0
         try:
-            if key.name:
+            covered, live = listed.lookup(key) if listed is not None else (False, None)
+            if covered:
+                pass
+            elif key.name:
                 live = conn.live(key)
             else:
                 # generateName only: no live namesake can exist, and a GET

@@ -42,6 +42,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -107,7 +108,9 @@ def cluster_identity(conn: Connection) -> str | None:
         version = conn.client.request("GET", "/version")
         admission: list[Any] = []
         for kind in _MUTATING_KINDS:
-            res = conn.discovery.resolve(_ADMISSION_GROUP, kind)
+            # a kind the server does not serve (an alpha policy API) is known to be
+            # absent from discovery as fresh as this identity: no refresh per miss
+            res = conn.discovery.resolve(_ADMISSION_GROUP, kind, max_age=IDENTITY_TTL_S)
             if res is None:
                 admission.append([kind, None])
                 continue
@@ -174,6 +177,7 @@ class DiskPredictions:
         self._lock = threading.Lock()
         self._identities: dict[tuple[str, str], _Identity] = {}
         self._kinds: dict[tuple[str, str, str], _Identity] = {}
+        self._computing: dict[tuple[int, tuple[str, ...]], threading.Lock] = {}
         self._writes = 0
         self.usable = self._prepare_root()
         self.hits = 0
@@ -203,25 +207,39 @@ class DiskPredictions:
     # ------------------------------------------------------------------ keys
 
     def _identity(self, conn: Connection) -> str | None:
-        ident = (conn.name, conn.server)
-        now = time.monotonic()
-        with self._lock:
-            found = self._identities.get(ident)
-        if found is None or now - found.at > self._ttl:
-            found = _Identity(cluster_identity(conn), now)
-            with self._lock:
-                self._identities[ident] = found
-        return found.value
+        return self._once(
+            self._identities, (conn.name, conn.server), lambda: cluster_identity(conn)
+        )
 
     def _kind(self, conn: Connection, group: str, kind: str) -> str | None:
-        ident = (conn.name, group, kind)
-        now = time.monotonic()
-        with self._lock:
-            found = self._kinds.get(ident)
-        if found is None or now - found.at > self._ttl:
-            found = _Identity(kind_identity(conn, group, kind), now)
+        return self._once(
+            self._kinds, (conn.name, group, kind), lambda: kind_identity(conn, group, kind)
+        )
+
+    def _once(
+        self,
+        table: dict[Any, _Identity],
+        ident: tuple[str, ...],
+        compute: Callable[[], str | None],
+    ) -> str | None:
+        """``table[ident]`` while fresh, else computed by one thread while the others
+        (the dry-run pool's, all asking at once on a cold start) wait for it."""
+
+        def fresh() -> _Identity | None:
             with self._lock:
-                self._kinds[ident] = found
+                found = table.get(ident)
+            return found if found is not None and time.monotonic() - found.at <= self._ttl else None
+
+        found = fresh()
+        if found is None:
+            with self._lock:
+                gate = self._computing.setdefault((id(table), ident), threading.Lock())
+            with gate:
+                found = fresh()
+                if found is None:
+                    found = _Identity(compute(), time.monotonic())
+                    with self._lock:
+                        table[ident] = found
         return found.value
 
     def entry_key(

@@ -32,8 +32,8 @@ from typing import Any
 import yaml
 
 from gitops_tui.engine.app.ignore_rules import IgnoreRule
+from gitops_tui.engine.diff.changed_paths import changed_paths
 from gitops_tui.engine.diff.ignore import apply_ignore_rules
-from gitops_tui.engine.diff.json_paths import format_path, path_sort_key
 from gitops_tui.engine.diff.known_types import DEFAULT_FIELDS, normalize_known_types
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.diff.normalize import normalize, strip_server_fields
@@ -164,19 +164,6 @@ def unified_text(key: ResourceKey, live_yaml: str, desired_yaml: str, context: i
     )
     text = "\n".join(diff_lines)
     return text + "\n" if text else ""
-
-
-def changed_paths(live: Manifest | None, desired: Manifest | None) -> tuple[str, ...]:
-    """Short paths such as ``spec.template.spec.containers[0].image``; () for create/prune."""
-    if live is None or desired is None:
-        return ()
-    from deepdiff import DeepDiff  # imported when first needed: a cold start saves ~0.1 s
-
-    tree = DeepDiff(live, desired, view="tree")
-    found = {
-        tuple(level.path(output_format="list")) for levels in tree.values() for level in levels
-    }
-    return tuple(format_path(path) for path in sorted(found, key=path_sort_key))
 
 
 def side_by_side(diff: ResourceDiff, width: int) -> list[tuple[str, str, str]]:

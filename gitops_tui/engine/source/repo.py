@@ -36,8 +36,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from gitops_tui.engine.source.repo_errors import RepoError, RepoErrorKind
 from gitops_tui.engine.source.repo_git import GitRunner
@@ -62,6 +61,9 @@ from gitops_tui.engine.source.repo_tree_index import TreeIndex, read_tree_index
 from gitops_tui.engine.source.repo_trees import TreeLocks, extract_tree, prune_trees
 from gitops_tui.engine.source.repo_url import normalize_repo_url, parse_repo_url
 from gitops_tui.paths import cache_dir
+
+if TYPE_CHECKING:  # GitPython is imported by the console's local-repo watch only
+    import git
 
 __all__ = [
     "HEAD_REF",
@@ -294,6 +296,8 @@ class RepoCache:
             return None
         if source.local is None:
             return None
+        import git  # here: importing GitPython costs a one-shot command ~0.1 s
+
         try:
             return git.Repo(source.local)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError):

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
-
-import git
 
 from gitops_tui.engine.source.repo_errors import RepoError, RepoErrorKind, summarise_stderr
 from gitops_tui.engine.source.repo_url import RepoSource
@@ -69,26 +68,35 @@ class GitRunner:
         self.root.mkdir(parents=True, exist_ok=True)
         command = ["git", "-c", "core.hooksPath=/dev/null", "-c", "log.showSignature=false", *args]
         started = time.monotonic()
+        # git's messages in English (errors are matched), as GitPython ran it before
+        full_env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **env}
         try:
-            result = git.cmd.Git(str(self.root)).execute(
+            proc = subprocess.Popen(  # argv built here, no shell
                 command,
-                with_extended_output=True,
-                with_exceptions=False,
-                kill_after_timeout=timeout,
-                env=dict(env),
-                strip_newline_in_stdout=False,
+                cwd=self.root,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-        except git.GitCommandNotFound:
+        except FileNotFoundError:
             raise RepoError(
                 "git is not installed (no `git` on PATH)", RepoErrorKind.FAILED
             ) from None
-        status, out, err = cast(tuple[int, str | bytes, str], result)
-        stdout = out.decode("utf-8", "surrogateescape") if isinstance(out, bytes) else out
+        try:
+            out, err_bytes = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # git and the helpers it started
+            out, err_bytes = proc.communicate()
+            err = f"Timeout: the command {' '.join(args[:2])} did not complete in {timeout:g} s"
+            return -9, out.decode("utf-8", "surrogateescape"), err, True
+        stdout = out.decode("utf-8", "surrogateescape")
+        err = err_bytes.decode("utf-8", "replace").removesuffix("\n")
+        status = proc.returncode
         elapsed = time.monotonic() - started
-        timed_out = status != 0 and (
-            elapsed >= timeout * 0.95 or err.startswith("Timeout: the command")
-        )
+        timed_out = status != 0 and elapsed >= timeout * 0.95
         return status, stdout, err, timed_out
 
     def run_local(self, git_dir: Path, args: Sequence[str]) -> tuple[int, str, str, bool]:
