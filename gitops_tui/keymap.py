@@ -121,6 +121,7 @@ BINDING_IDS: tuple[str, ...] = (
     "sync.confirm-enter",
     "sync.terminate",
     "sync.terminate-ctrl-c",
+    "sync.retry",
     "sync.close",
     "sync.help",
     # the fleet sync dialog

@@ -316,7 +316,7 @@ class ArgoCDServerBackend(FleetHolder):
                 snap = _unknown(snap, error, since)
             apps.append(snap)
         cluster = ClusterState(
-            name=server, server=self.options.target.base_url, reachable=not error, message=error
+            server, self.options.target.base_url, not error, error, since if error else 0.0
         )
         return FleetSnapshot.build(generation, apps, read_only=self._read_only, clusters=(cluster,))
 

@@ -27,7 +27,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
 from gitops_tui import __version__
-from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.errors import GitOpsError, connection_failure
 from gitops_tui.engine.model import Manifest
 
 USER_AGENT = f"gitops-tui/{__version__}"
@@ -404,8 +404,8 @@ class ByteStream:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) < 300 else text[:300] + "..."
+    """A failed connection in words (no urllib3 pool reprs)."""
+    return connection_failure(exc)
 
 
 def _decode(status: int, data: bytes) -> Any:
