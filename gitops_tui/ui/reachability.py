@@ -59,13 +59,12 @@ def unreachable_error(error: BaseException) -> str | None:
     """A failed call's error as ``the cluster cannot be reached (connection refused)``
     when it is a connection failure (a ``KubeApiError`` or server error with status 0,
     or a network error), else None."""
-    status = getattr(error, "status", None)
     reason = network_reason(error)
-    if isinstance(error, GitOpsError) and status == 0:
+    if isinstance(error, GitOpsError):  # its words are its own unless it says "no answer"
+        if getattr(error, "status", None) != 0:
+            return None
         return f"the cluster cannot be reached ({reason or _short(str(error))})"
-    if reason is not None:
-        return f"the cluster cannot be reached ({reason})"
-    return None
+    return None if reason is None else f"the cluster cannot be reached ({reason})"
 
 
 def cannot_plan(down: str) -> str:

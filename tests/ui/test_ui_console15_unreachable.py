@@ -180,3 +180,17 @@ async def test_sync_started_is_said_while_the_dialog_is_open(engine: FakeEngine)
         await wait_for(pilot, lambda: app.screen is not modal)
         started = [t for _, t in app.notices if "started" in t]
         assert started == [f"Sync of guestbook started ({modal.operation_id})."]  # once
+
+
+def test_only_a_failed_connection_reads_as_an_unreachable_cluster() -> None:
+    from gitops_tui.engine.api import EngineError
+    from gitops_tui.ui.reachability import unreachable_error
+
+    assert unreachable_error(EngineError("the render timed out after 60 s")) is None
+    assert unreachable_error(KubeApiError(403, "Forbidden", "connection refused?")) is None
+    assert unreachable_error(KubeApiError(0, "Unreachable", "https://x: timed out")) == (
+        "the cluster cannot be reached (timed out)"
+    )
+    assert unreachable_error(ConnectionRefusedError(111, "refused")) == (
+        "the cluster cannot be reached (connection refused)"
+    )
