@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 POLL_SECONDS = 0.05
+MAX_DETAIL = 160  # characters of an unexpected error's own text in its notification
 
 
 class Cancelled(Exception):
@@ -137,7 +138,11 @@ def describe_error(
         where = f" ({error.filename})" if error.filename else ""
         return f"{action} failed: {error.strerror.lower()}{where}.", "error"
     hint = f"the traceback is in {logged_at}" if logged_at else "the traceback was not saved"
-    return f"Internal error in {action}: {type(error).__name__} ({hint}).", "error"
+    detail = " ".join(without_reprs(str(error)).split())
+    detail = (
+        f": {detail[:MAX_DETAIL]}" + ("..." if len(detail) > MAX_DETAIL else "") if detail else ""
+    )
+    return f"Internal error in {action}: {type(error).__name__}{detail} ({hint}).", "error"
 
 
 def error_title(error: BaseException) -> str:

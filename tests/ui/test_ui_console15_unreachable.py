@@ -83,7 +83,7 @@ def test_errors_that_are_no_engine_errors_read_as_sentences(tmp_path: Path) -> N
     )
     text, severity = describe_error("preview", KeyError("metadata"), logged_at=log)
     assert (text, severity) == (
-        f"Internal error in preview: KeyError (the traceback is in {log}).",
+        f"Internal error in preview: KeyError: 'metadata' (the traceback is in {log}).",
         "error",
     )
     text, _ = describe_error("preview", ValueError("<foo.Bar object at 0x7f00deadbeef> broke"))
@@ -155,7 +155,7 @@ async def test_an_unexpected_error_names_its_kind_and_the_log(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         app.open_sync("guestbook")
         log = private_state_dir / "console-errors.log"
-        expected = f"Internal error in preview: KeyError (the traceback is in {log})."
+        expected = f"Internal error in preview: KeyError: 'metadata' (the traceback is in {log})."
         await wait_for(pilot, lambda: ("error", expected) in app.notices)
         assert "Traceback" in log.read_text() and "KeyError: 'metadata'" in log.read_text()
         assert "sync now" not in screen_text(app)

@@ -67,7 +67,7 @@ class DeleteAppModal(GitOpsModal[str | None]):
                 id="delete-app-summary",
             )
             yield CascadeList(
-                *(Option(CASCADE_WORDS[c], id=c) for c in APP_DELETE_CASCADES),
+                *(Option(plain_text(CASCADE_WORDS[c]), id=c) for c in APP_DELETE_CASCADES),
                 id="delete-app-cascade",
             )
             yield SafeStatic("", id="delete-app-ask")
