@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__, config_cli, health_cli, logs_cli
+from gitops_tui import __version__, config_cli, delete_app_cli, health_cli, logs_cli
 from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     logs = logs_cli.add_parser(sub, _common)
-    for one_shot in (lst, diff, sync, plan, rollback, logs):
+    delete_app = delete_app_cli.add_parser(sub, _common)
+    for one_shot in (lst, diff, sync, plan, rollback, logs, delete_app):
         one_shot.add_argument(
             "--compare-timeout",
             type=float,
@@ -423,6 +424,8 @@ def _one_shot(args: argparse.Namespace, engine: HeadlessEngine) -> int | None:
         )
     if args.command == "logs":
         return logs_cli.run(engine, args)
+    if args.command == "delete-app":
+        return delete_app_cli.run(engine, args)
     if args.command == "rollback":
         return headless.run_guarded(
             headless.cmd_rollback, engine, args.app, args.id, timeout=args.timeout

@@ -121,6 +121,12 @@ BINDING_IDS: tuple[str, ...] = (
     "sync.confirm-enter",
     "sync.terminate",
     "sync.terminate-ctrl-c",
+    "sync.retry",
+    "list.delete-app",
+    "delete-app.foreground",
+    "delete-app.background",
+    "delete-app.orphan",
+    "delete-app.cancel",
     "sync.close",
     "sync.help",
     # the fleet sync dialog

@@ -165,6 +165,10 @@ class AppActions:
         )
         return result
 
+    def delete(self, path: str, body: Mapping[str, Any]) -> None:
+        """A DELETE of ``path`` with DeleteOptions ``body`` (preconditions), as sent."""
+        self._client.request("DELETE", path, body=body)
+
     def patch_versioned(self, app: str, make: Callable[[str], dict[str, Any]]) -> None:
         for _ in range(CONFLICT_RETRIES):
             obj = self.get(app)

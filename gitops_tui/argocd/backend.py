@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
 from gitops_tui.argocd.actions import AppActions
+from gitops_tui.argocd.app_delete import DELETE_UNAVAILABLE, delete_over_kube
 from gitops_tui.argocd.fleet_holder import FleetHolder
 from gitops_tui.argocd.inspect import ArgoCDInspector
 from gitops_tui.argocd.snapcache import SnapshotCache, app_live_keys, tree_inputs
@@ -95,12 +96,6 @@ class ArgoCDOptions:
 ACTIONS_UNAVAILABLE = (
     "resource actions over Argo CD run in Argo CD's API server, which this backend does "
     "not use yet: run them with `argocd app actions run`, or open the app with the local engine"
-)
-
-DELETE_UNAVAILABLE = (
-    "deleting an app's resource over Argo CD goes through Argo CD's API server (its RBAC "
-    "and audit), which this backend does not use yet: run `argocd app delete-resource`, "
-    "or open the app with the local engine"
 )
 
 
@@ -449,6 +444,11 @@ class ArgoCDBackend(FleetHolder):
         self._check(f"delete {key.kind[:64]} of {app}")
         self._get_cached(app)
         raise EngineError(DELETE_UNAVAILABLE, title="Delete unavailable")
+
+    def delete_app(self, app: str, cascade: str) -> str:
+        self._check(f"delete of Application {app}")
+        uid = str((self._get_cached(app).get("metadata") or {}).get("uid") or "")
+        return delete_over_kube(self._actions, app, uid, cascade)
 
     def contexts(self) -> list[str]:
         return list(self._contexts)

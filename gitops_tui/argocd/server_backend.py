@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gitops_tui.argocd import operations as ops
+from gitops_tui.argocd.app_delete import delete_over_server
 from gitops_tui.argocd.fleet_holder import FleetHolder
 from gitops_tui.argocd.server_actions import ServerActions
 from gitops_tui.argocd.server_appsets import server_appset_apply, server_appset_preview
@@ -296,7 +297,7 @@ class ArgoCDServerBackend(FleetHolder):
                 snap = _unknown(snap, error, since)
             apps.append(snap)
         cluster = ClusterState(
-            name=server, server=self.options.target.base_url, reachable=not error, message=error
+            server, self.options.target.base_url, not error, error, since if error else 0.0
         )
         return FleetSnapshot.build(generation, apps, read_only=self._read_only, clusters=(cluster,))
 
@@ -421,6 +422,15 @@ class ArgoCDServerBackend(FleetHolder):
         self._check(f"delete {key.display} of {app}")
         version, _ = self._known(app, key)
         done = self._actions.delete_resource(app, key, version)
+        self._changed(tree=True)
+        return done
+
+    def delete_app(self, app: str, cascade: str) -> str:
+        """Argo CD's ``DELETE .../applications/{name}`` with the cascade choice; read-only
+        refuses before anything is sent."""
+        self._check(f"delete of Application {app}")
+        self._cached(app)
+        done = delete_over_server(self._client, app, cascade)
         self._changed(tree=True)
         return done
 

@@ -25,7 +25,7 @@ import urllib3
 
 from gitops_tui.argocd.server_config import ServerTarget
 from gitops_tui.argocd.status import text
-from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
+from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError, connection_failure
 
 USER_AGENT = "gitops-tui (argocd-server)"
 CONNECT_TIMEOUT_S = 5.0
@@ -323,4 +323,5 @@ def _read_bounded(resp: urllib3.BaseHTTPResponse, limit: int, path: str) -> byte
 
 
 def _short(exc: BaseException) -> str:
-    return text(str(exc), 300)
+    """A failed connection in words (no urllib3 pool reprs), made printable."""
+    return text(connection_failure(exc), 300)

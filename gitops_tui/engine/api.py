@@ -80,6 +80,10 @@ class SyncPreview:
 
 Unsubscribe = Callable[[], None]
 
+APP_DELETE_CASCADES = ("foreground", "background", "orphan")
+"""How ``delete_app`` treats the app's resources (Argo CD's cascade): deleted first with
+foreground or background propagation, or left in the cluster (orphan)."""
+
 
 class EngineAPI(Protocol):
     """The engine as front ends see it."""
@@ -138,6 +142,13 @@ class EngineAPI(Protocol):
         """Delete one resource the app provably owns (its tracking mark, or an owner chain
         to such an object), blocking; what was done, in words. ReadOnlyError in
         read-only mode; EngineError, with nothing sent, when ownership is not proven."""
+        ...
+
+    def delete_app(self, app: str, cascade: str) -> str:
+        """Delete the Application itself (Argo CD mode), its resources as ``cascade`` says
+        (one of ``APP_DELETE_CASCADES``); blocking; what was done, in words. ReadOnlyError
+        in read-only mode, nothing sent; EngineError where an engine does not delete
+        Applications (the local engine reads them from Git: that is a Git change)."""
         ...
 
     def contexts(self) -> list[str]:
@@ -215,6 +226,7 @@ def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions
 
 
 __all__ = [
+    "APP_DELETE_CASCADES",
     "ActionError",
     "ActionOutcome",
     "AppSetApplied",

@@ -186,6 +186,7 @@ class ClusterState:
     server: str
     reachable: bool
     message: str = ""
+    since: float = 0.0  # wall-clock seconds it has been unreachable since (0: unknown)
 
 
 def _empty_map() -> Mapping[str, AppSnapshot]:

@@ -21,10 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from gitops_tui.engine.api import EngineAPI, FleetSnapshot, Unsubscribe
+from gitops_tui.engine.api import EngineAPI, FleetSnapshot, GitOpsError, Unsubscribe
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
-from gitops_tui.ui import ages
+from gitops_tui.ui import ages, error_log
 from gitops_tui.ui.clipboard import set_clipboard
 from gitops_tui.ui.commands import CommandError, GitOpsCommands, parse_command_line
 from gitops_tui.ui.hints import for_console
@@ -218,9 +218,9 @@ class GitOpsApp(App[None]):
 
     def report_error(self, action: str, error: BaseException) -> None:
         """The one place where failed engine calls become notifications (never a traceback)."""
-        text, severity = describe_error(action, error)
+        logged_at = None if isinstance(error, GitOpsError) else error_log.record(action, error)
+        text, severity = describe_error(action, error, logged_at=logged_at)
         text = for_console(text, self.key_overrides)
-        self.log.error(f"{action} failed", error)
         self.notify(
             text,
             title=error_title(error),
@@ -278,10 +278,8 @@ class GitOpsApp(App[None]):
             return
 
         def done(operation_id: str | None) -> None:
-            if operation_id:
-                self.notify(f"Sync of {name} started ({operation_id}).", markup=False)
-                if on_started is not None:
-                    on_started(operation_id)
+            if operation_id and on_started is not None:  # the dialog said "started"
+                on_started(operation_id)
 
         self.push_screen(SyncModal(name, marked), callback=done)
 

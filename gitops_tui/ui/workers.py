@@ -22,16 +22,19 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from textual.worker import Worker, get_current_worker
 
 from gitops_tui.engine.api import ReadOnlyError
-from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.errors import GitOpsError, network_reason, without_reprs
 from gitops_tui.ui.messages import EngineCallFailed
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from textual.dom import DOMNode
     from textual.message import Message
 
 T = TypeVar("T")
 
 POLL_SECONDS = 0.05
+MAX_DETAIL = 160  # characters of an unexpected error's own text in its notification
 
 
 class Cancelled(Exception):
@@ -110,14 +113,36 @@ def run_engine_call(
 Severity = Literal["information", "warning", "error"]
 
 
-def describe_error(action: str, error: BaseException) -> tuple[str, Severity]:
-    """The one-line message and severity shown for a failed engine call (no traceback)."""
+def describe_error(
+    action: str, error: BaseException, *, logged_at: Path | None = None
+) -> tuple[str, Severity]:
+    """The one-line message and severity shown for a failed engine call (no traceback).
+
+    A ``GitOpsError``'s message is for the user. Anything else is put in words: a
+    network failure ("cannot connect: connection refused"), a permission or file error;
+    an error nobody expected says "internal error in <action>: <type>" and where its
+    traceback is (``logged_at``). Never a repr, never an object address."""
     if isinstance(error, ReadOnlyError):
         return str(error), "warning"
     if isinstance(error, GitOpsError):  # its message is for the user: no class name
-        return f"{action}: {error}", "error"
-    text = str(error) or type(error).__name__
-    return f"{action} failed ({type(error).__name__}): {text}", "error"
+        return f"{action}: {without_reprs(str(error))}", "error"
+    reason = network_reason(error)
+    if reason is not None:
+        return f"{action} failed: cannot connect ({reason}).", "error"
+    if isinstance(error, PermissionError):
+        where = f" on {error.filename}" if error.filename else ""
+        return f"{action} failed: permission denied{where}.", "error"
+    if isinstance(error, FileNotFoundError) and error.filename:
+        return f"{action} failed: {error.filename} does not exist.", "error"
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{action} failed: {error.strerror.lower()}{where}.", "error"
+    hint = f"the traceback is in {logged_at}" if logged_at else "the traceback was not saved"
+    detail = " ".join(without_reprs(str(error)).split())
+    detail = (
+        f": {detail[:MAX_DETAIL]}" + ("..." if len(detail) > MAX_DETAIL else "") if detail else ""
+    )
+    return f"Internal error in {action}: {type(error).__name__}{detail} ({hint}).", "error"
 
 
 def error_title(error: BaseException) -> str:

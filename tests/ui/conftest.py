@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_engine import T0, FakeEngine
@@ -29,3 +30,11 @@ def engine() -> Iterator[FakeEngine]:
     yield fake
     if fake.gate is not None:
         fake.gate.set()  # release any call a test left blocked
+
+
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The console's error log (and any state) goes to the test's own directory."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("GITOPS_TUI_STATE", str(state))
+    return state

@@ -684,6 +684,14 @@ class FakeEngine:
         where = f"{key.namespace}/{key.name}" if key.namespace else key.name
         return f"deleted {key.kind} {where}"
 
+    def delete_app(self, app: str, cascade: str) -> str:
+        """Deletes nothing: records the call (after the read-only check, as the backends)."""
+        self._record("delete_app", (app, cascade))
+        self._mutation(f"delete of Application {app}")
+        self._blocking("delete_app")
+        self._app(app)
+        return f"Application {app}: deletion requested ({cascade})"
+
     def fleet_preview(
         self, apps: Iterable[str] | None = None, *, prune: bool = False
     ) -> dict[str, SyncPreview | str]:

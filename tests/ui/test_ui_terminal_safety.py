@@ -277,6 +277,7 @@ GATED_ELSEWHERE = {
     ("screens/live_object.py", "TextArea"): "ManifestText.load_text",
     ("screens/pod_logs.py", "OptionList"): "ChoiceModal: labels are printable Text",
     ("modals/actions.py", "OptionList"): "prompts from action_prompt (plain_text, safe_text)",
+    ("modals/delete_app.py", "OptionList"): "the constant cascade words, as plain_text",
 }
 """Textual widgets that show text, allowed only where a gate covers them."""
 TEXT_WIDGETS = {

@@ -33,7 +33,7 @@ from gitops_tui.engine.cache.kubeconfig import (
     list_contexts,
     load_context,
 )
-from gitops_tui.engine.errors import GitOpsError
+from gitops_tui.engine.errors import GitOpsError, connection_failure
 from gitops_tui.engine.model import Manifest
 
 USER_AGENT = f"gitops-tui/{__version__}"
@@ -341,8 +341,8 @@ class ByteStream:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) < 300 else text[:300] + "..."
+    """A failed connection in words (no urllib3 pool reprs)."""
+    return connection_failure(exc)
 
 
 def _decode(status: int, data: bytes) -> Any:

@@ -69,6 +69,7 @@ class LiveCache:
         ``argocd-cm``): their kind keeps its watch, its other objects are dropped."""
         self.reachable = True
         self.unreachable_reason = ""
+        self.unreachable_since = 0.0  # time.time() of the first failure (0: reachable)
 
     # -- watching --------------------------------------------------------
     def add_listener(self, listener: ChangeListener) -> None:
@@ -320,6 +321,8 @@ class LiveCache:
     def _note_reachable(self, ok: bool, reason: str) -> None:
         changed = ok != self.reachable
         self.reachable, self.unreachable_reason = ok, reason
+        if ok or not self.unreachable_since:
+            self.unreachable_since = 0.0 if ok else time.time()
         if changed:
             for listener in list(self._listeners):
                 try:

@@ -467,3 +467,6 @@ class Engine:
 
     def delete_resource(self, app: str, key: ResourceKey) -> str:
         return self.resource_deleter.delete_resource(app, key)
+
+    def delete_app(self, app: str, cascade: str) -> str:
+        return self.resource_deleter.delete_app(app, cascade)

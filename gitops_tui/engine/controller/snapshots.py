@@ -292,6 +292,7 @@ def cluster_states(
             c.server,
             c.name not in errors and c.cache.reachable,
             errors.get(c.name) or c.cache.unreachable_reason,
+            c.cache.unreachable_since,
         )
         for c in connections
     )

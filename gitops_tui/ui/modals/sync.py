@@ -17,16 +17,18 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer, Input
 
 from gitops_tui.engine.api import FleetSnapshot, OperationState, SyncPreview, SyncRequest
+from gitops_tui.engine.errors import GitOpsError, without_reprs
 from gitops_tui.engine.model import ConditionType, ResourceKey
 from gitops_tui.engine.sync.plan import TaskAction
 from gitops_tui.ui.messages import EngineCallFailed, PreviewReady, SyncStarted, TerminateDone
 from gitops_tui.ui.modals.prune import confirm_prompt, deletions
+from gitops_tui.ui.reachability import cannot_plan, cluster_down, unreachable_error
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.symbols import Glyphs, action_text
 from gitops_tui.ui.widgets.operation_view import OperationView
 from gitops_tui.ui.widgets.tables import Cells, KeyedTable
-from gitops_tui.ui.workers import run_engine_call
+from gitops_tui.ui.workers import describe_error, run_engine_call
 
 PLAN_COLUMNS = (
     ("step", "#"),
@@ -115,6 +117,7 @@ class SyncModal(GitOpsModal[str | None]):
         Binding("enter", "confirm_sync", "Sync", show=False, id="sync.confirm-enter"),
         Binding("t", "terminate", "Terminate", id="sync.terminate"),
         Binding("ctrl+c", "terminate", "Terminate", show=False, id="sync.terminate-ctrl-c"),
+        Binding("r", "retry", "Retry", id="sync.retry"),
         Binding("escape", "close", "Close", id="sync.close"),
         Binding("question_mark", "app.help", "Help", show=False, id="sync.help"),
     ]
@@ -133,6 +136,8 @@ class SyncModal(GitOpsModal[str | None]):
         self.request = self._build_request()
         self.preview: SyncPreview | None = None
         self.preview_error = ""
+        self.unreachable = ""  # why the app's cluster cannot be reached: nothing to sync
+        self.unreachable_per_fleet = False  # the snapshot says so: plan once it is back
         self.operation_id: str | None = None
         self.finished = False  # the started operation has ended: options may change again
         self.starting = False
@@ -156,7 +161,11 @@ class SyncModal(GitOpsModal[str | None]):
         self.fleet_ready = True
         self.query_one("#sync-force-local", Input).display = False
         self._render_header()
-        self._start_preview()
+        down = cluster_down(self.gitops.fleet, self.app_name)
+        if down is None:
+            self._start_preview()
+        else:
+            self._show_unreachable(down, per_fleet=True)
         self.query_one("#sync-plan", KeyedTable).focus()
 
     def current_app(self) -> str | None:
@@ -202,10 +211,12 @@ class SyncModal(GitOpsModal[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not super().check_action(action, parameters):
             return False
+        if action == "retry":
+            return bool(self.unreachable) and not self.in_progress
         if action == "toggle_option":
-            return not self.in_progress
+            return not self.in_progress and not self.unreachable
         if action == "confirm_sync":
-            if self.in_progress:
+            if self.in_progress or self.unreachable:
                 return False
             return True if (self.ready or self.finished) else None
         if action == "terminate":
@@ -241,6 +252,8 @@ class SyncModal(GitOpsModal[str | None]):
             hint = "change an option or press y to plan again   esc: close"
         elif self.in_progress:
             hint = "t / ctrl+c: terminate   esc: close (the sync keeps running)"
+        elif self.unreachable:
+            hint = "r: retry   esc: close"
         elif self.starting:
             hint = "starting..."
         elif self.ready:
@@ -277,8 +290,27 @@ class SyncModal(GitOpsModal[str | None]):
         self._render_header()
         self._start_preview()
 
+    def _show_unreachable(self, down: str, *, per_fleet: bool) -> None:
+        """No plan and no "sync now": what is wrong, in words; only retry or close."""
+        self.unreachable, self.unreachable_per_fleet = down, per_fleet
+        self.preview = None
+        self.query_one("#sync-plan", KeyedTable).sync_rows({})
+        summary = self.query_one("#sync-summary", SafeStatic)
+        summary.display = True
+        summary.update(Text(cannot_plan(down), style="bold red"))
+        self._render_hint()
+        self.refresh_bindings()
+
+    def action_retry(self) -> None:
+        """Try the plan again (it reaches the cluster: the snapshot may be behind)."""
+        if not self.unreachable or self.in_progress:
+            return
+        self.gitops.engine.refresh(self.app_name)  # never blocks
+        self._start_preview()
+
     def _start_preview(self) -> None:
         self.preview_error = ""
+        self.unreachable = ""
         summary = self.query_one("#sync-summary", SafeStatic)
         summary.display = True
         summary.update(Text("computing the plan...", style="italic"))
@@ -308,9 +340,19 @@ class SyncModal(GitOpsModal[str | None]):
         # shown here and (the message bubbles on) reported by the app's handler
         if message.action == "preview" and message.token == self.request:
             self.preview = None
-            self.preview_error = str(message.error)
+            down = unreachable_error(message.error)
+            if down is not None:
+                known = cluster_down(self.gitops.fleet, self.app_name)
+                self._show_unreachable(known or down, per_fleet=known is not None)
+                return
+            error = message.error
+            self.preview_error = (
+                without_reprs(str(error))
+                if isinstance(error, GitOpsError)
+                else describe_error("preview", error)[0]
+            )
             self.query_one("#sync-summary", SafeStatic).update(
-                Text(f"Preview failed: {message.error}", style="bold red")
+                Text(f"Preview failed: {self.preview_error}", style="bold red")
             )
         elif message.action == "sync" and message.token == self.request:
             self.starting = False
@@ -405,6 +447,9 @@ class SyncModal(GitOpsModal[str | None]):
         self.refresh_bindings()
         self.fleet_updated(self.gitops.fleet)
         self.query_one("#operation-results").focus()
+        # the feedback arrives with the acceptance, while the dialog is still open
+        what = "Dry run" if message.request.dry_run else "Sync"
+        self.notify(f"{what} of {self.app_name} started ({message.operation_id}).")
 
     def _operation(self, fleet: FleetSnapshot) -> OperationState | None:
         app = fleet.by_name.get(self.app_name)
@@ -416,6 +461,10 @@ class SyncModal(GitOpsModal[str | None]):
         return None
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
+        back = self.unreachable_per_fleet and cluster_down(fleet, self.app_name) is None
+        if self.fleet_ready and self.unreachable and back:
+            self._start_preview()  # the cluster is back: plan now
+            return
         if not self.fleet_ready or self.operation_id is None or self.finished:
             return
         op = self._operation(fleet)

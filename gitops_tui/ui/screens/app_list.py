@@ -33,8 +33,8 @@ from gitops_tui.ui.clipboard import copy_text
 from gitops_tui.ui.conditions import condition_detail, conditions_text
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.safe import SafeStatic
+from gitops_tui.ui.screens.app_delete_verb import AppDeleteVerb
 from gitops_tui.ui.screens.appset_preview import AppSetPreviewScreen
-from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.symbols import (
     HEALTH_STYLE,
     PHASE_STYLE,
@@ -149,7 +149,7 @@ class FilterInput(Input):
     ]
 
 
-class AppListScreen(GitOpsScreen[None]):
+class AppListScreen(AppDeleteVerb):
     """Every app the engine knows, one row each."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
