@@ -209,7 +209,20 @@ class AppListScreen(GitOpsScreen[None]):
         return True
 
     def _ages_moved_on(self) -> None:
-        self._refresh_rows(rebuild=False, churn=True)  # only cells whose age text changed
+        """Only the cells whose age text changed (in place: no row moves with the clock;
+        ApplicationSet rows have ages of their own: the list is built again then)."""
+        fleet = self._fleet
+        if fleet is None or fleet.appsets or self._rendered is not fleet:
+            self._refresh_rows(rebuild=False, churn=True)
+            return
+        self._now, glyphs = self.gitops.clock(), self.gitops.glyphs
+        self.table.update_rows(
+            {
+                name: self._row_cells(fleet.by_name[name], row, glyphs, self._indent)
+                for name, row in self.shown_rows.items()
+                if name in fleet.by_name
+            }
+        )
 
     def _refresh_rows(self, *, rebuild: bool, churn: bool = False) -> None:
         """``churn``: for a fleet update or the clock, not a key (the header may wait)."""
