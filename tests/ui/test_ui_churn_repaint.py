@@ -68,6 +68,11 @@ async def test_a_churn_update_rebuilds_no_row_when_none_moves(engine: FakeEngine
         await wait_for(pilot, lambda: app.fleet.generation == snapshot.generation)
         assert table.cells("guestbook")[2].plain == "✗ Degraded"  # type: ignore[index]
         assert rebuilt == []  # only guestbook's cells were made again
+        now = app.clock()
+        app.clock = lambda: now + 2 * 86400
+        screen._ages_moved_on()  # the age tick: cells in place, no rebuild either
+        assert str(table.cells("monitoring")[6]) == "✓ Succeeded 2d"  # type: ignore[index]
+        assert rebuilt == []
         # sorted by health, the same change moves the row: the list is built again
         screen.set_sort("health")
         rebuilt.clear()
