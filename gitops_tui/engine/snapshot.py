@@ -8,6 +8,7 @@ grows with every publication: a consumer drops anything older than what it shows
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -233,10 +234,11 @@ class FleetSnapshot:
 
 
 def _counts(apps: tuple[AppSnapshot, ...]) -> dict[str, int]:
+    # counted by enum member, named once per status (not 2 x N ``.value`` lookups)
     out: dict[str, int] = {}
-    for app in apps:
-        out[app.sync.value] = out.get(app.sync.value, 0) + 1
-        out[app.health.value] = out.get(app.health.value, 0) + 1
+    for counted in (Counter(a.sync for a in apps), Counter(a.health for a in apps)):
+        for status, n in counted.items():
+            out[status.value] = out.get(status.value, 0) + n
     return out
 
 

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -41,6 +42,7 @@ from gitops_tui.ui.modals.fleet_sync import FleetSyncModal
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.quit import QuitModal, running_operations
 from gitops_tui.ui.modals.sync import SyncModal
+from gitops_tui.ui.pacing import RenderPacer
 from gitops_tui.ui.screens.app_list import AppListScreen
 from gitops_tui.ui.screens.app_view import AppViewScreen
 from gitops_tui.ui.screens.base import GitOpsModal, GitOpsScreen
@@ -104,8 +106,7 @@ class GitOpsApp(App[None]):
         self._initial_app = initial_app
         self._pending: FleetSnapshot | None = None
         self._unsubscribe: Unsubscribe | None = None
-        self._last_render_at = 0.0
-        self._last_render_cost = 0.0
+        self._pacer = RenderPacer()
         self._render_timer_armed = False
         self._shut_down = False
         self.contexts: list[str] = []
@@ -143,10 +144,14 @@ class GitOpsApp(App[None]):
             # coalesce a burst: render once after the queued messages
             self.call_later(self._show_pending)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._pacer.key_pressed()  # its frame first: snapshots wait (ui/pacing.py)
+        await super().on_event(event)
+
     def _show_pending(self) -> None:
-        # Rendering a big fleet that changes constantly must leave the loop free for
-        # keys: wait at least twice the last render's duration between two renders.
-        wait = self._last_render_at + 2 * self._last_render_cost - time.monotonic()
+        # a big fleet that changes constantly must leave the loop free for keys
+        wait = self._pacer.wait()
         if wait > 0.005:
             if not self._render_timer_armed:
                 self._render_timer_armed = True
@@ -156,8 +161,7 @@ class GitOpsApp(App[None]):
         if snapshot is not None:
             started = time.monotonic()
             self._show(snapshot)
-            self._last_render_at = time.monotonic()
-            self._last_render_cost = self._last_render_at - started
+            self._pacer.rendered(started)
 
     def _show_pending_after_wait(self) -> None:
         self._render_timer_armed = False
@@ -415,7 +419,7 @@ class GitOpsApp(App[None]):
 
         run_engine_call(
             self,
-            lambda: (engine.contexts(), _default_context(engine)),
+            lambda: (engine.contexts(), engine.default_context),
             lambda found: ContextsLoaded(token, list(found[0]), found[1], announce),
             action="ctx",
             group="contexts",
@@ -564,10 +568,6 @@ class GitOpsApp(App[None]):
 
     def on_unmount(self) -> None:
         self.shut_down_engine()
-
-
-def _default_context(engine: EngineAPI) -> str | None:
-    return engine.default_context
 
 
 def run(

@@ -11,11 +11,11 @@ from gitops_tui.engine.api import EngineError, ReadOnlyError, SyncRequest
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
 from gitops_tui.engine.model import ResourceKey, SyncStatus
 from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.app_cells import app_cells, automation_flags
 from gitops_tui.ui.commands import CommandError, available_verbs, parse_command_line
 from gitops_tui.ui.filtering import SORT_ORDER, SORTS, AppFilter, FilterError, next_sort
 from gitops_tui.ui.modals.prune import deletions, prune_rows
 from gitops_tui.ui.modals.sync import plan_rows
-from gitops_tui.ui.screens.app_list import app_cells, automation_flags
 from gitops_tui.ui.styles import SHEETS, css_paths
 from gitops_tui.ui.symbols import ASCII, UNICODE, glyphs_for, sync_text, want_ascii
 from gitops_tui.ui.widgets.diff_view import classify, split_rows, unified_rows

@@ -18,7 +18,14 @@ from textual.events import Key, Resize
 from textual.widgets import Footer, Input
 
 from gitops_tui.engine.api import AppSnapshot, FleetSnapshot
-from gitops_tui.ui.ages import AGE_REFRESH_SECONDS, age_text
+from gitops_tui.ui.ages import AGE_REFRESH_SECONDS
+from gitops_tui.ui.app_cells import (
+    APP_COLUMNS,
+    NARROW_COLUMNS,
+    NARROW_WIDTH,
+    app_cells,
+    last_sync_age,
+)
 from gitops_tui.ui.app_tree import (
     TreeRow,
     flat_rows,
@@ -30,107 +37,18 @@ from gitops_tui.ui.app_tree import (
 )
 from gitops_tui.ui.appset_rows import set_cells, shown_sets
 from gitops_tui.ui.clipboard import copy_text
-from gitops_tui.ui.conditions import condition_detail, conditions_text
+from gitops_tui.ui.conditions import condition_detail
 from gitops_tui.ui.filtering import SORTS, AppFilter, FilterError, next_sort
+from gitops_tui.ui.list_delta import changed_in_place
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.screens.app_delete_verb import AppDeleteVerb
 from gitops_tui.ui.screens.appset_preview import AppSetPreviewScreen
-from gitops_tui.ui.symbols import (
-    HEALTH_STYLE,
-    PHASE_STYLE,
-    SYNC_STYLE,
-    Glyphs,
-    health_text,
-    phase_text,
-    sync_text,
-)
+from gitops_tui.ui.symbols import Glyphs
 from gitops_tui.ui.widgets.header import FleetHeader
 from gitops_tui.ui.widgets.line_table import LineTable
 from gitops_tui.ui.widgets.tables import Cells
 
-APP_COLUMNS = (
-    ("name", "NAME"),
-    ("sync", "SYNC"),
-    ("health", "HEALTH"),
-    ("project", "PROJECT"),
-    ("revision", "REV"),
-    ("auto", "AUTO"),
-    ("last_sync", "LAST SYNC"),
-    ("destination", "DESTINATION"),
-    ("conditions", "CONDITIONS"),
-)
-
-NARROW_COLUMNS = (
-    ("name", "NAME"),
-    ("sync", "SYNC"),
-    ("health", "HEALTH"),
-    ("last_sync", "LAST SYNC"),
-    ("destination", "DESTINATION"),
-    ("conditions", "CONDITIONS"),
-)
-"""Below ``NARROW_WIDTH`` columns: PROJECT, REV and AUTO go (the app view shows them),
-SYNC and HEALTH show their glyph only, so DESTINATION and CONDITIONS stay on screen."""
-
-NARROW_WIDTH = 110
-
 FILTER_HINT = "name  sync:OutOfSync  health:Degraded  project:x  cluster:x  !term"
-
-
-def automation_flags(app: AppSnapshot) -> str:
-    """``APH``: Automated, auto-Prune, self-Heal; ``-`` for each one off."""
-    return "".join(
-        letter if on else "-"
-        for letter, on in (("A", app.automated), ("P", app.auto_prune), ("H", app.self_heal))
-    )
-
-
-def last_sync_age(app: AppSnapshot, now: float) -> str:
-    """How long ago the last operation ended (or since it started, while it runs)."""
-    op = app.operation if app.operation is not None else app.last_sync
-    if op is None:
-        return ""
-    return age_text(now - (op.finished_at if op.finished_at is not None else op.started_at))
-
-
-def last_sync_text(
-    app: AppSnapshot, glyphs: Glyphs, age: str = "", *, narrow: bool = False
-) -> Text:
-    """``✓ Succeeded 5m`` (``narrow``: ``✓ 5m``): the phase and how long ago."""
-    op = app.operation if app.operation is not None else app.last_sync
-    if op is None:
-        return Text(glyphs.none, style="bright_black")
-    if narrow:
-        text = Text(glyphs.phase[op.phase], style=PHASE_STYLE[op.phase])
-    else:
-        text = phase_text(glyphs, op.phase)
-    if op.dry_run:
-        text.append(" (dry run)", style="bright_black")
-    if age:
-        text.append(f" {age}", style="bright_black")
-    return text
-
-
-def app_cells(app: AppSnapshot, glyphs: Glyphs, *, narrow: bool = False, age: str = "") -> Cells:
-    if narrow:
-        return (
-            app.name,
-            Text(glyphs.sync[app.sync], style=SYNC_STYLE[app.sync]),
-            Text(glyphs.health[app.health], style=HEALTH_STYLE[app.health]),
-            last_sync_text(app, glyphs, age, narrow=True),
-            app.destination.label,
-            conditions_text(app, glyphs, narrow=True),
-        )
-    return (
-        app.name,
-        sync_text(glyphs, app.sync),
-        health_text(glyphs, app.health),
-        app.project,
-        app.short_revision or glyphs.none,
-        automation_flags(app),
-        last_sync_text(app, glyphs, age),
-        app.destination.label,
-        conditions_text(app, glyphs),
-    )
 
 
 class AppTable(LineTable):
@@ -208,6 +126,10 @@ class AppListScreen(AppDeleteVerb):
         self.shown_rows: dict[str, TreeRow] = {}
         """The shown rows by name, as last rendered."""
         self._fleet: FleetSnapshot | None = None
+        self._rendered: FleetSnapshot | None = None
+        """The fleet the rows show (an update in place needs the one before it)."""
+        self._indent = False
+        self._shown_count = 0
         self._cells: dict[str, tuple[AppSnapshot, str, Cells]] = {}
         self._names: dict[str, tuple[tuple[TreeRow, bool, bool], str | Text]] = {}
         self._rows: dict[str, tuple[Cells, str | Text, Cells]] = {}
@@ -250,7 +172,7 @@ class AppListScreen(AppDeleteVerb):
     # -- rendering -------------------------------------------------------------------
 
     def fleet_updated(self, fleet: FleetSnapshot) -> None:
-        self._fleet = fleet
+        old, self._fleet = self._fleet, fleet
         by_name = fleet.by_name
         if len(self._cells) > 2 * len(fleet.apps) + 100:
             self._cells = {k: v for k, v in self._cells.items() if k in by_name}
@@ -261,12 +183,49 @@ class AppListScreen(AppDeleteVerb):
         if self.collapsed:
             sets = {appset.name for appset in fleet.appsets}
             self.collapsed = {n for n in self.collapsed if n in by_name or set_name(n) in sets}
-        self._refresh_rows(rebuild=False)
+        if old is None or not self._update_in_place(old, fleet):
+            self._refresh_rows(rebuild=False, churn=True)
+
+    def _update_in_place(self, old: FleetSnapshot, fleet: FleetSnapshot) -> bool:
+        """Only the changed apps' cells, when no row moves (``list_delta``); False: build
+        the list again. Keys never wait behind a rebuild of 2,000 rows for 20 changes."""
+        if self._rendered is not old or not self.fleet_ready:
+            return False
+        changed = changed_in_place(old, fleet, self.app_filter, SORTS[self.sort_by][1])
+        if changed is None:
+            return False
+        self._rendered = fleet
+        self._now = self.gitops.clock()
+        glyphs, shown = self.gitops.glyphs, self.shown_rows
+        self.table.update_rows(
+            {
+                app.name: self._row_cells(app, shown[app.name], glyphs, self._indent)
+                for app in changed
+                if app.name in shown
+            }
+        )
+        self._show_header(fleet, self._shown_count, churn=True)
+        self._show_status(self._shown_count, len(fleet.apps))
+        return True
 
     def _ages_moved_on(self) -> None:
-        self._refresh_rows(rebuild=False)  # only the cells whose age text changed update
+        """Only the cells whose age text changed (in place: no row moves with the clock;
+        ApplicationSet rows have ages of their own: the list is built again then)."""
+        fleet = self._fleet
+        if fleet is None or fleet.appsets or self._rendered is not fleet:
+            self._refresh_rows(rebuild=False, churn=True)
+            return
+        self._now, glyphs = self.gitops.clock(), self.gitops.glyphs
+        self.table.update_rows(
+            {
+                name: self._row_cells(fleet.by_name[name], row, glyphs, self._indent)
+                for name, row in self.shown_rows.items()
+                if name in fleet.by_name
+            }
+        )
 
-    def _refresh_rows(self, *, rebuild: bool) -> None:
+    def _refresh_rows(self, *, rebuild: bool, churn: bool = False) -> None:
+        """``churn``: for a fleet update or the clock, not a key (the header may wait)."""
         fleet = self._fleet
         if fleet is None or not self.fleet_ready:
             return
@@ -305,14 +264,19 @@ class AppListScreen(AppDeleteVerb):
             ordered=True,
             rebuild=rebuild,
         )
+        self._rendered, self._indent, self._shown_count = fleet, indent, len(visible)
+        self._show_header(fleet, len(visible), churn=churn)
+        self._show_status(len(visible), len(fleet.apps))
+
+    def _show_header(self, fleet: FleetSnapshot, shown: int, *, churn: bool) -> None:
         self.query_one(FleetHeader).show_fleet(
             fleet,
-            glyphs,
+            self.gitops.glyphs,
             read_only=self.gitops.read_only,
-            shown=len(visible),
+            shown=shown,
             where=self.gitops.where(),
+            churn=churn,
         )
-        self._show_status(len(visible), len(fleet.apps))
 
     def _row_cells(self, app: AppSnapshot, row: TreeRow, glyphs: Glyphs, indent: bool) -> Cells:
         """The row of ``app`` at ``row``; the same tuple while nothing it shows has changed."""

@@ -219,6 +219,7 @@ class AppViewScreen(ResourceVerbsScreen):
             read_only=self.gitops.read_only,
             crumbs=(self.app_name,),
             where=self.gitops.where(cluster_label(app.destination) if app is not None else ""),
+            churn=True,
         )
         if app is None:
             self.query_one("#app-summary", SafeStatic).update(

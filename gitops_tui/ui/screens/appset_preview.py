@@ -200,6 +200,7 @@ class AppSetPreviewScreen(GitOpsScreen[None]):
                 read_only=self.gitops.read_only,
                 crumbs=(f"ApplicationSet {self.appset}", "preview"),
                 where=self.gitops.where(),
+                churn=True,
             )
 
     # -- loading ---------------------------------------------------------------------

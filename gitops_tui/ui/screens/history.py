@@ -105,6 +105,7 @@ class HistoryScreen(GitOpsScreen[None]):
                 read_only=self.gitops.read_only,
                 crumbs=(self.app_name, "history"),
                 where=self.gitops.where(),
+                churn=True,
             )
             app = fleet.by_name.get(self.app_name)
             last = app.last_sync if app is not None else None

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
+
 from rich.text import Text
+from textual.timer import Timer
 
 from gitops_tui.engine.api import FleetSnapshot
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.textsafe import printable
 from gitops_tui.ui.safe import SafeStatic
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
+
+CHURN_REPAINT_S = 1.0
+"""Fleet counts changed by the engine alone are drawn at most this often (an SSH link
+carries every repaint; a key press that changes what the header shows is drawn at once)."""
 
 SEPARATOR = " │ "
 ASCII_SEPARATOR = " | "
@@ -23,12 +31,14 @@ def header_text(
     shown: int | None = None,
     compact: bool = False,
     where: str = "",
+    counts: Mapping[str, int] | None = None,
 ) -> Text:
     """``gitops-tui › app │ READ-ONLY │ 7/15 apps │ ✓ 12 Synced ↻ 3 OutOfSync ✗ 1 Degraded``.
 
     ``compact`` (a narrow terminal): counts without their words (``✓ 12  ↻ 3  ✗ 1``),
     so the unreachable-cluster warning still fits on the one line. ``where``: the
-    backend, kube context and cluster of the screen (``local · ctx dev · in-cluster``)."""
+    backend, kube context and cluster of the screen (``local · ctx dev · in-cluster``).
+    ``counts``: ``fleet.counts()`` when the caller has them already."""
     sep = ASCII_SEPARATOR if glyphs.ascii else SEPARATOR
     crumb_sep = " > " if glyphs.ascii else " › "
     text = Text()
@@ -42,7 +52,8 @@ def header_text(
     if read_only:
         text.append(sep)
         text.append(" READ-ONLY ", style="bold reverse red")
-    counts = fleet.counts()
+    if counts is None:
+        counts = fleet.counts()
     total = len(fleet.apps)
     text.append(sep)
     text.append(
@@ -78,15 +89,28 @@ def header_text(
 
 class FleetHeader(SafeStatic):
     """Shows ``header_text`` on one line: the full text when it fits, else the compact
-    one (re-chosen on resize); repaints only when the shown text actually changes."""
+    one (re-chosen on resize); repaints only when the shown text actually changes.
+
+    ``show_fleet(..., churn=True)`` (a fleet update, no key involved): when nothing but
+    the counts changed (the shown count too: a key that filters is not churn), the new
+    text is drawn at most once per ``CHURN_REPAINT_S``,
+    the newest winning (a trailing timer draws the last one); anything else (crumbs,
+    where, the total count, a cluster down) is drawn at once."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self._last: Text | None = None
         self._texts: tuple[Text, ...] = ()
+        self._shown_context: tuple[object, ...] | None = None
+        self._painted_at = -CHURN_REPAINT_S
+        self._churn_timer: Timer | None = None
+        self._deferred: Callable[[], tuple[Text, ...]] | None = None
+        self.paints = 0
+        """Header texts drawn (tests and the benchmark read it)."""
 
     def show(self, *texts: Text) -> None:
         """The texts from the fullest to the shortest: the first that fits is shown."""
+        self._cancel_timer()
         self._texts = texts
         self._choose()
 
@@ -99,26 +123,56 @@ class FleetHeader(SafeStatic):
         crumbs: tuple[str, ...] = (),
         shown: int | None = None,
         where: tuple[str, ...] = (),
+        churn: bool = False,
     ) -> None:
-        """``where``: backend, context, cluster; dropped from the end when space lacks."""
+        """``where``: backend, context, cluster; dropped from the end when space lacks.
+        ``churn``: called for a fleet update (see the class docstring)."""
 
-        def build(compact: bool, parts: tuple[str, ...]) -> Text:
-            return header_text(
-                fleet,
-                glyphs,
-                read_only=read_only,
-                crumbs=crumbs,
-                shown=shown,
-                compact=compact,
-                where=" · ".join(p for p in parts if p),
+        def texts() -> tuple[Text, ...]:
+            counts = fleet.counts()
+
+            def build(compact: bool, parts: tuple[str, ...]) -> Text:
+                return header_text(
+                    fleet,
+                    glyphs,
+                    read_only=read_only,
+                    crumbs=crumbs,
+                    shown=shown,
+                    compact=compact,
+                    where=" · ".join(p for p in parts if p),
+                    counts=counts,
+                )
+
+            return (
+                build(False, where),
+                build(True, where),
+                build(True, where[1:2]),  # the context only
+                build(True, ()),
             )
 
-        self.show(
-            build(False, where),
-            build(True, where),
-            build(True, where[1:2]),  # the context only
-            build(True, ()),
-        )
+        down = tuple(c.name for c in fleet.clusters if not c.reachable)
+        context = (crumbs, where, read_only, glyphs.ascii, len(fleet.apps), down)
+        same, self._shown_context = context == self._shown_context, context
+        wait = self._painted_at + CHURN_REPAINT_S - time.monotonic()
+        if churn and same and wait > 0:
+            self._deferred = texts  # the newest counts, made and drawn when the time comes
+            if self._churn_timer is None:
+                self._churn_timer = self.set_timer(wait, self._flush)
+            return
+        self.show(*texts())
+
+    def _flush(self) -> None:
+        self._churn_timer = None
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            self._texts = deferred()
+        self._choose()
+
+    def _cancel_timer(self) -> None:
+        self._deferred = None
+        if self._churn_timer is not None:
+            self._churn_timer.stop()
+            self._churn_timer = None
 
     def on_resize(self) -> None:
         self._choose()
@@ -134,6 +188,8 @@ class FleetHeader(SafeStatic):
             fits = text.cell_len <= width
             relayout = not (fits and self._last is not None and self._last.cell_len <= width)
             self._last = text
+            self._painted_at = time.monotonic()
+            self.paints += 1
             self.update(text, layout=relayout)
 
     @property

@@ -260,41 +260,19 @@ class LineTable(ScrollView, can_focus=True):
         focus_key = self.cursor_key()
         focus_index = self.cursor_row
         layout = structure = False
-        repaint: list[str] = []
+        repaint: list[tuple[str, list[int]]] = []
         for key in [key for key in self._cells if key not in rows]:
             layout |= self._count_row(self._texts.pop(key), -1)
             del self._cells[key]
             self._forget(key)
             structure = True
         for key, cells in rows.items():
-            old = self._cells.get(key)
-            if old is cells:
-                continue
-            if old is not None and old == cells:
-                self._cells[key] = cells
-                continue
-            if old is None or len(old) != len(cells):
-                if old is not None:
-                    layout |= self._count_row(self._texts[key], -1)
-                texts = tuple(_as_text(cell) for cell in cells)
-                layout |= self._count_row(texts, 1)
+            grew, changed = self._put(key, cells)
+            layout |= grew
+            if changed is None:
                 structure = True
-            else:
-                # only the cells that changed are made again (and counted)
-                before = self._texts[key]
-                made = list(before)
-                for column, (was, now) in enumerate(zip(old, cells, strict=True)):
-                    if was is now or was == now:
-                        continue
-                    made[column] = text = _as_text(now)
-                    if column < len(self._counts):
-                        layout |= self._count(column, text.cell_len, 1)  # first: no
-                        layout |= self._count(column, before[column].cell_len, -1)  # flicker
-                texts = tuple(made)
-                repaint.append(key)
-                self._forget(key)
-            self._cells[key] = cells
-            self._texts[key] = texts
+            elif changed:
+                repaint.append((key, changed))
         if order is not None:
             wanted = sorted(rows, key=order, reverse=reverse)
         elif ordered:
@@ -309,13 +287,93 @@ class LineTable(ScrollView, can_focus=True):
         if layout or structure:
             self._layout_changed()
             self._restore_cursor(focus_key, focus_index)
-        elif repaint:
-            top, page = int(self.scroll_offset.y), self._page
-            for key in repaint:
-                index = self._index[key]
-                if top <= index < top + page:  # off screen: nothing to draw
-                    self.refresh(Region(0, index - top + 1, self.size.width, 1))
+        else:
+            self._repaint(repaint)
         return layout or structure or bool(repaint)
+
+    def update_rows(self, rows: Mapping[str, Cells]) -> None:
+        """New cells for rows that are shown (others are ignored); no row moves, so only
+        the changed cells on screen are drawn again (unless a column's width changed)."""
+        layout = False
+        repaint: list[tuple[str, list[int]]] = []
+        for key, cells in rows.items():
+            old = self._cells.get(key)
+            if old is None or len(old) != len(cells):
+                continue
+            grew, changed = self._put(key, cells)
+            layout |= grew
+            if changed:
+                repaint.append((key, changed))
+        if layout:
+            self._layout_changed()
+        else:
+            self._repaint(repaint)
+
+    def _put(self, key: str, cells: Cells) -> tuple[bool, list[int] | None]:
+        """Store one row's cells: (a column's width changed, the columns whose shown text
+        changed; None for a new row or one with another number of cells)."""
+        old = self._cells.get(key)
+        layout = False
+        if old is cells:
+            return False, []
+        if old is not None and old == cells:
+            self._cells[key] = cells
+            return False, []
+        if old is None or len(old) != len(cells):
+            if old is not None:
+                layout |= self._count_row(self._texts[key], -1)
+            texts = tuple(_as_text(cell) for cell in cells)
+            layout |= self._count_row(texts, 1)
+            self._cells[key], self._texts[key] = cells, texts
+            return layout, None
+        # only the cells that changed are made again (and counted); only those whose
+        # shown text changed are drawn again
+        before = self._texts[key]
+        made = list(before)
+        changed: list[int] = []
+        for column, (was, now) in enumerate(zip(old, cells, strict=True)):
+            if was is now or was == now:
+                continue
+            made[column] = text = _as_text(now)
+            if text == before[column]:
+                continue
+            changed.append(column)
+            if column < len(self._counts):
+                layout |= self._count(column, text.cell_len, 1)  # first: no
+                layout |= self._count(column, before[column].cell_len, -1)  # flicker
+        if changed:
+            self._forget(key)
+        self._cells[key], self._texts[key] = cells, tuple(made)
+        return layout, changed
+
+    def _repaint(self, repaint: Sequence[tuple[str, Sequence[int]]]) -> None:
+        top, page = int(self.scroll_offset.y), self._page
+        for key, columns in repaint:
+            index = self._index.get(key)
+            if index is None or not top <= index < top + page:
+                continue  # off screen: nothing to draw
+            span = self._span(columns)
+            if span is not None:
+                self.refresh(Region(span[0], index - top + 1, span[1] - span[0], 1))
+
+    def _span(self, columns: Sequence[int]) -> tuple[int, int] | None:
+        """The screen columns ``[x0, x1)`` that show ``columns``, or None (scrolled away):
+        a changed cell redraws its own cells, not the whole line (a slow link pays per byte)."""
+        width = self.size.width
+        fixed_width = sum(w + 2 * PAD for w in self._widths[: self._fixed])
+        left = int(self.scroll_offset.x)
+        lo, hi = width, 0
+        for column in columns:
+            if column >= len(self._widths):
+                continue
+            x0 = sum(w + 2 * PAD for w in self._widths[:column])
+            x1 = x0 + self._widths[column] + 2 * PAD
+            if column >= self._fixed:
+                x0, x1 = max(x0 - left, fixed_width), x1 - left
+            x1 = min(x1, width)
+            if x1 > x0:
+                lo, hi = min(lo, x0), max(hi, x1)
+        return (lo, hi) if hi > lo else None
 
     def rebuild_rows(self, rows: Mapping[str, Cells]) -> None:
         """Show ``rows`` in the mapping's order (widths are always exact here)."""
@@ -459,7 +517,8 @@ class LineTable(ScrollView, can_focus=True):
         for column, (text, width) in enumerate(zip(texts, self._widths, strict=False)):
             style = styles[0] if column < self._fixed else styles[1]
             segments += self._cell(text, width, style, over)
-        return Strip(segments, sum(w + 2 * PAD for w in self._widths))
+        # runs of one style joined: each run costs its escape sequences on the terminal
+        return Strip(Segment.simplify(segments), sum(w + 2 * PAD for w in self._widths))
 
     def render_line(self, y: int) -> Strip:
         base, header, fixed, cursor, fixed_cursor, fill = self._styles()
