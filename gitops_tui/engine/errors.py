@@ -81,8 +81,16 @@ def network_reason(error: BaseException) -> str | None:
     lowered = text.lower()
     for needle, words in _TEXT_REASONS:
         if needle in lowered:
-            return words
+            return words + _tls_detail(text) if needle == "certificate verify failed" else words
     return None
+
+
+def _tls_detail(text: str) -> str:
+    """Why the certificate was refused (hostname mismatch, self-signed, expired), the
+    words OpenSSL put after "certificate verify failed:" without its source location."""
+    found = re.search(r"certificate verify failed: (.*?)\s*(?:\(_ssl|$)", text, re.I | re.S)
+    detail = (found.group(1) if found else "").strip().rstrip(".")
+    return f" ({detail[:160]})" if detail else ""
 
 
 _TEXT_REASONS = (
@@ -110,7 +118,10 @@ def _os_reason(exc: BaseException) -> str | None:
     if isinstance(exc, socket.gaierror):
         return "host name not found"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return "TLS certificate not trusted"
+        detail = str(exc.verify_message or "").strip().rstrip(".")[:160]
+        return (
+            f"TLS certificate not trusted ({detail})" if detail else "TLS certificate not trusted"
+        )
     if isinstance(exc, ssl.SSLError):
         return "TLS handshake failed"
     if isinstance(exc, TimeoutError) or type(exc).__name__.endswith("TimeoutError"):
