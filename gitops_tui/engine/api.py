@@ -30,6 +30,7 @@ from gitops_tui.engine.inspection import (
     ManagedFieldsEntry,
 )
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.podconnect import ContainerPorts, PodConnection
 from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
@@ -183,6 +184,14 @@ class EngineAPI(Protocol):
         A backend without logs keeps this default."""
         raise EngineError("this backend cannot show container logs")
 
+    def pod_connection(self, app: str, pod: ResourceKey) -> PodConnection:
+        """How ``kubectl`` reaches a Pod of the app's tree to exec into it or forward a port
+        (its destination's kubeconfig and context, its containers and their ports;
+        blocking: reads the pod). ReadOnlyError when the app's context is read-only
+        (exec and port-forward are connect verbs: they create ``pods/exec`` and
+        ``pods/portforward``). A backend without it keeps this default."""
+        raise EngineError("this backend cannot open a shell or forward a port")
+
     def appset_preview(self, name: str) -> AppSetPreview:
         """What ApplicationSet ``name``'s generators produce now against the apps that
         exist (blocking: fetches Git). EngineError if there is no such set."""
@@ -194,6 +203,15 @@ class EngineAPI(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def pod_connection(engine: EngineAPI, app: str, pod: ResourceKey) -> PodConnection:
+    """``engine.pod_connection`` for front ends (a backend without it: EngineError in words)."""
+    method = getattr(engine, "pod_connection", None)
+    if method is None:
+        raise EngineError("this backend cannot open a shell or forward a port")
+    connection: PodConnection = method(app, pod)
+    return connection
 
 
 def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
@@ -225,6 +243,7 @@ __all__ = [
     "AutomationStatus",
     "ClusterEvent",
     "ClusterState",
+    "ContainerPorts",
     "Destination",
     "EngineAPI",
     "EngineError",
@@ -239,6 +258,7 @@ __all__ = [
     "ManagedFieldsEntry",
     "OperationPhase",
     "OperationState",
+    "PodConnection",
     "ReadOnlyError",
     "ResourceAction",
     "ResourceNode",
@@ -248,4 +268,5 @@ __all__ = [
     "SyncRequest",
     "Unsubscribe",
     "open_logs",
+    "pod_connection",
 ]
