@@ -41,6 +41,7 @@ from gitops_tui.ui.modals.fleet_sync import FleetSyncModal
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.quit import QuitModal, running_operations
 from gitops_tui.ui.modals.sync import SyncModal
+from gitops_tui.ui.port_forwards import stop_forwards
 from gitops_tui.ui.screens.app_list import AppListScreen
 from gitops_tui.ui.screens.app_view import AppViewScreen
 from gitops_tui.ui.screens.base import GitOpsModal, GitOpsScreen
@@ -417,7 +418,7 @@ class GitOpsApp(App[None]):
 
         run_engine_call(
             self,
-            lambda: (engine.contexts(), _default_context(engine)),
+            lambda: (engine.contexts(), engine.default_context),
             lambda found: ContextsLoaded(token, list(found[0]), found[1], announce),
             action="ctx",
             group="contexts",
@@ -566,10 +567,7 @@ class GitOpsApp(App[None]):
 
     def on_unmount(self) -> None:
         self.shut_down_engine()
-
-
-def _default_context(engine: EngineAPI) -> str | None:
-    return engine.default_context
+        stop_forwards(self)  # no kubectl port-forward outlives the console
 
 
 def run(

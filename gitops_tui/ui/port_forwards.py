@@ -211,7 +211,7 @@ class PortForwardsModal(GitOpsModal[None]):
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
-        self._shown: list[tuple[int, str]] = []
+        self._shown: list[tuple[int, str]] | None = None
 
     @property
     def registry(self) -> PortForwards:
@@ -243,8 +243,7 @@ class PortForwardsModal(GitOpsModal[None]):
             options.add_option(Option(Text("No port forwards (F on a pod starts one)"), id="none"))
             return
         options.add_options(Option(Text(label), id=str(number)) for number, label in rows)
-        if highlighted is not None:
-            options.highlighted = min(highlighted, len(rows) - 1)
+        options.highlighted = min(highlighted or 0, len(rows) - 1)
 
     def action_stop(self) -> None:
         options = self.query_one(OptionList)
