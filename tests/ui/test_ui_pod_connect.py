@@ -17,7 +17,7 @@ import pytest
 from fake_engine import FakeEngine
 from test_ui_app_view import move_to, open_app
 from textual.drivers.headless_driver import HeadlessDriver
-from uitest import screen_text, wait_for
+from uitest import run_from_palette, screen_text, wait_for
 
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.pod_connect import KUBECTL_MISSING, ExecModal, PortForwardModal
@@ -205,3 +205,12 @@ async def test_without_kubectl_on_path_it_says_so(
             await wait_for(pilot, lambda: app.notices)
             assert list(app.notices) == [("error", KUBECTL_MISSING)]
     assert "pod_connection" not in {name for name, _ in engine.calls}
+
+
+async def test_the_forward_list_is_in_the_palette_from_anywhere(engine: FakeEngine) -> None:
+    app = GitOpsApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await run_from_palette(pilot, "port forwards", "Port forwards")
+        await wait_for(pilot, lambda: isinstance(app.screen, PortForwardsModal))
+        assert "No port forwards (F on a pod starts one)" in screen_text(app)
