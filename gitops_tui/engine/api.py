@@ -184,14 +184,6 @@ class EngineAPI(Protocol):
         A backend without logs keeps this default."""
         raise EngineError("this backend cannot show container logs")
 
-    def pod_connection(self, app: str, pod: ResourceKey) -> PodConnection:
-        """How ``kubectl`` reaches a Pod of the app's tree to exec into it or forward a port
-        (its destination's kubeconfig and context, its containers and their ports;
-        blocking: reads the pod). ReadOnlyError when the app's context is read-only
-        (exec and port-forward are connect verbs: they create ``pods/exec`` and
-        ``pods/portforward``). A backend without it keeps this default."""
-        raise EngineError("this backend cannot open a shell or forward a port")
-
     def appset_preview(self, name: str) -> AppSetPreview:
         """What ApplicationSet ``name``'s generators produce now against the apps that
         exist (blocking: fetches Git). EngineError if there is no such set."""
@@ -206,7 +198,13 @@ class EngineAPI(Protocol):
 
 
 def pod_connection(engine: EngineAPI, app: str, pod: ResourceKey) -> PodConnection:
-    """``engine.pod_connection`` for front ends (a backend without it: EngineError in words)."""
+    """How ``kubectl`` reaches a Pod of the app's tree to exec into it or forward a port:
+    ``engine.pod_connection(app, pod)``, an optional method of a backend (the local
+    engine has it; the Argo CD backends do not: an EngineError in words). It returns
+    the destination's kubeconfig and context and the pod's containers and ports
+    (blocking: reads the pod), and raises ReadOnlyError when the app's context is
+    read-only (exec and port-forward are connect verbs: they create ``pods/exec`` and
+    ``pods/portforward``)."""
     method = getattr(engine, "pod_connection", None)
     if method is None:
         raise EngineError("this backend cannot open a shell or forward a port")

@@ -136,3 +136,11 @@ def test_containers_and_ports_from_the_pod() -> None:
     assert found.default_container == "web" and found.ports() == [8080, 8443]
     with pytest.raises(EngineError, match="refused"):
         pod_connection_from(pod, kubeconfig=None, context="c", namespace="ns", pod="-p")
+
+
+def test_a_backend_without_it_says_so_in_words() -> None:
+    from gitops_tui.engine.api import pod_connection
+    from gitops_tui.engine.model import ResourceKey
+
+    with pytest.raises(EngineError, match="cannot open a shell or forward a port"):
+        pod_connection(object(), "app", ResourceKey("", "Pod", "ns", "p"))  # type: ignore[arg-type]
