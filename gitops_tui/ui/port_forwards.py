@@ -82,14 +82,16 @@ class PortForward:
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.exit_code is None
+        """kubectl is alive (asked of the process: the reader thread may not know yet)."""
+        return self.process is not None and self.process.poll() is None
 
     def state(self) -> str:
         if self.running:
             return "forwarding" if self.ready else "starting"
         if self.stopped:
             return "stopped"
-        return f"ended (exit {self.exit_code}): {kubectl_error(list(self.lines))}"
+        code = self.process.returncode if self.process is not None else None
+        return f"ended (exit {code}): {kubectl_error(list(self.lines))}"
 
 
 class PortForwards:

@@ -67,8 +67,11 @@ def deployment(name: str) -> dict[str, Any]:
     }
 
 
-def run_in_pty(argv: list[str], timeout: float = 60.0) -> tuple[int, str]:
-    """``argv`` with a terminal as stdin/stdout (as the console hands it over)."""
+def run_in_pty(
+    argv: list[str], timeout: float = 60.0, *, enter_after: str | None = None
+) -> tuple[int, str]:
+    """``argv`` with a terminal as stdin/stdout (as the console hands it over); once
+    ``enter_after`` has been printed, Enter is typed (the command waits for a line)."""
     master, slave = os.openpty()
     process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=subprocess.PIPE)
     os.close(slave)
@@ -84,6 +87,9 @@ def run_in_pty(argv: list[str], timeout: float = 60.0) -> tuple[int, str]:
             if not chunk:
                 break
             out += chunk
+            if enter_after is not None and enter_after.encode() in out:
+                enter_after = None
+                os.write(master, b"\r")
         elif process.poll() is not None:
             break
     code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
@@ -154,9 +160,14 @@ def test_exec_and_port_forward_with_the_real_kubectl(sandbox, namespace, tmp_pat
         with pytest.raises(EngineError, match="not one of"):
             engine.pod_connection(namespace, stray)
 
-        # exec: the operator's command, split, no shell in between ($HOME stays literal)
+        # exec: the operator's command, split (the quoted argument is one), no shell in
+        # between. It waits for a line before it ends: kwok's tty exec may drop the output
+        # of a command that ends at once.
         mark = uuid.uuid4().hex[:8]
-        code, out = run_in_pty(conn.exec_argv(kubectl_bin, "web", f"echo hi {mark} '$HOME; x'"))
+        command = f"sh -c 'echo hi {mark} \"$0\"; read line' '$HOME; x'"
+        argv = conn.exec_argv(kubectl_bin, "web", command)
+        assert argv[-4:] == ["sh", "-c", f'echo hi {mark} "$0"; read line', "$HOME; x"]
+        code, out = run_in_pty(argv, enter_after=f"hi {mark} $HOME; x")
         assert code == 0, out
         assert f"hi {mark} $HOME; x" in out
         # a failing command: kwok reports it as an error (no exit code passes through it)
