@@ -256,7 +256,8 @@ class ExecModal(GitOpsModal[tuple[str, str] | None]):
             )
             yield SafeStatic("Container:")
             yield OptionList(
-                *(Option(Text(c.name), id=c.name) for c in conn.containers), id="exec-containers"
+                *(Option(Text(printable(c.name)), id=c.name) for c in conn.containers),
+                id="exec-containers",
             )
             yield SafeStatic("Command (split like a shell would, run without one):")
             yield Input(DEFAULT_COMMAND, id="exec-command")

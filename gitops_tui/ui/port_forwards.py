@@ -244,7 +244,10 @@ class PortForwardsModal(GitOpsModal[None]):
         if not rows:
             options.add_option(Option(Text("No port forwards (F on a pod starts one)"), id="none"))
             return
-        options.add_options(Option(Text(label), id=str(number)) for number, label in rows)
+        # labels hold the app's name (from Git) and kubectl's words: made printable
+        options.add_options(
+            Option(Text(printable(label)), id=str(number)) for number, label in rows
+        )
         options.highlighted = min(highlighted or 0, len(rows) - 1)
 
     def action_stop(self) -> None:

@@ -11,6 +11,7 @@ import pytest
 from test_ui_snapshots import SIZES, open_guestbook, shot
 from test_ui_snapshots import utc as utc  # the fixture: local times in UTC
 from textual.pilot import Pilot
+from textual.widgets import Input
 from uitest import wait_for
 
 from gitops_tui.engine.model import ResourceKey
@@ -36,11 +37,19 @@ def kubectl_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pod_connect, "free_local_port", lambda: 18080)
 
 
+async def steady_cursor(pilot: Pilot[Any]) -> None:
+    """The inputs' cursor shown, not blinking: the same picture whenever it is taken."""
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await pilot.pause()
+
+
 def test_exec_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
     async def script(pilot: Pilot[Any]) -> None:
         await open_guestbook(pilot, POD)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ExecModal), timeout=15)
+        await steady_cursor(pilot)
 
     assert shot(snap_compare, size, script)
 
@@ -50,6 +59,7 @@ def test_port_forward_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
         await open_guestbook(pilot, POD)
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, PortForwardModal), timeout=15)
+        await steady_cursor(pilot)
 
     assert shot(snap_compare, size, script)
 
