@@ -98,6 +98,14 @@ BINDING_IDS: tuple[str, ...] = (
     "logs.reload",
     "choice.cancel",
     "app-view.copy",
+    # a shell in a container (x), port forwards (F, f)
+    "app-view.exec",
+    "app-view.port-forward",
+    "app-view.port-forwards",
+    "exec.cancel",
+    "forward.cancel",
+    "forwards.close",
+    "forwards.stop",
     # history / rollback
     "history.rollback-enter",
     "history.back",

@@ -30,6 +30,7 @@ from gitops_tui.engine.inspection import (
     ManagedFieldsEntry,
 )
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.podconnect import ContainerPorts, PodConnection
 from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import (
     IN_CLUSTER,
@@ -207,6 +208,21 @@ class EngineAPI(Protocol):
     def close(self) -> None: ...
 
 
+def pod_connection(engine: EngineAPI, app: str, pod: ResourceKey) -> PodConnection:
+    """How ``kubectl`` reaches a Pod of the app's tree to exec into it or forward a port:
+    ``engine.pod_connection(app, pod)``, an optional method of a backend (the local
+    engine has it; the Argo CD backends do not: an EngineError in words). It returns
+    the destination's kubeconfig and context and the pod's containers and ports
+    (blocking: reads the pod), and raises ReadOnlyError when the app's context is
+    read-only (exec and port-forward are connect verbs: they create ``pods/exec`` and
+    ``pods/portforward``)."""
+    method = getattr(engine, "pod_connection", None)
+    if method is None:
+        raise EngineError("this backend cannot open a shell or forward a port")
+    connection: PodConnection = method(app, pod)
+    return connection
+
+
 def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
     """``engine.logs`` for front ends: a backend without the method (one written before
     logs existed) answers with an EngineError in words, not an AttributeError."""
@@ -237,6 +253,7 @@ __all__ = [
     "AutomationStatus",
     "ClusterEvent",
     "ClusterState",
+    "ContainerPorts",
     "Destination",
     "EngineAPI",
     "EngineError",
@@ -251,6 +268,7 @@ __all__ = [
     "ManagedFieldsEntry",
     "OperationPhase",
     "OperationState",
+    "PodConnection",
     "ReadOnlyError",
     "ResourceAction",
     "ResourceNode",
@@ -260,4 +278,5 @@ __all__ = [
     "SyncRequest",
     "Unsubscribe",
     "open_logs",
+    "pod_connection",
 ]

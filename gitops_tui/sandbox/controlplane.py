@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from gitops_tui.engine.errors import GitOpsError
-from gitops_tui.sandbox import pki, podlogs
+from gitops_tui.sandbox import pki, podconnect, podlogs
 from gitops_tui.sandbox.toolchain import SANDBOX_TOOLS, require_tool
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -230,6 +230,8 @@ class Sandbox:
             "etcd-peer": free_port(),
             "apiserver": free_port(),
             "kwok": free_port(),  # kwok's kubelet API: container logs (sandbox/podlogs.py)
+            # where every pod port forwards to (sandbox/podconnect.py); a test listens there
+            podconnect.FORWARD_TARGET: free_port(),
         }
         server = f"https://127.0.0.1:{ports['apiserver']}"
         identities = {
@@ -250,7 +252,10 @@ class Sandbox:
                 path, server=server, ca=files.ca_cert, cert=cert, key=key, context=self.name
             )
         (self.directory / "audit-policy.yaml").write_text(yaml.safe_dump(AUDIT_POLICY))
-        podlogs.write_kwok_config(self.directory)
+        podlogs.write_kwok_config(
+            self.directory,
+            podconnect.connect_docs(self.directory, ports[podconnect.FORWARD_TARGET]),
+        )
         argvs = self._argvs(binaries, files, ports)
         state: dict[str, Any] = {
             "server": server,

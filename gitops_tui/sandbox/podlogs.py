@@ -11,14 +11,16 @@ directory. The files are in the CRI log format (``<RFC 3339 time> <stream> F <te
 what kwok's reader, the kubelet's own, parses), so ``tailLines``, ``sinceSeconds``
 and ``follow`` behave as on a real node: :func:`append_pod_log` writes such lines.
 
-The kwok server listens on 127.0.0.1 only and asks no client certificate; it serves
-only these files (no exec, attach or port-forward is configured).
+The kwok server listens on 127.0.0.1 only and asks no client certificate; besides these
+files it serves exec and port-forward as ``sandbox/podconnect.py`` configures them
+(no attach).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -33,8 +35,9 @@ def log_file(directory: Path, *, previous: bool = False) -> Path:
     return directory / LOGS_DIR / (PREVIOUS if previous else CURRENT)
 
 
-def write_kwok_config(directory: Path) -> Path:
-    """kwok's ``--config``: one ``ClusterLogs`` for every pod; fresh, empty log files.
+def write_kwok_config(directory: Path, extra: list[dict[str, Any]] | None = None) -> Path:
+    """kwok's ``--config``: one ``ClusterLogs`` for every pod (then the ``extra``
+    objects: ``podconnect.connect_docs``); fresh, empty log files.
 
     An explicit config also keeps a user's ``~/.kwok/kwok.yaml`` out of the sandbox;
     with no ``Stage`` in it, kwok v0.7 uses its built-in node and pod stages.
@@ -58,7 +61,7 @@ def write_kwok_config(directory: Path) -> Path:
         },
     }
     path = directory / KWOK_CONFIG
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.write_text(yaml.safe_dump_all([config, *(extra or [])], sort_keys=False))
     return path
 
 

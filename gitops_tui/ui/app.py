@@ -43,6 +43,7 @@ from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.quit import QuitModal, running_operations
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.pacing import RenderPacer
+from gitops_tui.ui.port_forwards import stop_forwards
 from gitops_tui.ui.screens.app_list import AppListScreen
 from gitops_tui.ui.screens.app_view import AppViewScreen
 from gitops_tui.ui.screens.base import GitOpsModal, GitOpsScreen
@@ -568,6 +569,7 @@ class GitOpsApp(App[None]):
 
     def on_unmount(self) -> None:
         self.shut_down_engine()
+        stop_forwards(self)  # no kubectl port-forward outlives the console
 
 
 def run(

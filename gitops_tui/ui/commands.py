@@ -2,8 +2,8 @@
 
 Both speak the same verbs as the keys; verbs that change a cluster are left
 out entirely in read-only mode. Besides ``<Verb> <app>`` the palette offers
-fleet-wide entries: refresh all, the fleet plan (``:plan``) and one
-``Context: NAME`` per kubeconfig context (``:ctx NAME``).
+fleet-wide entries: refresh all, the port forwards (``f`` in the app view), the
+fleet plan (``:plan``) and one ``Context: NAME`` per kubeconfig context (``:ctx NAME``).
 """
 
 from __future__ import annotations
@@ -64,8 +64,18 @@ PLAN_ALL = "Plan: every OutOfSync app"
 
 def fleet_entries(app: GitOpsApp) -> list[tuple[str, Callable[[], None], str]]:
     """(text, callback, help) of the entries about the whole fleet rather than one app."""
+    from gitops_tui.ui.port_forwards import PortForwardsModal  # a modal: screens import this
+
+    def forwards() -> None:
+        app.push_screen(PortForwardsModal())
+
     entries: list[tuple[str, Callable[[], None], str]] = [
         ("Refresh all apps", partial(app.request_refresh, None), "re-compare every app"),
+        (
+            "Port forwards",
+            forwards,
+            "the kubectl port-forwards started here (F on a pod): list, stop",
+        ),
     ]
     if not app.read_only:
         entries.append(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fake_inspect import FakeInspection, FakeLogs, sample_events
+from fake_inspect import FakeInspection, FakeLogs, fake_pod_connection, sample_events
 
 from gitops_tui.engine.api import (
     ActionOutcome,
@@ -37,6 +37,7 @@ from gitops_tui.engine.api import (
     LiveObject,
     LogOptions,
     LogStream,
+    PodConnection,
     ReadOnlyError,
     ResourceAction,
     SyncPreview,
@@ -789,6 +790,13 @@ class FakeEngine:
         self._record("logs", (app, pod, options))
         self._blocking("logs")
         return self.pod_logs.open(app, self._app(app).snapshot.resources, pod, options)
+
+    def pod_connection(self, app: str, pod: ResourceKey) -> PodConnection:
+        self._record("pod_connection", (app, pod))
+        self._mutation(f"exec or port-forward into {pod.display}")
+        self._blocking("pod_connection")
+        resources = self._app(app).snapshot.resources
+        return fake_pod_connection(app, resources, pod, self._default_context or "")
 
     def appset_preview(self, name: str) -> AppSetPreview:
         self._record("appset_preview", name)

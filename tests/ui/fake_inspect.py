@@ -13,12 +13,13 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from gitops_tui.engine.api import ClusterEvent, EngineError, LiveObject
+from gitops_tui.engine.api import ClusterEvent, EngineError, LiveObject, PodConnection
 from gitops_tui.engine.controller.inspect import tree_keys
 from gitops_tui.engine.controller.podlogs import check_pod
 from gitops_tui.engine.diff.masking import mask_secret_pair
 from gitops_tui.engine.inspection import fold_managed_fields, newest_first
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.podconnect import pod_connection_from
 from gitops_tui.engine.podlogs import LogOptions, LogStream, containers_of, default_container
 
 T0 = 1_700_000_000.0
@@ -201,3 +202,20 @@ class FakeLogs:
         source.pod = pod.name  # type: ignore[attr-defined]
         self.open_sources.append(source)
         return LogStream(source, pod=pod.display, container=container, follow=options.follow)
+
+
+def fake_pod_connection(app: str, resources: Any, pod: ResourceKey, context: str) -> PodConnection:
+    """What ``pod_connection`` answers for a pod of the fake tree: its made-up manifest,
+    with ports (80 on the app's container, 9090 on a sidecar)."""
+    if pod.kind != "Pod" or pod not in set(tree_keys(resources)):
+        raise EngineError(f"{pod.display} is not one of {app}'s resources")
+    manifest = child_manifest(pod)
+    for container, port in zip(manifest["spec"]["containers"], (80, 9090), strict=False):
+        container["ports"] = [{"containerPort": port}]
+    return pod_connection_from(
+        manifest,
+        kubeconfig="/home/op/.kube/config",
+        context=context,
+        namespace=pod.namespace,
+        pod=pod.name,
+    )

@@ -278,6 +278,8 @@ GATED_ELSEWHERE = {
     ("screens/pod_logs.py", "OptionList"): "ChoiceModal: labels are printable Text",
     ("modals/actions.py", "OptionList"): "prompts from action_prompt (plain_text, safe_text)",
     ("modals/delete_app.py", "OptionList"): "the constant cascade words, as plain_text",
+    ("pod_connect.py", "OptionList"): "ExecModal: container names, DNS labels, printable Text",
+    ("port_forwards.py", "OptionList"): "PortForwardsModal: rows as printable Text",
 }
 """Textual widgets that show text, allowed only where a gate covers them."""
 TEXT_WIDGETS = {

@@ -63,6 +63,7 @@ from gitops_tui.engine.diff.prediction_disk import DiskPredictions
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
 from gitops_tui.engine.model import ResourceKey, SyncStatus
+from gitops_tui.engine.podconnect import PodConnection
 from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
@@ -458,6 +459,9 @@ class Engine:
     ) -> LogStream:
         options = LogOptions(container, follow, previous, since_seconds, tail_lines)
         return self.inspector.logs(app, pod, options)
+
+    def pod_connection(self, app: str, pod: ResourceKey) -> PodConnection:
+        return self.inspector.pod_connection(app, pod, self.read_only_policy)
 
     def actions(self, app: str, key: ResourceKey) -> list[ResourceAction]:
         return self.resource_actions.actions(app, key)

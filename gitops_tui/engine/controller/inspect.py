@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from gitops_tui.engine.api import EngineError, FleetSnapshot, ResourceNode
 from gitops_tui.engine.cache.cluster import ClusterConnection
 from gitops_tui.engine.cache.kubeclient import KubeApiError, KubeClient, path_segment
+from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
+from gitops_tui.engine.controller.podconnect import read_pod_connection
 from gitops_tui.engine.controller.podlogs import check_pod, open_pod_logs
 from gitops_tui.engine.controller.state import AppTable
 from gitops_tui.engine.diff.masking import mask_secret_pair
@@ -33,6 +35,7 @@ from gitops_tui.engine.inspection import (
     newest_first,
 )
 from gitops_tui.engine.model import Manifest, ResourceKey
+from gitops_tui.engine.podconnect import PodConnection
 from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.redact import redact_text
 
@@ -168,6 +171,16 @@ class Inspector:
         keys = self._keys(app)
         check_pod(app, keys, pod)
         return open_pod_logs(self._connection(app).client, app, keys, pod, options)
+
+    # -- exec and port-forward -----------------------------------------------------------
+
+    def pod_connection(self, app: str, pod: ResourceKey, policy: ReadOnlyPolicy) -> PodConnection:
+        """What kubectl needs to exec into / port-forward to a pod of the app's tree
+        (blocking: reads the pod); ReadOnlyError when the app's context is read-only."""
+        check_pod(app, self._keys(app), pod)
+        conn = self._connection(app)
+        policy.check(f"exec or port-forward into {pod.display}", conn.name)
+        return read_pod_connection(conn, app, pod)
 
 
 def app_events(

@@ -1,5 +1,7 @@
 """What the app view does to the resource under the tree's cursor: run one of its
-actions (``a``) or delete it (``ctrl+d``, or ``delete`` in the action menu).
+actions (``a``) or delete it (``ctrl+d``, or ``delete`` in the action menu); shell
+into one of its pods (``x``) or forward a port to one (``F``; ``f`` lists the
+forwards): ``ui/pod_connect.py``.
 
 Both are refused in read-only mode with the notice every refused verb gives. An
 action asks for confirmation naming the resource and the action, then runs in a
@@ -19,6 +21,9 @@ from gitops_tui.engine.api import ActionOutcome, ResourceNode
 from gitops_tui.ui.modals.actions import ActionMenuModal, MenuChoice, resource_label
 from gitops_tui.ui.modals.confirm import ConfirmModal
 from gitops_tui.ui.modals.delete_resource import DeleteResourceModal
+from gitops_tui.ui.pod_connect import PodConnectionRead, connection_read
+from gitops_tui.ui.pod_connect import start as start_pod_connect
+from gitops_tui.ui.port_forwards import PortForwardsModal
 from gitops_tui.ui.screens.base import GitOpsScreen
 from gitops_tui.ui.widgets.resource_tree import ResourceTree
 from gitops_tui.ui.workers import run_engine_call
@@ -42,6 +47,9 @@ class ResourceVerbsScreen(GitOpsScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "resource_actions", "Actions", show=False, id="app-view.actions"),
         Binding("ctrl+d", "delete_resource", "Delete resource", show=False, id="app-view.delete"),
+        Binding("x", "exec", "Shell (kubectl exec)", show=False, id="app-view.exec"),
+        Binding("F", "port_forward", "Port-forward", show=False, id="app-view.port-forward"),
+        Binding("f", "port_forwards", "Port forwards", show=False, id="app-view.port-forwards"),
     ]
 
     app_name: str
@@ -121,3 +129,20 @@ class ResourceVerbsScreen(GitOpsScreen[None]):
                 self.notify(result[:1].upper() + result[1:] + ".", timeout=8)
 
         self.app.push_screen(DeleteResourceModal(self.app_name, node), callback=done)
+
+    def action_exec(self) -> None:
+        """A shell in a container of the selected Pod (a workload: pick one of its pods)."""
+        data = self.resource_tree.cursor_data
+        start_pod_connect(self, self.app_name, data.node if data is not None else None, "exec")
+
+    def action_port_forward(self) -> None:
+        data = self.resource_tree.cursor_data
+        node = data.node if data is not None else None
+        start_pod_connect(self, self.app_name, node, "port-forward")
+
+    def on_pod_connection_read(self, message: PodConnectionRead) -> None:
+        message.stop()
+        connection_read(self, message)
+
+    def action_port_forwards(self) -> None:
+        self.app.push_screen(PortForwardsModal())
