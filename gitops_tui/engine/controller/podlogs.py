@@ -26,6 +26,26 @@ def check_pod(app: str, keys: set[ResourceKey], pod: ResourceKey) -> None:
         raise EngineError(f"{pod.display} is not one of {app}'s resources")
 
 
+def pod_path(pod: ResourceKey) -> str:
+    return (
+        f"/api/v1/namespaces/{path_segment('namespace', pod.namespace)}"
+        f"/pods/{path_segment('name', pod.name)}"
+    )
+
+
+def read_pod(client: KubeClient, app: str, pod: ResourceKey) -> object:
+    """The pod's manifest from its cluster; a message naming the pod and the app when
+    it is gone or cannot be read."""
+    try:
+        return client.request("GET", pod_path(pod), timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+    except KubeApiError as exc:
+        if exc.status == 404:
+            raise EngineError(f"{pod.display} is gone from {app}'s cluster") from None
+        raise EngineError(
+            f"could not read {pod.display} from {app}'s cluster: {redact_text(str(exc))}"
+        ) from None
+
+
 def open_pod_logs(
     client: KubeClient, app: str, keys: set[ResourceKey], pod: ResourceKey, options: LogOptions
 ) -> LogStream:
@@ -33,18 +53,8 @@ def open_pod_logs(
     until the API server answers (at most ``CONNECT_TIMEOUT_S`` to connect)."""
     check_pod(app, keys, pod)
     options = options.checked()
-    base = (
-        f"/api/v1/namespaces/{path_segment('namespace', pod.namespace)}"
-        f"/pods/{path_segment('name', pod.name)}"
-    )
-    try:
-        manifest = client.request("GET", base, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
-    except KubeApiError as exc:
-        if exc.status == 404:
-            raise EngineError(f"{pod.display} is gone from {app}'s cluster") from None
-        raise EngineError(
-            f"could not read {pod.display} from {app}'s cluster: {redact_text(str(exc))}"
-        ) from None
+    base = pod_path(pod)
+    manifest = read_pod(client, app, pod)
     main, other = containers_of(manifest if isinstance(manifest, dict) else {})
     container = options.container or default_container(
         manifest if isinstance(manifest, dict) else {}
