@@ -5,7 +5,8 @@
 It prepares the demo (sandbox, sample Git repo, Application manifests) exactly as
 ``make demo`` does, starts the real engine on it, drives the console headless,
 and saves what the terminal shows: the application list, the app view with its
-resource tree and diff, live YAML, events, the action menu of a Deployment, the
+resource tree and diff, live YAML, events, a pod's log (lines written into the
+sandbox's simulated containers), the action menu of a Deployment, the
 sync dialog with its plan, the prune confirmation, and the help screen.
 
 Each is written as SVG (what Textual exports) and as PNG (``cairosvg``, over the
@@ -30,6 +31,7 @@ from textual.pilot import Pilot
 from gitops_tui.demo import prepare
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.paths import state_dir
+from gitops_tui.sandbox.podlogs import append_pod_log
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.actions import ActionMenuModal
 from gitops_tui.ui.modals.prune import PruneModal
@@ -37,8 +39,19 @@ from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_view import AppViewScreen
 from gitops_tui.ui.screens.events import EventsScreen
 from gitops_tui.ui.screens.live_object import LiveObjectScreen
+from gitops_tui.ui.screens.pod_logs import PodLogsScreen
 
 SIZE = (120, 34)
+LOG_LINES = [
+    'level=info msg="starting web server" addr=:8080 version=1.4.2',
+    'level=info msg="connected to cache" host=redis:6379 latency_ms=3',
+    'level=info msg="GET /healthz" status=200 duration_ms=1',
+    'level=info msg="GET /api/items" status=200 duration_ms=14',
+    'level=warn msg="slow request" path=/api/report duration_ms=1830',
+    'level=info msg="GET /api/items/42" status=200 duration_ms=9',
+    'level=error msg="upstream timeout" path=/api/pay upstream=payments:9000',
+    'level=info msg="GET /healthz" status=200 duration_ms=1',
+]
 PNG_WIDTH = 1800  # pixels: 15 per column at 120 columns, sharp on a README
 SVG_FONT = "font-family: Fira Code, monospace;"
 PNG_FONT = "font-family: DejaVu Sans Mono, monospace;"
@@ -69,7 +82,7 @@ async def until(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float 
     await pilot.pause(0.3)
 
 
-async def shoot(engine: Engine, out: Path) -> list[Path]:
+async def shoot(engine: Engine, out: Path, sandbox_dir: Path) -> list[Path]:
     app = GitOpsApp(engine, close_engine=False)
     saved: list[Path] = []
 
@@ -99,6 +112,29 @@ async def shoot(engine: Engine, out: Path) -> list[Path]:
         await until(pilot, lambda: getattr(app.screen, "loaded", False))
         save("events")
         await pilot.press("escape")
+
+        pods = [
+            child.key
+            for root in app.fleet.by_name["drifted"].resources
+            for owned in root.children
+            for child in owned.children
+            if child.key.kind == "Pod"
+        ]
+        if pods:  # l: a Pod's log, following (the sandbox's simulated containers log)
+            append_pod_log(sandbox_dir, LOG_LINES)
+            app.push_screen(PodLogsScreen("drifted", pods[0]))
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, PodLogsScreen)
+                    and app.screen.state == "following"
+                    and app.screen.view.line_count >= len(LOG_LINES)
+                ),
+            )
+            save("pod-logs")
+            await pilot.press("escape")
+        else:
+            print("no Pod in drifted's tree: the log view is not shot")
 
         deployments = [
             (a.name, r.key)
@@ -155,7 +191,7 @@ def main() -> int:
     ).start()
     try:
         engine.wait_until_compared(timeout=120)
-        saved = asyncio.run(shoot(engine, args.out))
+        saved = asyncio.run(shoot(engine, args.out, args.dir.expanduser().resolve() / "sandbox"))
     finally:
         engine.close()
     for path in saved:
