@@ -127,6 +127,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(120 s + up to 60 s, 3 min cache); --quick: 30",
     )
     parser.add_argument(
+        "--argocd-processors",
+        default=None,
+        metavar="S,O",
+        help="scenario argocd: the controller's status and operation processors (default "
+        "Argo CD's 20,10; its docs suggest 50,25 for 1,000 apps)",
+    )
+    parser.add_argument(
         "--apps", type=int, default=None, help="fleet size N (default 1000; --quick 100)"
     )
     parser.add_argument("--quick", action="store_true", help="100 apps, fewer runs, 60 s idle")

@@ -97,6 +97,8 @@ class Bench:
             parts.append(f"--apps {self.sizes.apps}")
         if scenario == "argocd" and getattr(self.args, "argocd_poll", None):
             parts.append(f"--argocd-poll {self.args.argocd_poll:g}")
+        if scenario == "argocd" and getattr(self.args, "argocd_processors", None):
+            parts.append(f"--argocd-processors {self.args.argocd_processors}")
         if scenario == 8 and self.args.idle_seconds:
             parts.append(f"--idle-seconds {self.args.idle_seconds:g}")
         return " ".join(parts)

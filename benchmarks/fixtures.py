@@ -113,7 +113,10 @@ def single_app_objects(replicas: int) -> list[dict[str, Any]]:
     return objs
 
 
-def application(name: str, repo_url: str, path: str, namespace: str) -> dict[str, Any]:
+def application(
+    name: str, repo_url: str, path: str, namespace: str, *, create_namespace: bool = True
+) -> dict[str, Any]:
+    sync_options = ["CreateNamespace=true"] if create_namespace else []
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -122,7 +125,7 @@ def application(name: str, repo_url: str, path: str, namespace: str) -> dict[str
             "project": "default",
             "source": {"repoURL": repo_url, "targetRevision": "HEAD", "path": path},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
-            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+            "syncPolicy": {"syncOptions": sync_options},
         },
     }
 

@@ -120,6 +120,7 @@ class ArgoCDPeer:
         app_resync_s: int = 180,
         app_resync_jitter_s: int = 0,
         revision_cache_expiration_s: int | None = None,
+        processors: tuple[int, int] | None = None,
     ) -> None:
         self.binary = binary
         self.kubeconfig = kubeconfig
@@ -131,6 +132,8 @@ class ArgoCDPeer:
         # the repo server's cache of ref -> revision (Argo CD's default: 3 min, the
         # timeout.reconciliation of an install); None leaves Argo CD's default
         self.revision_cache_expiration_s = revision_cache_expiration_s
+        # the controller's (status, operation) processors; None leaves Argo CD's 20, 10
+        self.processors = processors
         self.procs: dict[str, _Proc] = {}
         self.redis_port = 0
         self.repo_port = 0
@@ -371,6 +374,9 @@ class ArgoCDPeer:
         ]  # fmt: skip
         if self.persist_resource_health:
             argv.append("--persist-resource-health")
+        if self.processors is not None:
+            status, operation = self.processors
+            argv += [f"--status-processors={status}", f"--operation-processors={operation}"]
         self._spawn(
             "controller",
             argv,
