@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from helpers import dump_all, kubectl, wait_for
+from test_appset_apply import argo_crds  # noqa: F401 (the Application CRDs, a fixture)
 
 from gitops_tui import appset_cli
 from gitops_tui.cli import build_parser
@@ -182,3 +183,32 @@ def test_the_engine_from_cluster_generates_from_argo_cds_clusters(
         assert TOKEN not in json.dumps(dict(engine.application_sets.sets["fleet"].appset.raw))
     finally:
         engine.close()
+
+
+@pytest.mark.usefixtures("argo_crds")
+def test_appset_preview_from_cluster_compares_with_the_clusters_applications(
+    sandbox, namespace, tmp_path
+) -> None:
+    install(sandbox.kubeconfig, namespace)
+    existing = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "gb-prod", "namespace": namespace},
+        "spec": {"project": "default"},
+    }
+    kubectl(sandbox.kubeconfig, "apply", "-f", "-", stdin=dump_all([existing]))
+    set_file = tmp_path / "set.yaml"
+    set_file.write_text(yaml.safe_dump(appset(namespace)))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"argocdNamespace": namespace}))
+    parsed = build_parser().parse_args(
+        ["appset", "preview", str(set_file), "-o", "json", "--from-cluster", namespace,
+         "--kubeconfig", str(sandbox.kubeconfig), "--config", str(config)]
+    )  # fmt: skip
+    out = io.StringIO()
+    code = appset_cli.run(parsed, out=out)
+    assert code == 0, out.getvalue()
+    assert TOKEN not in out.getvalue()
+    [preview] = json.loads(out.getvalue())
+    assert sorted(c["name"] for c in preview["create"]) == ["gb-dev-one", "gb-in-cluster"]
+    assert [(u["name"], u["adopt"]) for u in preview["update"]] == [("gb-prod", True)]
