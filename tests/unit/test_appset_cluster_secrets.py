@@ -163,3 +163,17 @@ def test_a_cluster_read_error_is_a_condition_of_sets_using_clusters_only() -> No
     )
     listed = appset_doc([{"list": {"elements": [{"name": "a"}]}}])
     assert names(run(listed, inputs)) == ["a"]
+
+
+def test_flat_list_gives_one_parameter_set_with_every_cluster() -> None:
+    doc = appset_doc(
+        [{"clusters": {"flatList": True}}],
+        app_template(
+            name="all",
+            path="{{ range .clusters }}{{ .nameNormalized }};{{ end }}",
+        ),
+        goTemplate=True,
+    )
+    generated = run(doc, argocd_inputs())
+    assert names(generated) == ["all"]
+    assert generated.applications[0].source.path == "in-cluster;prod;dev-cluster;"

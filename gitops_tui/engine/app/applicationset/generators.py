@@ -219,8 +219,20 @@ def _clusters(spec: Mapping[str, Any], ctx: Context, where: str) -> list[Params]
     selector = check_selector(spec.get("selector"), f"{where}.selector")
     if ctx.inputs.clusters_error:
         raise GenerationError(f"{where}: {ctx.inputs.clusters_error}")
+    flat = spec.get("flatList", False)
+    if not isinstance(flat, bool):
+        raise GenerationError(f"{where}.flatList: must be true or false")
     if ctx.inputs.argocd_clusters:
-        return _argocd_clusters(spec, selector, ctx, where)
+        params = _argocd_clusters(spec, selector, ctx, where)
+    else:
+        params = _context_clusters(spec, selector, ctx, where)
+    # flatList: one parameter set holding every cluster's (as Argo CD's paramHolder)
+    return [{"clusters": params}] if flat else params
+
+
+def _context_clusters(
+    spec: Mapping[str, Any], selector: Mapping[str, Any], ctx: Context, where: str
+) -> list[Params]:
     out: list[Params] = []
     for cluster in ctx.inputs.clusters:
         labels = _cluster_labels(cluster)
