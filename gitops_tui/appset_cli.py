@@ -6,6 +6,9 @@ and prints what applying the set would create, update and delete under its
 ``applicationsSync`` policy. Both read Git through the engine's repository cache
 (``RepoCache``) and take the ``clusters`` generator's clusters from the kubeconfig
 contexts (``--cluster-label CONTEXT=KEY=VALUE`` gives a context labels to select).
+With ``--from-cluster`` against a cluster whose ``argocdNamespace`` holds an Argo CD,
+the clusters are Argo CD's cluster Secrets there plus its in-cluster, and ``preview``
+compares with that cluster's Applications (``appset_argocd``).
 ``list`` and ``preview`` change nothing; ``apply NAME ... --from-cluster`` writes the
 set and its Applications to the cluster (``appset_apply``).
 
@@ -347,26 +350,23 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
             raise ConfigError(f"{config}: no such config file")
         settings = load_settings(config)
         kubeconfig = getattr(args, "kubeconfig", None) or settings.kubeconfig
-        if args.appset_command == "apply":
-            from gitops_tui.appset_apply import LOCAL_MODE, run_apply
+        from_cluster = getattr(args, "from_cluster", None)
+        merged = settings
+        if args.appset_command == "apply" or from_cluster:
+            from gitops_tui.appset_apply import LOCAL_MODE
             from gitops_tui.config import merge_cli
 
             merged = merge_cli(
                 settings,
                 apps=getattr(args, "apps", None),
-                from_cluster=getattr(args, "from_cluster", None),
+                from_cluster=from_cluster,
                 kubeconfig=kubeconfig,
                 context=getattr(args, "context", None),
                 read_only=getattr(args, "read_only", None),
                 tracking=getattr(args, "tracking", None),
             )
-            if not merged.from_cluster:
+            if args.appset_command == "apply" and not merged.from_cluster:
                 raise ConfigError(LOCAL_MODE)
-        elif getattr(args, "from_cluster", None):
-            raise ConfigError(
-                "appset: --from-cluster is not supported yet (ApplicationSets are read from "
-                "files; the cluster and the Argo CD backend come with the console integration)"
-            )
         missing = [p for p in args.paths if not p.exists()]
         if missing:
             raise ConfigError(f"{missing[0]}: no such file or directory")
@@ -379,10 +379,20 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
             for s in appsets
             if isinstance(s, ApplicationSet)
         )
-        clusters = cluster_inputs(kubeconfig, args.cluster_label) if wants_clusters else ()
-        inputs = Inputs(clusters=clusters, checkout=repo_checkout())
+        argocd = None
+        if wants_clusters and merged.from_cluster:
+            from gitops_tui.appset_argocd import argocd_cluster_inputs
+
+            argocd = argocd_cluster_inputs(merged, args.cluster_label)
+        if argocd is not None:
+            inputs = Inputs(clusters=argocd, checkout=repo_checkout(), argocd_clusters=True)
+        else:
+            clusters = cluster_inputs(kubeconfig, args.cluster_label) if wants_clusters else ()
+            inputs = Inputs(clusters=clusters, checkout=repo_checkout())
         results = generate_all(appsets, inputs)
         if args.appset_command == "apply":
+            from gitops_tui.appset_apply import run_apply
+
             return run_apply(args.appset_name, results, merged, output=args.output, out=stream)
         if args.appset_command == "list":
             if args.output == "json":
@@ -398,9 +408,26 @@ def run(args: argparse.Namespace, *, out: TextIO | SafeOutput | None = None) -> 
             else:
                 print_list(results, stream)
             return EXIT_DIFF if any(not g.ok for g in results) else EXIT_OK
-        apps_paths = list(getattr(args, "apps", None) or settings.apps)
-        existing = load_existing(apps_paths)
-        pairs = [(g, plan(g, existing)) for g in results]
+        if merged.from_cluster:
+            from gitops_tui.appset_argocd import cluster_applications
+
+            in_cluster = cluster_applications(merged)
+            pairs = [
+                (
+                    g,
+                    plan(
+                        g,
+                        in_cluster(g.appset.namespace)
+                        if isinstance(g.appset, ApplicationSet) and g.ok
+                        else [],
+                    ),
+                )
+                for g in results
+            ]
+        else:
+            apps_paths = list(getattr(args, "apps", None) or settings.apps)
+            existing = load_existing(apps_paths)
+            pairs = [(g, plan(g, existing)) for g in results]
         if args.output == "json":
             json.dump([plan_json(g, p) for g, p in pairs], stream, indent=2)
             stream.write("\n")

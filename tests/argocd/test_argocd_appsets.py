@@ -36,6 +36,8 @@ from gitops_tui.engine.app.applicationset import (
     parse_applicationset,
 )
 from gitops_tui.engine.app.applicationset.policy import compared_fields
+from gitops_tui.engine.cache.argocd_clusters import read_argocd_clusters
+from gitops_tui.engine.cache.kubeclient import KubeClient, KubeTarget
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 
@@ -48,7 +50,12 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 CLUSTER_SECRETS = (
     ("prod-cluster", "https://prod.example.com:6443", {"env": "prod", "tier": "gold"}),
     ("dev-cluster", "https://dev.example.com:6443", {"env": "dev"}),
+    ("Stage_Cluster", "https://stage.example.com:6443", {"env": "stage", "tier": "iron"}),
 )
+CLUSTER_EXTRA: dict[str, dict[str, Any]] = {
+    "prod-cluster": {"annotations": {"team": "payments"}, "project": "prod-project"},
+    "Stage_Cluster": {"annotations": {"team": "search"}},
+}
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
 
@@ -68,19 +75,24 @@ REPO_FILES = {
 
 
 def cluster_secret(name: str, server: str, labels: dict[str, str]) -> dict[str, Any]:
+    extra = CLUSTER_EXTRA.get(name, {})
+    data = {
+        "name": name,
+        "server": server,
+        "config": json.dumps({"bearerToken": "t", "tlsClientConfig": {"insecure": True}}),
+    }
+    if "project" in extra:
+        data["project"] = extra["project"]
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": f"cluster-{name}",
+            "name": f"cluster-{name.lower().replace('_', '-')}",
             "namespace": NS,
             "labels": {"argocd.argoproj.io/secret-type": "cluster", **labels},
+            "annotations": extra.get("annotations", {}),
         },
-        "stringData": {
-            "name": name,
-            "server": server,
-            "config": json.dumps({"bearerToken": "t", "tlsClientConfig": {"insecure": True}}),
-        },
+        "stringData": data,
     }
 
 
@@ -164,6 +176,62 @@ def sets(url: str) -> list[dict[str, Any]]:
                 labels={"tier": "{{metadata.labels.tier}}"},
                 spec={"destination": {"name": "{{name}}", "namespace": "x"}},
             ),
+        ),
+        appset(
+            "cmp-clusters-meta",
+            [
+                {
+                    "clusters": {
+                        "selector": {
+                            "matchExpressions": [
+                                {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                                {"key": "tier", "operator": "Exists"},
+                            ]
+                        },
+                        "values": {"team": "{{metadata.annotations.team}}"},
+                    }
+                }
+            ],
+            app_template(
+                "meta-{{nameNormalized}}",
+                labels={"tier": "{{metadata.labels.tier}}", "team": "{{values.team}}"},
+                annotations={"project": "{{project}}", "name": "{{name}}"},
+                spec={"destination": {"server": "{{server}}", "namespace": "x"}},
+            ),
+        ),
+        appset(
+            "cmp-clusters-flat",
+            [{"clusters": {}}],
+            app_template(
+                "flat-{{nameNormalized}}",
+                annotations={
+                    "team": "{{metadata.annotations.team}}",
+                    "env": "{{metadata.labels.env}}",
+                    "project": "{{project}}",
+                },
+                spec={"destination": {"server": "{{server}}", "namespace": "x"}},
+            ),
+        ),
+        appset(
+            "cmp-clusters-go",
+            [
+                {
+                    "clusters": {
+                        "selector": {"matchLabels": {"argocd.argoproj.io/secret-type": "cluster"}},
+                        "values": {"ns": "{{ .nameNormalized }}-ns"},
+                    }
+                }
+            ],
+            app_template(
+                "go-{{ .nameNormalized }}",
+                labels={
+                    "env": '{{ index .metadata.labels "env" }}',
+                    "tier": '{{ index .metadata.labels "tier" | default "none" }}',
+                    "project": '{{ .project | default "none" }}',
+                },
+                spec={"destination": {"server": "{{ .server }}", "namespace": "{{ .values.ns }}"}},
+            ),
+            goTemplate=True,
         ),
         appset(
             "cmp-dirs",
@@ -308,12 +376,14 @@ def sets(url: str) -> list[dict[str, Any]]:
     return list(yaml.safe_load_all(text))
 
 
-def our_clusters() -> tuple[ClusterInfo, ...]:
-    """What Argo CD's controller sees: its in-cluster plus the cluster Secrets."""
-    return (
-        ClusterInfo("in-cluster", IN_CLUSTER),
-        *(ClusterInfo(name, server, labels=labels) for name, server, labels in CLUSTER_SECRETS),
-    )
+def our_clusters(kubeconfig: Path) -> tuple[ClusterInfo, ...]:
+    """What Argo CD's controller sees, read as gitops-tui reads it in Argo CD mode: the
+    cluster Secrets of its namespace plus its implicit in-cluster."""
+    client = KubeClient(KubeTarget(kubeconfig, None, read_only=True))
+    try:
+        return read_argocd_clusters(client, NS)
+    finally:
+        client.close()
 
 
 def set_status(kubeconfig: Path, name: str) -> dict[str, Any] | None:
@@ -384,13 +454,17 @@ def generated(
             kubeconfig, "-n", NS, "patch", "applications", app["metadata"]["name"],
             "--type=merge", "-p", '{"metadata":{"finalizers":null}}', check=False,
         )  # fmt: skip
-    secrets = [f"cluster-{c[0]}" for c in CLUSTER_SECRETS]
+    secrets = [cluster_secret(*c)["metadata"]["name"] for c in CLUSTER_SECRETS]
     kubectl(kubeconfig, "delete", "secret", "-n", NS, *secrets, check=False)
 
 
-def test_generated_applications_match_argo_cd_field_by_field(generated: Any) -> None:
+def test_generated_applications_match_argo_cd_field_by_field(sandbox: Any, generated: Any) -> None:
     docs, by_set, statuses, tmp = generated
-    inputs = Inputs(clusters=our_clusters(), checkout=repo_checkout(tmp / "cache"))
+    inputs = Inputs(
+        clusters=our_clusters(sandbox.kubeconfig),
+        checkout=repo_checkout(tmp / "cache"),
+        argocd_clusters=True,
+    )
     differences: list[str] = []
     for doc in docs:
         name = doc["metadata"]["name"]
@@ -418,7 +492,8 @@ def test_generated_applications_match_argo_cd_field_by_field(generated: Any) -> 
                 differences.append(f"{name}/{app}:\n  Argo CD {a}\n  ours    {b}")
     assert not differences, "\n".join(differences)
     # the comparison covered something: apps from every generator kind
-    assert sum(len(v) for v in by_set.values()) >= 25
+    assert sum(len(v) for v in by_set.values()) >= 35
+    assert len(by_set["cmp-clusters-flat"]) == 1 + len(CLUSTER_SECRETS)  # with in-cluster
 
 
 def test_the_argo_cd_backend_shows_the_controllers_sets_and_apps(

@@ -297,7 +297,7 @@ def test_errors_exit_2(
     code, _, err = main(capsys, "appset", "preview", str(empty))
     assert code == 2 and err.startswith("error: no ApplicationSet found in")
     code, _, err = main(capsys, "appset", "list", str(empty), "--from-cluster")
-    assert code == 2 and err.startswith("error: appset: --from-cluster is not supported yet")
+    assert code == 2 and err.startswith("error: no ApplicationSet found in")
     path = tmp_path / "set.yaml"
     path.write_text(yaml.safe_dump(appset_doc([{"clusters": {}}])))
     code, _, err = main(

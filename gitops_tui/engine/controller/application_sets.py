@@ -10,7 +10,10 @@ they are, and the other sets go on. Removing an app here forgets it (the engine'
 table); its objects in the cluster are left alone, as an App of Apps prune does.
 
 Inputs: the ``clusters`` generator sees the kubeconfig's contexts (name = context,
-server = its cluster's URL); the ``git`` generators read through the engine's
+server = its cluster's URL), or, with ``--from-cluster`` when Argo CD's namespace
+(``argocdNamespace``) of the default context's cluster holds an Argo CD (``argocd-cm``),
+Argo CD's cluster Secrets there plus its implicit in-cluster (``argocd_clusters``:
+what Argo CD's own controller would generate from); the ``git`` generators read through the engine's
 ``RepoCache``. Generation runs at start, when the ``--apps`` files change, on a
 fleet refresh and every repository poll interval (fetching first), one run at a
 time. An app of the same name defined elsewhere (a file, an App of Apps parent,
@@ -41,8 +44,10 @@ from gitops_tui.engine.app.applicationset import (
     ApplicationSet,
     AppSetApplied,
     AppSetPreview,
+    Checkout,
     ClusterInfo,
     Generated,
+    GenerationError,
     Inputs,
     InvalidApplicationSet,
     generate_all,
@@ -52,7 +57,9 @@ from gitops_tui.engine.app.applicationset import (
     preview_of,
 )
 from gitops_tui.engine.app.parse import parse_application
+from gitops_tui.engine.cache.argocd_clusters import argocd_installed, read_argocd_clusters
 from gitops_tui.engine.cache.destinations import ClusterRegistry
+from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
@@ -125,8 +132,10 @@ class ApplicationSets:
         stopped: threading.Event,
         *,
         poll_interval_s: float,
+        argocd_namespace: str | None = None,
     ) -> None:
         self._paths = list(paths)
+        self._argocd_namespace = argocd_namespace  # set with --from-cluster
         self._table = table
         self._publisher = publisher
         self._history = history
@@ -155,11 +164,31 @@ class ApplicationSets:
             sha = repos.resolve(repo_url, revision, refresh=fetch)
             return sha, repos.checkout(repo_url, sha)
 
+        argocd = self._argocd_inputs(checkout)
+        if argocd is not None:
+            return argocd
         clusters = tuple(
             ClusterInfo(name=c.name, server=c.server)
             for c in sorted(self._clusters.contexts, key=lambda c: c.name)
         )
         return Inputs(clusters=clusters, checkout=checkout)
+
+    def _argocd_inputs(self, checkout: Checkout) -> Inputs | None:
+        """With ``--from-cluster``: Argo CD's clusters when its namespace holds an Argo CD
+        (None: no Argo CD there, kubeconfig contexts are the clusters)."""
+        namespace, context = self._argocd_namespace, self._clusters.default_context
+        if namespace is None or context is None:
+            return None
+        client = self._clusters.connection(context).client
+        try:
+            if not argocd_installed(client, namespace):
+                return None
+            clusters = read_argocd_clusters(client, namespace)
+        except (KubeApiError, GenerationError) as exc:
+            message = f"cannot read Argo CD's cluster Secrets in namespace {namespace!r}: {exc}"
+            log.warning("%s", message)
+            return Inputs(checkout=checkout, argocd_clusters=True, clusters_error=message)
+        return Inputs(clusters=clusters, checkout=checkout, argocd_clusters=True)
 
     # ------------------------------------------------------------------ runs
     def poll(self) -> None:

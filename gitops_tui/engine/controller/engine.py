@@ -208,6 +208,7 @@ class Engine:
             apps_changed,
             self._stopped,
             poll_interval_s=options.repo_poll_interval_s,
+            argocd_namespace=options.argocd_namespace if options.from_cluster else None,
         )
         self.publisher.appsets = self._appsets
         children.register_sets = self.application_sets.register_from_app

@@ -1,4 +1,4 @@
-"""Argo kinds: a live Application (opt-in) and Argo Workflows' Workflow."""
+"""Argo kinds: a live Application (opt-in), an ApplicationSet and Argo Workflows' Workflow."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from gitops_tui.engine.health.base import (
     HealthResult,
+    conditions,
     str_at,
 )
 from gitops_tui.engine.model import HealthStatus, Manifest, group_of
@@ -30,6 +31,31 @@ def argo_application_health(obj: Manifest) -> HealthResult:
         return HealthResult(HealthStatus(word), message)
     except ValueError:
         return HealthResult(HealthStatus.UNKNOWN, message or f"unknown health status {word!r}")
+
+
+APPLICATIONSET_KIND = "ApplicationSet"
+
+_APPLICATIONSET_RULES = (
+    ("ErrorOccurred", "True", HealthStatus.DEGRADED),
+    ("ResourcesUpToDate", "False", HealthStatus.DEGRADED),
+    ("RolloutProgressing", "True", HealthStatus.PROGRESSING),
+    ("ResourcesUpToDate", "True", HealthStatus.HEALTHY),
+)
+"""(condition type, status, health), in the order Argo CD's script tries them."""
+
+
+def applicationset_health(obj: Manifest) -> HealthResult:
+    """An ApplicationSet from its controller's conditions, as Argo CD v3.2's
+    ``resource_customizations/argoproj.io/ApplicationSet/health.lua``: the first rule
+    any condition meets wins (an error, resources not up to date, a progressive sync
+    rolling out, up to date); no such condition: Progressing until the controller
+    reports."""
+    found = conditions(obj)
+    for kind, status, health in _APPLICATIONSET_RULES:
+        for cond in found:
+            if cond.get("type") == kind and cond.get("status") == status:
+                return HealthResult(health, str(cond.get("message") or ""))
+    return HealthResult(HealthStatus.PROGRESSING, "Waiting for the status to be reported")
 
 
 _WORKFLOW_PHASES: Mapping[str, HealthStatus] = {

@@ -17,6 +17,8 @@ from gitops_tui.engine.health.aggregate import aggregate_health, left_out_of_app
 from gitops_tui.engine.health.argo import (
     APPLICATION_GROUP,
     APPLICATION_KIND,
+    APPLICATIONSET_KIND,
+    applicationset_health,
     argo_application_health,
     is_child_application,
     workflow_health,
@@ -79,6 +81,7 @@ HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = {
     ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
     ("apiregistration.k8s.io", "APIService"): apiservice_health,
     (APPLICATION_GROUP, "Workflow"): workflow_health,
+    (APPLICATION_GROUP, APPLICATIONSET_KIND): applicationset_health,
     # Argo CD ships these as Lua (resource_customizations/); here they are Python
     ("batch", "CronJob"): cronjob_health,
     ("policy", "PodDisruptionBudget"): pdb_health,

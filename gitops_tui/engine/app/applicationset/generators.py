@@ -217,6 +217,22 @@ def _cluster_labels(cluster: ClusterInfo) -> dict[str, str]:
 
 def _clusters(spec: Mapping[str, Any], ctx: Context, where: str) -> list[Params]:
     selector = check_selector(spec.get("selector"), f"{where}.selector")
+    if ctx.inputs.clusters_error:
+        raise GenerationError(f"{where}: {ctx.inputs.clusters_error}")
+    flat = spec.get("flatList", False)
+    if not isinstance(flat, bool):
+        raise GenerationError(f"{where}.flatList: must be true or false")
+    if ctx.inputs.argocd_clusters:
+        params = _argocd_clusters(spec, selector, ctx, where)
+    else:
+        params = _context_clusters(spec, selector, ctx, where)
+    # flatList: one parameter set holding every cluster's (as Argo CD's paramHolder)
+    return [{"clusters": params}] if flat else params
+
+
+def _context_clusters(
+    spec: Mapping[str, Any], selector: Mapping[str, Any], ctx: Context, where: str
+) -> list[Params]:
     out: list[Params] = []
     for cluster in ctx.inputs.clusters:
         labels = _cluster_labels(cluster)
@@ -242,6 +258,54 @@ def _clusters(spec: Mapping[str, Any], ctx: Context, where: str) -> list[Params]
                 params[f"metadata.labels.{key}"] = value
             for key, value in cluster.annotations.items():
                 params[f"metadata.annotations.{key}"] = value
+        _add_values(spec.get("values"), params, ctx, where)
+        out.append(params)
+    return out
+
+
+def _argocd_clusters(
+    spec: Mapping[str, Any], selector: Mapping[str, Any], ctx: Context, where: str
+) -> list[Params]:
+    """Argo CD's order and parameters (``generators/cluster.go``): the clusters without a
+    matching Secret (the implicit in-cluster) first, unless there is a selector, with
+    no ``metadata``; then the Secrets the selector matches, looked up by cluster name."""
+    ignore_local = bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+    by_name = {c.name: c for c in ctx.inputs.clusters if c.secret and matches(selector, c.labels)}
+    local: list[Params] = []
+    found: list[ClusterInfo] = []
+    for cluster in ctx.inputs.clusters:
+        secret = by_name.get(cluster.name)
+        if secret is not None:
+            found.append(secret)
+        elif not ignore_local:
+            params: Params = {
+                "name": cluster.name,
+                "nameNormalized": cluster.name,
+                "server": cluster.server,
+                "project": "",
+            }
+            _add_values(spec.get("values"), params, ctx, where)
+            local.append(params)
+    out = local
+    for secret in found:
+        params = {
+            "name": secret.name,
+            "nameNormalized": sanitize_name(secret.name),
+            "server": secret.server,
+            "project": secret.project,
+        }
+        if ctx.go:
+            meta: Params = {}
+            if secret.annotations:
+                meta["annotations"] = dict(secret.annotations)
+            if secret.labels:
+                meta["labels"] = dict(secret.labels)
+            params["metadata"] = meta
+        else:
+            for key, value in secret.annotations.items():
+                params[f"metadata.annotations.{key}"] = value
+            for key, value in secret.labels.items():
+                params[f"metadata.labels.{key}"] = value
         _add_values(spec.get("values"), params, ctx, where)
         out.append(params)
     return out

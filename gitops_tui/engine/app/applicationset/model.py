@@ -85,13 +85,15 @@ class InvalidApplicationSet:
 @dataclass(frozen=True)
 class ClusterInfo:
     """A cluster the ``clusters`` generator may choose: a kubeconfig context in local mode
-    (name = context, server = its cluster's URL), a cluster Secret in Argo CD mode."""
+    (name = context, server = its cluster's URL), in Argo CD mode a cluster Secret
+    (``secret``) or Argo CD's implicit in-cluster entry (:mod:`.cluster_secrets`)."""
 
     name: str
     server: str
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     project: str = ""
+    secret: bool = False
 
 
 Checkout = Callable[[str, str], tuple[str, Path]]
@@ -108,6 +110,11 @@ class Inputs:
     clusters: tuple[ClusterInfo, ...] = ()
     checkout: Checkout | None = None
     max_generated: int = MAX_GENERATED
+    argocd_clusters: bool = False
+    """``clusters`` are Argo CD's (``cluster_secrets.argocd_clusters``), not kubeconfig
+    contexts: the generator then selects and names them as Argo CD's controller does."""
+    clusters_error: str = ""
+    """Why the clusters could not be read: the ``clusters`` generator fails with it."""
 
 
 @dataclass(frozen=True)
