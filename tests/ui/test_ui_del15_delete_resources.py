@@ -123,7 +123,8 @@ async def test_an_engine_refusal_is_said_in_words(engine: FakeEngine) -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("j", "ctrl+d")
         await wait_for(
-            pilot, lambda: "Not deleted: the cluster of guestbook is unreachable" in screen_text(app)
+            pilot,
+            lambda: "Not deleted: the cluster of guestbook is unreachable" in screen_text(app),
         )
         assert not app.screen.query_one(Input).display
         assert engine.names("delete_app_resources") == []
