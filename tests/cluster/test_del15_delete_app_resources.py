@@ -6,6 +6,7 @@ Read-only, by the flag or by the context, refuses and sends nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from audit import WRITE_VERBS, audit_events, audit_mark
 from gitrepo import make_repo
-from helpers import application, dump_all, kubectl, running_engine, wait_for
+from helpers import application, dump_all, kubectl, run_cli, running_engine, wait_for
 from test_resource_actions_cluster import deployment, get, live_in, settings, start
 
 from gitops_tui.engine.api import (
@@ -185,3 +186,40 @@ def test_orphan_is_refused_in_words_and_sends_nothing(
         events = audit_events(sandbox_box, sandbox.kubeconfig, mark, namespace)
     assert [e for e in events if e.get("verb") in WRITE_VERBS] == []
     assert get(sandbox, namespace, "configmap", "settings", check=False) is not None
+
+
+def test_the_command_prints_the_plan_and_deletes_only_with_yes(
+    sandbox, namespace: str, tmp_path: Path
+) -> None:
+    objects = [
+        cm(namespace, "goes"),
+        cm(namespace, "stays", {"argocd.argoproj.io/sync-options": "Delete=false"}),
+    ]
+    for obj in objects:
+        apply(sandbox, with_tracking(obj, namespace))
+    repo = make_repo(tmp_path / "repo", {"app/all.yaml": dump_all(objects)})
+    app_file = tmp_path / "apps.yaml"
+    doc = application(namespace, f"file://{repo.working_tree_dir}", "app", namespace)
+    app_file.write_text(yaml.safe_dump(doc))
+    common = ["--apps", str(app_file), "--kubeconfig", str(sandbox.kubeconfig)]
+
+    asked = run_cli(["delete-app", *common, namespace], tmp_path)  # stdin is no terminal
+    assert asked.returncode == 2, (asked.stdout, asked.stderr)
+    assert "confirm with --yes" in asked.stderr
+    assert f"ConfigMap {namespace}/goes  (wave 0)" in asked.stdout
+    assert f"ConfigMap {namespace}/stays: Delete=false" in asked.stdout
+    assert get(sandbox, namespace, "configmap", "goes", check=False) is not None
+
+    done = run_cli(["delete-app", *common, namespace, "--yes", "-o", "json"], tmp_path)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    payload = json.loads(done.stdout)
+    assert payload["deleted"] is True
+    assert [d["name"] for d in payload["plan"]["delete"]] == ["goes"]
+    assert {(r["name"], r["status"]) for r in payload["results"]} == {
+        ("goes", "Pruned"),
+        ("stays", "PruneSkipped"),
+    }
+    assert get(sandbox, namespace, "configmap", "goes", check=False) is None
+    assert get(sandbox, namespace, "configmap", "stays", check=False) is not None
+    history = run_cli(["history", *common, namespace, "-o", "json"], tmp_path)
+    assert "sync recreates them" in json.loads(history.stdout)[0]["message"]
