@@ -28,7 +28,7 @@ class AppDeleteVerb(GitOpsScreen[None]):
         Binding(
             "ctrl+d",
             "delete_app",
-            "Delete the app (Argo CD: the Application; local: its resources)",
+            "Delete the Application or its resources",
             show=False,
             id="list.delete-app",
         ),
