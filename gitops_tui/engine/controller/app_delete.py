@@ -116,11 +116,9 @@ class AppResourcesDeleter:
             try:
                 obj = conn.get(key)
             except KubeApiError as exc:
-                if exc.status in (404, 405):
+                if exc.status in (404, 405):  # 404 also: a kind the cluster no longer serves
                     continue
                 raise EngineError(f"cannot read {key.display} of {app}: {exc}") from None
-            except EngineError:
-                continue  # a kind the cluster no longer serves: nothing of it is live
             if obj is not None:
                 obj.setdefault("kind", key.kind)
                 live.append(obj)
