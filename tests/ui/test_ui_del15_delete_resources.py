@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,10 +28,13 @@ from gitops_tui.engine.api import (
     ReadOnlyError,
 )
 from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.snapshot import OperationPhase, OperationState
 from gitops_tui.headless import EXIT_ERROR, EXIT_OK
 from gitops_tui.ui.app import GitOpsApp
+from gitops_tui.ui.app_cells import last_sync_text
 from gitops_tui.ui.modals.delete_app import DeleteAppModal
 from gitops_tui.ui.modals.delete_app_resources import DeleteAppResourcesModal
+from gitops_tui.ui.symbols import ASCII
 
 SIZE = (100, 30)
 
@@ -209,3 +213,14 @@ def test_delete_resources_dialog(snap_compare: Any, size: tuple[int, int]) -> No
 
     app = GitOpsApp(engine, ascii_symbols=False)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_last_sync_says_when_the_last_operation_deleted_the_resources(engine: FakeEngine) -> None:
+    snapshot = engine.apps["guestbook"].snapshot
+    deleted = OperationState(
+        "op", "guestbook", OperationPhase.SUCCEEDED, "deleted 3", "abc", 1.0, 2.0, kind="delete"
+    )
+    text = last_sync_text(replace(snapshot, operation=deleted), ASCII).plain
+    assert text.endswith("Succeeded (resources deleted)")
+    synced = replace(deleted, kind="sync")
+    assert last_sync_text(replace(snapshot, operation=synced), ASCII).plain.endswith(" Succeeded")
