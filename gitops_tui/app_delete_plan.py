@@ -1,4 +1,5 @@
-"""What deleting an Application takes with it, in words, for every front end.
+"""What deleting an Application (or, with the local engine, its resources) takes with it,
+in words, for every front end.
 
 The console's typed confirmation and ``gitops-tui delete-app`` list the same thing:
 for a cascade (foreground, background) the app's resources that exist in the
@@ -8,10 +9,15 @@ Names come from the cluster and Git: they are made printable here.
 
 from __future__ import annotations
 
-from gitops_tui.engine.api import APP_DELETE_CASCADES, AppSnapshot, EngineError
+from gitops_tui.engine.api import APP_DELETE_CASCADES, AppDeletePlan, AppSnapshot, EngineError
+from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.textsafe import printable
 
 MAX_LISTED = 12
+
+ARGOCD_ORIGINS = ("argocd:", "argocd-server:")
+"""Origins of apps an Argo CD backend serves (their Application is deleted); any other
+app is the local engine's, read from Git (its resources are deleted, the Application stays)."""
 
 CASCADE_WORDS = {
     "foreground": "foreground: Argo CD deletes the app's resources (and what they own), "
@@ -54,3 +60,56 @@ def listing(app: AppSnapshot, cascade: str, limit: int = MAX_LISTED) -> list[str
     if len(doomed) > limit:
         lines.append(f"  ... and {len(doomed) - limit} more")
     return lines
+
+
+# ---------------------------------------------------------------- local engine
+
+
+def resource_line(key: ResourceKey, wave: int | None = None) -> str:
+    where = f"{key.namespace}/{key.name}" if key.namespace else key.name
+    text = printable(f"{key.kind} {where}"[:200])
+    return f"{text}  (wave {wave})" if wave is not None else text
+
+
+def plan_lines(plan: AppDeletePlan, limit: int = MAX_LISTED) -> list[str]:
+    """What deleting the app's resources deletes (in order, with its wave) and keeps
+    (with the reason), at most ``limit`` lines each, then "... and N more"."""
+    lines = [
+        f"Deleted ({len(plan.deletions)}), highest sync wave first:"
+        if plan.deletions
+        else "Deleted: nothing (no live resource this app owns)."
+    ]
+    for item in plan.deletions[:limit]:
+        note = f"  [{printable(item.note)}]" if item.note else ""
+        lines.append(f"  {resource_line(item.key, item.wave)}{note}")
+    if len(plan.deletions) > limit:
+        lines.append(f"  ... and {len(plan.deletions) - limit} more")
+    if plan.kept:
+        lines.append(f"Kept ({len(plan.kept)}):")
+        for kept in plan.kept[:limit]:
+            lines.append(f"  {resource_line(kept.key)}: {printable(kept.reason)}")
+        if len(plan.kept) > limit:
+            lines.append(f"  ... and {len(plan.kept) - limit} more")
+    return lines
+
+
+def plan_as_dict(plan: AppDeletePlan) -> dict[str, object]:
+    """The plan as JSON-ready data (``-o json``); names made printable."""
+
+    def key_dict(key: ResourceKey) -> dict[str, str]:
+        return {
+            "group": printable(key.group),
+            "kind": printable(key.kind),
+            "namespace": printable(key.namespace),
+            "name": printable(key.name),
+        }
+
+    return {
+        "app": printable(plan.app),
+        "cluster": printable(plan.cluster),
+        "delete": [
+            key_dict(d.key) | {"uid": printable(d.uid), "wave": d.wave, "note": printable(d.note)}
+            for d in plan.deletions
+        ],
+        "keep": [key_dict(k.key) | {"reason": printable(k.reason)} for k in plan.kept],
+    }

@@ -135,6 +135,9 @@ BINDING_IDS: tuple[str, ...] = (
     "delete-app.background",
     "delete-app.orphan",
     "delete-app.cancel",
+    "delete-resources.cancel",
+    "delete-resources.page-up",
+    "delete-resources.page-down",
     "sync.close",
     "sync.help",
     # the fleet sync dialog

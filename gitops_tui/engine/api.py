@@ -47,6 +47,12 @@ from gitops_tui.engine.snapshot import (
     ResourceResult,
     ResultCode,
 )
+from gitops_tui.engine.sync.app_delete import (
+    ORPHAN_REFUSAL,
+    AppDeletePlan,
+    KeptResource,
+    PlannedDeletion,
+)
 from gitops_tui.engine.sync.plan import SyncPlan
 
 
@@ -148,8 +154,9 @@ class EngineAPI(Protocol):
     def delete_app(self, app: str, cascade: str) -> str:
         """Delete the Application itself (Argo CD mode), its resources as ``cascade`` says
         (one of ``APP_DELETE_CASCADES``); blocking; what was done, in words. ReadOnlyError
-        in read-only mode, nothing sent; EngineError where an engine does not delete
-        Applications (the local engine reads them from Git: that is a Git change)."""
+        in read-only mode, nothing sent. The local engine reads Applications from Git: it
+        deletes the app's resources only (planned now, see ``plan_app_delete``), and
+        refuses orphan (nothing to delete) with an EngineError."""
         ...
 
     def contexts(self) -> list[str]:
@@ -223,6 +230,28 @@ def pod_connection(engine: EngineAPI, app: str, pod: ResourceKey) -> PodConnecti
     return connection
 
 
+def plan_app_delete(engine: EngineAPI, app: str) -> AppDeletePlan:
+    """What deleting ``app``'s resources would delete and keep, read fresh from its cluster
+    (blocking): ``engine.plan_app_delete(app)``, an optional method (the local engine has
+    it; the Argo CD backends delete the Application instead: an EngineError in words).
+    ReadOnlyError in read-only mode."""
+    method = getattr(engine, "plan_app_delete", None)
+    if method is None:
+        raise EngineError("this backend deletes Applications, not an app's resources alone")
+    plan: AppDeletePlan = method(app)
+    return plan
+
+
+def delete_app_resources(engine: EngineAPI, plan: AppDeletePlan, cascade: str) -> str:
+    """Carry out a confirmed ``plan`` (blocking): only its objects, matched by uid, highest
+    wave first; ``cascade`` foreground or background. What was done, in words."""
+    method = getattr(engine, "delete_app_resources", None)
+    if method is None:
+        raise EngineError("this backend deletes Applications, not an app's resources alone")
+    result: str = method(plan, cascade)
+    return result
+
+
 def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
     """``engine.logs`` for front ends: a backend without the method (one written before
     logs existed) answers with an EngineError in words, not an AttributeError."""
@@ -243,6 +272,12 @@ def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions
 
 __all__ = [
     "APP_DELETE_CASCADES",
+    "AppDeletePlan",
+    "KeptResource",
+    "ORPHAN_REFUSAL",
+    "PlannedDeletion",
+    "delete_app_resources",
+    "plan_app_delete",
     "ActionError",
     "ActionOutcome",
     "AppSetApplied",

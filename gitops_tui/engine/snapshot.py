@@ -68,6 +68,8 @@ class OperationState:
     dry_run: bool = False
     prune: bool = False
     results: tuple[ResourceResult, ...] = ()
+    kind: str = "sync"
+    """``sync`` (a sync, dry run or rollback) or ``delete`` (the app's resources deleted)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,8 @@ def last_sync_text(
         text = phase_text(glyphs, op.phase)
     if op.dry_run:
         text.append(" (dry run)", style="bright_black")
+    if op.kind == "delete" and not narrow:
+        text.append(" (resources deleted)", style="magenta")
     if age:
         text.append(f" {age}", style="bright_black")
     return text

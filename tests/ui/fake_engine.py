@@ -27,6 +27,7 @@ from fake_inspect import FakeInspection, FakeLogs, fake_pod_connection, sample_e
 
 from gitops_tui.engine.api import (
     ActionOutcome,
+    AppDeletePlan,
     AppSetApplied,
     AppSetPreview,
     AppSetSnapshot,
@@ -34,9 +35,11 @@ from gitops_tui.engine.api import (
     EngineAPI,
     EngineError,
     HistoryEntry,
+    KeptResource,
     LiveObject,
     LogOptions,
     LogStream,
+    PlannedDeletion,
     PodConnection,
     ReadOnlyError,
     ResourceAction,
@@ -441,6 +444,7 @@ class FakeEngine:
         self.fail: dict[str, BaseException] = {}
         self.fail_sync: dict[str, BaseException] = {}
         self.plan_errors: dict[str, str] = {}
+        self.delete_plans: dict[str, AppDeletePlan] = {}  # plan_app_delete's answers
         self.offered_actions: list[ResourceAction] | None = None  # None: restart for workloads
         self.context_names: list[str] = list(SAMPLE_CONTEXTS)
         self._default_context: str | None = SAMPLE_CONTEXTS[0]
@@ -692,6 +696,35 @@ class FakeEngine:
         self._blocking("delete_app")
         self._app(app)
         return f"Application {app}: deletion requested ({cascade})"
+
+    def plan_app_delete(self, app: str) -> AppDeletePlan:
+        """The local engine's plan: the app's existing resources go (highest wave first),
+        hooks are listed as kept (a fixed reason); ``delete_plans`` overrides it."""
+        self._record("plan_app_delete", app)
+        self._mutation(f"delete the resources of {app}")
+        self._blocking("plan_app_delete")
+        if app in self.delete_plans:
+            return self.delete_plans[app]
+        nodes = [n for n in self._app(app).snapshot.resources if n.exists]
+        goes = [n for n in nodes if not n.hook]
+        goes.sort(key=lambda n: (-n.sync_wave, n.key.kind, n.key.name))
+        return AppDeletePlan(
+            app,
+            "in-cluster",
+            tuple(PlannedDeletion(n.key, f"uid-{n.key.name}", n.sync_wave) for n in goes),
+            tuple(KeptResource(n.key, "not owned: a hook of another app") for n in nodes if n.hook),
+            planned_at=0.0,
+        )
+
+    def delete_app_resources(self, plan: AppDeletePlan, cascade: str) -> str:
+        """Deletes nothing: records the call (after the read-only check, as the engine)."""
+        self._record("delete_app_resources", (plan.app, cascade, len(plan.deletions)))
+        self._mutation(f"delete the resources of {plan.app}")
+        self._blocking("delete_app_resources")
+        return (
+            f"deleted {len(plan.deletions)} resources of {plan.app} in reverse wave order, "
+            f"{len(plan.kept)} kept; the Application stays in Git; sync recreates them"
+        )
 
     def fleet_preview(
         self, apps: Iterable[str] | None = None, *, prune: bool = False

@@ -1,6 +1,7 @@
 """Issue 15: deleting the Application itself (Argo CD mode) from the app list, ctrl+d:
-the cascade choice, the list of what goes, the typed name; refused in read-only and
-for apps the local engine reads from Git."""
+the cascade choice, the list of what goes, the typed name; refused in read-only. Apps
+the local engine reads from Git get their resources deleted instead
+(tests/ui/test_ui_del15_delete_resources.py)."""
 
 from __future__ import annotations
 
@@ -70,16 +71,6 @@ async def test_orphan_lists_nothing_but_the_application(engine: FakeEngine) -> N
         assert engine.names("delete_app") == [("guestbook", "orphan")]
 
 
-async def test_the_local_engine_s_apps_are_refused_before_asking(engine: FakeEngine) -> None:
-    app = GitOpsApp(engine)  # origins are not Argo CD's
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        async with settles(pilot):
-            await pilot.press("j", "ctrl+d")
-        assert not isinstance(app.screen, DeleteAppModal)
-        assert any("deleting the Application is a Git change" in t for _, t in app.notices)
-        assert engine.names("delete_app") == []
-
-
 async def test_read_only_refuses_with_the_usual_notice() -> None:
     engine = argocd_mode(FakeEngine(read_only=True))
     app = GitOpsApp(engine)
@@ -94,6 +85,7 @@ async def test_read_only_refuses_with_the_usual_notice() -> None:
 def test_the_command_lists_what_goes_and_wants_yes_or_the_typed_name(
     engine: FakeEngine, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    argocd_mode(engine)
     out = io.StringIO()
     code = cmd_delete_app(engine, "guestbook", "background", out=out, interactive=False)
     assert code == EXIT_ERROR and engine.names("delete_app") == []

@@ -40,6 +40,7 @@ from gitops_tui.engine.app.loading import load_application_files
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.actions import ResourceActions
+from gitops_tui.engine.controller.app_delete import AppResourcesDeleter
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
 from gitops_tui.engine.controller.application_sets import ApplicationSets
 from gitops_tui.engine.controller.argocd_guard import ArgoCDGuard
@@ -68,6 +69,7 @@ from gitops_tui.engine.podlogs import LogOptions, LogStream
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import ManifestCache
+from gitops_tui.engine.sync.app_delete import AppDeletePlan
 from gitops_tui.engine.sync.history import HistoryStore
 
 __all__ = ["AUTOMATION_PERIOD_S", "Engine", "EngineOptions"]
@@ -156,6 +158,16 @@ class Engine:
         self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
         self.resource_deleter = ResourceDeleter(
             self.operations, self.links, self._schedule, options.tracking
+        )
+        self.app_deleter = AppResourcesDeleter(
+            self.operations,
+            table,
+            self.links,
+            self.publisher,
+            self.history_store,
+            self._schedule,
+            tracking=options.tracking,
+            wave_timeout_s=options.wave_timeout_s,
         )
         self.auto_sync = AutoSync(
             table,
@@ -474,4 +486,11 @@ class Engine:
         return self.resource_deleter.delete_resource(app, key)
 
     def delete_app(self, app: str, cascade: str) -> str:
-        return self.resource_deleter.delete_app(app, cascade)
+        """The local engine deletes the app's resources (the Application stays in Git)."""
+        return self.app_deleter.delete_app(app, cascade)
+
+    def plan_app_delete(self, app: str) -> AppDeletePlan:
+        return self.app_deleter.plan(app)
+
+    def delete_app_resources(self, plan: AppDeletePlan, cascade: str = "foreground") -> str:
+        return self.app_deleter.delete(plan, cascade)

@@ -372,6 +372,11 @@ class Operations:
         entry = self._history.get(history_id)
         if entry is None or entry.app != app:
             raise EngineError(f"no history entry {history_id} for app {app!r}")
+        if entry.operation.kind != "sync":
+            raise EngineError(
+                f"history entry {history_id} of {app} is a deletion of its resources, not a "
+                "sync: there is no revision to roll back to in it"
+            )
         state = self.require_app(app)
         current = state.app
         assert isinstance(current, Application)

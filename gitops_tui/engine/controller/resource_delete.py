@@ -69,20 +69,6 @@ class ResourceDeleter:
         self._schedule = schedule
         self._tracking = tracking
 
-    def delete_app(self, app: str, cascade: str) -> str:
-        """Refused (after the read-only check): the local engine reads its Applications
-        from Git (or the cluster's Application objects, which Argo CD's controller would
-        finalize); deleting one here would be undone by the next read."""
-        self._operations.refuse_if_read_only(f"delete of Application {app}", app)
-        state = self._operations.require_app(app)
-        where = state.app.origin or "its repository"
-        raise EngineError(
-            f"{app} is not deleted: the local engine reads it from {where}; deleting an "
-            "Application is a Git change (remove it there), or open the app with --argocd "
-            "to delete it in Argo CD with a cascade choice",
-            title="Delete unavailable",
-        )
-
     def delete_resource(self, app: str, key: ResourceKey) -> str:
         """Delete ``key`` (blocking); what was done, in words. ``ReadOnlyError`` in
         read-only mode, ``EngineError`` when this app does not provably own it (nothing

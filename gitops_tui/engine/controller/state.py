@@ -68,7 +68,7 @@ class AppState:
 def recorded_last_sync(history: HistoryStore, app: str) -> OperationState | None:
     """The last sync of ``app`` the history store holds (None if it cannot be read)."""
     try:
-        last = history.last(app)
+        last = history.last(app, kind="sync")
     except Exception:
         return None
     return last.operation if last else None

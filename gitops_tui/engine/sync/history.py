@@ -77,11 +77,15 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS history_by_app ON history (app, id)",
 )
 
+_KIND_COLUMN = "ALTER TABLE history ADD COLUMN kind TEXT NOT NULL DEFAULT 'sync'"
+"""Added to files of schema 1 that lack it (an older gitops-tui reads such a file and
+ignores the column; its entries are syncs)."""
+
 _OPERATION_COLUMNS = (
     "operation_id = :operation_id, phase = :phase, message = :message, "
     "operation_revision = :operation_revision, started_at = :started_at, "
     "finished_at = :finished_at, initiated_by = :initiated_by, dry_run = :dry_run, "
-    "prune = :prune, results = :results"
+    "prune = :prune, results = :results, kind = :kind"
 )
 
 
@@ -203,6 +207,7 @@ def _operation_params(operation: OperationState) -> dict[str, Any]:
         "dry_run": int(operation.dry_run),
         "prune": int(operation.prune),
         "results": results_to_json(operation.results),
+        "kind": operation.kind,
     }
 
 
@@ -219,6 +224,7 @@ def _entry_from_row(row: sqlite3.Row) -> HistoryEntry:
         dry_run=bool(row["dry_run"]),
         prune=bool(row["prune"]),
         results=results_from_json(row["results"]),
+        kind=str(row["kind"]),
     )
     return HistoryEntry(
         id=int(row["id"]),
@@ -290,6 +296,9 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
             )
         for statement in _SCHEMA:
             db.execute(statement)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(history)").fetchall()}
+        if "kind" not in columns:
+            db.execute(_KIND_COLUMN)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
@@ -350,10 +359,10 @@ class HistoryStore:
             cursor = db.execute(
                 "INSERT INTO history (app, revision, repo_url, path, operation_id, phase, "
                 "message, operation_revision, started_at, finished_at, initiated_by, dry_run, "
-                "prune, results, writer_pid, writer_start) VALUES (:app, :revision, :repo_url, "
-                ":path, :operation_id, :phase, :message, :operation_revision, :started_at, "
-                ":finished_at, :initiated_by, :dry_run, :prune, :results, :writer_pid, "
-                ":writer_start)",
+                "prune, results, kind, writer_pid, writer_start) VALUES (:app, :revision, "
+                ":repo_url, :path, :operation_id, :phase, :message, :operation_revision, "
+                ":started_at, :finished_at, :initiated_by, :dry_run, :prune, :results, :kind, "
+                ":writer_pid, :writer_start)",
                 params,
             )
         if cursor.lastrowid is None:
@@ -417,9 +426,12 @@ class HistoryStore:
         found = self._select("WHERE id = ?", (entry_id,))
         return found[0] if found else None
 
-    def last(self, app: str) -> HistoryEntry | None:
-        """The newest entry of ``app`` (running or finished)."""
-        found = self._select("WHERE app = ? ORDER BY id DESC LIMIT 1", (app,))
+    def last(self, app: str, kind: str | None = None) -> HistoryEntry | None:
+        """The newest entry of ``app`` (running or finished; of ``kind`` when given)."""
+        if kind is None:
+            found = self._select("WHERE app = ? ORDER BY id DESC LIMIT 1", (app,))
+        else:
+            found = self._select("WHERE app = ? AND kind = ? ORDER BY id DESC LIMIT 1", (app, kind))
         return found[0] if found else None
 
     # ---- plumbing

@@ -28,8 +28,6 @@ from gitops_tui.ui.safe import SafeStatic, plain_text
 from gitops_tui.ui.screens.base import GitOpsModal
 from gitops_tui.ui.workers import run_engine_call
 
-ARGOCD_ORIGINS = ("argocd:", "argocd-server:")
-
 
 @dataclass
 class AppDeleted(Message):

@@ -1,9 +1,11 @@
-"""The app list's ``ctrl+d``: delete the Application under the cursor (Argo CD mode).
+"""The app list's ``ctrl+d``: delete the Application under the cursor (Argo CD mode), or
+its resources (local engine).
 
-Refused, with the notice every refused verb gives, in read-only mode; refused in
-words for an app the local engine reads from Git (deleting it is a Git change),
-before any confirmation is asked. Otherwise ``DeleteAppModal`` asks for the cascade
-and the typed name; what the engine did is said in a notice.
+Refused, with the notice every refused verb gives, in read-only mode, before any
+dialog opens. In Argo CD mode ``DeleteAppModal`` asks for the cascade and the typed
+name. For an app the local engine reads from Git (the Application stays there)
+``DeleteAppResourcesModal`` lists what its deletion would take from the cluster and
+what stays, and asks for the typed name. What the engine did is said in a notice.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from gitops_tui.app_delete_plan import ARGOCD_ORIGINS
 from gitops_tui.engine.textsafe import printable
-from gitops_tui.ui.modals.delete_app import ARGOCD_ORIGINS, DeleteAppModal
+from gitops_tui.ui.modals.delete_app import DeleteAppModal
+from gitops_tui.ui.modals.delete_app_resources import DeleteAppResourcesModal
 from gitops_tui.ui.screens.base import GitOpsScreen
 
 
@@ -24,7 +28,7 @@ class AppDeleteVerb(GitOpsScreen[None]):
         Binding(
             "ctrl+d",
             "delete_app",
-            "Delete the Application (Argo CD)",
+            "Delete the Application or its resources",
             show=False,
             id="list.delete-app",
         ),
@@ -40,20 +44,13 @@ class AppDeleteVerb(GitOpsScreen[None]):
         app = self.gitops.fleet.by_name.get(name)
         if app is None:
             return
-        if not app.origin.startswith(ARGOCD_ORIGINS):
-            where = printable(app.origin) or "Git"
-            self.notify(
-                f"{name} is read from {where} by the local engine: deleting the Application "
-                "is a Git change (remove it there). In Argo CD mode (--argocd) ctrl+d deletes "
-                "it with a cascade choice.",
-                severity="warning",
-                markup=False,
-                timeout=10,
-            )
-            return
 
         def done(result: str | None) -> None:
             if result:
-                self.notify(result[:1].upper() + result[1:] + ".", timeout=8, markup=False)
+                text = printable(result)
+                self.notify(text[:1].upper() + text[1:] + ".", timeout=10, markup=False)
 
+        if not app.origin.startswith(ARGOCD_ORIGINS):
+            self.app.push_screen(DeleteAppResourcesModal(name), callback=done)
+            return
         self.app.push_screen(DeleteAppModal(name), callback=done)

@@ -36,6 +36,8 @@ def history_cells(entry: HistoryEntry, glyphs: Glyphs) -> Cells:
     result = phase_text(glyphs, op.phase)
     if op.dry_run:
         result.append(" (dry run)", style="bright_black")
+    if op.kind == "delete":
+        result.append(" (resources deleted)", style="magenta")
     return (
         str(entry.id),
         entry.revision[:7] or glyphs.none,
@@ -156,6 +158,14 @@ class HistoryScreen(GitOpsScreen[None]):
         entry = self.entries.get(key or "")
         if entry is None:
             self.notify("No history entry selected.", severity="warning")
+            return
+        if entry.operation.kind != "sync":
+            self.notify(
+                f"History #{entry.id} deleted the app's resources: it is not a sync, there is "
+                "no revision to roll back to in it.",
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.push_screen(
             ConfirmModal(
