@@ -218,6 +218,28 @@ def content_key(source: Source, repos: RepoCache, sha: str) -> str:
     return f"tree:{tree}"
 
 
+def content_changed(
+    app: Application, repos: RepoCache, old: tuple[str, ...], new: tuple[str, ...]
+) -> bool:
+    """True unless rendering ``app`` at ``new`` surely gives what it gave at ``old``.
+
+    Unchanged only when every source is at the same commit, or renders a plain
+    directory whose tree id (``content_key``) is the same at both commits. Used to
+    order work after a commit (the apps whose files changed first), never to skip it.
+    """
+    if len(old) != len(new) or len(new) != len(app.sources):
+        return True
+    for source, before, after in zip(app.sources, old, new, strict=True):
+        if before == after:
+            continue
+        if source.ref or not source.renders_manifests:
+            return True  # read by the other sources (Helm value files): a new commit
+        key = content_key(source, repos, after)
+        if not key.startswith("tree:") or key != content_key(source, repos, before):
+            return True
+    return False
+
+
 def _render(
     source: Source,
     root: Path,
