@@ -127,14 +127,22 @@ def generate(
     naming the limit; plain directories are measured before they are parsed.
     """
     policy = policy if policy is not None else RenderPolicy()
+    if len(revisions) != len(app.sources):
+        raise ValueError("one revision per source")
     roots: dict[int, Path] = {}
-    for index, (source, sha) in enumerate(zip(app.sources, revisions, strict=True)):
-        try:
-            roots[index] = repos.checkout(source.repo_url, sha)
-        except RepoError as exc:
-            message = f"{source.repo_url}@{sha[:7]}: {exc}"
-            raise SourceError("repo", without_credentials(message, source.repo_url)) from None
-    ref_roots = {s.ref: roots[i] for i, s in enumerate(app.sources) if s.ref}
+
+    def root(index: int) -> Path:
+        # checked out only when a source must be rendered: a refresh whose manifests
+        # are all cached touches no tree (no stat, lock or utime per app)
+        if index not in roots:
+            source, sha = app.sources[index], revisions[index]
+            try:
+                roots[index] = repos.checkout(source.repo_url, sha)
+            except RepoError as exc:
+                message = f"{source.repo_url}@{sha[:7]}: {exc}"
+                raise SourceError("repo", without_credentials(message, source.repo_url)) from None
+        return roots[index]
+
     ref_key = ",".join(f"{s.ref}={revisions[i]}" for i, s in enumerate(app.sources) if s.ref)
     namespace = app.destination.namespace
     out: list[Manifest] = []
@@ -156,11 +164,12 @@ def generate(
         try:
             if found is None:
                 all_cached = False
-                budget.before_render(source, roots[index])
+                ref_roots = {s.ref: root(i) for i, s in enumerate(app.sources) if s.ref}
+                budget.before_render(source, root(index))
                 found = tuple(
                     _render(
                         source,
-                        roots[index],
+                        root(index),
                         app,
                         namespace,
                         ref_roots,

@@ -1,0 +1,70 @@
+"""A render whose manifests are all cached checks out no tree (scaling, round 4).
+
+Real repositories, real git, a real RepoCache whose ``checkout`` calls are counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gitrepo import commit, make_repo
+from helpers import application, dump_all
+
+from gitops_tui.engine.app.application import Application
+from gitops_tui.engine.app.parse import parse_application
+from gitops_tui.engine.source.repo import RepoCache
+from gitops_tui.engine.source.sources import ManifestCache, generate, resolve_revisions
+
+
+class CountingRepos(RepoCache):
+    checkouts = 0
+
+    def checkout(self, repo_url: str, sha: str) -> Path:
+        self.checkouts += 1
+        return super().checkout(repo_url, sha)
+
+
+def cm(name: str, value: str = "1") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"v": value},
+    }
+
+
+def test_cached_renders_touch_no_tree_and_a_changed_path_renders_again(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "src",
+        {"apps/a/cm.yaml": dump_all([cm("a")]), "apps/b/cm.yaml": dump_all([cm("b")])},
+    )
+    url = f"file://{repo.working_tree_dir}"
+    repos = CountingRepos(tmp_path / "cache", fetch_timeout=30)
+    cache = ManifestCache()
+    apps = {}
+    for name in ("a", "b"):
+        app = parse_application(application(name, url, f"apps/{name}", "prod"), "test")
+        assert isinstance(app, Application)
+        apps[name] = app
+
+    def render(name: str) -> Any:
+        revisions = resolve_revisions(apps[name], repos, refresh=False)
+        return generate(apps[name], repos, cache, revisions=revisions)
+
+    repos.resolve(url, "HEAD", refresh=True)
+    first = {name: render(name) for name in apps}
+    assert repos.checkouts == 2  # each app rendered once
+    for _ in range(5):  # five refreshes of both apps, nothing changed
+        again = {name: render(name) for name in apps}
+        assert {n: g.manifests for n, g in again.items()} == {
+            n: g.manifests for n, g in first.items()
+        }
+        assert all(g.cached for g in again.values())
+    assert repos.checkouts == 2
+    commit(repo, {"apps/b/cm.yaml": dump_all([cm("b", "2")])}, "change b")
+    repos.resolve(url, "HEAD", refresh=True)
+    assert render("a").cached  # its tree id is the same: cached, no checkout
+    changed = render("b")
+    assert not changed.cached and changed.manifests[0]["data"] == {"v": "2"}
+    assert repos.checkouts == 3
