@@ -68,3 +68,55 @@ def test_cached_renders_touch_no_tree_and_a_changed_path_renders_again(tmp_path:
     changed = render("b")
     assert not changed.cached and changed.manifests[0]["data"] == {"v": "2"}
     assert repos.checkouts == 3
+
+
+class _Resolved:
+    namespaced = True
+
+
+class _Discovery:
+    def resolve(self, group: str, kind: str) -> _Resolved:
+        return _Resolved()
+
+
+class _Conn:
+    discovery = _Discovery()
+
+
+def test_rendered_manifests_are_shared_with_the_cache_and_never_changed(tmp_path: Path) -> None:
+    import copy
+
+    from gitops_tui.engine.diff.compare import prepare_desired
+
+    child = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "child"},
+        "spec": {"destination": {"namespace": "x"}},
+    }
+    repo = make_repo(tmp_path / "src", {"apps/a/all.yaml": dump_all([cm("a"), child])})
+    url = f"file://{repo.working_tree_dir}"
+    repos = RepoCache(tmp_path / "cache", fetch_timeout=30)
+    cache = ManifestCache()
+    app = parse_application(application("a", url, "apps/a", "prod"), "test")
+    assert isinstance(app, Application)
+    revisions = resolve_revisions(app, repos, refresh=True)
+    first = generate(app, repos, cache, revisions=revisions)
+    second = generate(app, repos, cache, revisions=revisions)
+    assert second.cached
+    by_kind = {o["kind"]: (o, p) for o, p in zip(first.manifests, second.manifests, strict=True)}
+    plain, plain_again = by_kind["ConfigMap"]
+    assert plain is plain_again  # one copy for the cache and every render of it
+    doc, doc_again = by_kind["Application"]
+    assert doc is not doc_again and doc == doc_again  # Argo CD documents are copied
+    before = copy.deepcopy(second.manifests)
+    desired, _ = prepare_desired(
+        second.manifests,
+        _Conn(),  # type: ignore[arg-type]
+        app="a",
+        namespace="prod",
+        tracking="annotation",
+    )
+    assert desired[0]["metadata"]["namespace"] == "prod"  # prepared: a changed copy
+    assert second.manifests == before  # the shared manifests are untouched
+    assert generate(app, repos, cache, revisions=revisions).manifests == before

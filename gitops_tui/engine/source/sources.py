@@ -55,6 +55,8 @@ class SourceError(GitOpsError):
 
 @dataclass(frozen=True, slots=True)
 class Generated:
+    """The rendered manifests of an app (shared with the manifest cache: read-only)."""
+
     revisions: tuple[str, ...]  # one resolved SHA per source
     manifests: tuple[Manifest, ...]
     duplicates: tuple[str, ...] = ()
@@ -185,7 +187,11 @@ def generate(
                 budget.add(found)
         except LimitExceeded as exc:
             raise SourceError("render", str(exc)) from None
-        out.extend(copy.deepcopy(list(found)))
+        # shared with the cache, not copied: callers treat manifests as read-only
+        # (prepare_desired copies what it changes), so N apps hold one copy of their
+        # manifests, not two. Argo CD documents (child Applications, ApplicationSets)
+        # are copied: they become parsed apps that keep their document.
+        out.extend(copy.deepcopy(obj) if _argo_document(obj) else obj for obj in found)
     # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
     # An object written without a namespace is the same as one written with the
     # destination namespace.
@@ -225,6 +231,10 @@ def content_key(source: Source, repos: RepoCache, sha: str) -> str:
     if source.directory is None and any(index.has(f"{norm}/{n}") for n in _TOOL_FILES):
         return sha
     return f"tree:{tree}"
+
+
+def _argo_document(obj: Manifest) -> bool:
+    return str(obj.get("apiVersion", "")).startswith("argoproj.io/")
 
 
 def content_changed(
