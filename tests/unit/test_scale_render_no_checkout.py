@@ -120,3 +120,40 @@ def test_rendered_manifests_are_shared_with_the_cache_and_never_changed(tmp_path
     assert desired[0]["metadata"]["namespace"] == "prod"  # prepared: a changed copy
     assert second.manifests == before  # the shared manifests are untouched
     assert generate(app, repos, cache, revisions=revisions).manifests == before
+
+
+def test_prepare_desired_copies_each_object_once(monkeypatch: Any) -> None:
+    import copy
+
+    from gitops_tui.engine.cache.tracking import with_tracking
+    from gitops_tui.engine.diff.compare import prepare_desired
+
+    objs = [cm(f"c{i}") for i in range(5)]
+    expected = [
+        with_tracking(
+            {**o, "metadata": {**o["metadata"], "namespace": "prod"}}, "a", "annotation", "prod"
+        )
+        for o in objs
+    ]
+    original = copy.deepcopy(objs)
+    real = copy.deepcopy
+    top_level = 0
+
+    def counting(obj: Any, memo: Any = None, _nil: Any = ()) -> Any:
+        nonlocal top_level
+        if memo is None:
+            top_level += 1
+        return real(obj, memo) if memo is not None else real(obj)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+    desired, unknown = prepare_desired(
+        objs,
+        _Conn(),  # type: ignore[arg-type]
+        app="a",
+        namespace="prod",
+        tracking="annotation",
+    )
+    monkeypatch.setattr(copy, "deepcopy", real)
+    assert top_level == len(objs)  # one copy per object (was two: prepare, then tracking)
+    assert desired == expected and unknown == []
+    assert objs == original
