@@ -105,3 +105,38 @@ def test_content_changed_is_conservative_for_non_plain_sources(tmp_path: Path) -
     assert isinstance(chart, Application)
     assert content_changed(chart, repos, (old,), (new,))  # Helm: keyed by the commit
     assert content_changed(plain, repos, (old,), (new, new))  # a source added
+
+
+class _Publisher:
+    def app_snapshot(self, state: AppState, comparing: bool = False) -> None:
+        return None
+
+    def mark_dirty(self) -> None:
+        pass
+
+
+def test_fetch_then_render_submits_the_changed_app_first(tmp_path: Path) -> None:
+    repo, repos, table, _unused = fleet(tmp_path)
+    order: list[str] = []
+    done = threading.Event()
+
+    def work(state: AppState, render: bool, fetch: bool, hard: bool) -> None:
+        order.append(state.app.name)
+        if len(order) == len(NAMES):
+            done.set()
+
+    scheduler = Scheduler(
+        table,
+        _Publisher(),  # type: ignore[arg-type]
+        repos,
+        threading.Event(),
+        workers=1,  # one worker: jobs run in submission order
+        only_apps=None,
+        work=work,
+        after=lambda name: None,
+    )
+    commit(repo, {"apps/app-3/cm.yaml": dump_all([cm("app-3", "2")])}, "change app-3")
+    scheduler.fetch_then_render(list(NAMES))  # fetches, then schedules
+    assert done.wait(60)
+    assert order[0] == "app-3" and sorted(order) == NAMES
+    scheduler.close()
