@@ -111,12 +111,18 @@ def with_tracking(
 
     ``destination_namespace`` goes into the id of a cluster-scoped object, as Argo CD does.
     """
-    out = copy.deepcopy(obj)
-    meta = out.setdefault("metadata", {})
+    return add_tracking(copy.deepcopy(obj), app, method, destination_namespace)
+
+
+def add_tracking(
+    obj: Manifest, app: str, method: TrackingMethod = "annotation", destination_namespace: str = ""
+) -> Manifest:
+    """``with_tracking`` in place, on an object the caller already owns (a copy); returns it."""
+    meta = obj.setdefault("metadata", {})
     if method == "label":
         meta.setdefault("labels", {})[INSTANCE_LABEL] = app
     else:
         meta.setdefault("annotations", {})[TRACKING_ANNOTATION] = tracking_id(
-            app, ResourceKey.of(out), destination_namespace
+            app, ResourceKey.of(obj), destination_namespace
         )
-    return out
+    return obj

@@ -160,6 +160,7 @@ class ClusterApps:
             ]
             for name in gone:
                 del table.states[name]
+                table.forget_desired(name)  # it wants nothing now (shared-resource checks)
             if projects_changed:
                 changed = sorted(set(changed) | set(table.states))
         if changed or gone:

@@ -318,6 +318,7 @@ class Reconciler:
             {ResourceKey.of(o) for o in desired}
             | {ResourceKey.of(o) for o in conn.cache.claimed_by(app.name)}
         )
+        claims = self._table.claims_elsewhere(conn.name, keys, app.name)
         for key in keys:
             live = conn.cache.get(key)
             meta = (live or {}).get("metadata") or {}
@@ -327,8 +328,7 @@ class Reconciler:
                 live_versions.append(
                     f"  {child_meta.get('name')}@{child_meta.get('resourceVersion')}"
                 )
-            claim = self._table.claimed_elsewhere(conn.name, key, app.name)
-            live_versions.append(f"claim:{claim}")
+            live_versions.append(f"claim:{claims[key]}")
         material = json.dumps(
             [
                 desired,

@@ -21,6 +21,7 @@ from gitops_tui.engine.controller.state import AppState, AppTable
 from gitops_tui.engine.model import Condition, ConditionType
 from gitops_tui.engine.redact import redact_text
 from gitops_tui.engine.source.repo import RepoCache, RepoError
+from gitops_tui.engine.source.sources import SourceError, content_changed, resolve_revisions
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,38 @@ class Scheduler:
                 # a failure is kept as the repository's last fetch error, shown per app
                 with contextlib.suppress(RepoError):
                     self._repos.resolve(url, "HEAD", refresh=True)
-            for name in names:
+            later: list[str] = []
+            for name in names:  # changed apps submitted as soon as found, the rest after
+                if self.content_may_differ(name):
+                    self.schedule(name, render=True, hard=hard)
+                else:
+                    later.append(name)
+            for name in later:
                 self.schedule(name, render=True, hard=hard)
 
         spawn(run, "git-fetch")
+
+    def changed_first(self, names: list[str]) -> list[str]:
+        """``names`` with the apps whose rendered content may have changed first (a
+        commit to one app's path of a repository of 1,000 apps must not wait behind
+        999 re-renders that change nothing); the order within each part is kept."""
+        changed = {name: self.content_may_differ(name) for name in names}
+        return [n for n in names if changed[n]] + [n for n in names if not changed[n]]
+
+    def content_may_differ(self, name: str) -> bool:
+        """False only if the app's sources at the revisions they resolve to now
+        surely render what its last render did (see ``content_changed``)."""
+        with self._table.lock:
+            state = self._table.states.get(name)
+            app = state.app if state is not None else None
+            old = state.generated.revisions if state is not None and state.generated else None
+        if not isinstance(app, Application) or old is None:
+            return True
+        try:
+            new = resolve_revisions(app, self._repos, refresh=False)
+            return content_changed(app, self._repos, old, new)
+        except (SourceError, RepoError):
+            return True
 
     def uncompared(self, names: set[str] | None, *, all_read: bool) -> list[str]:
         """The (named) apps not compared yet, or being compared now; unless

@@ -8,6 +8,7 @@ app wants which object (shared-resource checks, live-event routing) and, with
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -110,5 +111,22 @@ class AppTable:
 
     def claimed_elsewhere(self, cluster: str, key: ResourceKey, app: str) -> str | None:
         """Another app that wants the same object, if any (the first by name)."""
-        others = sorted(self.wanting(cluster, key) - {app})
-        return others[0] if others else None
+        with self.lock:
+            return self._other_owner(cluster, key, app)
+
+    def claims_elsewhere(
+        self, cluster: str, keys: Iterable[ResourceKey], app: str
+    ) -> dict[ResourceKey, str | None]:
+        """``claimed_elsewhere`` of each key, under one hold of the lock (the compare
+        signature asks it for every object of the app)."""
+        with self.lock:
+            return {key: self._other_owner(cluster, key, app) for key in keys}
+
+    def _other_owner(self, cluster: str, key: ResourceKey, app: str) -> str | None:
+        # one index lookup; only apps the table still holds count (an app removed
+        # without forget_desired must not keep protecting objects from pruning)
+        owners = self._desired_index.get((cluster, key))
+        if not owners:
+            return None
+        others = [o for o in owners if o != app and o in self.states]
+        return min(others) if others else None

@@ -29,9 +29,9 @@ from gitops_tui.engine.cache.kubeclient import KubeApiError
 from gitops_tui.engine.cache.live_cache import Listing
 from gitops_tui.engine.cache.tracking import (
     TrackingMethod,
+    add_tracking,
     claimed_app,
     tracked_app,
-    with_tracking,
 )
 from gitops_tui.engine.diff.prediction_disk import DiskPredictions
 from gitops_tui.engine.diff.resource_diff import ResourceDiff, diff_resource
@@ -193,7 +193,7 @@ def prepare_desired(
                 meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
-        out.append(with_tracking(item, app, tracking, namespace))
+        out.append(add_tracking(item, app, tracking, namespace))  # item is our copy
     return out, unknown
 
 

@@ -83,7 +83,14 @@ def diff_resource(
     modified = _canonical(prepared_desired) != _canonical(prepared_live)
     masked_desired, masked_live = mask_secret_pair(prepared_desired, prepared_live)
     desired_yaml = to_yaml(masked_desired)
-    live_yaml = to_yaml(masked_live)
+    # equal sides (a Synced object, the common case) render to the same text: render
+    # once and share the string (CPU of YAML emission and memory per resource halved).
+    # Equal canonical JSON means equal types and values, so the YAML is the same.
+    same = not modified and (
+        (masked_desired is prepared_desired and masked_live is prepared_live)
+        or _canonical(masked_desired) == _canonical(masked_live)
+    )
+    live_yaml = desired_yaml if same else to_yaml(masked_live)
     return ResourceDiff(
         key=key,
         modified=modified,

@@ -55,6 +55,8 @@ class SourceError(GitOpsError):
 
 @dataclass(frozen=True, slots=True)
 class Generated:
+    """The rendered manifests of an app (shared with the manifest cache: read-only)."""
+
     revisions: tuple[str, ...]  # one resolved SHA per source
     manifests: tuple[Manifest, ...]
     duplicates: tuple[str, ...] = ()
@@ -127,14 +129,22 @@ def generate(
     naming the limit; plain directories are measured before they are parsed.
     """
     policy = policy if policy is not None else RenderPolicy()
+    if len(revisions) != len(app.sources):
+        raise ValueError("one revision per source")
     roots: dict[int, Path] = {}
-    for index, (source, sha) in enumerate(zip(app.sources, revisions, strict=True)):
-        try:
-            roots[index] = repos.checkout(source.repo_url, sha)
-        except RepoError as exc:
-            message = f"{source.repo_url}@{sha[:7]}: {exc}"
-            raise SourceError("repo", without_credentials(message, source.repo_url)) from None
-    ref_roots = {s.ref: roots[i] for i, s in enumerate(app.sources) if s.ref}
+
+    def root(index: int) -> Path:
+        # checked out only when a source must be rendered: a refresh whose manifests
+        # are all cached touches no tree (no stat, lock or utime per app)
+        if index not in roots:
+            source, sha = app.sources[index], revisions[index]
+            try:
+                roots[index] = repos.checkout(source.repo_url, sha)
+            except RepoError as exc:
+                message = f"{source.repo_url}@{sha[:7]}: {exc}"
+                raise SourceError("repo", without_credentials(message, source.repo_url)) from None
+        return roots[index]
+
     ref_key = ",".join(f"{s.ref}={revisions[i]}" for i, s in enumerate(app.sources) if s.ref)
     namespace = app.destination.namespace
     out: list[Manifest] = []
@@ -156,11 +166,12 @@ def generate(
         try:
             if found is None:
                 all_cached = False
-                budget.before_render(source, roots[index])
+                ref_roots = {s.ref: root(i) for i, s in enumerate(app.sources) if s.ref}
+                budget.before_render(source, root(index))
                 found = tuple(
                     _render(
                         source,
-                        roots[index],
+                        root(index),
                         app,
                         namespace,
                         ref_roots,
@@ -176,7 +187,11 @@ def generate(
                 budget.add(found)
         except LimitExceeded as exc:
             raise SourceError("render", str(exc)) from None
-        out.extend(copy.deepcopy(list(found)))
+        # shared with the cache, not copied: callers treat manifests as read-only
+        # (prepare_desired copies what it changes), so N apps hold one copy of their
+        # manifests, not two. Argo CD documents (child Applications, ApplicationSets)
+        # are copied: they become parsed apps that keep their document.
+        out.extend(copy.deepcopy(obj) if _argo_document(obj) else obj for obj in found)
     # the last one wins on duplicates (Argo CD's DeduplicateTargetObjects); report them.
     # An object written without a namespace is the same as one written with the
     # destination namespace.
@@ -216,6 +231,32 @@ def content_key(source: Source, repos: RepoCache, sha: str) -> str:
     if source.directory is None and any(index.has(f"{norm}/{n}") for n in _TOOL_FILES):
         return sha
     return f"tree:{tree}"
+
+
+def _argo_document(obj: Manifest) -> bool:
+    return str(obj.get("apiVersion", "")).startswith("argoproj.io/")
+
+
+def content_changed(
+    app: Application, repos: RepoCache, old: tuple[str, ...], new: tuple[str, ...]
+) -> bool:
+    """True unless rendering ``app`` at ``new`` surely gives what it gave at ``old``.
+
+    Unchanged only when every source is at the same commit, or renders a plain
+    directory whose tree id (``content_key``) is the same at both commits. Used to
+    order work after a commit (the apps whose files changed first), never to skip it.
+    """
+    if len(old) != len(new) or len(new) != len(app.sources):
+        return True
+    for source, before, after in zip(app.sources, old, new, strict=True):
+        if before == after:
+            continue
+        if source.ref or not source.renders_manifests:
+            return True  # read by the other sources (Helm value files): a new commit
+        key = content_key(source, repos, after)
+        if not key.startswith("tree:") or key != content_key(source, repos, before):
+            return True
+    return False
 
 
 def _render(
