@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from gitops_tui import __version__, config_cli, delete_app_cli, health_cli, logs_cli
+from gitops_tui import __version__, appset_args, config_cli, delete_app_cli, health_cli, logs_cli
 from gitops_tui import argocd_cli as argocd_wiring
 from gitops_tui.config import ConfigError, Settings, load_settings, merge_cli
 from gitops_tui.engine.errors import GitOpsError
@@ -186,9 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"(default {DEFAULT_COMPARE_TIMEOUT_S:g})",
         )
     sandbox_cli.add_parser(sub)
-    from gitops_tui import appset_cli
-
-    appset_cli.add_parser(sub, _common)
+    appset_args.add_parser(sub, _common)
     health_cli.add_parser(sub)
     config_cli.add_parser(sub)
     return parser

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gitops_tui.engine.api import EngineAPI, EngineError, LogOptions, open_logs
-from gitops_tui.engine.controller.inspect import tree_keys
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.podlogs import MAX_LOG_BYTES, parse_duration
 from gitops_tui.engine.textsafe import printable
@@ -46,6 +45,8 @@ def add_parser(
 
 def find_pod(engine: EngineAPI, app: str, text: str) -> ResourceKey:
     """The Pod of ``app``'s tree named ``text`` (``NAME`` or ``NAMESPACE/NAME``)."""
+    from gitops_tui.engine.controller.inspect import tree_keys
+
     found = engine.snapshot().by_name.get(app)
     if found is None:
         raise EngineError(f"no app named {app!r}")

@@ -13,16 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gitops_tui.engine.app.applicationset.preview import (
-    AppSetApplied,
-    AppSetChange,
-    AppSetPreview,
-)
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.errors import EngineError, GitOpsError, ReadOnlyError
-from gitops_tui.engine.health.actions import ActionError, ActionOutcome, ResourceAction
 from gitops_tui.engine.inspection import (
     MAX_EVENTS,
     ClusterEvent,
@@ -54,6 +48,35 @@ from gitops_tui.engine.sync.app_delete import (
     PlannedDeletion,
 )
 from gitops_tui.engine.sync.plan import SyncPlan
+
+if TYPE_CHECKING:  # re-exported on first use (``__getattr__``): a diff needs neither
+    from gitops_tui.engine.app.applicationset.preview import (
+        AppSetApplied,
+        AppSetChange,
+        AppSetPreview,
+    )
+    from gitops_tui.engine.health.actions import ActionError, ActionOutcome, ResourceAction
+
+_LAZY = {
+    "AppSetApplied": "gitops_tui.engine.app.applicationset.preview",
+    "AppSetChange": "gitops_tui.engine.app.applicationset.preview",
+    "AppSetPreview": "gitops_tui.engine.app.applicationset.preview",
+    "ActionError": "gitops_tui.engine.health.actions",
+    "ActionOutcome": "gitops_tui.engine.health.actions",
+    "ResourceAction": "gitops_tui.engine.health.actions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The ApplicationSet engine and the Lua actions load when a front end first names them."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,3 +116,20 @@ def _documents_in_file(file: Path, *, named: bool) -> list[Any]:
             )
         ]
     return found
+
+
+def may_hold_applicationsets(paths: Sequence[Path]) -> bool:
+    """False only when no file of ``paths`` can hold an ApplicationSet: none spells
+    ``ApplicationSet`` and none has an escape (``\\u0041``...) that could spell it.
+
+    Lets a command about plain Applications skip loading the ApplicationSet engine;
+    any doubt (a file that cannot be read) answers True, and the real loader decides.
+    """
+    for file, _named in candidate_files(paths):
+        try:
+            text = read_manifest_text(file)
+        except ManifestFileError:
+            return True
+        if "ApplicationSet" in text or "\\" in text:
+            return True
+    return False

@@ -22,40 +22,31 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from gitops_tui.engine.api import (
-    ActionOutcome,
-    AppSetApplied,
-    AppSetPreview,
     AppSetSnapshot,
     EngineError,
     HistoryEntry,
-    ResourceAction,
     SyncPreview,
     SyncRequest,
     Unsubscribe,
 )
 from gitops_tui.engine.app.application import Application, InvalidApplication
-from gitops_tui.engine.app.loading import load_application_files
+from gitops_tui.engine.app.loading import load_application_files, may_hold_applicationsets
 from gitops_tui.engine.cache.destinations import ClusterRegistry, DestinationError
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
-from gitops_tui.engine.controller.actions import ResourceActions
-from gitops_tui.engine.controller.app_delete import AppResourcesDeleter
 from gitops_tui.engine.controller.appfiles import AppFiles, group_by_name, watch_files
-from gitops_tui.engine.controller.application_sets import ApplicationSets
 from gitops_tui.engine.controller.argocd_guard import ArgoCDGuard
 from gitops_tui.engine.controller.auto_sync import AUTOMATION_PERIOD_S, AutoSync
 from gitops_tui.engine.controller.automation import Automation
 from gitops_tui.engine.controller.child_apps import ChildApps
-from gitops_tui.engine.controller.cluster_apps import ClusterApps
 from gitops_tui.engine.controller.cluster_links import ClusterLinks
 from gitops_tui.engine.controller.customization_watch import CustomizationSources
-from gitops_tui.engine.controller.inspect import Inspector
 from gitops_tui.engine.controller.operations import Operations
 from gitops_tui.engine.controller.options import EngineOptions
 from gitops_tui.engine.controller.publisher import Publisher
 from gitops_tui.engine.controller.reconcile import Reconciler, resource_diffs
-from gitops_tui.engine.controller.resource_delete import ResourceDeleter
 from gitops_tui.engine.controller.scheduler import Scheduler, spawn
 from gitops_tui.engine.controller.state import AppState, AppTable, recorded_last_sync
 from gitops_tui.engine.controller.watchers import RepoWatch, reload_kubeconfig
@@ -63,14 +54,23 @@ from gitops_tui.engine.diff.compare import PredictionCache
 from gitops_tui.engine.diff.prediction_disk import DiskPredictions
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.inspection import MAX_EVENTS, ClusterEvent, LiveObject
-from gitops_tui.engine.model import ResourceKey, SyncStatus
-from gitops_tui.engine.podconnect import PodConnection
-from gitops_tui.engine.podlogs import LogOptions, LogStream
+from gitops_tui.engine.model import Manifest, ResourceKey, SyncStatus
 from gitops_tui.engine.snapshot import FleetSnapshot, OperationState
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.sources import ManifestCache
 from gitops_tui.engine.sync.app_delete import AppDeletePlan
 from gitops_tui.engine.sync.history import HistoryStore
+
+if TYPE_CHECKING:  # features made on first use: a one-shot diff loads none of them
+    from gitops_tui.engine.api import ActionOutcome, AppSetApplied, AppSetPreview, ResourceAction
+    from gitops_tui.engine.controller.actions import ResourceActions
+    from gitops_tui.engine.controller.app_delete import AppResourcesDeleter
+    from gitops_tui.engine.controller.application_sets import ApplicationSets
+    from gitops_tui.engine.controller.cluster_apps import ClusterApps
+    from gitops_tui.engine.controller.inspect import Inspector
+    from gitops_tui.engine.controller.resource_delete import ResourceDeleter
+    from gitops_tui.engine.podconnect import PodConnection
+    from gitops_tui.engine.podlogs import LogStream
 
 __all__ = ["AUTOMATION_PERIOD_S", "Engine", "EngineOptions"]
 
@@ -155,20 +155,13 @@ class Engine:
             watch=options.watch,
         )
         self.operations.guard = self.argocd_guard
-        self.resource_actions = ResourceActions(self.operations, self.links, self._schedule)
-        self.resource_deleter = ResourceDeleter(
-            self.operations, self.links, self._schedule, options.tracking
-        )
-        self.app_deleter = AppResourcesDeleter(
-            self.operations,
-            table,
-            self.links,
-            self.publisher,
-            self.history_store,
-            self._schedule,
-            tracking=options.tracking,
-            wave_timeout_s=options.wave_timeout_s,
-        )
+        self._features_lock = threading.Lock()  # the features made on first use
+        self._resource_actions: ResourceActions | None = None
+        self._resource_deleter: ResourceDeleter | None = None
+        self._app_deleter: AppResourcesDeleter | None = None
+        self._inspector: Inspector | None = None
+        self._application_sets: ApplicationSets | None = None
+        self._apps_changed = apps_changed
         self.auto_sync = AutoSync(
             table,
             self.automation,
@@ -208,25 +201,14 @@ class Engine:
             apps_changed,
             self._stopped,
         )
-        self.application_sets = ApplicationSets(
-            options.app_paths,
-            table,
-            self.publisher,
-            self.history_store,
-            self.automation,
-            self.clusters,
-            self.repos,
-            self._fetch_and_render,
-            apps_changed,
-            self._stopped,
-            poll_interval_s=options.repo_poll_interval_s,
-            argocd_namespace=options.argocd_namespace if options.from_cluster else None,
-        )
         self.publisher.appsets = self._appsets
-        children.register_sets = self.application_sets.register_from_app
-        self.app_files.after_reload = self.application_sets.reconcile
-        self.cluster_apps = (
-            ClusterApps(
+        children.register_sets = self._register_sets
+        self.app_files.after_reload = self._reconcile_sets
+        self.cluster_apps: ClusterApps | None = None
+        if options.from_cluster:
+            from gitops_tui.engine.controller.cluster_apps import ClusterApps
+
+            self.cluster_apps = ClusterApps(
                 options.from_cluster,
                 table,
                 self.links,
@@ -234,10 +216,6 @@ class Engine:
                 lambda name: self.scheduler.schedule(name, render=True),
                 apps_changed,
             )
-            if options.from_cluster
-            else None
-        )
-        self.inspector = Inspector(table, self.links, self.publisher.snapshot)
         self.kubeconfig_watched = threading.Event()  # set once the kubeconfig watch is
         loaded = list(apps) if apps is not None else load_application_files(list(options.app_paths))
         # a second definition of a name never replaces the first: it is reported on it
@@ -267,8 +245,8 @@ class Engine:
         if options.app_paths and options.watch:
             spawn(self.app_files.watch, "app-files")
         if options.watch:  # sets of files and sets parent apps render
-            spawn(self.application_sets.poll, "appset-poller")
-        self.application_sets.reconcile()  # generated apps are there from the start
+            spawn(self._poll_sets, "appset-poller")
+        self._reconcile_sets()  # generated apps are there from the start
         for name in list(self.table.states):
             self._fetch_and_render(name)
         self.publisher.mark_dirty()
@@ -345,7 +323,7 @@ class Engine:
         if app:
             self.scheduler.schedule(app, render=True, fetch=True, hard=hard)
         else:
-            spawn(lambda: self.application_sets.reconcile(fetch=True), "appset-refresh")
+            spawn(lambda: self._reconcile_sets(fetch=True), "appset-refresh")
             self.scheduler.fetch_then_render(names, hard=hard)
 
     def _schedule(self, name: str) -> None:
@@ -421,18 +399,110 @@ class Engine:
     def rollback(self, app: str, history_id: int) -> str:
         return self.operations.rollback(app, history_id)
 
+    # ------------------------------------------------------------------ features on first use
+    @property
+    def application_sets(self) -> ApplicationSets:
+        """The ApplicationSet engine, made (and imported) when a set is first met."""
+        with self._features_lock:
+            if self._application_sets is None:
+                from gitops_tui.engine.controller.application_sets import ApplicationSets
+
+                options = self.options
+                self._application_sets = ApplicationSets(
+                    options.app_paths,
+                    self.table,
+                    self.publisher,
+                    self.history_store,
+                    self.automation,
+                    self.clusters,
+                    self.repos,
+                    self._fetch_and_render,
+                    self._apps_changed,
+                    self._stopped,
+                    poll_interval_s=options.repo_poll_interval_s,
+                    argocd_namespace=options.argocd_namespace if options.from_cluster else None,
+                )
+            return self._application_sets
+
+    def _reconcile_sets(self, *, fetch: bool = False) -> None:
+        """Generate the sets, when there can be any: files without ``ApplicationSet``
+        (and no set seen before) need not load the set engine."""
+        if self._application_sets is None and not may_hold_applicationsets(self.options.app_paths):
+            return
+        self.application_sets.reconcile(fetch=fetch)
+
+    def _poll_sets(self) -> None:
+        while not self._stopped.wait(self.options.repo_poll_interval_s):
+            self._reconcile_sets(fetch=True)
+
+    def _register_sets(self, parent: str, docs: list[Manifest], prune: bool) -> list[str]:
+        if self._application_sets is None and not docs:
+            return []  # a parent that renders no set, and none was ever registered
+        return self.application_sets.register_from_app(parent, docs, prune)
+
+    @property
+    def resource_actions(self) -> ResourceActions:
+        with self._features_lock:
+            if self._resource_actions is None:
+                from gitops_tui.engine.controller.actions import ResourceActions
+
+                self._resource_actions = ResourceActions(
+                    self.operations, self.links, self._schedule
+                )
+            return self._resource_actions
+
+    @property
+    def resource_deleter(self) -> ResourceDeleter:
+        with self._features_lock:
+            if self._resource_deleter is None:
+                from gitops_tui.engine.controller.resource_delete import ResourceDeleter
+
+                self._resource_deleter = ResourceDeleter(
+                    self.operations, self.links, self._schedule, self.options.tracking
+                )
+            return self._resource_deleter
+
+    @property
+    def app_deleter(self) -> AppResourcesDeleter:
+        with self._features_lock:
+            if self._app_deleter is None:
+                from gitops_tui.engine.controller.app_delete import AppResourcesDeleter
+
+                self._app_deleter = AppResourcesDeleter(
+                    self.operations,
+                    self.table,
+                    self.links,
+                    self.publisher,
+                    self.history_store,
+                    self._schedule,
+                    tracking=self.options.tracking,
+                    wave_timeout_s=self.options.wave_timeout_s,
+                )
+            return self._app_deleter
+
+    @property
+    def inspector(self) -> Inspector:
+        with self._features_lock:
+            if self._inspector is None:
+                from gitops_tui.engine.controller.inspect import Inspector
+
+                self._inspector = Inspector(self.table, self.links, self.publisher.snapshot)
+            return self._inspector
+
     # ------------------------------------------------------------------ ApplicationSets
     def _appsets(self) -> tuple[AppSetSnapshot, ...]:
         """The sets of ``--apps`` (generated here) and, with ``--from-cluster``, those of
         the cluster (as Argo CD's ApplicationSet controller reports them)."""
-        own = self.application_sets.snapshots()
+        sets = self._application_sets
+        own = sets.snapshots() if sets is not None else ()
         if self.cluster_apps is None:
             return own
         names = {s.name for s in own}
         return (*own, *(s for s in self.cluster_apps.appsets() if s.name not in names))
 
     def _cluster_set(self, name: str) -> AppSetPreview | None:
-        if self.cluster_apps is None or name in self.application_sets.sets:
+        sets = self._application_sets
+        if self.cluster_apps is None or (sets is not None and name in sets.sets):
             return None
         return self.cluster_apps.preview(name)
 
@@ -470,6 +540,8 @@ class Engine:
         since_seconds: int | None = None,
         tail_lines: int | None = None,
     ) -> LogStream:
+        from gitops_tui.engine.podlogs import LogOptions
+
         options = LogOptions(container, follow, previous, since_seconds, tail_lines)
         return self.inspector.logs(app, pod, options)
 

@@ -25,8 +25,6 @@ from gitops_tui.engine.manifest_yaml import (
     read_manifest_text,
 )
 from gitops_tui.engine.model import Manifest, ResourceKey
-from gitops_tui.engine.source.helm import render_helm
-from gitops_tui.engine.source.kustomize import render_kustomize
 from gitops_tui.engine.source.kustomize_refs import KUSTOMIZATION_NAMES
 from gitops_tui.engine.source.rendertools import (
     DEFAULT_POLICY,
@@ -71,7 +69,9 @@ def render_source(
             raise RenderError(f"app path is not a directory{at}", path=source.path)
         raise RenderError(f"app path does not exist{at}", path=source.path)
     tool = detect_tool(app_dir, source)
-    if tool == "helm":
+    if tool == "helm":  # the tools' modules load with the first app that needs them
+        from gitops_tui.engine.source.helm import render_helm
+
         return render_helm(
             source,
             app_dir,
@@ -83,6 +83,8 @@ def render_source(
             policy=policy,
         )
     if tool == "kustomize":
+        from gitops_tui.engine.source.kustomize import render_kustomize
+
         return render_kustomize(source, app_dir, real_root, timeout=timeout, policy=policy)
     return render_directory(app_dir, real_root, source.directory or DirectoryOptions())
 
