@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from gitops_tui.engine.api import EngineAPI, EngineError, LogOptions, open_logs
+from gitops_tui.engine.api import EngineAPI, EngineError, LogOptions, follow_tree, open_logs
 from gitops_tui.engine.model import ResourceKey
 from gitops_tui.engine.podlogs import MAX_LOG_BYTES, parse_duration
 from gitops_tui.engine.textsafe import printable
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gitops_tui.headless import HeadlessEngine
 
 MAX_LISTED = 10
+TREE_WAIT_S = 30.0  # for the first read of a tree the backend reads on demand
 
 
 def add_parser(
@@ -82,7 +83,14 @@ def cmd_logs(
     from gitops_tui.headless import EXIT_OK, error, safe_output
 
     stream_out = safe_output(out if out is not None else sys.stdout)
-    key = find_pod(engine, app, pod)
+    unfollow = follow_tree(engine, app)  # over Argo CD's API server: the tree is read now
+    try:
+        wait_tree = getattr(engine, "wait_tree", None)
+        if wait_tree is not None:
+            wait_tree(app, TREE_WAIT_S)
+        key = find_pod(engine, app, pod)
+    finally:
+        unfollow()
     options = LogOptions(
         container, follow, previous, parse_duration(since) if since else None, tail
     ).checked()

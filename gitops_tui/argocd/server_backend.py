@@ -11,8 +11,10 @@ cache. Threads:
   ``MAX_BACKOFF_S``). While the server cannot be reached every app is shown
   Unknown with a ``ServerUnreachable`` condition (what was last seen is not
   trusted); the first successful list clears it;
-- the tree reader fetches ``/resource-tree`` of apps that changed (and of every
-  app every ``tree_refresh_s``) for the children of managed objects;
+- resource trees (the children of managed objects) only for the apps that need one:
+  an app open in the console (``follow_tree``) follows Argo CD's tree stream, a
+  blocking call that needs a tree reads it once (``argocd/server_trees.py``); the
+  list needs none;
 - the publisher builds ``FleetSnapshot``s, coalescing bursts.
 
 Actions are the API server's own calls: sync (``POST .../sync``, our operation id
@@ -47,6 +49,7 @@ from gitops_tui.argocd.server_client import (
 )
 from gitops_tui.argocd.server_config import ServerTarget
 from gitops_tui.argocd.server_logs import open_server_logs
+from gitops_tui.argocd.server_trees import MAX_STREAMS, TreeFollower
 from gitops_tui.argocd.server_views import ServerViews, TreeView
 from gitops_tui.argocd.status import app_snapshot, history_entries, text
 from gitops_tui.engine.api import (
@@ -81,8 +84,8 @@ UNREACHABLE = "ServerUnreachable"
 class ServerOptions:
     target: ServerTarget
     read_only_policy: ReadOnlyPolicy = field(default_factory=ReadOnlyPolicy)
-    tree_interval_s: float = 1.0  # how often the tree reader looks for changed apps
-    tree_refresh_s: float = 60.0  # every app's tree is re-read at least this often
+    tree_refresh_s: float = 300.0  # a followed app's tree without a stream: GET this often
+    max_tree_streams: int = MAX_STREAMS  # tree streams open at once
     publish_interval_s: float = 0.1
     stream_idle_s: float = 300.0
 
@@ -99,11 +102,16 @@ class ArgoCDServerBackend(FleetHolder):
         self._stop = threading.Event()
         self._dirty = threading.Event()
         self._publish_interval_s = options.publish_interval_s
-        self._tree_wake = threading.Event()
         self._listed = threading.Event()
         self._apps: dict[str, Manifest] = {}
-        self._trees: dict[str, TreeView] = {}
-        self._tree_read: dict[str, tuple[str, float]] = {}  # app -> (resourceVersion, when)
+        self._trees = TreeFollower(
+            self._client,
+            self._managed_of,
+            self._dirty.set,
+            max_streams=options.max_tree_streams,
+            idle_s=options.stream_idle_s,
+            refresh_s=options.tree_refresh_s,
+        )
         self._server_error = ""
         self._down_since = 0.0
         self._generation = 0
@@ -139,7 +147,6 @@ class ArgoCDServerBackend(FleetHolder):
     def start(self) -> ArgoCDServerBackend:
         for target, name in (
             (self._watch_loop, "argocd-server-watch"),
-            (self._tree_loop, "argocd-server-tree"),
             (self._publish_loop, "argocd-server-publish"),
         ):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -152,7 +159,7 @@ class ArgoCDServerBackend(FleetHolder):
         del wait_for_operations
         self._stop.set()
         self._dirty.set()
-        self._tree_wake.set()
+        self._trees.close()
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=0.5)
@@ -193,11 +200,12 @@ class ArgoCDServerBackend(FleetHolder):
         }
         with self._lock:
             self._apps = apps
-            self._trees = {k: v for k, v in self._trees.items() if k in apps}
             self._server_error = ""
             self._down_since = 0.0
         self._listed.set()
-        self._changed(tree=True)
+        for app in self._trees.views():  # the open apps' managed objects may have changed
+            self._trees.managed_changed(app)
+        self._changed()
 
     def _event(self, event: Any) -> None:
         kind = str(event.get("type") or "")
@@ -206,12 +214,14 @@ class ArgoCDServerBackend(FleetHolder):
             return
         app = str(obj["metadata"]["name"])
         with self._lock:
+            old = self._apps.get(app)
             if kind == "DELETED":
                 self._apps.pop(app, None)
-                self._trees.pop(app, None)
-            elif app in self._apps or len(self._apps) < MAX_APPS:
+            elif old is not None or len(self._apps) < MAX_APPS:
                 self._apps[app] = obj
-        self._changed(tree=True)
+        if old is None or _managed_keys(old) != _managed_keys(obj):
+            self._trees.managed_changed(app)
+        self._changed()
 
     def _failed(self, error: EngineError) -> None:
         with self._lock:
@@ -220,65 +230,39 @@ class ArgoCDServerBackend(FleetHolder):
                 self._down_since = time.time()
         self._changed()
 
-    def _changed(self, *, tree: bool = False) -> None:
+    def _changed(self) -> None:
         self._dirty.set()
-        if tree:
-            self._tree_wake.set()
 
-    # -- resource trees -------------------------------------------------------------
+    # -- resource trees (``server_trees``) --------------------------------------------
 
-    def _tree_loop(self) -> None:
-        while not self._stop.is_set():
-            self._tree_wake.wait(self.options.tree_refresh_s)
-            self._tree_wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self._read_trees()
-            except Exception:
-                log.exception("reading resource trees failed")
-            self._stop.wait(self.options.tree_interval_s)
-
-    def _read_trees(self) -> None:
-        now = time.monotonic()
+    def _managed_of(self, app: str) -> list[ResourceKey]:
         with self._lock:
-            if self._server_error:
-                return
-            due = []
-            for app, obj in self._apps.items():
-                version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
-                seen = self._tree_read.get(app)
-                if (
-                    seen is None
-                    or seen[0] != version
-                    or now - seen[1] > self.options.tree_refresh_s
-                ):
-                    due.append((app, version, _managed_keys(obj)))
-        for app, version, managed in due:
-            if self._stop.is_set():
-                return
-            try:
-                view = self._views.tree(app, managed)
-            except ServerApiError as exc:
-                if exc.unreachable:
-                    return  # the watcher reports it
-                view = TreeView()  # denied or gone: no children
-            with self._lock:
-                self._tree_read[app] = (version, time.monotonic())
-                changed = self._trees.get(app) != view
-                self._trees[app] = view
-            if changed:
-                self._dirty.set()
+            obj = self._apps.get(app)
+        return _managed_keys(obj) if obj is not None else []
 
-    # -- publishing (the loop is the shared ``FleetHolder._publish_loop``) -----------------------------------------------------------------
+    def follow_tree(self, app: str) -> Callable[[], None]:
+        """Keep ``app``'s resource tree in the snapshots, current through Argo CD's tree
+        stream, until the returned function is called (the console's app view)."""
+        return self._trees.follow(app)
+
+    def wait_tree(self, app: str, timeout: float = 30.0) -> bool:
+        """Blocking: until a snapshot holds the followed ``app``'s tree."""
+        if not self._trees.wait_read(app, timeout):
+            return False
+        with self._lock:
+            built = self._generation
+            self._dirty.set()
+            return self._lock.wait_for(lambda: self._fleet.generation > built, timeout)
+
+    # -- publishing (the loop is the shared ``FleetHolder._publish_loop``) -----------
 
     def _build(self) -> FleetSnapshot:
         with self._lock:
             objs = list(self._apps.values())
-            trees = dict(self._trees)
             error, since = self._server_error, self._down_since
             self._generation += 1
             generation = self._generation
+        trees = self._trees.views()  # read after the generation is taken (``wait_tree``)
         server = self.options.target.server
         apps = []
         for obj in objs:
@@ -345,8 +329,14 @@ class ArgoCDServerBackend(FleetHolder):
         return out
 
     def _tree_of(self, app: str) -> TreeView:
-        with self._lock:
-            return self._trees.get(app, TreeView())
+        """Blocking: the followed tree, else one GET; none when denied or gone."""
+        self._cached(app)
+        try:
+            return self._trees.read(app)
+        except ServerApiError as exc:
+            if exc.unreachable or exc.unauthenticated:
+                raise describe(exc, "read the resource tree of", app) from None
+            return TreeView()
 
     def _known(self, app: str, key: ResourceKey) -> tuple[str, bool]:
         """(API version, managed?) of one of the app's objects; EngineError if not in its tree."""
@@ -422,7 +412,7 @@ class ArgoCDServerBackend(FleetHolder):
         self._check(f"delete {key.display} of {app}")
         version, _ = self._known(app, key)
         done = self._actions.delete_resource(app, key, version)
-        self._changed(tree=True)
+        self._changed()
         return done
 
     def delete_app(self, app: str, cascade: str) -> str:
@@ -431,7 +421,7 @@ class ArgoCDServerBackend(FleetHolder):
         self._check(f"delete of Application {app}")
         self._cached(app)
         done = delete_over_server(self._client, app, cascade)
-        self._changed(tree=True)
+        self._changed()
         return done
 
     def contexts(self) -> list[str]:
@@ -453,12 +443,10 @@ class ArgoCDServerBackend(FleetHolder):
         self.options.read_only_policy.check(action, None)
 
     def refresh(self, app: str | None = None, *, hard: bool = False) -> None:
-        """``GET ...?refresh=normal|hard`` in the background; in read-only the trees are
-        re-read instead (a refresh makes the server write the refresh annotation)."""
+        """``GET ...?refresh=normal|hard`` in the background; in read-only the followed
+        trees are re-read instead (a refresh makes the server write the refresh annotation)."""
         if self._read_only:
-            with self._lock:
-                self._tree_read.clear()
-            self._changed(tree=True)
+            self._trees.reread()
             return
         names = [app] if app is not None else self.app_names()
         threading.Thread(
@@ -471,7 +459,7 @@ class ArgoCDServerBackend(FleetHolder):
     def sync(self, request: SyncRequest) -> str:
         self._check(f"sync of {request.app}")
         op_id = self._actions.sync(self._cached(request.app), request)
-        self._changed(tree=True)
+        self._changed()
         return op_id
 
     def rollback(self, app: str, history_id: int) -> str:

@@ -275,6 +275,19 @@ def delete_app_resources(engine: EngineAPI, plan: AppDeletePlan, cascade: str) -
     return result
 
 
+def follow_tree(engine: EngineAPI, app: str) -> Unsubscribe:
+    """Tell the engine ``app``'s resource tree is wanted in the snapshots from now on
+    (an app open in the console), until the returned function is called. An optional
+    method of a backend: the Argo CD API server backend reads trees only for the apps
+    that want one (through Argo CD's tree stream); engines that keep every tree
+    anyway have no such method, and this does nothing for them."""
+    method = getattr(engine, "follow_tree", None)
+    if method is None:
+        return lambda: None
+    unfollow: Unsubscribe = method(app)
+    return unfollow
+
+
 def open_logs(engine: EngineAPI, app: str, pod: ResourceKey, options: LogOptions) -> LogStream:
     """``engine.logs`` for front ends: a backend without the method (one written before
     logs existed) answers with an EngineError in words, not an AttributeError."""
@@ -335,6 +348,7 @@ __all__ = [
     "SyncPreview",
     "SyncRequest",
     "Unsubscribe",
+    "follow_tree",
     "open_logs",
     "pod_connection",
 ]

@@ -169,6 +169,8 @@ def test_server_list_tree_diff_events_and_actions_agree_with_argocd(
         )
         assert engine.snapshot().by_name[manual].sync == SyncStatus.UNKNOWN
         assert engine.snapshot().by_name[auto].origin == f"argocd-server:127.0.0.1:{server.port}"
+        assert not any(n.children for n in engine.snapshot().by_name[auto].resources)  # unasked
+        engine.follow_tree(auto)  # what the console's app view does
 
         def tree() -> bool:
             nodes = engine.snapshot().by_name[auto].resources
@@ -389,6 +391,7 @@ def test_server_read_only_sends_nothing_mutating_and_a_viewer_is_refused(
                 timeout=TIMEOUT,
                 what=f"Argo CD's automated sync, seen read-only (requests: {proxy.recorded()})",
             )
+            engine.follow_tree(name)
             wait_for(
                 lambda: any(r.children for r in engine.snapshot().by_name[name].resources),
                 timeout=60,
@@ -528,6 +531,8 @@ def test_server_pod_logs_streamed_by_argocd(
     kubectl(sandbox.kubeconfig, "-n", namespace, "run", "stray", "--image=busybox:1.36")
     directory = Path(sandbox.directory)
     with backend(server.target()) as engine:
+        wait_for(lambda: name in engine.app_names(), timeout=TIMEOUT, what="the app listed")
+        engine.follow_tree(name)
 
         def running_pod() -> ResourceKey | None:
             app = engine.snapshot().by_name.get(name)
@@ -552,6 +557,11 @@ def test_server_pod_logs_streamed_by_argocd(
         assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in evil), repr(evil)
         assert list(engine.logs(name, pod, tail_lines=1)) == [f"{mark} two"]
         assert list(engine.logs(name, pod, tail_lines=0)) == []
+        # the command line: the app's tree is read for it (no app view follows it there)
+        done = run_cli(["--argocd-server", f"127.0.0.1:{server.port}", "--plaintext",
+                        "--auth-token", server.tokens["ci"], "logs", name, pod.name,
+                        "--tail", "1"], tmp_path)  # fmt: skip
+        assert done.returncode == 0 and done.stdout.strip() == f"{mark} two", done.stderr
         with pytest.raises(EngineError, match="no container 'nope'.*: c"):
             engine.logs(name, pod, "nope")
         with pytest.raises(EngineError, match="not one of"):

@@ -67,7 +67,10 @@ async def test_console_over_the_api_server(
                 timeout=30,
             )
             assert any(k.kind == "ConfigMap" for k in app.screen.diffs or {})  # type: ignore[attr-defined]
+            # the open app's tree is followed (Argo CD's tree stream), and let go on leaving
+            await wait_for(pilot, lambda: engine._trees.view(name) is not None, timeout=30)
             await pilot.press("escape")
+            await wait_for(pilot, lambda: not engine._trees.views(), timeout=30)
             # the sync dialog previews Argo CD's resources, y syncs through the API server
             await pilot.press("s")
             await wait_for(

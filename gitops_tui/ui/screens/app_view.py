@@ -17,6 +17,7 @@ from gitops_tui.engine.api import (
     AutomationStatus,
     FleetSnapshot,
     ResourceNode,
+    follow_tree,
 )
 from gitops_tui.engine.diff.resource_diff import ResourceDiff
 from gitops_tui.engine.model import ResourceKey, SyncStatus
@@ -186,12 +187,19 @@ class AppViewScreen(ResourceVerbsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # the Argo CD API server backend reads an app's tree only while it is open
+        self._unfollow = follow_tree(self.gitops.engine, self.app_name)
         self.fleet_ready = True
         self.fleet_updated(self.gitops.fleet)
         if self._focus_diff:
             self.query_one(DiffView).focus()
         else:
             self.query_one(ResourceTree).focus()
+
+    def on_unmount(self) -> None:
+        unfollow = getattr(self, "_unfollow", None)
+        if unfollow is not None:
+            unfollow()
 
     # -- accessors -------------------------------------------------------------------
 
