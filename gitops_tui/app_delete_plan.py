@@ -75,9 +75,9 @@ def plan_lines(plan: AppDeletePlan, limit: int = MAX_LISTED) -> list[str]:
     """What deleting the app's resources deletes (in order, with its wave) and keeps
     (with the reason), at most ``limit`` lines each, then "... and N more"."""
     lines = [
-        f"Deleted ({len(plan.deletions)}), highest sync wave first:"
+        f"To delete ({len(plan.deletions)}), highest sync wave first:"
         if plan.deletions
-        else "Deleted: nothing (no live resource this app owns)."
+        else "To delete: nothing (no live resource this app owns)."
     ]
     for item in plan.deletions[:limit]:
         note = f"  [{printable(item.note)}]" if item.note else ""

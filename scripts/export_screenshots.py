@@ -34,6 +34,7 @@ from gitops_tui.paths import state_dir
 from gitops_tui.sandbox.podlogs import append_pod_log
 from gitops_tui.ui.app import GitOpsApp
 from gitops_tui.ui.modals.actions import ActionMenuModal
+from gitops_tui.ui.modals.delete_app_resources import DeleteAppResourcesModal
 from gitops_tui.ui.modals.prune import PruneModal
 from gitops_tui.ui.modals.sync import SyncModal
 from gitops_tui.ui.screens.app_view import AppViewScreen
@@ -166,6 +167,15 @@ async def shoot(engine: Engine, out: Path, sandbox_dir: Path) -> list[Path]:
         )
         await pilot.press(*"prune-")
         save("prune-confirmation")
+        await pilot.press("escape")
+
+        app.push_screen(DeleteAppResourcesModal("drifted"))  # ctrl+d: what goes, what stays
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, DeleteAppResourcesModal) and app.screen.plan is not None,
+        )
+        await pilot.press(*"drif")
+        save("delete-app-resources")
         await pilot.press("escape")
 
         await pilot.press("question_mark")

@@ -90,7 +90,7 @@ async def test_ctrl_d_lists_the_plan_and_deletes_it_after_the_typed_name(
         text = screen_text(app)
         assert not isinstance(app.screen, DeleteAppModal)  # no cascade choice: no Application
         assert "The Application stays in Git" in text
-        assert "Deleted (4), highest sync wave first:" in text
+        assert "To delete (4), highest sync wave first:" in text
         assert text.index("Job guestbook/smoke-test  (wave 5)") < text.index(
             "ConfigMap guestbook/flags  (wave -1)"
         )
