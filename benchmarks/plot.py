@@ -1,4 +1,4 @@
-"""Draw the scaling report: ``python -m benchmarks.plot REPORT.json OUT.svg``.
+"""Draw the scaling report: ``python -m benchmarks.plot REPORT.json OUT.svg|OUT.png``.
 
 Two panels over the fleet size (log scale): time per app (scenario 1 cold start and
 warm re-compare, scenario 6 first sync) and engine memory per app. A flat line is
@@ -66,7 +66,11 @@ def plot_scaling(report: Mapping[str, Any], out: Path, title: str | None = None)
     fig.suptitle(heading, fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format=out.suffix.lstrip(".") or "svg", metadata={"Date": None})
+    fmt = out.suffix.lstrip(".") or "svg"
+    if fmt == "svg":
+        fig.savefig(out, format=fmt, metadata={"Date": None})
+    else:  # PNG for viewers that draw SVG text badly (the README shows this one)
+        fig.savefig(out, format=fmt, dpi=110)
     plt.close(fig)
     return out
 

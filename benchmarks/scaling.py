@@ -110,8 +110,10 @@ def run_scaling(args: argparse.Namespace) -> int:
     try:
         from benchmarks.plot import plot_scaling
 
-        plot_scaling(json.loads(path.read_text()), svg)
-        log(f"scaling plot: {svg}")
+        report = json.loads(path.read_text())
+        plot_scaling(report, svg)
+        png = plot_scaling(report, path.with_suffix(".png"))
+        log(f"scaling plot: {svg} and {png}")
     except ImportError as exc:
         log(f"scaling plot not drawn ({exc}): pip install -e '.[dev]' brings matplotlib")
     print()
