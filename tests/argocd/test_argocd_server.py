@@ -631,7 +631,9 @@ def test_server_delete_resource_of_the_app_only(
         # a view-only account: Argo CD's RBAC refuses, in words
         with backend(server.target("viewer")) as viewer:
             wait_for(lambda: one in viewer.app_names(), timeout=TIMEOUT, what="viewer's list")
-            wait_for(lambda: bool(viewer.snapshot().by_name[one].resources), timeout=TIMEOUT,
+            # the list (app_names) can be ahead of the published snapshot: wait on the latter
+            wait_for(lambda: one in viewer.snapshot().by_name
+                     and bool(viewer.snapshot().by_name[one].resources), timeout=TIMEOUT,
                      what="the viewer's resources")  # fmt: skip
             with pytest.raises(EngineError, match=rf"refused to delete .*{one}: permission") as e:
                 viewer.delete_resource(one, gone)
