@@ -104,6 +104,25 @@ def kubectl(
     )
 
 
+def deployment(name: str) -> dict[str, Any]:
+    """A one-replica Deployment labelled ``app: name`` (its Pods come from the
+    ReplicaSet controller; kwok runs them)."""
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "example.invalid/app:1"}]},
+            },
+        },
+    }
+
+
 def dump_all(docs: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
 

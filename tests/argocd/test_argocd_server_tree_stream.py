@@ -19,7 +19,7 @@ import yaml
 from argocd_server_proxy import RecordingProxy
 from argocd_server_support import Server, backend, call, server
 from gitrepo import make_repo
-from helpers import application, dump_all, kubectl, wait_for
+from helpers import application, deployment, dump_all, kubectl, wait_for
 
 from gitops_tui.argocd.server_backend import UNREACHABLE, ArgoCDServerBackend
 from gitops_tui.engine.api import follow_tree
@@ -32,23 +32,6 @@ TIMEOUT = 120.0
 REFRESH_S = 3600.0  # the fallback period: only the stream can deliver within the test
 LATENCY_S = 10.0  # Argo CD's controller writes the tree, its server streams it
 IDLE_S = 20.0
-
-
-def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "example.invalid/app:1"}]},
-            },
-        },
-    }
 
 
 @pytest.fixture
