@@ -1,6 +1,7 @@
 """A recording loopback proxy in front of Argo CD's API server (a test tool).
 
-Forwards every request to the real server and records ``(method, path?query)``;
+Forwards every request to the real server and records ``(method, path?query)``
+(and, once the server answered, ``(method, path?query, status)``);
 answers are streamed back as they come (HTTP/1.0 style: read until close), so the
 application stream passes through live. The server decides everything; this only
 counts what the client sent.
@@ -19,6 +20,7 @@ class RecordingProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.requests: list[tuple[str, str]] = []
+        self.answers: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -41,6 +43,8 @@ class RecordingProxy:
                 except OSError:
                     self.send_error(502)
                     return
+                with proxy._lock:
+                    proxy.answers.append((self.command, self.path, resp.status))
                 self.send_response(resp.status)
                 for key, value in resp.getheaders():
                     if key.lower() not in HOP:
@@ -76,3 +80,8 @@ class RecordingProxy:
     def recorded(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self.requests)
+
+    def answered(self) -> list[tuple[str, str, int]]:
+        """The requests the server answered, with the status, in the order of the answers."""
+        with self._lock:
+            return list(self.answers)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from argocd_server_proxy import RecordingProxy
-from argocd_server_support import Server, backend, call, server
+from argocd_server_support import Server, backend, server
 from gitrepo import make_repo
 from helpers import application, deployment, dump_all, kubectl, wait_for
 
@@ -140,6 +140,9 @@ def test_server_tree_is_streamed_idle_sends_no_tree_get_and_a_restart_is_survive
             # the API server killed and restarted: the stream comes back (one GET, then
             # streaming again)
             streams = len(tree_streams(proxy, app))
+            sent, answered = len(proxy.recorded()), len(proxy.answered())  # counted from
+            # before the stop: the follower may reconnect before the test could see the
+            # restarted server serve
             argocd.stop_one("server")
             wait_for(
                 lambda: any(c.type == UNREACHABLE for c in engine.snapshot().by_name[app].conditions),
@@ -148,23 +151,20 @@ def test_server_tree_is_streamed_idle_sends_no_tree_get_and_a_restart_is_survive
             )  # fmt: skip
             argocd.start_server(disable_auth=False, port=server.port)
 
-            def serves_the_app() -> bool:  # its informer synced (before, it refuses)
-                try:
-                    call(server.port, "GET", f"/api/v1/applications/{app}/resource-tree",
-                         token=server.tokens["ci"])  # fmt: skip
-                except Exception:  # refused, or not listening yet
-                    return False
-                return True
+            def reopened() -> bool:  # the stream asked for again, the tree read with success
+                # (the stream's own answer starts with the first change: not awaited here)
+                stream = f"/api/v1/stream/applications/{app}/resource-tree"
+                tree = f"/api/v1/applications/{app}/resource-tree"
+                return any(p.startswith(stream) for _, p in proxy.recorded()[sent:]) and any(
+                    p.startswith(tree) and status == 200
+                    for _, p, status in proxy.answered()[answered:]
+                )
 
-            wait_for(serves_the_app, timeout=TIMEOUT, what="the restarted server", step=0.5)
-            mark = len(proxy.recorded())
             wait_for(
-                lambda: any(
-                    p.startswith(f"/api/v1/applications/{app}/resource-tree")
-                    for _, p in proxy.recorded()[mark:]
-                ),
+                reopened,
                 timeout=TIMEOUT,
                 what="the tree stream re-opened (and the tree read once) after the restart",
+                step=0.5,
             )
             assert len(tree_streams(proxy, app)) > streams
             gets = len(tree_gets(proxy, app))

@@ -214,6 +214,8 @@ async def test_hostile_bytes_in_a_log_never_reach_the_terminal(engine: FakeEngin
         assert any("evil" in line for line in screen.view.lines)
         screen.view.append(["raw \x1b[2J"])  # the widget's own gate, whatever it is given
         assert screen.view.lines[-1] == "raw \\x1b[2J"
+        # the view follows the end on its next refresh (under load it may not have yet)
+        await wait_for(pilot, lambda: "raw \\x1b[2J" in screen_text(app), timeout=PATIENCE)
         await check(pilot, "evil \\x1b]0;pwned\\x07\\x1b[2J\\x9b6n\\u202e[blink]m[/]")
 
 
