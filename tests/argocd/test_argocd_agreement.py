@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from gitrepo import make_repo
-from helpers import dump_all, kubectl, running_engine, wait_for
+from helpers import deployment, dump_all, kubectl, running_engine, wait_for
 
 from gitops_tui.engine.controller.engine import Engine
 from gitops_tui.engine.snapshot import AppSnapshot
@@ -76,23 +76,6 @@ def cm(name: str, data: dict[str, str] | None = None, **annotations: str) -> dic
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data or {"v": "1"}}
-
-
-def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "example.invalid/app:1"}]},
-            },
-        },
-    }
 
 
 def service(name: str) -> dict[str, Any]:

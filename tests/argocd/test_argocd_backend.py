@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from gitrepo import commit, make_repo
-from helpers import application, dump_all, kubectl, run_cli, wait_for
+from helpers import application, deployment, dump_all, kubectl, run_cli, wait_for
 
 from gitops_tui.argocd.backend import ArgoCDBackend, ArgoCDOptions
 from gitops_tui.engine.api import EngineError, OperationPhase, ResultCode, SyncRequest
@@ -31,23 +31,6 @@ def cm(name: str, value: str = "1", **annotations: str) -> dict[str, Any]:
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"v": value}}
-
-
-def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "example.invalid/app:1"}]},
-            },
-        },
-    }
 
 
 @contextmanager

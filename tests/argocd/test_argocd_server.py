@@ -23,7 +23,7 @@ import yaml
 from argocd_server_proxy import RecordingProxy
 from argocd_server_support import Server, backend, server
 from gitrepo import commit, make_repo
-from helpers import application, dump_all, kubectl, run_cli, wait_for
+from helpers import application, deployment, dump_all, kubectl, run_cli, wait_for
 
 from gitops_tui.argocd.server_backend import UNREACHABLE, ArgoCDServerBackend
 from gitops_tui.argocd.server_config import ServerTarget
@@ -70,23 +70,6 @@ def cm(name: str, value: str = "1", **annotations: str) -> dict[str, Any]:
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"v": value}}
-
-
-def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "example.invalid/app:1"}]},
-            },
-        },
-    }
 
 
 def secret(name: str, value: str) -> dict[str, Any]:
