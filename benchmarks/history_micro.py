@@ -25,8 +25,8 @@ from gitops_tui.engine.sync.history import HistoryStore
 from gitops_tui.engine.sync.history_writer import ThrottledHistory
 
 
-def state(app: str, step: int, objects: int) -> OperationState:
-    results = tuple(
+def results_of(app: str, objects: int) -> tuple[ResourceResult, ...]:
+    return tuple(
         ResourceResult(
             ResourceKey("apps", "Deployment", app, f"obj-{i}"),
             ResultCode.SYNCED,
@@ -34,10 +34,20 @@ def state(app: str, step: int, objects: int) -> OperationState:
             phase="Sync",
             action="apply",
         )
-        for i in range(min(step, objects))
+        for i in range(objects)
     )
+
+
+def state(app: str, step: int, results: tuple[ResourceResult, ...]) -> OperationState:
+    """Step ``step`` of a sync: as ``Progress`` does, the same result objects each time."""
     return OperationState(
-        "op-" + app, app, OperationPhase.RUNNING, f"step {step}", "a" * 40, 1.0, results=results
+        "op-" + app,
+        app,
+        OperationPhase.RUNNING,
+        f"step {step}",
+        "a" * 40,
+        1.0,
+        results=results[:step],
     )
 
 
@@ -65,13 +75,14 @@ def main() -> None:
         store._db.set_trace_callback(trace)
         apps = [f"app-{i}" for i in range(args.entries)]
         ids = {
-            app: store.begin(app, revision="r", repo_url="u", path="p", operation=state(app, 0, 0))
+            app: store.begin(app, revision="r", repo_url="u", path="p", operation=state(app, 0, ()))
             for app in apps
         }
         begun = commits
         histories = {app: ThrottledHistory(store, ids[app]) for app in apps}
+        results = {app: results_of(app, args.objects) for app in apps}
         states = {  # made before the clock starts: only the history writes are timed
-            (app, step): state(app, step, args.objects)
+            (app, step): state(app, step, results[app])
             for app in apps
             for step in range(1, args.updates + 1)
         }
@@ -92,7 +103,7 @@ def main() -> None:
         update_wall, update_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         for app in apps:
             histories[app].close()
-            final = replace(state(app, args.updates, args.objects), phase=OperationPhase.SUCCEEDED)
+            final = replace(states[app, args.updates], phase=OperationPhase.SUCCEEDED)
             store.update(ids[app], replace(final, message="done", finished_at=2.0))
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         progress_commits = commits - begun - args.entries

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from gitops_tui.engine.snapshot import OperationPhase, OperationState
+from gitops_tui.engine.model import ResourceKey
+from gitops_tui.engine.snapshot import OperationPhase, OperationState, ResourceResult, ResultCode
 from gitops_tui.engine.sync.history import HistoryStore
 from gitops_tui.engine.sync.history_writer import ThrottledHistory
 from gitops_tui.engine.sync.progress import Progress
@@ -118,10 +119,13 @@ def test_progress_of_many_entries_coalesces_and_the_final_state_wins(tmp_path: P
 
     assert store._db is not None
     store._db.set_trace_callback(count)
-    with ThreadPoolExecutor(16) as pool:
+
+    def sync(app: str) -> None:  # one sync's states reach its history in order (Progress)
         for step in range(20):
-            for app in entries:
-                pool.submit(histories[app].update, running(f"step {step}", app))
+            histories[app].update(running(f"step {step}", app))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(sync, entries))
     during = commits
     assert during < 50, f"{during} transactions for 4000 updates of 200 entries"
     store.progress.flush()
@@ -152,6 +156,22 @@ def test_close_drops_the_pending_state(tmp_path: Path) -> None:
     store.close()
     with HistoryStore(tmp_path / "h.sqlite3") as reopened:
         assert message(reopened, entry) == "a"
+
+
+def test_batched_progress_round_trips_its_results(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3", progress_interval=3600)
+    entry = begin(store)
+    history = ThrottledHistory(store, entry)
+    web = ResourceResult(ResourceKey("apps", "Deployment", "ns", "web"), ResultCode.PENDING, "")
+    done = replace(web, status=ResultCode.SYNCED, message="configured", phase="Sync", wave=2)
+    svc = ResourceResult(ResourceKey("", "Service", "ns", "web"), ResultCode.SYNCED, "created")
+    for results in [(web,), (web, svc), (done, svc)]:
+        history.update(replace(running("x"), results=results))
+    store.progress.flush()
+    got = store.get(entry)
+    assert got is not None and got.operation.results == (done, svc)
+    history.close()
+    store.close()
 
 
 def test_progress_calls_back_outside_its_lock() -> None:
