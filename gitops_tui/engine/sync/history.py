@@ -4,7 +4,9 @@ The TUI and a CLI may write the same file at once: the database runs in WAL mode
 with a busy timeout, every write is one ``BEGIN IMMEDIATE`` transaction, and a
 ``HistoryStore`` serialises its threads on one connection with a lock. A process
 killed at any point leaves the file consistent (SQLite's journal rolls back the
-unfinished transaction).
+unfinished transaction). The progress of running entries goes through one
+``ProgressBatcher`` per store (``history_batch``): one transaction for all of them
+at most every 250 ms.
 
 Entry ids come from one global ``AUTOINCREMENT`` counter: unique across apps,
 growing with every ``begin`` and never reused, even after ``trim`` (Argo CD counts
@@ -22,7 +24,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from gitops_tui.engine.snapshot import (
     ResourceResult,
     ResultCode,
 )
+from gitops_tui.engine.sync.history_batch import HISTORY_INTERVAL_S, ProgressBatcher
 from gitops_tui.paths import state_dir
 
 HISTORY_FILE = "history.sqlite3"
@@ -274,6 +277,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        # WAL: readers never block the writer and a commit is one append to the -wal
+        # file; BEGIN IMMEDIATE plus the busy timeout serialise writing processes.
+        # synchronous=NORMAL: no fsync per commit, only at checkpoints. A killed
+        # process loses nothing committed and the file stays consistent; only a power
+        # loss or OS crash may drop the last commits, which for a history costs at most
+        # some progress (the entry then reads as it was a moment earlier, or the sync
+        # is missing), never a corrupt file. FULL would fsync every progress batch.
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         _ensure_schema(db, path)
@@ -313,10 +323,15 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
 class HistoryStore:
     """Sync history of every app, newest first; safe across threads and processes."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, *, progress_interval: float = HISTORY_INTERVAL_S
+    ) -> None:
         self.path = path if path is not None else state_dir() / HISTORY_FILE
         self._lock = threading.Lock()
+        self._writer_token: tuple[int, str] | None = None
         self._db: sqlite3.Connection | None = _connect(self.path)
+        self.progress = ProgressBatcher(self, progress_interval)
+        """Progress of running entries, written together (see ``ThrottledHistory``)."""
         try:
             self.recover_interrupted()
         except BaseException:
@@ -330,6 +345,7 @@ class HistoryStore:
         self.close()
 
     def close(self) -> None:
+        self.progress.close()  # writes what is pending while the connection is open
         with self._lock:
             if self._db is not None:
                 self._db.close()
@@ -346,14 +362,14 @@ class HistoryStore:
         """
         if operation.app != app:
             raise ValueError(f"operation is for app {operation.app!r}, not {app!r}")
-        pid = os.getpid()
+        pid, start = self._writer()
         params = _operation_params(operation) | {
             "app": app,
             "revision": revision,
             "repo_url": repo_url,
             "path": path,
             "writer_pid": pid,
-            "writer_start": process_start_token(pid) or "",
+            "writer_start": start,
         }
         with self._write() as db:
             cursor = db.execute(
@@ -378,6 +394,28 @@ class HistoryStore:
             )
             if cursor.rowcount != 1:
                 raise HistoryError(f"no sync history entry {entry_id} for app {operation.app!r}")
+
+    def write_progress(self, take: Callable[[], Mapping[int, OperationState]]) -> int:
+        """Write the states ``take()`` returns (entry id -> state) in one transaction.
+
+        ``take`` runs under the store's lock, so a state it hands over is committed
+        before any later write of this store. Returns how many entries were updated
+        (an entry that no longer exists is skipped).
+        """
+        with self._lock:
+            taken = take()
+            if not taken:
+                return 0
+            params = [
+                _operation_params(operation) | {"id": entry_id, "app": operation.app}
+                for entry_id, operation in taken.items()
+            ]
+            with self._transaction() as db:
+                cursor = db.executemany(
+                    f"UPDATE history SET {_OPERATION_COLUMNS} WHERE id = :id AND app = :app",
+                    params,
+                )
+        return cursor.rowcount
 
     def trim(self, app: str, keep: int = DEFAULT_REVISION_HISTORY_LIMIT) -> int:
         """Delete all but the newest ``keep`` finished entries of ``app``; returns how many.
@@ -456,19 +494,32 @@ class HistoryStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction, committed when the body returns."""
-        with self._lock:
-            db = self._open_connection()
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                yield db
-                db.execute("COMMIT")
-            except BaseException as exc:
-                if db.in_transaction:
-                    with suppress(sqlite3.Error):
-                        db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise _unusable(self.path, exc) from exc
-                raise
+        with self._lock, self._transaction() as db:
+            yield db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``_write`` for a caller already holding ``_lock``."""
+        db = self._open_connection()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _unusable(self.path, exc) from exc
+            raise
+
+    def _writer(self) -> tuple[int, str]:
+        """This process's pid and start token (read from /proc once per process)."""
+        pid = os.getpid()
+        known = self._writer_token
+        if known is None or known[0] != pid:  # first begin, or a forked child
+            known = self._writer_token = (pid, process_start_token(pid) or "")
+        return known
 
     def _open_connection(self) -> sqlite3.Connection:
         if self._db is None:
