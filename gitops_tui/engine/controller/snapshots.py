@@ -265,8 +265,11 @@ def app_snapshot(
     return snapshot, shown
 
 
-def stale_parents(states: Mapping[str, AppState]) -> list[AppState]:
-    """The App of Apps parents whose snapshot shows a child's old health."""
+def stale_parents(
+    states: Mapping[str, AppState], candidates: Iterable[AppState] | None = None
+) -> list[AppState]:
+    """The App of Apps parents (among ``candidates``, default all of ``states``) whose
+    snapshot shows a child's old health (the children are looked up in ``states``)."""
 
     def current(name: str) -> HealthStatus | None:
         # as child_nodes shows it: Unknown until the child has a snapshot
@@ -277,7 +280,7 @@ def stale_parents(states: Mapping[str, AppState]) -> list[AppState]:
 
     return [
         s
-        for s in states.values()
+        for s in (states.values() if candidates is None else candidates)
         if s.snapshot is not None and children_changed(s.shown_child_health, current)
     ]
 

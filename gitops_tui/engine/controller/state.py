@@ -126,7 +126,7 @@ class AppTable:
         # one index lookup; only apps the table still holds count (an app removed
         # without forget_desired must not keep protecting objects from pruning)
         owners = self._desired_index.get((cluster, key))
-        if not owners:
-            return None
+        if not owners or (len(owners) == 1 and app in owners):
+            return None  # (the usual case: only this app wants it)
         others = [o for o in owners if o != app and o in self.states]
         return min(others) if others else None
