@@ -54,6 +54,7 @@ from gitops_tui.engine.source.repo_refs import (
     list_revisions,
     lookup_revision,
     read_commit_info,
+    read_refs,
     valid_revision,
 )
 from gitops_tui.engine.source.repo_scratch import ScratchNames
@@ -308,8 +309,9 @@ class RepoCache:
 
         Remembered until this process next fetches the mirror (a fetch
         generation): resolving ``HEAD`` for every app of a repository is one
-        ``git rev-parse``, not one per app. A fetch by another process sharing
-        the cache is seen at this process's next fetch (every refresh fetches).
+        git run, not one per app, and the same one (``git for-each-ref``,
+        :func:`read_refs`) reads every branch and tag. A fetch by another process
+        sharing the cache is seen at this process's next fetch (every refresh fetches).
         """
         known, sha = state.cached_revision(rev)
         if known:
@@ -317,7 +319,9 @@ class RepoCache:
         generation = state.generation
         if not state.mirror_ready():
             return None
-        sha = lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        runner, mirror, shown = self._git, state.mirror, state.source.shown
+        refs = state.ref_table(lambda: read_refs(runner, mirror, shown))
+        sha = lookup_revision(runner, mirror, shown, rev, refs)
         state.remember_revision(generation, rev, sha)
         return sha
 
