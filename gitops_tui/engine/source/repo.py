@@ -81,7 +81,7 @@ class RepoCache:
 
     Thread-safe: fetches of one repository are serialised (and coalesced: a
     caller that waited for another thread's fetch which started after its own
-    call does not fetch again), different repositories proceed in parallel,
+    call, or after the refresh was asked for, does not fetch again), different repositories proceed in parallel,
     reads never wait for a fetch. A file lock also serialises fetches of one
     mirror across processes sharing the cache.
     """
@@ -116,7 +116,14 @@ class RepoCache:
 
     # ------------------------------------------------------------------ public
 
-    def resolve(self, repo_url: str, revision: str = "HEAD", *, refresh: bool = False) -> str:
+    def resolve(
+        self,
+        repo_url: str,
+        revision: str = "HEAD",
+        *,
+        refresh: bool = False,
+        since: float | None = None,
+    ) -> str:
         """The full commit SHA ``revision`` names in ``repo_url``.
 
         ``revision``: ``HEAD`` (or empty: the remote's default branch), a
@@ -125,8 +132,13 @@ class RepoCache:
         ``refresh`` is set or the revision is unknown locally; a full SHA already
         present needs no fetch. A failed fetch raises; the last fetched commits
         stay resolvable with ``refresh=False``.
+
+        ``since``: when (``time.monotonic``) the refresh was asked for, if
+        before this call: a fetch of the repository that began after it serves
+        this call too (many apps asked to refresh at once share one fetch).
         """
-        since = time.monotonic()
+        now = time.monotonic()
+        since = now if since is None else min(since, now)
         state = self._state(repo_url)
         rev = revision.strip() or "HEAD"
         full = FULL_SHA.fullmatch(rev) is not None
