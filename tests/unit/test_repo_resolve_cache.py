@@ -1,6 +1,7 @@
 """Revision lookups are remembered per fetch generation; URL parsing is memoised.
 
-Real repositories and real git; the only hook counts ``git rev-parse`` runs.
+Real repositories and real git; the only hook counts the git runs that look
+revisions up (``git rev-parse`` and ``git for-each-ref``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ FILES = {"apps/web/deploy.yaml": "kind: Deployment\nmetadata:\n  name: web\n"}
 
 
 class CountingRunner(GitRunner):
-    """A real GitRunner that counts ``rev-parse`` commands."""
+    """A real GitRunner that counts lookups (``rev-parse``, ``for-each-ref``)."""
 
     def __init__(self, inner: GitRunner) -> None:
         super().__init__(inner.root, local_timeout=inner.local_timeout)
@@ -32,7 +33,7 @@ class CountingRunner(GitRunner):
         self._count_lock = threading.Lock()
 
     def run_local(self, git_dir: Path, args: Sequence[str]) -> tuple[int, str, str, bool]:
-        if args[:1] == ["rev-parse"]:
+        if args[:1] in (["rev-parse"], ["for-each-ref"]):
             with self._count_lock:
                 self.rev_parses += 1
         return super().run_local(git_dir, args)

@@ -136,7 +136,9 @@ class Reconciler:
         app = state.app
         assert isinstance(app, Application)
         try:
-            revisions = resolve_revisions(app, self._repos, refresh=fetch)
+            # asked for when scheduled: 1,000 apps asked at once share a fetch
+            since = state.fetch_asked if fetch else None
+            revisions = resolve_revisions(app, self._repos, refresh=fetch, since=since)
         except SourceError as exc:
             with self._table.lock:
                 # keep the last known manifests; say why they may be stale

@@ -77,6 +77,8 @@ class Scheduler:
                 return
             state.need_render |= render or fetch or hard
             state.fetch |= fetch or hard
+            if fetch or hard:
+                state.fetch_asked = time.monotonic()
             state.hard |= hard
             if state.running:
                 state.again = True

@@ -8,6 +8,7 @@ app wants which object (shared-resource checks, live-event routing) and, with
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -45,6 +46,9 @@ class AppState:
     again: bool = False
     need_render: bool = True
     fetch: bool = True
+    fetch_asked: float = field(default_factory=time.monotonic)
+    """When (``time.monotonic``) the latest fetch was asked for: a fetch of the
+    repository that began after it serves this app's render (no fetch per app)."""
     hard: bool = False
     compared_at: float = 0.0
     # App of Apps

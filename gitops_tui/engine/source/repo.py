@@ -54,6 +54,7 @@ from gitops_tui.engine.source.repo_refs import (
     list_revisions,
     lookup_revision,
     read_commit_info,
+    read_refs,
     valid_revision,
 )
 from gitops_tui.engine.source.repo_scratch import ScratchNames
@@ -80,7 +81,7 @@ class RepoCache:
 
     Thread-safe: fetches of one repository are serialised (and coalesced: a
     caller that waited for another thread's fetch which started after its own
-    call does not fetch again), different repositories proceed in parallel,
+    call, or after the refresh was asked for, does not fetch again), different repositories proceed in parallel,
     reads never wait for a fetch. A file lock also serialises fetches of one
     mirror across processes sharing the cache.
     """
@@ -115,7 +116,14 @@ class RepoCache:
 
     # ------------------------------------------------------------------ public
 
-    def resolve(self, repo_url: str, revision: str = "HEAD", *, refresh: bool = False) -> str:
+    def resolve(
+        self,
+        repo_url: str,
+        revision: str = "HEAD",
+        *,
+        refresh: bool = False,
+        since: float | None = None,
+    ) -> str:
         """The full commit SHA ``revision`` names in ``repo_url``.
 
         ``revision``: ``HEAD`` (or empty: the remote's default branch), a
@@ -124,8 +132,13 @@ class RepoCache:
         ``refresh`` is set or the revision is unknown locally; a full SHA already
         present needs no fetch. A failed fetch raises; the last fetched commits
         stay resolvable with ``refresh=False``.
+
+        ``since``: when (``time.monotonic``) the refresh was asked for, if
+        before this call: a fetch of the repository that began after it serves
+        this call too (many apps asked to refresh at once share one fetch).
         """
-        since = time.monotonic()
+        now = time.monotonic()
+        since = now if since is None else min(since, now)
         state = self._state(repo_url)
         rev = revision.strip() or "HEAD"
         full = FULL_SHA.fullmatch(rev) is not None
@@ -308,8 +321,9 @@ class RepoCache:
 
         Remembered until this process next fetches the mirror (a fetch
         generation): resolving ``HEAD`` for every app of a repository is one
-        ``git rev-parse``, not one per app. A fetch by another process sharing
-        the cache is seen at this process's next fetch (every refresh fetches).
+        git run, not one per app, and the same one (``git for-each-ref``,
+        :func:`read_refs`) reads every branch and tag. A fetch by another process
+        sharing the cache is seen at this process's next fetch (every refresh fetches).
         """
         known, sha = state.cached_revision(rev)
         if known:
@@ -317,7 +331,9 @@ class RepoCache:
         generation = state.generation
         if not state.mirror_ready():
             return None
-        sha = lookup_revision(self._git, state.mirror, state.source.shown, rev)
+        runner, mirror, shown = self._git, state.mirror, state.source.shown
+        refs = state.ref_table(lambda: read_refs(runner, mirror, shown))
+        sha = lookup_revision(runner, mirror, shown, rev, refs)
         state.remember_revision(generation, rev, sha)
         return sha
 

@@ -26,7 +26,7 @@ from gitops_tui.engine.source.repo_errors import (
     summarise_stderr,
 )
 from gitops_tui.engine.source.repo_git import GIT_REMOTE, GitRunner
-from gitops_tui.engine.source.repo_refs import HEAD_REF
+from gitops_tui.engine.source.repo_refs import HEAD_REF, RefTable
 from gitops_tui.engine.source.repo_scratch import ScratchNames, rmtree
 from gitops_tui.engine.source.repo_url import RepoSource
 
@@ -55,6 +55,25 @@ class MirrorState:
     resolved: dict[str, str | None] = field(default_factory=dict)
     """Revision -> commit (or None: not there) looked up in the current generation."""
     resolved_lock: threading.Lock = field(default_factory=threading.Lock)
+    refs: RefTable | None = None
+    """The mirror's refs read in generation ``refs_generation`` (see :meth:`ref_table`)."""
+    refs_generation: int = -1
+    refs_lock: threading.Lock = field(default_factory=threading.Lock)
+    ready_generation: int = -1
+    """The generation in which :meth:`mirror_ready` last found the mirror there."""
+
+    def ref_table(self, read: Callable[[], RefTable | None]) -> RefTable | None:
+        """The refs of the current generation: ``read()`` once per generation.
+
+        One reader at a time: the callers that all miss right after a fetch
+        wait for one ``git for-each-ref`` instead of each running their own.
+        """
+        with self.refs_lock:
+            generation = self.generation  # read before: a fetch that begins later bumps it
+            if self.refs_generation != generation:
+                self.refs = read()
+                self.refs_generation = generation
+            return self.refs
 
     def cached_revision(self, rev: str) -> tuple[bool, str | None]:
         """``(True, sha or None)`` if ``rev`` was looked up in this generation."""
@@ -86,7 +105,14 @@ class MirrorState:
         return self.dir / "trees"
 
     def mirror_ready(self) -> bool:
-        return (self.mirror / "HEAD").is_file() and (self.mirror / "objects").is_dir()
+        """The mirror exists (checked on disk once per generation once it does)."""
+        generation = self.generation
+        if self.ready_generation == generation:
+            return True
+        ready = (self.mirror / "HEAD").is_file() and (self.mirror / "objects").is_dir()
+        if ready:
+            self.ready_generation = generation
+        return ready
 
 
 def fetch_coalesced(state: MirrorState, since: float, fetch: Callable[[], None]) -> None:

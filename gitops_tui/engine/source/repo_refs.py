@@ -5,14 +5,23 @@ the remote's default branch (kept at :data:`HEAD_REF` by each fetch), branches
 win over tags of the same name, annotated tags are peeled to their commit, a
 full SHA or a unique prefix of 4+ hex digits names a commit. No network here:
 everything reads the local mirror.
+
+Branches, tags and ``HEAD`` are looked up in a :data:`RefTable`: every ref of
+the mirror read by ONE ``git for-each-ref`` (once per fetch generation, see
+``MirrorState.ref_table``), annotated tags peeled to their commit, refs that
+name no commit (a tag of a tree or a blob) kept as None so they never resolve,
+as ``rev-parse <ref>^{commit}`` would not. SHAs (and the rare tag of a tag)
+are still peeled by ``git rev-parse``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeAlias
 
 from gitops_tui.engine.source.repo_errors import RepoError, RepoErrorKind
 from gitops_tui.engine.source.repo_git import GitRunner
@@ -22,6 +31,16 @@ HEAD_REF = "refs/gitops-tui/HEAD"
 
 FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
 _SHORT_SHA = re.compile(r"[0-9a-fA-F]{4,39}")
+
+MAX_TABLE_REFS = 50_000
+"""Above this many refs (repository content is not trusted) no table is kept:
+each name is peeled by ``git rev-parse`` as before."""
+
+NESTED_TAG = ""
+"""In a :data:`RefTable`: a tag of a tag, peeled by ``git rev-parse`` when asked for."""
+
+RefTable: TypeAlias = Mapping[str, str | None]
+"""Full ref name -> the commit it names, None when it names no commit, or :data:`NESTED_TAG`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +78,56 @@ def _peel(git: GitRunner, mirror: Path, shown: str, spec: str) -> str | None:
     return sha if status == 0 and FULL_SHA.fullmatch(sha) else None
 
 
-def lookup_revision(git: GitRunner, mirror: Path, shown: str, rev: str) -> str | None:
-    """The commit ``rev`` (validated) names in the fetched ``mirror``, or None."""
+def read_refs(git: GitRunner, mirror: Path, shown: str) -> RefTable | None:
+    """Every branch, tag and :data:`HEAD_REF` of ``mirror`` in one ``git for-each-ref``.
+
+    None (look each name up instead) when git fails or there are more than
+    :data:`MAX_TABLE_REFS` refs.
+    """
+    status, out, _err, timed_out = git.run_local(
+        mirror,
+        [
+            "for-each-ref",
+            f"--count={MAX_TABLE_REFS + 1}",
+            "--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objectname)%00%(*objecttype)",
+            "refs/heads",
+            "refs/tags",
+            HEAD_REF,
+        ],
+    )
+    if timed_out:
+        raise RepoError(
+            f"timed out after {git.local_timeout:g} s listing the refs of {shown}",
+            RepoErrorKind.TIMEOUT,
+        )
+    lines = out.splitlines()
+    if status != 0 or len(lines) > MAX_TABLE_REFS:
+        return None
+    table: dict[str, str | None] = {}
+    for line in lines:
+        fields = line.split("\x00")
+        if len(fields) != 5:
+            return None
+        name, sha, kind, peeled, peeled_kind = fields
+        if kind == "commit" and FULL_SHA.fullmatch(sha):
+            table[name] = sha
+        elif kind == "tag" and peeled_kind == "commit" and FULL_SHA.fullmatch(peeled):
+            table[name] = peeled
+        elif kind == "tag" and peeled_kind == "tag":
+            table[name] = NESTED_TAG
+        else:
+            table[name] = None  # a tree or a blob: not a revision
+    return table
+
+
+def lookup_revision(
+    git: GitRunner, mirror: Path, shown: str, rev: str, refs: RefTable | None = None
+) -> str | None:
+    """The commit ``rev`` (validated) names in the fetched ``mirror``, or None.
+
+    ``refs``: the mirror's :func:`read_refs` (branches, tags and ``HEAD`` are
+    then looked up there, no git run); None: each candidate ref is peeled.
+    """
     if FULL_SHA.fullmatch(rev):
         return _peel(git, mirror, shown, rev.lower())
     if rev == "HEAD":
@@ -70,7 +137,12 @@ def lookup_revision(git: GitRunner, mirror: Path, shown: str, rev: str) -> str |
     else:
         candidates = [f"refs/heads/{rev}", f"refs/tags/{rev}"]
     for candidate in candidates:
-        sha = _peel(git, mirror, shown, candidate)
+        if refs is None:
+            sha = _peel(git, mirror, shown, candidate)
+        else:
+            sha = refs.get(candidate)
+            if sha == NESTED_TAG:
+                sha = _peel(git, mirror, shown, candidate)
         if sha is not None:
             return sha
     if _SHORT_SHA.fullmatch(rev):

@@ -97,14 +97,24 @@ class ManifestCache:
 
 
 def resolve_revisions(
-    app: Application, repos: RepoCache, *, refresh: bool, override: str | None = None
+    app: Application,
+    repos: RepoCache,
+    *,
+    refresh: bool,
+    override: str | None = None,
+    since: float | None = None,
 ) -> tuple[str, ...]:
-    """One commit SHA per source (``override`` replaces the first source's revision)."""
+    """One commit SHA per source (``override`` replaces the first source's revision).
+
+    ``since``: when the refresh was asked for (see :meth:`RepoCache.resolve`).
+    """
     shas: list[str] = []
     for index, source in enumerate(app.sources):
         revision = override if (override and index == 0) else source.target_revision
         try:
-            shas.append(repos.resolve(source.repo_url, revision or "HEAD", refresh=refresh))
+            shas.append(
+                repos.resolve(source.repo_url, revision or "HEAD", refresh=refresh, since=since)
+            )
         except RepoError as exc:
             raise SourceError(
                 "repo", without_credentials(f"{source.repo_url}: {exc}", source.repo_url)
