@@ -22,6 +22,7 @@ from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source.limits import ManifestLimits
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.repo_subtrees import SUBTREES_PER_COMMIT
+from gitops_tui.engine.source.repo_tree_index import normal_path
 from gitops_tui.engine.source.sources import (
     ManifestCache,
     SourceError,
@@ -207,3 +208,38 @@ def test_an_app_path_that_looks_like_an_option_is_only_a_path(
     assert rendered(repos, ManifestCache(), app_for(repo, path, "odd")) == {"odd": "1"}
     (subtree,) = entries(cache_root, "subtrees")
     assert files_below(subtree) == [f"{path}/cm.yaml"]
+
+
+def test_a_path_through_a_link_and_dot_dot_renders_what_the_renderer_opens(
+    tmp_path: Path, repos: RepoCache
+) -> None:
+    # "lnk/../apps/x" opens deep/apps/x (the parent of the link's target), not apps/x
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "apps/x/cm.yaml": dump_all([cm("top")]),
+            "deep/apps/x/cm.yaml": dump_all([cm("deep")]),
+            "deep/dir/keep.txt": "x\n",
+            "lnk": Symlink("deep/dir"),
+        },
+    )
+    app = app_for(repo, "lnk/../apps/x", "x")
+    cache = ManifestCache()
+    assert rendered(repos, cache, app) == {"deep": "1"}
+    commit(repo, {"deep/apps/x/cm.yaml": dump_all([cm("deep", "2")])}, "change deep")
+    assert rendered(repos, cache, app) == {"deep": "2"}  # not the cached render
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("apps/x", "apps/x"),
+        ("./apps//x/", "apps/x"),
+        ("apps/x ", "apps/x "),  # its own directory: not stripped
+        ("apps/../x", None),
+        ("a/..", None),
+        ("x\0y", None),
+    ],
+)
+def test_normal_path_is_exactly_the_directory_opened(path: str, expected: str | None) -> None:
+    assert normal_path(path) == expected
