@@ -18,11 +18,23 @@ from gitops_tui.engine.source.sources import ManifestCache, generate, resolve_re
 
 
 class CountingRepos(RepoCache):
+    """Counts trees handed out: whole commits and single app paths (one per call)."""
+
     checkouts = 0
+    _in_path = False
 
     def checkout(self, repo_url: str, sha: str) -> Path:
-        self.checkouts += 1
+        if not self._in_path:
+            self.checkouts += 1
         return super().checkout(repo_url, sha)
+
+    def checkout_path(self, repo_url: str, sha: str, path: str) -> Path:
+        self.checkouts += 1
+        self._in_path = True  # its fallback to checkout() is the same hand-out
+        try:
+            return super().checkout_path(repo_url, sha, path)
+        finally:
+            self._in_path = False
 
 
 def cm(name: str, value: str = "1") -> dict[str, Any]:

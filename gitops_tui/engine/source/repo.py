@@ -5,6 +5,7 @@ short hash of its normalised, credential-free URL plus a readable suffix::
 
     <root>/<hash12>-<name>/mirror.git     bare repository (heads, tags, remote HEAD)
     <root>/<hash12>-<name>/trees/<sha>/   read-only tree of one commit
+    <root>/<hash12>-<name>/subtrees/<key>/  read-only tree of one path (one app)
     <root>/<hash12>-<name>/url            the redacted URL, for humans
 
 Local repositories (``file://`` or a path) are mirrored the same way, so the
@@ -21,6 +22,7 @@ a file watcher notice new commits there.
 * :mod:`.repo_refs` - revision names, resolution in a mirror, branches/tags, commits;
 * :mod:`.repo_mirror` - a mirror's state, creation, fetch locks and fetch;
 * :mod:`.repo_trees` - extracted read-only trees, their locks and pruning;
+* :mod:`.repo_subtrees` - when one app path is extracted instead of the commit;
 * :mod:`.repo_scratch` - temporary names and the cleaning of crash leftovers.
 
 User-supplied revisions never reach a command line unless validated.
@@ -58,8 +60,15 @@ from gitops_tui.engine.source.repo_refs import (
     valid_revision,
 )
 from gitops_tui.engine.source.repo_scratch import ScratchNames
-from gitops_tui.engine.source.repo_tree_index import TreeIndex, read_tree_index
-from gitops_tui.engine.source.repo_trees import TreeLocks, extract_tree, prune_trees
+from gitops_tui.engine.source.repo_subtrees import SubtreeBudget, subtree_key
+from gitops_tui.engine.source.repo_tree_index import TreeIndex, normal_path, read_tree_index
+from gitops_tui.engine.source.repo_trees import (
+    TreeLocks,
+    extract_archive,
+    extract_tree,
+    lock_key,
+    prune_trees,
+)
 from gitops_tui.engine.source.repo_url import normalize_repo_url, parse_repo_url
 from gitops_tui.paths import cache_dir
 
@@ -104,6 +113,8 @@ class RepoCache:
         self._git = GitRunner(self._root, local_timeout=local_timeout)
         self._scratch = ScratchNames()
         self._tree_locks = TreeLocks()
+        self._subtree_budget = SubtreeBudget()
+        self._subtrees_cleaned: set[str] = set()
         self._lock = threading.Lock()
         self._repos: dict[str, MirrorState] = {}
         self._commit_infos: dict[tuple[str, str], CommitInfo] = {}
@@ -186,6 +197,47 @@ class RepoCache:
                     state.tmp_cleaned = True
                 self._extract(state, rev, final)
             self._tree_locks.touch(final)
+        prune_trees(self._root, final, self._max_checkouts, self._tree_locks, self._scratch)
+        return final
+
+    def checkout_path(self, repo_url: str, sha: str, path: str) -> Path:
+        """A read-only directory whose ``path`` holds what commit ``sha`` holds there.
+
+        For a plain directory (``TreeIndex.plain_tree``: real directories, no
+        symlink or submodule below) only that path is extracted, keyed by the path
+        and its tree id (:mod:`.repo_subtrees`): nothing outside ``path`` is in it,
+        so only a renderer that reads nothing else may use it. The whole commit
+        (:meth:`checkout`) otherwise, when it is already extracted, or past
+        ``SUBTREES_PER_COMMIT`` paths of one commit (many apps render at once).
+        """
+        state = self._state(repo_url)
+        rev = sha.strip().lower()
+        norm = normal_path(path)
+        if not FULL_SHA.fullmatch(rev) or norm is None or (state.trees / rev).is_dir():
+            return self.checkout(repo_url, sha)
+        index = self.tree_index(repo_url, rev)
+        tree = index.plain_tree(norm) if index is not None else None
+        if tree is None:
+            return self.checkout(repo_url, sha)
+        key = subtree_key(norm, tree)
+        parent = state.dir / "subtrees"
+        final = parent / key
+        with self._tree_locks.lock(lock_key(state.dir.name, parent.name), key):
+            extracted = final.is_dir()
+            if not extracted and self._subtree_budget.take(state.dir.name, rev):
+                parent.mkdir(parents=True, exist_ok=True)
+                if state.dir.name not in self._subtrees_cleaned:
+                    self._scratch.clean(parent)
+                    self._subtrees_cleaned.add(state.dir.name)
+                what = f"{norm!r} at {rev[:12]}"
+                extract_archive(
+                    self._git, state, tree, final, self._scratch, what=what, prefix=norm
+                )
+                extracted = True
+            if extracted:
+                self._tree_locks.touch(final)
+        if not extracted:  # over the commit's budget: one archive of the whole commit
+            return self.checkout(repo_url, sha)
         prune_trees(self._root, final, self._max_checkouts, self._tree_locks, self._scratch)
         return final
 

@@ -48,12 +48,18 @@ class TreeIndex:
 
 
 def normal_path(path: str) -> str | None:
-    """``apps/x`` for ``./apps/x/``; None for the root, absolute paths or ``..``."""
-    text = path.strip()
-    if not text or text.startswith("/") or "\\" in text:
+    """``apps/x`` for ``./apps/x/``; None for the root, absolute paths or any ``..``.
+
+    Exactly the directory the renderer opens: no whitespace stripped (``"x "`` is
+    its own directory), and a ``..`` anywhere is refused, not folded (``link/..``
+    is the parent of the link's target when the renderer resolves it).
+    """
+    if not path or path.startswith("/") or "\\" in path or "\0" in path:
         return None
-    norm = posixpath.normpath(text)
-    if norm in (".", "") or norm == ".." or norm.startswith("../"):
+    if ".." in path.split("/"):
+        return None
+    norm = posixpath.normpath(path)
+    if norm in (".", ""):
         return None
     return norm
 

@@ -2,7 +2,9 @@
 
 ``<repo dir>/trees/<sha>/`` holds the tree of commit ``<sha>`` as ``git
 archive`` writes it from the mirror (neutral attributes: the blobs byte for
-byte), made read-only and renamed into place atomically. Symlinks stay
+byte), made read-only and renamed into place atomically;
+``<repo dir>/subtrees/<key>/`` holds one directory of a commit the same way
+(:mod:`.repo_subtrees`). Symlinks stay
 symlinks: the renderers check containment. Each use touches the tree's mtime
 (strictly increasing within a process), and :func:`prune_trees` keeps the most
 recently used ones across the whole cache.
@@ -70,27 +72,50 @@ def extract_tree(
     git: GitRunner, state: MirrorState, sha: str, final: Path, scratch: ScratchNames
 ) -> None:
     """Write the tree of commit ``sha`` (full) to ``final``, read-only, atomically."""
-    name = scratch.new(sha[:12])
-    tmp = state.trees / name
-    archive = state.trees / f"{name}.tar"
+    extract_archive(git, state, sha, final, scratch, what=sha[:12])
+
+
+def extract_archive(
+    git: GitRunner,
+    state: MirrorState,
+    tree_ish: str,
+    final: Path,
+    scratch: ScratchNames,
+    *,
+    what: str,
+    prefix: str = "",
+) -> None:
+    """Write ``tree_ish`` (a full commit or tree id) to ``final``, read-only, atomically.
+
+    ``prefix`` (a normalised relative directory, see ``normal_path``) places the
+    tree at ``final/<prefix>/`` (git writes the directory entry even for an empty
+    tree); ``what`` names it in errors. Extracted under a scratch name in
+    ``final``'s parent, then renamed into place: a concurrent process that won
+    the race keeps its tree.
+    """
+    parent = final.parent
+    name = scratch.new(tree_ish[:12])
+    tmp = parent / name
+    archive = parent / f"{name}.tar"
+    args = ["archive", "--format=tar", f"--output={archive}"]
+    if prefix:
+        args.append(f"--prefix={prefix}/")
     try:
-        status, _out, err, timed_out = git.run_local(
-            state.mirror, ["archive", "--format=tar", f"--output={archive}", sha]
-        )
+        status, _out, err, timed_out = git.run_local(state.mirror, [*args, tree_ish])
         if timed_out:
             raise RepoError(
-                f"timed out after {git.local_timeout:g} s extracting {sha[:12]} of "
+                f"timed out after {git.local_timeout:g} s extracting {what} of "
                 f"{state.source.shown}",
                 RepoErrorKind.TIMEOUT,
             )
         if status != 0:
             raise RepoError(
-                f"could not extract {sha[:12]} of {state.source.shown}: {summarise_stderr(err)}",
+                f"could not extract {what} of {state.source.shown}: {summarise_stderr(err)}",
                 RepoErrorKind.FAILED,
             )
         tmp.mkdir()
-        if not _tree_is_empty(git, state, sha):
-            # git writes a lone pax header for an empty tree, which tarfile
+        if prefix or not _tree_is_empty(git, state, tree_ish):
+            # git writes a lone pax header for an empty commit tree, which tarfile
             # cannot read ("end of file header"): the empty directory is right.
             with tarfile.open(archive, "r:") as tar:
                 tar.extractall(tmp, filter="tar")
@@ -104,7 +129,7 @@ def extract_tree(
             os.chmod(final, 0o555)
     except (OSError, tarfile.TarError) as exc:
         raise RepoError(
-            f"could not extract {sha[:12]} of {state.source.shown}: {exc}", RepoErrorKind.FAILED
+            f"could not extract {what} of {state.source.shown}: {exc}", RepoErrorKind.FAILED
         ) from None
     finally:
         archive.unlink(missing_ok=True)
@@ -124,10 +149,21 @@ def _tree_is_empty(git: GitRunner, state: MirrorState, sha: str) -> bool:
     return not out.strip()
 
 
+TREE_KINDS = ("trees", "subtrees")
+"""The directories of a repository's cache holding checkouts (pruned together)."""
+
+
+def lock_key(repo_dir: str, kind: str) -> str:
+    """The :class:`TreeLocks` key of the checkouts in ``<repo_dir>/<kind>/``."""
+    return repo_dir if kind == "trees" else f"{repo_dir}/{kind}"
+
+
 def prune_trees(
     root: Path, keep: Path, max_checkouts: int, locks: TreeLocks, scratch: ScratchNames
 ) -> None:
     """Keep the ``max_checkouts`` most recently used trees across the cache at ``root``.
+
+    Whole commits (``trees/``) and single paths (``subtrees/``) count alike.
 
     ``keep`` (just handed out) and trees whose lock is held stay.
     """
@@ -137,21 +173,22 @@ def prune_trees(
     except OSError:
         return
     for repo_dir in repo_dirs:
-        tree_root = repo_dir / "trees"
-        if not tree_root.is_dir():
-            continue
-        for entry in tree_root.iterdir():
-            if entry.name.startswith(".") or not FULL_SHA.fullmatch(entry.name):
+        for kind in TREE_KINDS:
+            tree_root = repo_dir / kind
+            if not tree_root.is_dir():
                 continue
-            with contextlib.suppress(OSError):
-                trees.append((entry.lstat().st_mtime_ns, entry))
+            for entry in tree_root.iterdir():
+                if entry.name.startswith(".") or not FULL_SHA.fullmatch(entry.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    trees.append((entry.lstat().st_mtime_ns, entry))
     if len(trees) <= max_checkouts:
         return
     trees.sort(key=lambda item: item[0], reverse=True)
     for _mtime, path in trees[max_checkouts:]:
         if path == keep:
             continue
-        lock = locks.lock(path.parent.parent.name, path.name)
+        lock = locks.lock(lock_key(path.parent.parent.name, path.parent.name), path.name)
         if not lock.acquire(blocking=False):
             continue  # being extracted or handed out right now
         name = scratch.new("del")

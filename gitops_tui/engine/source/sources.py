@@ -4,8 +4,9 @@ Rendered manifests are cached by (repo, content, path, source options, app,
 namespace, referenced commits): an unchanged revision is never rendered twice.
 The content is the Git tree id of the app's path for a plain directory app with
 no symlink or submodule below it (it reads nothing else: a commit elsewhere in
-the repository does not render it again), else the resolved commit SHA (Helm and
-Kustomize may read outside the path).
+the repository does not render it again, and only that path is extracted to
+render it: ``RepoCache.checkout_path``), else the resolved commit SHA (Helm and
+Kustomize may read outside the path: the whole commit is extracted).
 """
 
 from __future__ import annotations
@@ -155,6 +156,18 @@ def generate(
                 raise SourceError("repo", without_credentials(message, source.repo_url)) from None
         return roots[index]
 
+    def path_root(index: int) -> Path:
+        # a plain directory keyed by its tree reads only its path: that path alone
+        # is extracted, not the commit (a commit touching one app costs one app)
+        source, sha = app.sources[index], revisions[index]
+        if source.ref or index in roots:
+            return root(index)
+        try:
+            return repos.checkout_path(source.repo_url, sha, source.path)
+        except RepoError as exc:
+            message = f"{source.repo_url}@{sha[:7]}: {exc}"
+            raise SourceError("repo", without_credentials(message, source.repo_url)) from None
+
     ref_key = ",".join(f"{s.ref}={revisions[i]}" for i, s in enumerate(app.sources) if s.ref)
     namespace = app.destination.namespace
     out: list[Manifest] = []
@@ -163,10 +176,11 @@ def generate(
     for index, source in enumerate(app.sources):
         if not source.renders_manifests:
             continue
+        content = content_key(source, repos, revisions[index])
         key = (
             app.name,
             source.repo_url,
-            content_key(source, repos, revisions[index]),
+            content,
             source.options_fingerprint(),
             namespace,
             ref_key,
@@ -177,11 +191,12 @@ def generate(
             if found is None:
                 all_cached = False
                 ref_roots = {s.ref: root(i) for i, s in enumerate(app.sources) if s.ref}
-                budget.before_render(source, root(index))
+                here = path_root(index) if content.startswith("tree:") else root(index)
+                budget.before_render(source, here)
                 found = tuple(
                     _render(
                         source,
-                        root(index),
+                        here,
                         app,
                         namespace,
                         ref_roots,
