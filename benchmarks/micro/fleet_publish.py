@@ -2,7 +2,7 @@
 snapshots, 1 % of them getting a new snapshot every 100 ms; the CPU one fleet build
 takes and what that costs per second at the publisher's batch rate.
 
-    .venv/bin/python scripts/bench_fleet_publish.py [N ...]
+    .venv/bin/python -m benchmarks.micro.fleet_publish [N ...]
 
 Runs against whatever ``gitops_tui`` is importable (PYTHONPATH=<an older tree> for a
 before/after on the same machine). Only the public ``Publisher`` surface is used."""

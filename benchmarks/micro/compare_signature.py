@@ -2,7 +2,7 @@
 fleet app (its 10 objects, as benchmarks/fixtures.py makes them) against a live cache
 holding them; microseconds per call.
 
-    .venv/bin/python scripts/bench_compare_signature.py
+    .venv/bin/python -m benchmarks.micro.compare_signature
 
 Only ``Reconciler._signature`` and ``AppTable`` are used (PYTHONPATH=<an older tree> for
 a before/after on the same machine); the live cache is a dict with the cache's surface."""

@@ -6,7 +6,7 @@ fleet), with ``--work-ms`` of simulated work per update; then every throttle is
 closed and the final state written, as ``Operations._finish`` does. Reports wall
 and process CPU time of the update phase and the number of SQLite commits.
 
-    .venv/bin/python -m benchmarks.history_micro --entries 1000 --updates 20
+    .venv/bin/python -m benchmarks.micro.history_writes --entries 1000 --updates 20
 """
 
 from __future__ import annotations
