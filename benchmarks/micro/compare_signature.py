@@ -17,8 +17,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-sys.path.append(str(Path(__file__).resolve().parent.parent))  # benchmarks.fixtures
-
 from benchmarks.fixtures import app_objects
 from gitops_tui.engine.cache.readonly import ReadOnlyPolicy
 from gitops_tui.engine.controller.reconcile import Reconciler
