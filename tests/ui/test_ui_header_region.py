@@ -55,3 +55,13 @@ def test_changed_span_is_the_cells_from_the_first_difference() -> None:
     styled.stylize("bold", 0, 4)  # the common start looks different: the whole line
     assert changed_span(a, styled) is None
     assert changed_span(Text("a\nb"), Text("a\nc")) is None
+
+
+def test_the_benchmarks_engine_gives_the_header_of_the_local_console() -> None:
+    """Scenario 7's header is the real one (``local · ctx sandbox``): the synthetic
+    engine once answered ``backend_label`` with a method, whose repr (100 columns)
+    went to the terminal with every header paint and inflated 7b."""
+    from benchmarks.synthetic import SyntheticEngine
+
+    app = GitOpsApp(SyntheticEngine(3))  # type: ignore[arg-type]
+    assert app.where()[0] == "local"  # the kube context follows once the app runs
