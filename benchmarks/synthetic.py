@@ -18,6 +18,7 @@ class SyntheticEngine:
     """An ``EngineAPI`` that publishes fleets of synthetic apps (measures the UI only)."""
 
     read_only = False
+    backend_label = ""  # the local console's header: "local · ctx sandbox" (not a method's repr)
 
     def __init__(self, n: int, seed: int = 7, churn_pct: float = 1.0) -> None:
         from gitops_tui.engine.snapshot import FleetSnapshot

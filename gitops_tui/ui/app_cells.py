@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_tui.engine.api import AppSnapshot
+from gitops_tui.engine.api import AppSnapshot, OperationPhase
+from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.ui.ages import age_text
 from gitops_tui.ui.conditions import conditions_text
 from gitops_tui.ui.symbols import (
+    ASCII,
     HEALTH_STYLE,
     PHASE_STYLE,
     SYNC_STYLE,
+    UNICODE,
     Glyphs,
     health_text,
     phase_text,
@@ -42,6 +45,32 @@ NARROW_COLUMNS = (
 SYNC and HEALTH show their glyph only, so DESTINATION and CONDITIONS stay on screen."""
 
 NARROW_WIDTH = 110
+
+AGE_RESERVED = len(" 59m")
+"""LAST SYNC reserves its widest phase and an age this long (``age_text``: 2-3 cells)."""
+
+
+def _widest(texts: list[Text]) -> int:
+    return max(text.cell_len for text in texts)
+
+
+def app_column_floors(columns: tuple[tuple[str, str], ...]) -> dict[str, int]:
+    """The least widths of the list's status columns (``LineTable.column_floors``).
+
+    SYNC, HEALTH and LAST SYNC show one of a few words: each reserves its widest in
+    either glyph set, so a status that flips under churn (the fleet's first OutOfSync,
+    a Running sync) changes one row's cells, never the table's layout (every row on
+    screen drawn again: about 16 KB at 200x50). The narrow columns show glyphs under
+    wider titles: nothing to reserve."""
+    if tuple(columns) != APP_COLUMNS:
+        return {}
+    sets = (UNICODE, ASCII)
+    return {
+        "sync": _widest([sync_text(g, s) for g in sets for s in SyncStatus]),
+        "health": _widest([health_text(g, h) for g in sets for h in HealthStatus]),
+        "last_sync": _widest([phase_text(g, p) for g in sets for p in OperationPhase])
+        + AGE_RESERVED,
+    }
 
 
 def automation_flags(app: AppSnapshot) -> str:

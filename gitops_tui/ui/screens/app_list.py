@@ -26,6 +26,7 @@ from gitops_tui.ui.app_cells import (
     app_cells,
     last_sync_age,
 )
+from gitops_tui.ui.app_table import AppTable
 from gitops_tui.ui.app_tree import (
     TreeRow,
     flat_rows,
@@ -49,12 +50,6 @@ from gitops_tui.ui.widgets.line_table import LineTable
 from gitops_tui.ui.widgets.tables import Cells
 
 FILTER_HINT = "name  sync:OutOfSync  health:Degraded  project:x  cluster:x  !term"
-
-
-class AppTable(LineTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open", id="list.open"),
-    ]
 
 
 class FilterInput(Input):

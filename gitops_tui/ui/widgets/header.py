@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any, Self
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.timer import Timer
 
 from gitops_tui.engine.api import FleetSnapshot
 from gitops_tui.engine.model import HealthStatus, SyncStatus
 from gitops_tui.engine.textsafe import printable
-from gitops_tui.ui.safe import SafeStatic
+from gitops_tui.ui.safe import SafeStatic, safe_visual
 from gitops_tui.ui.symbols import HEALTH_STYLE, SYNC_STYLE, Glyphs
 
 CHURN_REPAINT_S = 1.0
@@ -87,6 +90,27 @@ def header_text(
     return text
 
 
+def changed_span(old: Text, new: Text) -> tuple[int, int] | None:
+    """The cells ``[x0, x1)`` of one line that differ between ``old`` and ``new`` (from the
+    first differing character to the end of the longer one); None: draw the whole line
+    (several lines, or the common start is styled differently)."""
+    shown_old, shown_new = safe_visual(old), safe_visual(new)
+    if not isinstance(shown_old, Text) or not isinstance(shown_new, Text):
+        return None
+    a, b = shown_old.plain, shown_new.plain
+    if "\n" in a or "\n" in b or shown_old.style != shown_new.style:
+        return None
+    same = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        same += 1
+    if shown_old[:same] != shown_new[:same]:
+        return None
+    x0, x1 = cell_len(a[:same]), max(shown_old.cell_len, shown_new.cell_len)
+    return (x0, x1) if x1 > x0 else None
+
+
 class FleetHeader(SafeStatic):
     """Shows ``header_text`` on one line: the full text when it fits, else the compact
     one (re-chosen on resize); repaints only when the shown text actually changes.
@@ -105,6 +129,7 @@ class FleetHeader(SafeStatic):
         self._painted_at = -CHURN_REPAINT_S
         self._churn_timer: Timer | None = None
         self._deferred: Callable[[], tuple[Text, ...]] | None = None
+        self._region: Region | None = None
         self.paints = 0
         """Header texts drawn (tests and the benchmark read it)."""
 
@@ -187,10 +212,25 @@ class FleetHeader(SafeStatic):
             # (one would repaint every scrollbar on screen at each fleet update)
             fits = text.cell_len <= width
             relayout = not (fits and self._last is not None and self._last.cell_len <= width)
+            span = None if relayout or self._last is None else changed_span(self._last, text)
             self._last = text
             self._painted_at = time.monotonic()
             self.paints += 1
-            self.update(text, layout=relayout)
+            if span is None:
+                self.update(text, layout=relayout)
+                return
+            # only the cells that differ go to the terminal (an SSH link pays per byte):
+            # the counts at the end of the line, not its 200 columns
+            self._region = Region(span[0], 0, span[1] - span[0], 1)
+            try:
+                self.update(text, layout=False)
+            finally:
+                self._region = None
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        if self._region is not None and not regions and not kwargs.get("layout"):
+            regions = (self._region,)
+        return super().refresh(*regions, **kwargs)
 
     @property
     def plain(self) -> str:

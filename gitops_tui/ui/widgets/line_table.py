@@ -6,7 +6,9 @@
 of cells, and ``render_line`` draws a row from a per-row strip cache. So a change
 to a row off screen costs a dict update and no paint; a change on screen repaints
 that one line; moving the cursor repaints two. Column widths are exact (a count of
-cell widths per column): a column narrows when its widest cell goes.
+cell widths per column): a column narrows when its widest cell goes, never below its
+floor (``column_floors``: a status column reserves its widest word, so churn that
+flips a status draws that cell only).
 
 Every cell goes through ``display_cell`` before it is drawn (never parsed as markup,
 control characters shown escaped); ``cells`` returns the values as given.
@@ -151,6 +153,7 @@ class LineTable(ScrollView, can_focus=True):
         self._labels: list[Text] = []
         self._counts: list[Counter[int]] = []
         self._widths: list[int] = []
+        self._floors: list[int] = []
         self._styles_key: tuple[Any, ...] | None = None
         self._style_cache: tuple[Style, Style, Style, Style, Style, Style] | None = None
         self._fixed = 0
@@ -165,7 +168,20 @@ class LineTable(ScrollView, can_focus=True):
         self._columns = list(columns)
         self._labels = [Text(label) for _, label in columns]
         self._counts = [Counter() for _ in columns]
-        self._widths = [label.cell_len for label in self._labels]
+        floors = self.column_floors(columns)
+        self._floors = [
+            max(label.cell_len, floors.get(key, 0))
+            for (key, _), label in zip(columns, self._labels, strict=True)
+        ]
+        self._widths = list(self._floors)
+
+    def column_floors(self, columns: Sequence[tuple[str, str]]) -> Mapping[str, int]:
+        """Column key -> the least width of that column (its title's width if more).
+
+        A column of a few known words (a status) reserves its widest word: a cell that
+        flips to a longer word then draws its own cells, not every row on screen (a
+        column that widens re-lays out the table). None here; subclasses say which."""
+        return {}
 
     def clear(self) -> None:
         """Drop every row (the columns stay)."""
@@ -200,7 +216,7 @@ class LineTable(ScrollView, can_focus=True):
                 del counts[width]
             if width < current or counts.get(width):
                 return False  # the widest cell is still there
-            wanted = max(self._labels[column].cell_len, max(counts, default=0))
+            wanted = max(self._floors[column], max(counts, default=0))
         if wanted == current:
             return False
         self._widths[column] = wanted
