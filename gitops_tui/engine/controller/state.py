@@ -103,6 +103,10 @@ class AppTable:
             self._desired_index.setdefault(key, set()).add(app)
         self._desired_by_app[app] = keys
 
+    def desired_count(self) -> int:
+        """How many (cluster, object) pairs the apps want (the lock is held)."""
+        return len(self._desired_index)
+
     def forget_desired(self, app: str) -> None:
         """``app`` is gone: it wants nothing any more (the lock is held)."""
         self.index_desired(app, "", [])

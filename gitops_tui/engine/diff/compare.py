@@ -106,9 +106,16 @@ class PredictionCache:
         self.disk = disk
         self._items: OrderedDict[tuple[str, ResourceKey, str, str], Manifest] = OrderedDict()
         self._lock = threading.Lock()
-        self._limit = limit
+        self._floor = self._limit = limit
         self.hits = 0
         self.misses = 0
+
+    def fit(self, needed: int) -> None:
+        """Hold at least ``needed`` predictions (never fewer than the initial limit):
+        a fleet with more desired objects than the cache holds would evict each one
+        just before its next compare needs it, and dry-run every object again."""
+        with self._lock:
+            self._limit = max(self._floor, needed)
 
     @staticmethod
     def fingerprint(obj: Manifest) -> str:

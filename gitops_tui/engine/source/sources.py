@@ -74,8 +74,18 @@ class ManifestCache:
     def __init__(self, limit: int = 4096) -> None:
         self._items: OrderedDict[tuple[str, ...], tuple[Manifest, ...]] = OrderedDict()
         self._lock = threading.Lock()
-        self._limit = limit
+        self._floor = self._limit = limit
         self.renders = 0
+
+    def fit(self, needed: int) -> None:
+        """Hold at least ``needed`` entries (never fewer than the initial limit).
+
+        A full pass over more apps than the cache holds evicts each entry just
+        before it is needed again (least recently used, cyclic access): every
+        re-compare would render every app. The engine sizes it to its fleet.
+        """
+        with self._lock:
+            self._limit = max(self._floor, needed)
 
     def get(self, key: tuple[str, ...]) -> tuple[Manifest, ...] | None:
         with self._lock:
