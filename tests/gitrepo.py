@@ -7,18 +7,22 @@ not depend on the machine's global git configuration.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import git
+
+from gitops_tui.engine.source.repo_git import GitRunner
 
 
 @dataclass(frozen=True)
@@ -208,3 +212,19 @@ class GitDaemon:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class CommandCounter(GitRunner):
+    """A real GitRunner that counts its commands by git subcommand."""
+
+    def __init__(self, inner: GitRunner) -> None:
+        super().__init__(inner.root, local_timeout=inner.local_timeout)
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._count_lock = threading.Lock()
+
+    def run(
+        self, args: Sequence[str], *, env: Mapping[str, str], timeout: float
+    ) -> tuple[int, str, str, bool]:
+        with self._count_lock:
+            self.counts[args[0]] += 1
+        return super().run(args, env=env, timeout=timeout)

@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import git
 import yaml
 
+from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.controller.engine import Engine, EngineOptions
 from gitops_tui.sandbox.toolchain import require_tool
@@ -157,3 +159,21 @@ def run_cli(
         check=False,
         **run_options,
     )
+
+
+def cm(name: str, value: str = "1") -> dict[str, Any]:
+    """A one-key ConfigMap named ``name``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"v": value},
+    }
+
+
+def app_for(repo: git.Repo, path: str, name: str) -> Application:
+    """An app of ``repo`` (as a file:// URL) at ``path``, destination namespace prod."""
+    doc = application(name, f"file://{repo.working_tree_dir}", path, "prod")
+    app = parse_application(doc, "test")
+    assert isinstance(app, Application)
+    return app

@@ -7,18 +7,15 @@ only hook counts git commands. The cluster side is not used (render only).
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import git
 import pytest
-from gitrepo import commit, make_repo
-from helpers import application, dump_all
+from gitrepo import CommandCounter, commit, make_repo
+from helpers import application, cm, dump_all
 
 from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.parse import parse_application
@@ -27,35 +24,9 @@ from gitops_tui.engine.controller.reconcile import Reconciler
 from gitops_tui.engine.controller.scheduler import Scheduler
 from gitops_tui.engine.controller.state import AppState, AppTable
 from gitops_tui.engine.source.repo import RepoCache
-from gitops_tui.engine.source.repo_git import GitRunner
 from gitops_tui.engine.source.sources import ManifestCache
 
 NAMES = [f"app-{i}" for i in range(16)]
-
-
-class CommandCounter(GitRunner):
-    """A real GitRunner that counts its commands by git subcommand."""
-
-    def __init__(self, inner: GitRunner) -> None:
-        super().__init__(inner.root, local_timeout=inner.local_timeout)
-        self.counts: collections.Counter[str] = collections.Counter()
-        self._count_lock = threading.Lock()
-
-    def run(
-        self, args: Sequence[str], *, env: Mapping[str, str], timeout: float
-    ) -> tuple[int, str, str, bool]:
-        with self._count_lock:
-            self.counts[args[0]] += 1
-        return super().run(args, env=env, timeout=timeout)
-
-
-def cm(name: str, value: str = "1") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name},
-        "data": {"v": value},
-    }
 
 
 @pytest.fixture

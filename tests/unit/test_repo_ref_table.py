@@ -5,11 +5,9 @@ Real repositories and real git; the only hook counts the git commands run.
 
 from __future__ import annotations
 
-import collections
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import git
@@ -17,28 +15,11 @@ import pytest
 
 from gitops_tui.engine.source import repo_refs
 from gitops_tui.engine.source.repo import RepoCache, RepoError, RepoErrorKind
-from gitops_tui.engine.source.repo_git import GitRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds the git helpers
-from gitrepo import branch, commit, make_repo, tag
+from gitrepo import CommandCounter, branch, commit, make_repo, tag
 
 FILES = {"apps/web/deploy.yaml": "kind: Deployment\nmetadata:\n  name: web\n"}
-
-
-class CommandCounter(GitRunner):
-    """A real GitRunner that counts its commands by git subcommand."""
-
-    def __init__(self, inner: GitRunner) -> None:
-        super().__init__(inner.root, local_timeout=inner.local_timeout)
-        self.counts: collections.Counter[str] = collections.Counter()
-        self._count_lock = threading.Lock()
-
-    def run(
-        self, args: Sequence[str], *, env: Mapping[str, str], timeout: float
-    ) -> tuple[int, str, str, bool]:
-        with self._count_lock:
-            self.counts[args[0]] += 1
-        return super().run(args, env=env, timeout=timeout)
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 import git
 from gitrepo import commit, make_repo
-from helpers import application, dump_all
+from helpers import application, cm, dump_all
 
 from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.parse import parse_application
@@ -27,15 +26,6 @@ from gitops_tui.engine.source.sources import (
 )
 
 NAMES = [f"app-{i}" for i in range(6)]
-
-
-def cm(name: str, value: str = "1") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name},
-        "data": {"v": value},
-    }
 
 
 def fleet(tmp_path: Path) -> tuple[git.Repo, RepoCache, AppTable, Scheduler]:

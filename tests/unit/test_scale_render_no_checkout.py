@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitrepo import commit, make_repo
-from helpers import application, dump_all
+from helpers import application, cm, dump_all
 
 from gitops_tui.engine.app.application import Application
 from gitops_tui.engine.app.parse import parse_application
@@ -35,15 +35,6 @@ class CountingRepos(RepoCache):
             return super().checkout_path(repo_url, sha, path)
         finally:
             self._in_path = False
-
-
-def cm(name: str, value: str = "1") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name},
-        "data": {"v": value},
-    }
 
 
 def test_cached_renders_touch_no_tree_and_a_changed_path_renders_again(tmp_path: Path) -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import git
 import pytest
 from gitrepo import Symlink, commit, make_repo
-from helpers import application, dump_all
+from helpers import app_for, cm, dump_all
 
 from gitops_tui.engine.app.application import Application
-from gitops_tui.engine.app.parse import parse_application
 from gitops_tui.engine.source.limits import ManifestLimits
 from gitops_tui.engine.source.repo import RepoCache
 from gitops_tui.engine.source.repo_subtrees import SUBTREES_PER_COMMIT
@@ -29,22 +27,6 @@ from gitops_tui.engine.source.sources import (
     generate,
     resolve_revisions,
 )
-
-
-def cm(name: str, value: str = "1") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name},
-        "data": {"v": value},
-    }
-
-
-def app_for(repo: git.Repo, path: str, name: str) -> Application:
-    doc = application(name, f"file://{repo.working_tree_dir}", path, "prod")
-    app = parse_application(doc, "test")
-    assert isinstance(app, Application)
-    return app
 
 
 def rendered(
