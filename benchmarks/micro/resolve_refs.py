@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -121,4 +120,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
