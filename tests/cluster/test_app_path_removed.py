@@ -20,6 +20,7 @@ from gitops_tui.engine.api import EngineError, SyncRequest
 from gitops_tui.engine.controller.engine import AUTOMATION_PERIOD_S, Engine
 from gitops_tui.engine.model import ConditionType, SyncStatus
 from gitops_tui.engine.snapshot import OperationPhase
+from gitops_tui.engine.source.repo_subtrees import subtree_key
 
 pytestmark = pytest.mark.cluster
 
@@ -108,8 +109,9 @@ def test_removed_app_path_is_a_clear_error_prunes_nothing_and_clears_when_back(
 
 
 def test_a_failed_checkout_refuses_a_manual_sync(sandbox, namespace, tmp_path) -> None:
-    """A checkout that fails (here: a file stands where the commit's tree goes in the
-    cache) leaves no manifests: a sync must be refused, not run with nothing desired."""
+    """A checkout that fails (here: a file stands where the commit's tree, and where the
+    app path's own tree, go in the cache) leaves no manifests: a sync must be refused,
+    not run with nothing desired."""
     repo = make_repo(tmp_path / "repo", {"a/cm.yaml": dump_all([cm("a-1"), cm("a-2")])})
     url = f"file://{repo.working_tree_dir}"
     kc = sandbox.kubeconfig
@@ -117,7 +119,9 @@ def test_a_failed_checkout_refuses_a_manual_sync(sandbox, namespace, tmp_path) -
         op = engine.sync(SyncRequest(app=namespace))
         final = engine.wait_for_operation(namespace, op, timeout=60)
         assert final is not None and final.phase == OperationPhase.SUCCEEDED, final
-        [trees] = (tmp_path / "repo-cache").glob("*/trees")
+        [mirror] = (tmp_path / "repo-cache").glob("*/mirror.git")
+        trees = mirror.parent / "trees"  # whole commits
+        subtrees = mirror.parent / "subtrees"  # single paths (a plain directory)
         head = repo.head.commit.hexsha
         # the next commit is made in a clone, so that the file standing where its tree
         # goes is in place before the engine can see it
@@ -126,7 +130,10 @@ def test_a_failed_checkout_refuses_a_manual_sync(sandbox, namespace, tmp_path) -
             cfg.set_value("user", "name", "Test Author")
             cfg.set_value("user", "email", "author@example.com")
         nxt = commit(clone, {"a/cm.yaml": dump_all([cm("a-1")])}, "drop a-2")
+        for parent in (trees, subtrees):
+            parent.mkdir(exist_ok=True)
         (trees / nxt).write_text("in the way\n")
+        (subtrees / subtree_key("a", clone.commit(nxt).tree["a"].hexsha)).write_text("in the way\n")
         repo.git.fetch(str(tmp_path / "clone"), "main")
         repo.git.merge("--ff-only", "--quiet", "FETCH_HEAD")
         assert repo.head.commit.hexsha == nxt
@@ -135,7 +142,7 @@ def test_a_failed_checkout_refuses_a_manual_sync(sandbox, namespace, tmp_path) -
             timeout=60,
             what="the checkout failure",
         )
-        assert f"could not extract {nxt[:12]}" in message
+        assert "could not extract" in message and nxt[:12] in message, message
         with pytest.raises(EngineError, match="cannot sync"):
             engine.sync(SyncRequest(app=namespace, prune=True))
         assert live_value(kc, namespace, "a-2") == "v"
