@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gitops_tui.argocd import operations as ops
@@ -28,8 +28,8 @@ from gitops_tui.argocd.server_client import (
     app_path,
     describe,
 )
-from gitops_tui.argocd.status import OPERATION_ID_INFO, history_entries
-from gitops_tui.engine.api import AppSnapshot, EngineError, SyncRequest
+from gitops_tui.argocd.status import OPERATION_ID_INFO, history_entries, operation_state
+from gitops_tui.engine.api import AppSnapshot, EngineError, OperationState, SyncRequest
 from gitops_tui.engine.model import ResourceKey
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,17 @@ def sync_body(obj: Mapping[str, Any], request: SyncRequest, op_id: str) -> dict[
     return body
 
 
+@dataclass
+class _PendingRollback:
+    op_id: str  # the id rollback() returned
+    before: tuple[str, str, float | None] | None  # the operation shown when it was sent
+    claimed: str = ""  # the id Argo CD's operation has, once claimed
+
+
+def _fingerprint(op: OperationState | None) -> tuple[str, str, float | None] | None:
+    return (op.id, op.initiated_by, op.finished_at) if op is not None else None
+
+
 class ServerActions:
     """The mutating calls (each after the caller's read-only check)."""
 
@@ -70,8 +81,8 @@ class ServerActions:
         self._client = client
         self._stop = stop
         self._lock = threading.Lock()
-        # rollbacks sent: app -> [our op id, startedAt before, startedAt of ours once seen]
-        self._pending: dict[str, list[str]] = {}
+        # rollbacks sent: app -> our op id, the operation shown before, ours once seen
+        self._pending: dict[str, _PendingRollback] = {}
 
     def refresh(self, names: list[str], hard: bool) -> None:
         for name in names:
@@ -106,9 +117,10 @@ class ServerActions:
             except ServerApiError as exc:
                 raise describe(exc, "turn automated sync off for", app) from None
         op_id = uuid.uuid4().hex[:12]
-        state = (obj.get("status") or {}).get("operationState") or {}
+        state = (obj.get("status") or {}).get("operationState")
+        before = operation_state(app, state) if isinstance(state, Mapping) else None
         with self._lock:
-            self._pending[app] = [op_id, str(state.get("startedAt") or ""), ""]
+            self._pending[app] = _PendingRollback(op_id, _fingerprint(before))
         deadline = time.monotonic() + ROLLBACK_RETRY_S
         while True:
             try:
@@ -197,18 +209,24 @@ class ServerActions:
         return f"{key.display}: deletion requested from Argo CD (foreground)"
 
     def claim(self, snap: AppSnapshot) -> AppSnapshot:
-        """A rollback carries no operation info: the first operation started after ours
-        was sent (another ``startedAt`` than before) is ours, under the id we returned;
-        its ``startedAt`` is remembered, so a later operation is not taken."""
+        """A rollback carries no operation info: the first operation shown after ours
+        was sent that is not the one shown before is ours, under the id we returned;
+        its id (``app@startedAt``) is remembered, so a later operation is not taken.
+
+        ``startedAt`` has whole seconds: a rollback sent right after an automated sync
+        can start in the same second. The operation before is known by its initiator
+        and end as well, so the rollback (another initiator, or not ended yet, or
+        ended later) is still told apart from it."""
         op = snap.operation
         with self._lock:
             pending = self._pending.get(snap.name)
             if pending is None or op is None or not op.id.startswith(f"{snap.name}@"):
                 return snap
-            op_id, previous, claimed = pending
-            started = op.id.split("@", 1)[1]
-            if not ((claimed and started == claimed) or (not claimed and started != previous)):
+            if pending.claimed:
+                if op.id != pending.claimed:
+                    return snap
+            elif _fingerprint(op) == pending.before:
                 return snap
-            pending[2] = started
-        op = replace(op, id=op_id)
+            pending.claimed = op.id
+        op = replace(op, id=pending.op_id)
         return replace(snap, operation=op, last_sync=op if snap.last_sync is not None else None)

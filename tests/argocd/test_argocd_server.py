@@ -434,10 +434,9 @@ def test_server_killed_and_restarted_mid_session(
                                   namespace, automated={}))  # fmt: skip
     with backend(server.target()) as engine:
         wait_for(
-            lambda: (
-                name in engine.app_names()
-                and engine.snapshot().by_name[name].sync == SyncStatus.SYNCED
-            ),
+            # the snapshot, not app_names(): the names are known before the fleet that
+            # shows the app is published (a KeyError in the clean-clone CI)
+            lambda: getattr(engine.snapshot().by_name.get(name), "sync", None) == SyncStatus.SYNCED,
             timeout=TIMEOUT,
             what="the app Synced",
         )

@@ -296,10 +296,17 @@ def _pod_logs_run_before(wrap: bool):  # type: ignore[no-untyped-def]
                 isinstance(app.screen, PodLogsScreen)
                 and app.screen.view.line_count >= 40
                 and app.screen.state == "following"
+                # the search starts from the view's top: the view must have followed the
+                # end first (its scroll lands on a later refresh; the clean-clone CI's
+                # shot was taken from the top)
+                and app.screen.view.size.height > 0
+                and app.screen.view.virtual_size.height >= 40
+                and app.screen.view.is_vertical_scroll_end
             ),
             timeout=15,
         )
         await pilot.press("slash", *"error", "enter")
+        await wait_for(pilot, lambda: app.screen.view.current is not None)
         if wrap:
             await pilot.press("w")
         await pilot.pause()

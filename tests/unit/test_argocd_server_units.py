@@ -213,9 +213,10 @@ def test_sync_body_carries_our_id_and_names_options_only_when_needed() -> None:
     }
 
 
-def _snap(started: str) -> AppSnapshot:
+def _snap(started: str, by: str = "automated", finished: float | None = 1.0) -> AppSnapshot:
     op = OperationState(id=f"a@{started}", app="a", phase=OperationPhase.SUCCEEDED, message="",
-                        revision="r", started_at=0.0)  # fmt: skip
+                        revision="r", started_at=0.0, initiated_by=by,
+                        finished_at=finished)  # fmt: skip
     return AppSnapshot(name="a", project="default", sync=SyncStatus.SYNCED,
                        health=HealthStatus.HEALTHY, health_message="", revision="r",
                        target_revision="HEAD", repo_url="", path="",
@@ -223,16 +224,38 @@ def _snap(started: str) -> AppSnapshot:
                        last_sync=op)  # fmt: skip
 
 
+def _pending(actions: ServerActions, before: AppSnapshot) -> None:
+    from gitops_tui.argocd.server_actions import _fingerprint, _PendingRollback
+
+    actions._pending["a"] = _PendingRollback("ours", _fingerprint(before.operation))
+
+
 def test_a_rollback_claims_the_next_operation_only() -> None:
     import threading
 
     actions = ServerActions(ServerClient(ServerTarget("h:1", plaintext=True)), threading.Event())
-    actions._pending["a"] = ["ours", "T1", ""]
+    _pending(actions, _snap("T1"))
     assert actions.claim(_snap("T1")).operation.id == "a@T1"  # type: ignore[union-attr]
     claimed = actions.claim(_snap("T2"))
     assert claimed.operation.id == "ours" and claimed.last_sync.id == "ours"  # type: ignore[union-attr]
     assert actions.claim(_snap("T2")).operation.id == "ours"  # type: ignore[union-attr]
     assert actions.claim(_snap("T3")).operation.id == "a@T3"  # type: ignore[union-attr]
+
+
+def test_a_rollback_started_in_the_second_of_the_sync_before_is_claimed() -> None:
+    """startedAt has whole seconds: an automated sync and the rollback sent right after
+    it can share one (the clean-clone CI's wait for the rollback timed out)."""
+    import threading
+
+    actions = ServerActions(ServerClient(ServerTarget("h:1", plaintext=True)), threading.Event())
+    _pending(actions, _snap("T1", by="automated", finished=1.0))
+    assert actions.claim(_snap("T1", by="automated", finished=1.0)).operation.id == "a@T1"  # type: ignore[union-attr]
+    running = actions.claim(_snap("T1", by="ci", finished=None))
+    assert running.operation.id == "ours"  # type: ignore[union-attr]
+    assert actions.claim(_snap("T1", by="ci", finished=2.0)).operation.id == "ours"  # type: ignore[union-attr]
+    # the same initiator, ended later: still not the operation shown before
+    _pending(actions, _snap("T1", by="ci", finished=1.0))
+    assert actions.claim(_snap("T1", by="ci", finished=1.5)).operation.id == "ours"  # type: ignore[union-attr]
 
 
 def test_command_line_options_and_conflicts(
