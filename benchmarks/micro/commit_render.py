@@ -35,7 +35,9 @@ _ENV = {
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, env=_ENV, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, env=_ENV, capture_output=True, timeout=120
+    )
 
 
 def _cm(app: int, index: int, value: str) -> str:

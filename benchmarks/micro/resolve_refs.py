@@ -30,7 +30,7 @@ class Counting(GitRunner):
 
 
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=120)
 
 
 def make(root: Path) -> Path:

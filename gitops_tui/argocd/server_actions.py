@@ -74,6 +74,19 @@ def _fingerprint(op: OperationState | None) -> tuple[str, str, float | None] | N
     return (op.id, op.initiated_by, op.finished_at) if op is not None else None
 
 
+def _started_after(op: OperationState, before: tuple[str, str, float | None] | None) -> bool:
+    """Whether ``op`` is another operation than the one shown as ``before``: another
+    ``startedAt``; or the same second but another initiator; or the one before had
+    ended and this one has not, or ended at another time. The operation before, only
+    gone from running to ended, is not another."""
+    if before is None:
+        return True
+    started, initiator, finished = before
+    if op.id != started or op.initiated_by != initiator:
+        return True
+    return finished is not None and op.finished_at != finished
+
+
 class ServerActions:
     """The mutating calls (each after the caller's read-only check)."""
 
@@ -225,7 +238,7 @@ class ServerActions:
             if pending.claimed:
                 if op.id != pending.claimed:
                     return snap
-            elif _fingerprint(op) == pending.before:
+            elif not _started_after(op, pending.before):
                 return snap
             pending.claimed = op.id
         op = replace(op, id=pending.op_id)

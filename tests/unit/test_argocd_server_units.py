@@ -258,6 +258,17 @@ def test_a_rollback_started_in_the_second_of_the_sync_before_is_claimed() -> Non
     assert actions.claim(_snap("T1", by="ci", finished=1.5)).operation.id == "ours"  # type: ignore[union-attr]
 
 
+def test_the_operation_before_that_only_ended_is_not_claimed() -> None:
+    """The app read for the rollback may show the sync before still running: that sync,
+    now ended, is not the rollback (its id would hide the rollback's result)."""
+    import threading
+
+    actions = ServerActions(ServerClient(ServerTarget("h:1", plaintext=True)), threading.Event())
+    _pending(actions, _snap("T1", by="automated", finished=None))
+    assert actions.claim(_snap("T1", by="automated", finished=1.0)).operation.id == "a@T1"  # type: ignore[union-attr]
+    assert actions.claim(_snap("T2", by="ci", finished=None)).operation.id == "ours"  # type: ignore[union-attr]
+
+
 def test_command_line_options_and_conflicts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

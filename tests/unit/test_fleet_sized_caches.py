@@ -49,3 +49,21 @@ def test_predictions_of_a_fleet_larger_than_the_limit_survive_a_pass_once_fitted
             cache.put("ctx", key, "fp", "live", cm(i))
     assert sum(small.get("ctx", k, "fp", "live") is not None for k in keys) == 5
     assert all(fitted.get("ctx", k, "fp", "live") is not None for k in keys)
+
+
+def test_the_render_cache_is_fitted_to_rendering_sources_not_apps() -> None:
+    """The render cache holds one entry per source that renders manifests: 3,000 apps of
+    two sources each need 6,000 entries, not 3,750 (apps plus a quarter)."""
+    from gitops_tui.engine.controller.state import AppTable
+
+    table = AppTable()
+    with table.lock:
+        table.index_desired("a", "k", [cm(1)], sources=2)
+        table.index_desired("b", "k", [cm(2)], sources=3)
+        assert table.rendered_sources() == 5
+        table.index_desired("a", "k", [cm(1)], sources=1)  # a source removed from a
+        assert table.rendered_sources() == 4
+        table.forget_desired("b")
+        assert table.rendered_sources() == 1
+        table.forget_desired("b")  # twice: nothing more to take away
+        assert table.rendered_sources() == 1

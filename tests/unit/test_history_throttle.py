@@ -198,3 +198,57 @@ def test_progress_calls_back_outside_its_lock() -> None:
     first.join(10)
     progress.set_message("two")
     assert seen == ["one", "two"]
+
+
+class FailingOnceStore(HistoryStore):
+    """The first progress transaction fails after the states were taken (busy, disk)."""
+
+    def __init__(self, path: Path, **kwargs: float) -> None:
+        super().__init__(path, **kwargs)
+        self.fail = True
+
+    def write_progress(self, take: Callable[[], Mapping[int, OperationState]]) -> int:
+        if self.fail:
+            self.fail = False
+            with self._lock:
+                take()
+            raise OSError("database is locked")
+        return super().write_progress(take)
+
+
+def test_a_failed_progress_write_hands_its_states_to_the_next_batch(tmp_path: Path) -> None:
+    with FailingOnceStore(tmp_path / "h.sqlite3", progress_interval=3600) as store:
+        entry, other = begin(store), begin(store, "b")
+        with store.progress._cond:  # both in the first batch (its thread starts with put)
+            store.progress.put(entry, running("taken by the failed write"))
+            store.progress.put(other, running("b's progress", "b"))
+        deadline = time.monotonic() + 10
+        while store.fail or store.progress._in_flight or len(store.progress._pending) < 2:
+            assert time.monotonic() < deadline, "the failed batch handed nothing back"
+            time.sleep(0.01)
+        assert message(store, entry) == "start" and message(store, other) == "start"
+        store.progress.put(other, running("b, newer", "b"))  # a newer state wins over the old
+        store.progress.flush()
+        assert message(store, entry) == "taken by the failed write"
+        assert message(store, other) == "b, newer"
+
+
+def test_a_failed_write_never_hands_back_a_state_its_caller_discarded(tmp_path: Path) -> None:
+    """The caller discards, then writes its final state: the failed batch's older state
+    must not come back after it."""
+    with FailingOnceStore(tmp_path / "h.sqlite3", progress_interval=3600) as store:
+        entry = begin(store)
+        store.progress.put(entry, running("old progress"))
+        real_take = store.progress._take
+
+        def take_then_finish() -> dict[int, OperationState]:
+            taken = real_take()
+            store.progress.discard(entry)  # the phase change, while the write is in flight
+            return taken
+
+        store.progress._take = take_then_finish  # type: ignore[method-assign]
+        store.progress.flush()
+        store.progress._take = real_take  # type: ignore[method-assign]
+        store.update(entry, replace(running("done"), phase=OperationPhase.SUCCEEDED))
+        store.progress.flush()
+        assert message(store, entry) == "done"

@@ -657,3 +657,15 @@ def test_chart_symlink_out_of_repo_is_refused_before_running_helm(
     (root / "chart" / "files" / "leak.txt").symlink_to(tmp_path / "secret.txt")
     with pytest.raises(RenderError, match="chart/files/leak.txt: symlink points outside"):
         render_source(Source(repo_url="r", path="chart"), root, app_name="a", namespace="n")
+
+
+def test_a_directory_gone_mid_render_fails_the_render(tmp_path: Path) -> None:
+    """``os.walk`` skips what it cannot list: a checkout pruned while it was read would
+    render (and cache) part of the app. The listing error fails the render instead."""
+    from gitops_tui.engine.source.render import RenderError, _directory_files
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.yaml").write_text("kind: ConfigMap\n")
+    assert [p.name for p in _directory_files(tmp_path / "app", recurse=True)] == ["a.yaml"]
+    with pytest.raises(RenderError, match="cannot list the directory"):
+        _directory_files(tmp_path / "gone", recurse=True)

@@ -33,6 +33,7 @@ PUBLISH_BATCH_S = 0.1
 _SNAPSHOT = operator.attrgetter("snapshot")
 _SHOWS_CHILDREN = operator.attrgetter("shown_child_health")
 PUBLISH_DUTY = 5  # the next build waits at least this many times the last one's duration
+PUBLISH_DELAY_MAX_S = 2.0  # the longest gathering between builds, however slow the last
 
 
 class Publisher:
@@ -132,8 +133,10 @@ class Publisher:
 
     def batch_delay(self) -> float:
         """How long changes are gathered before the next build: the batch, or
-        ``PUBLISH_DUTY`` times the last build when it was slow (a bounded duty cycle)."""
-        return max(PUBLISH_BATCH_S, PUBLISH_DUTY * self.last_build_s)
+        ``PUBLISH_DUTY`` times the last build when it was slow (a bounded duty cycle),
+        never more than ``PUBLISH_DELAY_MAX_S`` (one build slowed by a pause must not
+        hold the next publication for long)."""
+        return min(PUBLISH_DELAY_MAX_S, max(PUBLISH_BATCH_S, PUBLISH_DUTY * self.last_build_s))
 
     def build_fleet(self) -> FleetSnapshot:
         """Build, remember and return the fleet's snapshot now. ``last_build_s`` is the

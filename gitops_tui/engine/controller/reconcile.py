@@ -241,16 +241,18 @@ class Reconciler:
                 kinds | set(BASELINE_KINDS), app.destination.namespace, for_app=app.name
             )
         with table.lock:
-            table.index_desired(app.name, conn.name, desired)
-            apps, objects = len(table.states), table.desired_count()
+            rendering = sum(1 for source in app.sources if source.renders_manifests)
+            table.index_desired(app.name, conn.name, desired, sources=rendering)
+            sources, objects = table.rendered_sources(), table.desired_count()
             state.desired = desired
             state.unknown_kinds = unknown
             state.child_docs = child_docs
             state.set_docs = set_docs
             state.refused_kinds = refused
         # the caches hold the whole fleet (with a quarter to spare for what a commit or
-        # a sync leaves behind): a pass over the fleet must find last pass's entries
-        self._manifests.fit(apps + apps // 4)
+        # a sync leaves behind): a pass over the fleet must find last pass's entries.
+        # The render cache has an entry per rendering source, not per app.
+        self._manifests.fit(sources + sources // 4)
         self._predictions.fit(objects + objects // 4)
         if (child_docs or set_docs) and not state.children_restored:
             state.children_restored = True

@@ -89,9 +89,16 @@ class AppTable:
         self.projects_known = False  # only with --from-cluster are AppProjects read
         self._desired_index: dict[tuple[str, ResourceKey], set[str]] = {}
         self._desired_by_app: dict[str, set[tuple[str, ResourceKey]]] = {}
+        self._sources_by_app: dict[str, int] = {}
+        self._sources = 0
 
-    def index_desired(self, app: str, cluster: str, desired: list[Manifest]) -> None:
-        """Remember which app wants which object (the lock is held)."""
+    def index_desired(
+        self, app: str, cluster: str, desired: list[Manifest], sources: int = 1
+    ) -> None:
+        """Remember which app wants which object, and how many of its sources render
+        manifests (one render-cache entry each) (the lock is held)."""
+        self._sources += sources - self._sources_by_app.get(app, 0)
+        self._sources_by_app[app] = sources
         keys = {(cluster, ResourceKey.of(obj)) for obj in desired}
         for stale in self._desired_by_app.get(app, set()) - keys:
             owners = self._desired_index.get(stale)
@@ -107,10 +114,15 @@ class AppTable:
         """How many (cluster, object) pairs the apps want (the lock is held)."""
         return len(self._desired_index)
 
+    def rendered_sources(self) -> int:
+        """How many sources render manifests, over the apps compared (the lock is held)."""
+        return self._sources
+
     def forget_desired(self, app: str) -> None:
         """``app`` is gone: it wants nothing any more (the lock is held)."""
-        self.index_desired(app, "", [])
+        self.index_desired(app, "", [], sources=0)
         self._desired_by_app.pop(app, None)
+        self._sources_by_app.pop(app, None)
 
     def wanting(self, cluster: str, key: ResourceKey) -> set[str]:
         """The apps whose desired state holds ``key`` on ``cluster``."""

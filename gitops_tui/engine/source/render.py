@@ -169,9 +169,20 @@ def render_directory(app_dir: Path, root: Path, options: DirectoryOptions) -> li
 
 
 def _directory_files(app_dir: Path, *, recurse: bool) -> list[Path]:
-    """Candidate files in lexical path order; symlinked directories are not entered."""
+    """Candidate files in lexical path order; symlinked directories are not entered.
+
+    A directory that cannot be listed fails the render (``os.walk`` would skip it
+    silently: a checkout pruned mid-render would cache a partial app)."""
     found: list[Path] = []
-    for folder, dirnames, filenames in os.walk(app_dir):
+
+    def unlisted(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else app_dir
+        shown = where.relative_to(app_dir).as_posix() if where.is_relative_to(app_dir) else ""
+        raise RenderError(
+            f"cannot list the directory: {exc.strerror or exc}", path=shown or "."
+        ) from None
+
+    for folder, dirnames, filenames in os.walk(app_dir, onerror=unlisted):
         dirnames[:] = [name for name in dirnames if recurse and name != ".git"]
         for name in filenames:
             if name.endswith((*MANIFEST_SUFFIXES, ".jsonnet")):

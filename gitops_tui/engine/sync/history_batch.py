@@ -38,6 +38,10 @@ class ProgressBatcher:
         self._interval = interval
         self._cond = threading.Condition()
         self._pending: dict[int, OperationState] = {}
+        # entries taken by the write in flight and not discarded since: what a failed
+        # write hands back (a discarded entry was written by its caller meanwhile)
+        self._in_flight: set[int] = set()
+        self._failing = False
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.transactions = 0
@@ -62,6 +66,7 @@ class ProgressBatcher:
         """Drop the pending state of ``entry_id``; afterwards no batch writes an older one."""
         with self._cond:
             self._pending.pop(entry_id, None)
+            self._in_flight.discard(entry_id)
 
     def flush(self) -> None:
         """Write every pending state now, in the calling thread (one transaction)."""
@@ -80,19 +85,37 @@ class ProgressBatcher:
     def _take(self) -> dict[int, OperationState]:
         with self._cond:
             taken, self._pending = self._pending, {}
+            self._in_flight = set(taken)
             return taken
 
     def _write_batch(self) -> None:
         with self._cond:
             if not self._pending:
                 return
+        taken: dict[int, OperationState] = {}
+
+        def take() -> dict[int, OperationState]:
+            taken.update(self._take())
+            return taken
+
         try:
-            written = self._store.write_progress(self._take)
+            written = self._store.write_progress(take)
         except Exception:
-            log.exception("history progress write failed")
-            return
-        if written:
             with self._cond:
+                # handed back for the next batch, unless a newer state came or the
+                # entry's caller discarded it (and wrote its own state) meanwhile
+                for entry_id, operation in taken.items():
+                    if entry_id in self._in_flight:
+                        self._pending.setdefault(entry_id, operation)
+                self._in_flight = set()
+                first, self._failing = not self._failing, True
+            if first:  # once per run of failures, not every interval
+                log.exception("history progress write failed (retried with the next batch)")
+            return
+        with self._cond:
+            self._in_flight = set()
+            self._failing = False
+            if written:
                 self.transactions += 1
                 self.rows += written
 
