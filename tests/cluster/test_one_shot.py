@@ -129,7 +129,8 @@ def test_a_closing_engine_stops_quietly(  # type: ignore[no-untyped-def]
         time.sleep(0.01)
     assert engine.uncompared(), "every app compared before close: nothing was cut short"
     engine.close()
-    for pool in (engine.scheduler.pool, engine.reconciler.dry_runs, engine.operations.pool):
+    for pool in (engine.scheduler.pool, engine.scheduler.urgent, engine.reconciler.dry_runs,
+                 engine.operations.pool):  # fmt: skip
         pool.shutdown(wait=True)  # let the work cut short run to its end
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not errors, [r.getMessage() for r in errors]

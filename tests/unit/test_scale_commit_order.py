@@ -130,3 +130,47 @@ def test_fetch_then_render_submits_the_changed_app_first(tmp_path: Path) -> None
     assert done.wait(60)
     assert order[0] == "app-3" and sorted(order) == NAMES
     scheduler.close()
+
+
+def test_a_changed_app_overtakes_the_jobs_the_pool_has_queued(tmp_path: Path) -> None:
+    """The pool is first in, first out: a commit's changed app must not wait behind the
+    jobs still queued from the last commit. It runs on the urgent lane; its own job
+    still queued on the pool then does nothing."""
+    repo, repos, table, _unused = fleet(tmp_path)
+    release, busy, urgent_done = threading.Event(), threading.Event(), threading.Event()
+    processed: list[tuple[str, str]] = []
+
+    def work(state: AppState, render: bool, fetch: bool, hard: bool) -> None:
+        name, thread = state.app.name, threading.current_thread().name
+        processed.append((name, thread))
+        if name == "app-0":
+            busy.set()
+            release.wait(30)  # the pool's only worker stays busy
+        if name == "app-5" and thread.startswith("engine-urgent"):
+            urgent_done.set()
+
+    scheduler = Scheduler(
+        table,
+        _Publisher(),  # type: ignore[arg-type]
+        repos,
+        threading.Event(),
+        workers=1,
+        only_apps=None,
+        work=work,
+        after=lambda name: None,
+    )
+    try:
+        for name in NAMES:  # app-0 runs; app-1 .. app-5 wait in the pool's queue
+            scheduler.schedule(name)
+        assert busy.wait(30)
+        commit(repo, {"apps/app-5/cm.yaml": dump_all([cm("app-5", "2")])}, "change app-5")
+        scheduler.fetch_then_render(["app-5"])
+        assert urgent_done.wait(30), processed  # while the pool's worker is still busy
+        assert [n for n, _ in processed] == ["app-0", "app-5"]
+    finally:
+        release.set()
+        scheduler.pool.shutdown(wait=True)
+        scheduler.urgent.shutdown(wait=True)
+    names = [n for n, _ in processed]
+    assert names.count("app-5") == 1 and sorted(set(names)) == NAMES  # no second app-5 job
+    assert not any(state.running or state.executing for state in table.states.values())

@@ -3,6 +3,13 @@
 A request that arrives while the app is being processed sets a flag and the job
 loops once more, so bursts of watch events coalesce; what a request asks for
 (re-render, re-fetch, hard) accumulates until the job picks it up.
+
+The pool's queue is first in, first out: after a commit, the apps whose content
+changed must not wait behind the re-renders that change nothing (a repository of
+1,000 apps queues 1,000 jobs per commit, and the last commit's may still be
+queued). Up to ``URGENT_APPS`` of them run on an urgent lane of their own, one
+worker, taking over a job still queued on the pool; the other apps of the commit
+are queued once those are done (or after ``URGENT_HOLD_S``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,12 @@ from gitops_tui.engine.source.repo import RepoCache, RepoError
 from gitops_tui.engine.source.sources import SourceError, content_changed, resolve_revisions
 
 log = logging.getLogger(__name__)
+
+URGENT_APPS = 16
+"""At most this many changed apps of one commit take the urgent lane (one worker):
+a commit that changes the whole fleet is better served by the pool's workers."""
+URGENT_HOLD_S = 2.0
+"""How long the unchanged apps of a commit wait for the changed ones, at most."""
 
 Work = Callable[[AppState, bool, bool, bool], None]
 """Process one app: (state, render, fetch, hard)."""
@@ -59,11 +72,19 @@ class Scheduler:
         self._work = work
         self._after = after
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine")
+        self.urgent = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-urgent")
 
     def schedule(
-        self, name: str, *, render: bool = False, fetch: bool = False, hard: bool = False
+        self,
+        name: str,
+        *,
+        render: bool = False,
+        fetch: bool = False,
+        hard: bool = False,
+        urgent: bool = False,
     ) -> None:
-        """Process ``name`` soon (never blocks)."""
+        """Process ``name`` soon (never blocks); ``urgent``: on the urgent lane, ahead of
+        what the pool has queued (a job of the app queued there then does nothing)."""
         if self._stopped.is_set() or (self._only is not None and name not in self._only):
             return  # one-shot commands process only the apps they name
         with self._table.lock:
@@ -80,15 +101,18 @@ class Scheduler:
             if fetch or hard:
                 state.fetch_asked = time.monotonic()
             state.hard |= hard
-            if state.running:
-                state.again = True
+            if state.running and (state.executing or not urgent):
+                state.again = True  # the job running (or queued) picks the request up
                 return
             state.running = True
+            state.job += 1
+            job = state.job
         try:
-            self.pool.submit(self._process, name)
+            (self.urgent if urgent else self.pool).submit(self._process, name, job)
         except RuntimeError:  # pool shut down
             with self._table.lock:
-                state.running = False
+                if state.job == job:
+                    state.running = False
 
     def schedule_all(self) -> None:
         for name in list(self._table.states):
@@ -115,15 +139,32 @@ class Scheduler:
                 with contextlib.suppress(RepoError):
                     self._repos.resolve(url, "HEAD", refresh=True)
             later: list[str] = []
+            changed: list[str] = []
             for name in names:  # changed apps submitted as soon as found, the rest after
                 if self.content_may_differ(name):
-                    self.schedule(name, render=True, hard=hard)
+                    urgent = len(changed) < URGENT_APPS
+                    changed.append(name)
+                    self.schedule(name, render=True, hard=hard, urgent=urgent)
                 else:
                     later.append(name)
+            if later and len(changed) <= URGENT_APPS:
+                self._wait_processed(changed, URGENT_HOLD_S)
             for name in later:
                 self.schedule(name, render=True, hard=hard)
 
         spawn(run, "git-fetch")
+
+    def _wait_processed(self, names: list[str], timeout: float) -> None:
+        """Until no job of ``names`` is queued or running (at most ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while not self._stopped.wait(0.01):
+            with self._table.lock:
+                busy = any(
+                    (state := self._table.states.get(name)) is not None and state.running
+                    for name in names
+                )
+            if not busy or time.monotonic() >= deadline:
+                return
 
     def changed_first(self, names: list[str]) -> list[str]:
         """``names`` with the apps whose rendered content may have changed first (a
@@ -162,14 +203,18 @@ class Scheduler:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.urgent.shutdown(wait=False, cancel_futures=True)
 
-    def _process(self, name: str) -> None:
+    def _process(self, name: str, job: int) -> None:
         table, publisher = self._table, self._publisher
         while not self._stopped.is_set():
             with table.lock:
                 state = table.states.get(name)
                 if state is None:
                     return
+                if state.job != job:
+                    return  # a newer job (the urgent lane) took the app over
+                state.executing = True
                 render, fetch, hard = state.need_render, state.fetch, state.hard
                 state.need_render = state.fetch = state.hard = state.again = False
                 state.snapshot = publisher.app_snapshot(state, comparing=True)
@@ -194,7 +239,7 @@ class Scheduler:
                 state.compared_at = time.time()
                 state.snapshot = publisher.app_snapshot(state)
                 if not state.again:
-                    state.running = False
+                    state.running = state.executing = False
                     publisher.mark_dirty()
                     break
             publisher.mark_dirty()

@@ -42,8 +42,10 @@ class AppState:
     cancel: threading.Event | None = None
     snapshot: AppSnapshot | None = None
     # scheduling
-    running: bool = False
+    running: bool = False  # a job is queued or processing the app
     again: bool = False
+    job: int = 0  # the newest job submitted for the app: an older one still queued does nothing
+    executing: bool = False  # a job is processing the app now (not only queued)
     need_render: bool = True
     fetch: bool = True
     fetch_asked: float = field(default_factory=time.monotonic)
