@@ -71,6 +71,20 @@ def concerns(changed: str, paths: Sequence[Path]) -> bool:
     return False
 
 
+FileIdentity = tuple[str, int, int, int] | None
+
+
+def file_identity(path: Path) -> FileIdentity:
+    """What the file ``path`` names is now: its resolved path, inode, mtime and size
+    (None if it cannot be read). A swapped symlink or a file renamed over it changes it."""
+    try:
+        resolved = path.resolve()
+        st = resolved.stat()
+    except (OSError, RuntimeError):
+        return None
+    return (str(resolved), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def watch_files(
     paths: Sequence[Path],
     on_change: Callable[[], None],
@@ -80,12 +94,21 @@ def watch_files(
     """Call ``on_change`` (debounced) whenever a file of ``paths`` changes, until ``stop``.
 
     ``ready`` is set once the watch is in place (its first idle timeout has passed).
+
+    When every path is a file (the kubeconfig files, ``--apps`` files), their
+    directories are watched without recursion, and a change is a change of a file's
+    identity (``file_identity``), checked on each wake-up (at least every 200 ms): a
+    directory like ``~/.kube``, whose ``cache/`` kubectl writes on every call, costs
+    nothing, and a symlink swapped to a new target (Kubernetes-mounted files) is seen.
+    A directory among the paths is watched recursively, as the files under it are.
     """
     from watchfiles import watch
 
     roots = watch_roots(paths)
     if not roots:
         return
+    files_only = not any(path.is_dir() for path in paths)
+    seen = [file_identity(path) for path in paths] if files_only else []
     try:
         for changes in watch(
             *roots,
@@ -95,10 +118,16 @@ def watch_files(
             rust_timeout=200,
             yield_on_timeout=True,
             raise_interrupt=False,
+            recursive=not files_only,
         ):
             if ready is not None and not ready.is_set():
                 ready.set()
-            if any(concerns(changed, paths) for _kind, changed in changes):
+            if files_only:
+                now = [file_identity(path) for path in paths]
+                if now != seen:
+                    seen = now
+                    on_change()
+            elif any(concerns(changed, paths) for _kind, changed in changes):
                 on_change()
     except Exception:
         log.exception("application file watcher stopped")
