@@ -7,6 +7,7 @@ stub (``changed_first`` does not publish).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import git
@@ -105,6 +106,21 @@ class _Publisher:
         pass
 
 
+def one_worker(
+    table: AppTable, repos: RepoCache, work: Callable[[AppState, bool, bool, bool], None]
+) -> Scheduler:
+    return Scheduler(
+        table,
+        _Publisher(),  # type: ignore[arg-type]
+        repos,
+        threading.Event(),
+        workers=1,
+        only_apps=None,
+        work=work,
+        after=lambda name: None,
+    )
+
+
 def test_fetch_then_render_submits_the_changed_app_first(tmp_path: Path) -> None:
     repo, repos, table, _unused = fleet(tmp_path)
     order: list[str] = []
@@ -115,16 +131,7 @@ def test_fetch_then_render_submits_the_changed_app_first(tmp_path: Path) -> None
         if len(order) == len(NAMES):
             done.set()
 
-    scheduler = Scheduler(
-        table,
-        _Publisher(),  # type: ignore[arg-type]
-        repos,
-        threading.Event(),
-        workers=1,  # one worker: jobs run in submission order
-        only_apps=None,
-        work=work,
-        after=lambda name: None,
-    )
+    scheduler = one_worker(table, repos, work)  # one worker: jobs run in submission order
     commit(repo, {"apps/app-3/cm.yaml": dump_all([cm("app-3", "2")])}, "change app-3")
     scheduler.fetch_then_render(list(NAMES))  # fetches, then schedules
     assert done.wait(60)
@@ -149,16 +156,7 @@ def test_a_changed_app_overtakes_the_jobs_the_pool_has_queued(tmp_path: Path) ->
         if name == "app-5" and thread.startswith("engine-urgent"):
             urgent_done.set()
 
-    scheduler = Scheduler(
-        table,
-        _Publisher(),  # type: ignore[arg-type]
-        repos,
-        threading.Event(),
-        workers=1,
-        only_apps=None,
-        work=work,
-        after=lambda name: None,
-    )
+    scheduler = one_worker(table, repos, work)
     try:
         for name in NAMES:  # app-0 runs; app-1 .. app-5 wait in the pool's queue
             scheduler.schedule(name)
