@@ -66,25 +66,20 @@ def sync_body(obj: Mapping[str, Any], request: SyncRequest, op_id: str) -> dict[
 @dataclass
 class _PendingRollback:
     op_id: str  # the id rollback() returned
-    before: tuple[str, str, float | None] | None  # the operation shown when it was sent
+    before: OperationState | None  # the operation shown when it was sent
     claimed: str = ""  # the id Argo CD's operation has, once claimed
 
 
-def _fingerprint(op: OperationState | None) -> tuple[str, str, float | None] | None:
-    return (op.id, op.initiated_by, op.finished_at) if op is not None else None
-
-
-def _started_after(op: OperationState, before: tuple[str, str, float | None] | None) -> bool:
-    """Whether ``op`` is another operation than the one shown as ``before``: another
-    ``startedAt``; or the same second but another initiator; or the one before had
-    ended and this one has not, or ended at another time. The operation before, only
-    gone from running to ended, is not another."""
+def _is_another(op: OperationState, before: OperationState | None) -> bool:
+    """Whether ``op`` is another operation than ``before``: another ``startedAt``
+    (its id); or the same second but another initiator; or ``before`` had ended and
+    ``op`` has not, or ended at another time. ``before``, only gone from running to
+    ended, is not another."""
     if before is None:
         return True
-    started, initiator, finished = before
-    if op.id != started or op.initiated_by != initiator:
+    if op.id != before.id or op.initiated_by != before.initiated_by:
         return True
-    return finished is not None and op.finished_at != finished
+    return before.finished_at is not None and op.finished_at != before.finished_at
 
 
 class ServerActions:
@@ -133,7 +128,7 @@ class ServerActions:
         state = (obj.get("status") or {}).get("operationState")
         before = operation_state(app, state) if isinstance(state, Mapping) else None
         with self._lock:
-            self._pending[app] = _PendingRollback(op_id, _fingerprint(before))
+            self._pending[app] = _PendingRollback(op_id, before)
         deadline = time.monotonic() + ROLLBACK_RETRY_S
         while True:
             try:
@@ -238,7 +233,7 @@ class ServerActions:
             if pending.claimed:
                 if op.id != pending.claimed:
                     return snap
-            elif not _started_after(op, pending.before):
+            elif not _is_another(op, pending.before):
                 return snap
             pending.claimed = op.id
         op = replace(op, id=pending.op_id)

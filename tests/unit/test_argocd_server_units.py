@@ -225,9 +225,9 @@ def _snap(started: str, by: str = "automated", finished: float | None = 1.0) -> 
 
 
 def _pending(actions: ServerActions, before: AppSnapshot) -> None:
-    from gitops_tui.argocd.server_actions import _fingerprint, _PendingRollback
+    from gitops_tui.argocd.server_actions import _PendingRollback
 
-    actions._pending["a"] = _PendingRollback("ours", _fingerprint(before.operation))
+    actions._pending["a"] = _PendingRollback("ours", before.operation)
 
 
 def test_a_rollback_claims_the_next_operation_only() -> None:
